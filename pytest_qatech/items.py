@@ -1,0 +1,181 @@
+"""The pytest nodes: a collector per remote run and an item per remote case.
+
+Node ids are ``<provider>::<run id>::<case name>``, so ``-k``, ``--deselect``, ``--lf`` and
+JUnit's classname (``qatech.<run id>``) all work as they do for local tests.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import pytest
+
+# pytest does not export these; they are what it uses itself for ``--tb=native``, and they are
+# the one longrepr shape that xdist carries to the controller with the crash message intact,
+# which is what JUnit's ``message`` attribute and the short summary show.
+from _pytest._code.code import ReprExceptionInfo, ReprFileLocation, ReprTracebackNative
+
+from pytest_qatech.models import FinishedRun, Outcome, RemoteCase, RunReport, UnreadableRun
+
+RUN_ITEM_NAME = "(run)"
+MAX_NAME_LENGTH = 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_COLONS = re.compile(r":{2,}")
+
+
+class RemoteVerdict(Exception):
+    """Raised by a remote item to report what the platform said, without a Python traceback."""
+
+    def __init__(self, headline: str, details: str) -> None:
+        super().__init__(headline)
+        self.headline = headline
+        self.details = details
+
+
+def verdict_repr(where: str, headline: str, details: str) -> ReprExceptionInfo:
+    text = headline if not details else f"{headline}\n\n{details}"
+    lines = [line + "\n" for line in text.splitlines()] or ["\n"]
+    return ReprExceptionInfo(
+        reprtraceback=ReprTracebackNative(lines),
+        reprcrash=ReprFileLocation(where, 0, headline),
+    )
+
+
+class RunCollector(pytest.Collector):
+    """One remote run; its children are the run's cases."""
+
+    def __init__(self, *, report: RunReport, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.report = report
+
+    @classmethod
+    def for_run(cls, session: pytest.Session, report: RunReport) -> RunCollector:
+        collector: RunCollector = cls.from_parent(
+            session,
+            name=report.run_id,
+            nodeid=f"{report.provider}::{report.run_id}",
+            report=report,
+        )
+        return collector
+
+    def collect(self) -> Iterable[pytest.Item]:
+        report = self.report
+        if isinstance(report, UnreadableRun):
+            raise RemoteVerdict(report.message, "")
+        names = unique_names((case.name for case in report.cases), reserved={RUN_ITEM_NAME})
+        items: list[pytest.Item] = [
+            RemoteCaseItem.from_parent(self, name=name, run=report, case=case)
+            for name, case in zip(names, report.cases, strict=True)
+        ]
+        if report.problem:
+            items.append(RunProblemItem.from_parent(self, name=RUN_ITEM_NAME, run=report))
+        return items
+
+    def repr_failure(  # type: ignore[override]
+        self, excinfo: pytest.ExceptionInfo[BaseException]
+    ) -> str | ReprExceptionInfo:
+        if isinstance(excinfo.value, RemoteVerdict):
+            return verdict_repr(self.nodeid, excinfo.value.headline, excinfo.value.details)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[str, int, str]:
+        return _location(self)
+
+
+class RemoteItem(pytest.Item):
+    """Base of the items that report remote facts rather than run local code."""
+
+    def __init__(self, *, run: FinishedRun, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.run = run
+        self.add_marker(run.provider)
+
+    def verdict_repr(self, verdict: RemoteVerdict) -> ReprExceptionInfo:
+        return verdict_repr(self.nodeid, verdict.headline, verdict.details)
+
+    def repr_failure(  # type: ignore[override]
+        self, excinfo: pytest.ExceptionInfo[BaseException]
+    ) -> str | ReprExceptionInfo:
+        if isinstance(excinfo.value, RemoteVerdict):
+            return self.verdict_repr(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[str, int, str]:
+        return _location(self)
+
+
+class RemoteCaseItem(RemoteItem):
+    def __init__(self, *, case: RemoteCase, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.case = case
+        self.user_properties.extend(case.properties)
+        if case.name != self.name:
+            self.user_properties.append(("case_name", case.name))
+        if case.outcome is Outcome.SKIPPED:
+            # A mark, not pytest.skip(): reported at the item's location, not at this file's.
+            self.add_marker(pytest.mark.skip(reason=case.headline))
+
+    def setup(self) -> None:
+        if self.case.outcome is Outcome.ERROR:
+            raise RemoteVerdict(self.case.headline, self.case.details)
+
+    def runtest(self) -> None:
+        if self.case.outcome is Outcome.FAILED:
+            raise RemoteVerdict(self.case.headline, self.case.details)
+
+
+class RunProblemItem(RemoteItem):
+    """Stands for a run that ended badly, so that it never yields a green session."""
+
+    def setup(self) -> None:
+        assert self.run.problem is not None
+        raise RemoteVerdict(self.run.problem, _tally(self.run))
+
+    def runtest(self) -> None:  # pragma: no cover - setup always raises
+        raise AssertionError("unreachable")
+
+
+def unique_names(names: Iterable[str], reserved: Iterable[str] = ()) -> Iterator[str]:
+    """Safe, distinct node names, in the given order, in linear time."""
+    taken = set(reserved)
+    next_suffix: dict[str, int] = {}
+    for raw in names:
+        base = display_name(raw)
+        name = base
+        while name in taken:
+            suffix = next_suffix.get(base, 2)
+            next_suffix[base] = suffix + 1
+            name = f"{base} ({suffix})"
+        taken.add(name)
+        yield name
+
+
+def display_name(raw: str) -> str:
+    """A case name that keeps node ids, ``--lf`` and terminals intact.
+
+    ``[`` and ``]`` would read as parametrisation and ``::`` as a node separator.
+    """
+    name = _CONTROL.sub(" ", raw)
+    name = _COLONS.sub(":", name.replace("[", "(").replace("]", ")"))
+    name = " ".join(name.split())
+    if len(name) > MAX_NAME_LENGTH:
+        name = name[: MAX_NAME_LENGTH - 1].rstrip() + "…"
+    return name or "unnamed case"
+
+
+def _tally(run: FinishedRun) -> str:
+    counts = {outcome: 0 for outcome in Outcome}
+    for case in run.cases:
+        counts[case.outcome] += 1
+    parts = [f"{count} {outcome.value}" for outcome, count in counts.items() if count]
+    return f"The run reported {len(run.cases)} cases" + (f": {', '.join(parts)}." if parts else ".")
+
+
+def _location(node: pytest.Item | pytest.Collector) -> tuple[str, int, str]:
+    # No source file stands behind a remote node. The path is the provider's name, as in the
+    # progress line ("qatech ..F.s"). The domain titles the failure section; it must not be a
+    # suffix of the node id, or pytest -v rewrites its dots into "::".
+    provider, _, rest = node.nodeid.partition("::")
+    return provider, 0, f"{provider} {rest.replace('::', ': ', 1)}"

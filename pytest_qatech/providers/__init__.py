@@ -1,0 +1,54 @@
+"""The one interface every remote test platform implements.
+
+A provider knows its API's paths, field names and vocabulary; it turns "a run id" into a
+status while waiting and into a :class:`~pytest_qatech.models.FinishedRun` once the run is
+over. Waiting, HTTP, retries and reporting are shared and know nothing of any platform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from pytest_qatech.models import FinishedRun
+from pytest_qatech.settings import Secret
+
+
+class BodyError(Exception):
+    """A response body is not what the platform's API reference describes."""
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """A GET relative to the provider's API URL; ``path`` is already percent-encoded."""
+
+    path: str
+    params: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Progress:
+    status: str
+    finished: bool
+
+
+class Provider(Protocol):
+    #: Node id prefix and marker name, e.g. ``qatech``.
+    name: str
+    #: How people write the platform's name, e.g. ``QA.tech``.
+    title: str
+
+    def auth_headers(self) -> Mapping[str, Secret]: ...
+
+    def status_request(self, run_id: str) -> ApiRequest: ...
+
+    def parse_status(self, run_id: str, body: object) -> Progress: ...
+
+    def results_request(self, run_id: str) -> ApiRequest: ...
+
+    def parse_results(self, run_id: str, body: object) -> FinishedRun: ...
+
+    def hint(self, http_status: int) -> str | None:
+        """What the user should check after a final HTTP error, if there is advice."""
+        ...

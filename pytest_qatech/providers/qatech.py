@@ -1,0 +1,231 @@
+"""QA.tech: ``GET /v1/run/{shortId}`` (see QA.tech's "Get run" OpenAPI and "Get Run Status API").
+
+Light polls leave out ``testCases`` (``runTestCases`` is then empty or absent); once the run
+has ended, one request with ``testCases=all`` returns every case with its verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import quote
+
+from pytest_qatech.models import FinishedRun, Outcome, RemoteCase
+from pytest_qatech.providers import ApiRequest, BodyError, Progress
+from pytest_qatech.settings import Secret
+
+RUNNING_STATUSES = frozenset({"INITIATED", "RUNNING"})
+ENDED_STATUSES = frozenset({"COMPLETED", "ERROR", "CANCELLED"})
+RESULTS = frozenset({"PASSED", "FAILED", "SKIPPED"})
+
+_HINTS = {
+    400: "the API rejected the query; this is a bug in pytest-qatech, please report it",
+    401: "check QATECH_API_TOKEN: it is missing, mistyped or revoked",
+    403: "the organisation may be suspended, or the token lacks access to this project",
+    404: "check the run id, and that QATECH_API_TOKEN belongs to the project that ran it",
+}
+
+
+class QatechProvider:
+    name = "qatech"
+    title = "QA.tech"
+
+    def __init__(self, token: Secret) -> None:
+        self._token = token
+
+    def __repr__(self) -> str:
+        return "QatechProvider()"
+
+    def auth_headers(self) -> Mapping[str, Secret]:
+        return {"Authorization": Secret(f"Bearer {self._token.reveal()}")}
+
+    def status_request(self, run_id: str) -> ApiRequest:
+        return ApiRequest(_run_path(run_id))
+
+    def results_request(self, run_id: str) -> ApiRequest:
+        return ApiRequest(_run_path(run_id), (("testCases", "all"),))
+
+    def hint(self, http_status: int) -> str | None:
+        return _HINTS.get(http_status)
+
+    def parse_status(self, run_id: str, body: object) -> Progress:
+        run = _Fields(body, f"run {run_id}")
+        status = run.text("status")
+        run.optional_text("result")
+        # A status the reference does not list is not worth waiting an hour for: it ends the
+        # wait, and parse_results reports it as a problem of the run.
+        return Progress(status=status, finished=status not in RUNNING_STATUSES)
+
+    def parse_results(self, run_id: str, body: object) -> FinishedRun:
+        run = _Fields(body, f"run {run_id}")
+        short_id = run.text("shortId")
+        if short_id != run_id:
+            raise BodyError(f"asked for run {run_id}, but the API answered with run {short_id!r}")
+        run.text("id")
+        status = run.text("status")
+        result = run.optional_text("result", required=True)
+        raw_cases = run.get("runTestCases")
+        if not isinstance(raw_cases, list):
+            received = "missing" if raw_cases is _MISSING else f"{_kind(raw_cases)}"
+            raise BodyError(
+                f"run {run_id}: field 'runTestCases' must be a list of test cases once the "
+                f"run has ended, received {received}"
+            )
+        cases = tuple(_case(run_id, index, raw) for index, raw in enumerate(raw_cases))
+        return FinishedRun(
+            provider=self.name,
+            run_id=run_id,
+            status=status,
+            result=result,
+            cases=cases,
+            problem=_run_problem(run_id, status, result, cases),
+        )
+
+
+def _run_path(run_id: str) -> str:
+    return f"/v1/run/{quote(run_id, safe='')}"
+
+
+def _run_problem(
+    run_id: str, status: str, result: str | None, cases: tuple[RemoteCase, ...]
+) -> str | None:
+    """Why the run must not count as green on its own account, if it must not."""
+    if status in ("ERROR", "CANCELLED"):
+        return f"QA.tech run {run_id} ended {status} (result {result})"
+    if status in RUNNING_STATUSES:
+        return f"QA.tech run {run_id} is still {status}: its results are not final"
+    if status != "COMPLETED":
+        return (
+            f"QA.tech run {run_id} has status {status!r}, which the QA.tech API reference does "
+            "not list (INITIATED, RUNNING, COMPLETED, ERROR, CANCELLED)"
+        )
+    if result is None:
+        return f"QA.tech run {run_id} is COMPLETED but has no result"
+    if result not in RESULTS:
+        return (
+            f"QA.tech run {run_id} has result {result!r}, which the QA.tech API reference "
+            "does not list (PASSED, FAILED, SKIPPED)"
+        )
+    if result == "FAILED" and not any(
+        case.outcome in (Outcome.FAILED, Outcome.ERROR) for case in cases
+    ):
+        return f"QA.tech run {run_id} has result FAILED, but none of its {len(cases)} cases failed"
+    return None
+
+
+def _case(run_id: str, index: int, raw: object) -> RemoteCase:
+    where = f"case #{index + 1} of run {run_id}"
+    fallback_name = raw.get("name") if isinstance(raw, dict) else None
+    name = fallback_name if isinstance(fallback_name, str) else f"case #{index + 1}"
+    try:
+        return _verdict(run_id, name, _Fields(raw, where))
+    except BodyError as error:
+        # One malformed case must not hide the others: it becomes an error of its own.
+        return RemoteCase(name=name, outcome=Outcome.ERROR, headline=str(error))
+
+
+def _verdict(run_id: str, name: str, case: _Fields) -> RemoteCase:
+    case.text("name")
+    short_id = case.text("shortId")
+    status = case.text("status")
+    result = case.optional_text("result", required=True)
+    title = case.optional_text("resultTitle")
+    thought = case.optional_text("evaluationThought")
+    goal = case.optional_text("promptGoal")
+    case.optional_text("promptExamples")
+
+    properties = [("run_short_id", run_id), ("case_short_id", short_id)]
+    if goal is not None:
+        properties.append(("prompt_goal", goal))
+    footer = _footer(run_id, short_id, goal)
+
+    def error(headline: str) -> RemoteCase:
+        details = "\n\n".join(part for part in (title, thought, footer) if part)
+        return RemoteCase(name, Outcome.ERROR, headline, details, tuple(properties))
+
+    if result == "FAILED":
+        explanation = thought or "(QA.tech gave no evaluationThought for this case)"
+        return RemoteCase(
+            name,
+            Outcome.FAILED,
+            title or "QA.tech marked this case FAILED without a resultTitle",
+            f"{explanation}\n\n{footer}",
+            tuple(properties),
+        )
+    if status in ("ERROR", "CANCELLED"):
+        return error(f"the case ended {status} (result {result}): it produced no verdict")
+    if result == "SKIPPED":
+        return RemoteCase(
+            name, Outcome.SKIPPED, title or "skipped by QA.tech", footer, tuple(properties)
+        )
+    if result is None:
+        return error(f"the case has no result although its run has ended (case status {status})")
+    if result != "PASSED":
+        return error(
+            f"the case has result {result!r}, which the QA.tech API reference does not list "
+            "(PASSED, FAILED, SKIPPED or null)"
+        )
+    if status != "COMPLETED":
+        return error(f"the case has result PASSED but status {status!r}, not COMPLETED")
+    return RemoteCase(name, Outcome.PASSED, title or "", footer, tuple(properties))
+
+
+def _footer(run_id: str, short_id: str, goal: str | None) -> str:
+    lines = [f"Goal: {goal}"] if goal else []
+    lines.append(f"QA.tech case {short_id} in run {run_id}")
+    return "\n".join(lines)
+
+
+class _Missing:
+    pass
+
+
+_MISSING = _Missing()
+
+
+class _Fields:
+    """Typed access to a JSON object, with errors that name the object and the field."""
+
+    def __init__(self, body: object, where: str) -> None:
+        if not isinstance(body, dict):
+            raise BodyError(f"{where}: expected a JSON object, received {_kind(body)}")
+        self._body: dict[str, object] = body
+        self._where = where
+
+    def get(self, field: str) -> object:
+        return self._body.get(field, _MISSING)
+
+    def text(self, field: str) -> str:
+        value = self.get(field)
+        if not isinstance(value, str):
+            raise self._wrong(field, value, "a string")
+        return value
+
+    def optional_text(self, field: str, *, required: bool = False) -> str | None:
+        value = self.get(field)
+        if value is None or (value is _MISSING and not required):
+            return None
+        if not isinstance(value, str):
+            raise self._wrong(field, value, "a string or null")
+        return value
+
+    def _wrong(self, field: str, value: object, expected: str) -> BodyError:
+        if value is _MISSING:
+            return BodyError(f"{self._where}: required field {field!r} is missing")
+        return BodyError(f"{self._where}: field {field!r} must be {expected}, received {_kind(value)}")
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"a boolean ({value})"
+    if isinstance(value, int | float):
+        return f"a number ({value})"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:40] + "..."
+        return f"a string ({shown!r})"
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__

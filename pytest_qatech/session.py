@@ -1,0 +1,131 @@
+"""The plugin object of a session that asked for remote runs.
+
+It is registered only then (see :mod:`pytest_qatech.plugin`). It learns each run's outcome
+once: by waiting for the API in a plain or controller process, or, on an xdist worker, from
+what the controller handed over, so workers never talk to the API and all collect the same.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Generator
+from typing import Any
+
+import pytest
+
+from pytest_qatech import reporting
+from pytest_qatech.items import RemoteItem, RemoteVerdict, RunCollector
+from pytest_qatech.models import RunReport, run_report_from_json
+from pytest_qatech.providers.qatech import QatechProvider
+from pytest_qatech.settings import Settings
+from pytest_qatech.waiting import WaitObserver
+
+WORKERINPUT_KEY = "qatech_runs"
+SETTINGS_KEY = pytest.StashKey[Settings]()
+
+
+class RemoteRunsPlugin:
+    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+        self._config = config
+        self._settings = settings
+        self._provider = QatechProvider(settings.token)
+        self._reports: dict[str, RunReport] | None = None
+
+    def __repr__(self) -> str:
+        return f"RemoteRunsPlugin(run_ids={self._settings.run_ids!r})"
+
+    def reports(self) -> dict[str, RunReport]:
+        if self._reports is None:
+            workerinput: dict[str, Any] | None = getattr(self._config, "workerinput", None)
+            if workerinput is not None:
+                self._reports = _decode(workerinput[WORKERINPUT_KEY])
+            else:
+                self._reports = self._wait()
+        return self._reports
+
+    def encoded_reports(self) -> str:
+        return json.dumps([report.to_json() for report in self.reports().values()])
+
+    def _wait(self) -> dict[str, RunReport]:
+        from pytest_qatech.client import Client
+        from pytest_qatech.waiting import wait_for_runs
+
+        client = Client(self._settings.api_url, self._provider.auth_headers())
+        try:
+            return wait_for_runs(
+                self._provider,
+                client,
+                self._settings.run_ids,
+                poll_interval=self._settings.poll_interval,
+                timeout=self._settings.timeout,
+                observer=self._observer(),
+            )
+        finally:
+            client.close()
+
+    def _observer(self) -> WaitObserver:
+        terminal = self._config.pluginmanager.get_plugin("terminalreporter")
+        if terminal is None or self._config.get_verbosity() < -1:
+            return reporting.SilentObserver()
+
+        def write_line(line: str) -> None:
+            # pytest -v leaves "collecting ... " open on a line that is not a terminal.
+            if terminal._tw.width_of_current_line:
+                terminal._tw.line()
+            terminal.write_line(line)
+
+        return reporting.TerminalObserver(write_line, self._provider.title)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_make_collect_report(
+        self, collector: pytest.Collector
+    ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+        report = yield
+        if isinstance(collector, pytest.Session) and report.passed:
+            report.result.extend(
+                RunCollector.for_run(collector, run) for run in self.reports().values()
+            )
+        return report
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        # pytest asks the item for a repr only for the call phase; a remote error is raised in
+        # setup (so it is an error, not a failure) and deserves the same readable text.
+        if (
+            isinstance(item, RemoteItem)
+            and call.excinfo is not None
+            and isinstance(call.excinfo.value, RemoteVerdict)
+            and report.failed
+        ):
+            report.longrepr = item.verdict_repr(call.excinfo.value)
+        return report
+
+    def pytest_report_header(self) -> str:
+        return reporting.header_line(
+            self._provider.title, self._settings.run_ids, self._settings.api_url
+        )
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self._reports is None or self._config.get_verbosity() < -1:
+            return
+        terminalreporter.section("qatech runs")
+        for line in reporting.summary_lines(self._provider.title, self._reports.values()):
+            terminalreporter.write_line(line)
+
+
+class XdistControllerPlugin:
+    """Hands the runs to each xdist worker; registered only where xdist is loaded."""
+
+    def __init__(self, runs: RemoteRunsPlugin) -> None:
+        self._runs = runs
+
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput[WORKERINPUT_KEY] = self._runs.encoded_reports()
+
+
+def _decode(encoded: str) -> dict[str, RunReport]:
+    reports = (run_report_from_json(data) for data in json.loads(encoded))
+    return {report.run_id: report for report in reports}

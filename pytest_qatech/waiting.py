@@ -1,0 +1,262 @@
+"""Wait for several remote runs at once, then read each one's results.
+
+One thread, one loop: every run has a time its next request is due; the loop sends whatever
+is due and sleeps until the next thing is. A run that must back off after a failed request
+just gets a later due time, so it never holds up the others, and Ctrl-C lands in this one
+thread at once. Time comes from an injected :class:`Clock`, so tests need not wait.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from pytest_qatech.models import RunReport, UnreadableRun
+from pytest_qatech.providers import ApiRequest, BodyError, Progress, Provider
+
+HEARTBEAT_SECONDS = 60.0
+
+
+class Clock(Protocol):
+    def now(self) -> float: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+class HttpGetter(Protocol):
+    """The part of :class:`pytest_qatech.client.Client` the loop uses."""
+
+    def url(self, request: ApiRequest) -> str: ...
+
+    def get_json(self, request: ApiRequest, read_timeout: float | None = None) -> object: ...
+
+
+class WaitObserver(Protocol):
+    """Told what happens while waiting, to show signs of life in a CI log."""
+
+    def status_changed(self, run_id: str, status: str, elapsed: float) -> None: ...
+
+    def still_waiting(self, run_id: str, status: str, elapsed: float) -> None: ...
+
+    def request_failed(self, run_id: str, message: str, retry_in: float) -> None: ...
+
+    def interrupted(self, run_id: str, status: str | None, elapsed: float) -> None: ...
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Capped exponential backoff with full jitter.
+
+    Status polls are retried until the overall timeout (a flaky network must not lose the
+    wait); the one results request of a finished run gives up after ``max_attempts``.
+    """
+
+    base: float = 1.0
+    cap: float = 60.0
+    max_attempts: int = 6
+
+    def backoff(self, failures: int, rng: random.Random) -> float:
+        return rng.uniform(0.0, min(self.cap, self.base * 2 ** (failures - 1)))
+
+
+@dataclass
+class _Run:
+    run_id: str
+    due: float
+    fetching: bool = False
+    status: str | None = None
+    failures: int = 0
+    failing_since: float | None = None
+    last_error: str = ""
+    report: RunReport | None = None
+
+
+@dataclass
+class _Loop:
+    provider: Provider
+    client: HttpGetter
+    clock: Clock
+    observer: WaitObserver
+    poll_interval: float
+    timeout: float
+    retry: RetryPolicy
+    rng: random.Random
+    started: float = 0.0
+    last_sign_of_life: float = 0.0
+    runs: list[_Run] = field(default_factory=list)
+
+    def elapsed(self) -> float:
+        return self.clock.now() - self.started
+
+    def remaining(self) -> float:
+        return self.timeout - self.elapsed()
+
+    def pending(self) -> list[_Run]:
+        return [run for run in self.runs if run.report is None]
+
+    def step(self, run: _Run) -> None:
+        request = (
+            self.provider.results_request(run.run_id)
+            if run.fetching
+            else self.provider.status_request(run.run_id)
+        )
+        from pytest_qatech.client import FinalError, TransientError
+
+        try:
+            body = self.client.get_json(request, read_timeout=max(0.1, self.remaining()))
+            if run.fetching:
+                run.report = self.provider.parse_results(run.run_id, body)
+            else:
+                self.progress(run, self.provider.parse_status(run.run_id, body))
+        except TransientError as error:
+            self.failed(run, request, str(error), error.retry_after)
+        except FinalError as error:
+            hint = self.provider.hint(error.http_status) if error.http_status else None
+            self.give_up(run, f"GET {self.client.url(request)} failed: {error}", hint)
+        except BodyError as error:
+            self.give_up(run, f"GET {self.client.url(request)} gave an unusable answer: {error}")
+
+    def progress(self, run: _Run, progress: Progress) -> None:
+        status, finished = progress.status, progress.finished
+        first = run.status is None
+        if status != run.status and not (first and finished):
+            self.observer.status_changed(run.run_id, status, self.elapsed())
+            self.last_sign_of_life = self.clock.now()
+        run.status = status
+        run.failures = 0
+        run.failing_since = None
+        run.fetching = finished
+        run.due = self.clock.now() if finished else self.clock.now() + self.poll_interval
+
+    def failed(
+        self, run: _Run, request: ApiRequest, message: str, retry_after: float | None
+    ) -> None:
+        now = self.clock.now()
+        run.failures += 1
+        run.failing_since = run.failing_since if run.failing_since is not None else now
+        run.last_error = f"GET {self.client.url(request)}: {message}"
+        if run.fetching and run.failures >= self.retry.max_attempts:
+            self.give_up(
+                run,
+                f"the results request failed {run.failures} times over "
+                f"{format_duration(now - run.failing_since)}; the last failure: {run.last_error}",
+            )
+            return
+        delay = retry_after if retry_after is not None else self.retry.backoff(run.failures, self.rng)
+        delay = min(delay, max(0.0, self.remaining()))
+        run.due = now + delay
+        self.observer.request_failed(run.run_id, run.last_error, delay)
+
+    def give_up(self, run: _Run, message: str, hint: str | None = None) -> None:
+        if hint:
+            message = f"{message}\nhint: {hint}"
+        run.report = UnreadableRun(
+            self.provider.name,
+            run.run_id,
+            f"{self.provider.title} run {run.run_id} could not be read: {message}",
+            run.status,
+        )
+
+    def time_out(self, run: _Run) -> None:
+        waited = format_duration(self.elapsed())
+        message = (
+            f"{self.provider.title} run {run.run_id} did not finish in time: still "
+            f"{run.status or 'unknown (no status was ever received)'} after {waited} "
+            f"(--qatech-timeout {self.timeout:g}s)"
+        )
+        if run.failures:
+            assert run.failing_since is not None
+            message += (
+                f"; the last {run.failures} requests failed over "
+                f"{format_duration(self.clock.now() - run.failing_since)}, most recently: "
+                f"{run.last_error}"
+            )
+        run.report = UnreadableRun(self.provider.name, run.run_id, message, run.status)
+
+    def heartbeat(self) -> None:
+        if self.clock.now() - self.last_sign_of_life < HEARTBEAT_SECONDS:
+            return
+        for run in self.pending():
+            self.observer.still_waiting(run.run_id, run.status or "unknown", self.elapsed())
+        self.last_sign_of_life = self.clock.now()
+
+
+def wait_for_runs(
+    provider: Provider,
+    client: HttpGetter,
+    run_ids: Sequence[str],
+    *,
+    poll_interval: float,
+    timeout: float,
+    observer: WaitObserver,
+    clock: Clock | None = None,
+    retry: RetryPolicy | None = None,
+    rng: random.Random | None = None,
+) -> dict[str, RunReport]:
+    """Poll each run until it ends or ``timeout`` seconds pass; then read its results once."""
+    clock = clock or SystemClock()
+    loop = _Loop(
+        provider=provider,
+        client=client,
+        clock=clock,
+        observer=observer,
+        poll_interval=poll_interval,
+        timeout=timeout,
+        retry=retry or RetryPolicy(base=min(1.0, poll_interval)),
+        rng=rng or random.Random(),
+    )
+    loop.started = loop.last_sign_of_life = clock.now()
+    loop.runs = [_Run(run_id, due=loop.started) for run_id in run_ids]
+    try:
+        _drive(loop)
+    except KeyboardInterrupt:
+        for run in loop.pending():
+            observer.interrupted(run.run_id, run.status, loop.elapsed())
+        raise
+    return {run.run_id: run.report for run in loop.runs if run.report is not None}
+
+
+def _drive(loop: _Loop) -> None:
+    while pending := loop.pending():
+        for run in _due(pending, loop.clock.now()):
+            if loop.remaining() <= 0:
+                break
+            loop.step(run)
+        if loop.remaining() <= 0:
+            for run in loop.pending():
+                loop.time_out(run)
+            return
+        loop.heartbeat()
+        pending = loop.pending()
+        if pending:
+            next_due = min(run.due for run in pending)
+            next_heartbeat = loop.last_sign_of_life + HEARTBEAT_SECONDS
+            wake = min(next_due, next_heartbeat, loop.started + loop.timeout)
+            loop.clock.sleep(max(0.0, wake - loop.clock.now()))
+
+
+def _due(runs: Iterable[_Run], now: float) -> list[_Run]:
+    return sorted((run for run in runs if run.due <= now), key=lambda run: run.due)
+
+
+def format_duration(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return f"{seconds:.1f}s" if seconds < 10 else f"{seconds:.0f}s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
