@@ -24,7 +24,7 @@ from pytest_qatech.settings import Secret, is_loopback
 
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 30.0
-# 10,000 cases with long evaluation texts stay far below this; a body beyond it is not an API answer.
+# 10,000 cases with long evaluation texts stay far below this; a larger body is no API answer.
 MAX_BODY_BYTES = 64 * 1024 * 1024
 _SNIPPET = 200
 _OS_REASON = re.compile(r"\[Errno -?\d+\][^'\")]*|Read timed out|timed out")

@@ -15,7 +15,13 @@ import pytest
 # pytest does not export these; they are what it uses itself for ``--tb=native``, and they are
 # the one longrepr shape that xdist carries to the controller with the crash message intact,
 # which is what JUnit's ``message`` attribute and the short summary show.
-from _pytest._code.code import ReprExceptionInfo, ReprFileLocation, ReprTracebackNative
+from _pytest._code.code import (
+    ReprExceptionInfo,
+    ReprFileLocation,
+    ReprTracebackNative,
+    TerminalRepr,
+    TracebackStyle,
+)
 
 from pytest_qatech.models import FinishedRun, Outcome, RemoteCase, RunReport, UnreadableRun
 
@@ -73,10 +79,14 @@ class RunCollector(pytest.Collector):
             items.append(RunProblemItem.from_parent(self, name=RUN_ITEM_NAME, run=report))
         return items
 
-    def repr_failure(  # type: ignore[override]
+    def repr_failure(  # type: ignore[override]  # as pytest's own Collector.repr_failure
         self, excinfo: pytest.ExceptionInfo[BaseException]
-    ) -> str | ReprExceptionInfo:
+    ) -> str | TerminalRepr:
         if isinstance(excinfo.value, RemoteVerdict):
+            if hasattr(self.config, "workerinput"):
+                # xdist shows a collection error once only if every worker's copy compares
+                # equal, which plain text does.
+                return str(excinfo.value)
             return verdict_repr(self.nodeid, excinfo.value.headline, excinfo.value.details)
         return super().repr_failure(excinfo)
 
@@ -95,12 +105,14 @@ class RemoteItem(pytest.Item):
     def verdict_repr(self, verdict: RemoteVerdict) -> ReprExceptionInfo:
         return verdict_repr(self.nodeid, verdict.headline, verdict.details)
 
-    def repr_failure(  # type: ignore[override]
-        self, excinfo: pytest.ExceptionInfo[BaseException]
-    ) -> str | ReprExceptionInfo:
+    def repr_failure(
+        self,
+        excinfo: pytest.ExceptionInfo[BaseException],
+        style: TracebackStyle | None = None,
+    ) -> str | TerminalRepr:
         if isinstance(excinfo.value, RemoteVerdict):
             return self.verdict_repr(excinfo.value)
-        return super().repr_failure(excinfo)
+        return super().repr_failure(excinfo, style)
 
     def reportinfo(self) -> tuple[str, int, str]:
         return _location(self)
@@ -166,11 +178,14 @@ def display_name(raw: str) -> str:
 
 
 def _tally(run: FinishedRun) -> str:
-    counts = {outcome: 0 for outcome in Outcome}
+    counts = dict.fromkeys(Outcome, 0)
     for case in run.cases:
         counts[case.outcome] += 1
     parts = [f"{count} {outcome.value}" for outcome, count in counts.items() if count]
-    return f"The run reported {len(run.cases)} cases" + (f": {', '.join(parts)}." if parts else ".")
+    noun = "case" if len(run.cases) == 1 else "cases"
+    return f"The run reported {len(run.cases)} {noun}" + (
+        f": {', '.join(parts)}." if parts else "."
+    )
 
 
 def _location(node: pytest.Item | pytest.Collector) -> tuple[str, int, str]:

@@ -18,9 +18,7 @@ class TerminalObserver:
         self._title = title
 
     def status_changed(self, run_id: str, status: str, elapsed: float) -> None:
-        self._write(
-            f"{PREFIX} {self._title} run {run_id} is {status} ({format_duration(elapsed)})"
-        )
+        self._write(f"{PREFIX} {self._title} run {run_id} is {status} ({format_duration(elapsed)})")
 
     def still_waiting(self, run_id: str, status: str, elapsed: float) -> None:
         self._write(
@@ -70,7 +68,7 @@ def summary_lines(title: str, reports: Iterable[RunReport]) -> list[str]:
 
 
 def _finished(run: FinishedRun) -> str:
-    counts = {outcome: 0 for outcome in Outcome}
+    counts = dict.fromkeys(Outcome, 0)
     for case in run.cases:
         counts[case.outcome] += 1
     tally = ", ".join(f"{n} {outcome.value}" for outcome, n in counts.items() if n) or "no cases"

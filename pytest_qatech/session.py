@@ -15,7 +15,7 @@ import pytest
 
 from pytest_qatech import reporting
 from pytest_qatech.items import RemoteItem, RemoteVerdict, RunCollector
-from pytest_qatech.models import RunReport, run_report_from_json
+from pytest_qatech.models import RunReport, UnreadableRun, run_report_from_json
 from pytest_qatech.providers.qatech import QatechProvider
 from pytest_qatech.settings import Settings
 from pytest_qatech.waiting import WaitObserver
@@ -113,7 +113,7 @@ class RemoteRunsPlugin:
             return
         terminalreporter.section("qatech runs")
         for line in reporting.summary_lines(self._provider.title, self._reports.values()):
-            terminalreporter.write_line(line)
+            terminalreporter.line(line)
 
 
 class XdistControllerPlugin:
@@ -121,9 +121,21 @@ class XdistControllerPlugin:
 
     def __init__(self, runs: RemoteRunsPlugin) -> None:
         self._runs = runs
+        self._distributed = False
 
     def pytest_configure_node(self, node: Any) -> None:
+        self._distributed = True
         node.workerinput[WORKERINPUT_KEY] = self._runs.encoded_reports()
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        # Without xdist an unreadable run stops the session with exit code 2; xdist counts
+        # collection errors as failures (1). A CI must see the same code either way.
+        unreadable = any(
+            isinstance(report, UnreadableRun) for report in self._runs.reports().values()
+        )
+        if self._distributed and unreadable and session.exitstatus in (0, 1):
+            session.exitstatus = pytest.ExitCode.INTERRUPTED
 
 
 def _decode(encoded: str) -> dict[str, RunReport]:

@@ -153,7 +153,9 @@ class _Loop:
                 f"{format_duration(now - run.failing_since)}; the last failure: {run.last_error}",
             )
             return
-        delay = retry_after if retry_after is not None else self.retry.backoff(run.failures, self.rng)
+        delay = (
+            retry_after if retry_after is not None else self.retry.backoff(run.failures, self.rng)
+        )
         delay = min(delay, max(0.0, self.remaining()))
         run.due = now + delay
         self.observer.request_failed(run.run_id, run.last_error, delay)
@@ -177,8 +179,9 @@ class _Loop:
         )
         if run.failures:
             assert run.failing_since is not None
+            failed = "request" if run.failures == 1 else f"{run.failures} requests"
             message += (
-                f"; the last {run.failures} requests failed over "
+                f"; the last {failed} failed over "
                 f"{format_duration(self.clock.now() - run.failing_since)}, most recently: "
                 f"{run.last_error}"
             )
@@ -229,21 +232,21 @@ def wait_for_runs(
 
 def _drive(loop: _Loop) -> None:
     while pending := loop.pending():
-        for run in _due(pending, loop.clock.now()):
-            if loop.remaining() <= 0:
-                break
-            loop.step(run)
         if loop.remaining() <= 0:
-            for run in loop.pending():
+            for run in pending:
                 loop.time_out(run)
             return
+        due = _due(pending, loop.clock.now())
+        if due:
+            # One request, then look again: it may have made another due (the results request
+            # of a run that just ended), and the deadline may have passed meanwhile.
+            loop.step(due[0])
+            continue
         loop.heartbeat()
-        pending = loop.pending()
-        if pending:
-            next_due = min(run.due for run in pending)
-            next_heartbeat = loop.last_sign_of_life + HEARTBEAT_SECONDS
-            wake = min(next_due, next_heartbeat, loop.started + loop.timeout)
-            loop.clock.sleep(max(0.0, wake - loop.clock.now()))
+        next_due = min(run.due for run in pending)
+        next_heartbeat = loop.last_sign_of_life + HEARTBEAT_SECONDS
+        wake = min(next_due, next_heartbeat, loop.started + loop.timeout)
+        loop.clock.sleep(max(0.0, wake - loop.clock.now()))
 
 
 def _due(runs: Iterable[_Run], now: float) -> list[_Run]:
@@ -259,4 +262,3 @@ def format_duration(seconds: float) -> str:
         return f"{minutes}m {secs:02d}s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h {minutes:02d}m"
-

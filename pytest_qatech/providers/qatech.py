@@ -211,7 +211,9 @@ class _Fields:
     def _wrong(self, field: str, value: object, expected: str) -> BodyError:
         if value is _MISSING:
             return BodyError(f"{self._where}: required field {field!r} is missing")
-        return BodyError(f"{self._where}: field {field!r} must be {expected}, received {_kind(value)}")
+        return BodyError(
+            f"{self._where}: field {field!r} must be {expected}, received {_kind(value)}"
+        )
 
 
 def _kind(value: object) -> str:

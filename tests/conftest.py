@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+# In-process pytester runs drop the modules an inner session imported; a later re-import of
+# requests then mixes two CookieJar classes. Imported here once, it survives every inner run.
+import pytest_qatech.client  # noqa: F401
+from pytest_qatech.simulator import DEFAULT_TOKEN, SimulatedRun, Simulator, case
+
+#: Fast polling against the simulator: its runs advance per request, not per second.
+FAST = ("--qatech-poll-interval", "0.01")
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's own QA.tech settings must not leak into what the tests see."""
+    for name in ("QATECH_API_TOKEN", "QATECH_API_KEY", "QATECH_API_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def simulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Simulator]:
+    """The simulated QA.tech API on 127.0.0.1, with the environment pointing at it."""
+    with Simulator() as running:
+        monkeypatch.setenv("QATECH_API_URL", running.url)
+        monkeypatch.setenv("QATECH_API_TOKEN", DEFAULT_TOKEN)
+        yield running
+
+
+def mixed_run(short_id: str = "abc123") -> SimulatedRun:
+    """A finished run with one case of each verdict."""
+    return SimulatedRun(
+        short_id,
+        result="FAILED",
+        cases=[
+            case("Login flow test", "PASSED", goal="Log in", short_id="tc1"),
+            case(
+                "Checkout",
+                "FAILED",
+                title="Could not find login button",
+                thought="The login button was not visible on the page.",
+                goal="Test the checkout flow",
+                short_id="tc2",
+            ),
+            case("Newsletter", "SKIPPED", title="Feature flag off", short_id="tc3"),
+        ],
+    )

@@ -1,0 +1,533 @@
+"""The plugin end to end: real pytest sessions (pytester) against the simulator on 127.0.0.1."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from pytest_qatech.simulator import Answer, SimulatedRun, Simulator, case
+
+from .conftest import FAST, mixed_run
+
+LOCAL_TEST = "def test_local():\n    assert True\n"
+
+
+@pytest.fixture(params=["inprocess", "subprocess"])
+def run(request: pytest.FixtureRequest, pytester: pytest.Pytester):  # type: ignore[no-untyped-def]
+    """Run pytest in the pytester folder, in this process or in a fresh one."""
+
+    def runner(*args: str) -> pytest.RunResult:
+        if request.param == "subprocess":
+            return pytester.runpytest_subprocess(*FAST, *args)
+        return pytester.runpytest_inprocess(*FAST, *args)
+
+    return runner
+
+
+def inprocess(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_inprocess(*FAST, *args)
+
+
+def test_remote_cases_are_items_beside_local_tests(
+    run,
+    simulator: Simulator,
+    pytester: pytest.Pytester,  # type: ignore[no-untyped-def]
+) -> None:
+    simulator.add(mixed_run())
+    pytester.makepyfile(test_local=LOCAL_TEST)
+    result = run("--qatech-run", "abc123")
+    result.assert_outcomes(passed=2, failed=1, skipped=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "qatech: QA.tech runs abc123 from http://127.0.0.1:*",
+            "collected 4 items",
+            "test_local.py .*",
+            "qatech .Fs*",
+            "*_ qatech abc123: Checkout _*",
+            "Could not find login button",
+            "",
+            "The login button was not visible on the page.",
+            "",
+            "Goal: Test the checkout flow",
+            "QA.tech case tc2 in run abc123",
+            "*= qatech runs =*",
+            "QA.tech run abc123: COMPLETED, result FAILED - 1 passed, 1 failed, 1 skipped",
+            "*short test summary info*",
+            "FAILED qatech::abc123::Checkout - Could not find login button",
+        ]
+    )
+    assert "Traceback" not in result.stdout.str()
+    assert "items.py" not in result.stdout.str()
+
+
+def test_a_green_run_gives_a_green_session(simulator: Simulator, pytester: pytest.Pytester) -> None:
+    simulator.add(SimulatedRun("green", cases=[case("a"), case("b")]))
+    result = inprocess(pytester, "--qatech-run", "green")
+    result.assert_outcomes(passed=2)
+    assert result.ret == pytest.ExitCode.OK
+
+
+def test_exactly_the_documented_requests(simulator: Simulator, pytester: pytest.Pytester) -> None:
+    simulator.add(mixed_run())
+    inprocess(pytester, "--qatech-run", "abc123")
+    queries = [request.query for request in simulator.requests]
+    # INITIATED, RUNNING, COMPLETED by light polls, then one request for the cases.
+    assert queries == [{}, {}, {}, {"testCases": ["all"]}]
+    assert all(request.authorized for request in simulator.requests)
+
+
+def test_runs_are_waited_for_at_the_same_time(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    statuses = ("INITIATED", "RUNNING", "RUNNING", "RUNNING", "COMPLETED")
+    simulator.add(
+        SimulatedRun("one", cases=[case("a")], statuses=statuses),
+        SimulatedRun("two", cases=[case("b")], statuses=statuses),
+    )
+    result = inprocess(pytester, "--qatech-run", "one", "--qatech-run", "two")
+    result.assert_outcomes(passed=2)
+    light = [r.path.rsplit("/", 1)[-1] for r in simulator.requests if not r.query]
+    assert light == ["one", "two"] * len(statuses)
+    assert len(simulator.requests) == 2 * (len(statuses) + 1)
+
+
+def test_status_changes_are_shown_while_waiting(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    simulator.add(mixed_run())
+    result = inprocess(pytester, "--qatech-run", "abc123")
+    result.stdout.fnmatch_lines(
+        [
+            "qatech: QA.tech run abc123 is INITIATED (*s)",
+            "qatech: QA.tech run abc123 is RUNNING (*s)",
+            "qatech: QA.tech run abc123 is COMPLETED (*s)",
+        ]
+    )
+
+
+def test_nothing_noisy_when_the_run_is_already_over(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    simulator.add(SimulatedRun("done", cases=[case("a")], statuses=("COMPLETED",)))
+    result = inprocess(pytester, "--qatech-run", "done")
+    result.assert_outcomes(passed=1)
+    waiting_lines = [line for line in result.outlines if line.startswith("qatech: QA.tech run ")]
+    assert waiting_lines == []
+
+
+def test_collect_only_lists_node_ids(simulator: Simulator, pytester: pytest.Pytester) -> None:
+    simulator.add(mixed_run())
+    result = inprocess(pytester, "--qatech-run", "abc123", "--collect-only", "-q")
+    result.stdout.fnmatch_lines(
+        [
+            "qatech::abc123::Login flow test",
+            "qatech::abc123::Checkout",
+            "qatech::abc123::Newsletter",
+            "3 tests collected*",
+        ]
+    )
+    assert result.ret == pytest.ExitCode.OK
+
+
+def test_k_matches_the_case_name(simulator: Simulator, pytester: pytest.Pytester) -> None:
+    simulator.add(mixed_run())
+    pytester.makepyfile(test_local=LOCAL_TEST)
+    result = inprocess(pytester, "--qatech-run", "abc123", "-k", "login", "-v")
+    result.assert_outcomes(passed=1, deselected=3)
+    result.stdout.fnmatch_lines(["qatech::abc123::Login flow test PASSED*"])
+
+
+@pytest.mark.parametrize(
+    ("expression", "outcomes"),
+    [
+        ("qatech", {"passed": 1, "failed": 1, "skipped": 1, "deselected": 1}),
+        ("not qatech", {"passed": 1, "deselected": 3}),
+    ],
+)
+def test_marker_selects_either_side(
+    simulator: Simulator, pytester: pytest.Pytester, expression: str, outcomes: dict[str, int]
+) -> None:
+    simulator.add(mixed_run())
+    pytester.makepyfile(test_local=LOCAL_TEST)
+    result = inprocess(pytester, "--qatech-run", "abc123", "-m", expression, "--strict-markers")
+    result.assert_outcomes(**outcomes)
+
+
+def test_deselect_by_node_id(simulator: Simulator, pytester: pytest.Pytester) -> None:
+    simulator.add(mixed_run())
+    result = inprocess(pytester, "--qatech-run", "abc123", "--deselect", "qatech::abc123::Checkout")
+    result.assert_outcomes(passed=1, skipped=1, deselected=1)
+    assert result.ret == pytest.ExitCode.OK
+
+
+def test_last_failed_and_failed_first(simulator: Simulator, pytester: pytest.Pytester) -> None:
+    failing = case("Checkout [EU] :: card", "FAILED", title="Declined")
+    simulator.add(SimulatedRun("abc123", "FAILED", [case("Login"), failing, case("Search")]))
+    pytester.makepyfile(test_local=LOCAL_TEST)
+    first = inprocess(pytester, "--qatech-run", "abc123")
+    first.assert_outcomes(passed=3, failed=1)
+
+    again = inprocess(pytester, "--qatech-run", "abc123", "--lf", "-v")
+    again.assert_outcomes(failed=1, deselected=3)
+    again.stdout.fnmatch_lines(
+        ["run-last-failure: rerun previous 1 failure*", "*Checkout (EU) : card FAILED*"]
+    )
+
+    first_first = inprocess(pytester, "--qatech-run", "abc123", "--ff", "-v")
+    first_first.assert_outcomes(passed=3, failed=1)
+    first_first.stdout.fnmatch_lines(
+        ["qatech::abc123::Checkout (EU) : card FAILED*", "*test_local.py::test_local PASSED*"]
+    )
+
+
+def test_names_are_safe_and_unique(simulator: Simulator, pytester: pytest.Pytester) -> None:
+    names = ["a[1]", "b::c", "", "", "dup", "dup", "line\nbreak\ttab", "x" * 300, "(run)"]
+    simulator.add(
+        SimulatedRun("abc123", cases=[case(name, short_id=f"t{i}") for i, name in enumerate(names)])
+    )
+    result = inprocess(pytester, "--qatech-run", "abc123", "--collect-only", "-q")
+    result.stdout.fnmatch_lines(
+        [
+            "qatech::abc123::a(1)",
+            "qatech::abc123::b:c",
+            "qatech::abc123::unnamed case",
+            "qatech::abc123::unnamed case (2)",
+            "qatech::abc123::dup",
+            "qatech::abc123::dup (2)",
+            "qatech::abc123::line break tab",
+            f"qatech::abc123::{'x' * 199}…",
+            "qatech::abc123::(run) (2)",
+            "9 tests collected*",
+        ]
+    )
+
+
+def test_junit_report(simulator: Simulator, pytester: pytest.Pytester) -> None:
+    simulator.add(mixed_run())
+    pytester.makepyfile(test_local=LOCAL_TEST)
+    inprocess(pytester, "--qatech-run", "abc123", "--junitxml=report.xml")
+    assert_junit(pytester.path / "report.xml")
+
+
+def test_junit_report_under_xdist(simulator: Simulator, pytester: pytest.Pytester) -> None:
+    simulator.add(mixed_run())
+    pytester.makepyfile(test_local=LOCAL_TEST)
+    result = pytester.runpytest_subprocess(
+        *FAST, "--qatech-run", "abc123", "-n", "2", "--junitxml=report.xml"
+    )
+    result.assert_outcomes(passed=2, failed=1, skipped=1)
+    result.stdout.fnmatch_lines(["FAILED qatech::abc123::Checkout - Could not find login button"])
+    assert_junit(pytester.path / "report.xml")
+
+
+def assert_junit(path: Path) -> None:
+    cases = {
+        (element.get("classname"), element.get("name")): element
+        for element in ET.parse(path).getroot().iter("testcase")
+    }
+    assert set(cases) == {
+        ("test_local", "test_local"),
+        ("qatech.abc123", "Login flow test"),
+        ("qatech.abc123", "Checkout"),
+        ("qatech.abc123", "Newsletter"),
+    }
+    failed = cases["qatech.abc123", "Checkout"]
+    failure = failed.find("failure")
+    assert failure is not None
+    assert failure.get("message") == "Could not find login button"
+    assert failure.text is not None
+    assert "The login button was not visible on the page." in failure.text
+    properties = {p.get("name"): p.get("value") for p in failed.iter("property")}
+    assert properties == {
+        "run_short_id": "abc123",
+        "case_short_id": "tc2",
+        "prompt_goal": "Test the checkout flow",
+    }
+    skipped = cases["qatech.abc123", "Newsletter"].find("skipped")
+    assert skipped is not None
+    assert skipped.get("message") == "Feature flag off"
+    assert list(cases["qatech.abc123", "Login flow test"].iter("failure")) == []
+
+
+@pytest.mark.parametrize("status", ["ERROR", "CANCELLED"])
+def test_a_run_that_ended_badly_is_never_green(
+    simulator: Simulator, pytester: pytest.Pytester, status: str
+) -> None:
+    simulator.add(SimulatedRun("abc123", None, [case("a")], statuses=("RUNNING", status)))
+    result = inprocess(pytester, "--qatech-run", "abc123", "-rE")
+    result.assert_outcomes(passed=1, errors=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        [
+            "*_ ERROR at setup of qatech abc123: (run) _*",
+            f"QA.tech run abc123 ended {status} (result None)",
+            "",
+            "The run reported 1 case: 1 passed.",
+            f"QA.tech run abc123: {status}, result None - 1 passed",
+            f"ERROR qatech::abc123::(run) - QA.tech run abc123 ended {status} (result None)",
+        ]
+    )
+
+
+def test_an_empty_cancelled_run_is_not_green(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    simulator.add(SimulatedRun("abc123", None, [], statuses=("CANCELLED",)))
+    result = inprocess(pytester, "--qatech-run", "abc123")
+    result.assert_outcomes(errors=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_cases_without_a_verdict_are_errors(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    cases = [
+        case("crashed", None, status="ERROR", title="Agent lost the browser"),
+        case("strange", "WEIRD"),
+        case("blank failure", "FAILED"),
+    ]
+    simulator.add(SimulatedRun("abc123", "FAILED", cases))
+    result = inprocess(pytester, "--qatech-run", "abc123", "-rEf")
+    result.assert_outcomes(errors=2, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*_ ERROR at setup of qatech abc123: crashed _*",
+            "the case ended ERROR (result None): it produced no verdict",
+            "",
+            "Agent lost the browser",
+            "*_ ERROR at setup of qatech abc123: strange _*",
+            "the case has result 'WEIRD', which the QA.tech API reference does not list*",
+            "*_ qatech abc123: blank failure _*",
+            "QA.tech marked this case FAILED without a resultTitle",
+            "",
+            "(QA.tech gave no evaluationThought for this case)",
+        ]
+    )
+    assert "Traceback" not in result.stdout.str()
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        (
+            Answer(401, {"message": "Missing or invalid API key"}),
+            [
+                "QA.tech run abc123 could not be read: GET http://127.0.0.1:*/v1/run/abc123 "
+                'failed: HTTP 401 Unauthorized: "Missing or invalid API key"',
+                "hint: check QATECH_API_TOKEN: it is missing, mistyped or revoked",
+            ],
+        ),
+        (
+            Answer(403, {"message": "Organization suspended"}),
+            [
+                '*HTTP 403 Forbidden: "Organization suspended"',
+                "hint: the organisation may be suspended*",
+            ],
+        ),
+        (
+            Answer(404, {"message": "Run not found"}),
+            [
+                '*HTTP 404 Not Found: "Run not found"',
+                "hint: check the run id, and that QATECH_API_TOKEN*",
+            ],
+        ),
+        (
+            Answer(400, {"message": "Invalid query parameters."}),
+            [
+                '*HTTP 400 Bad Request: "Invalid query parameters."',
+                "hint: the API rejected the query*",
+            ],
+        ),
+        (
+            Answer(200, "<html>proxy login</html>"),
+            ["*the answer is not JSON (text/html*proxy login*"],
+        ),
+        (
+            Answer(200, {"shortId": "abc123"}),
+            ["*gave an unusable answer: run abc123: required field 'status' is missing"],
+        ),
+        (
+            Answer(200, [1, 2]),
+            ["*gave an unusable answer: run abc123: expected a JSON object, received a list of 2"],
+        ),
+    ],
+)
+def test_api_errors_are_collection_errors(
+    run,
+    simulator: Simulator,
+    pytester: pytest.Pytester,
+    answer: Answer,
+    expected: list[str],  # type: ignore[no-untyped-def]
+) -> None:
+    simulator.add(SimulatedRun("abc123", cases=[case("a")], answers={0: answer}))
+    pytester.makepyfile(test_local=LOCAL_TEST)
+    result = run("--qatech-run", "abc123")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(["*ERROR collecting qatech*", *expected, "*1 error*"])
+    assert "Traceback" not in result.stdout.str()
+    assert len(simulator.requests) == 1
+
+
+def test_a_bad_token_is_a_401_collection_error(
+    simulator: Simulator, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    simulator.add(mixed_run())
+    monkeypatch.setenv("QATECH_API_TOKEN", "wrong-token")
+    result = inprocess(pytester, "--qatech-run", "abc123", "-rE")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        [
+            "*HTTP 401 Unauthorized*",
+            "ERROR qatech::abc123 - QA.tech run abc123 could not be read: *",
+        ]
+    )
+
+
+def test_unknown_run_is_a_404_and_the_other_runs_are_still_read(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    simulator.add(mixed_run())
+    result = inprocess(
+        pytester,
+        "--qatech-run",
+        "nope",
+        "--qatech-run",
+        "abc123",
+        "--continue-on-collection-errors",
+    )
+    result.assert_outcomes(passed=1, failed=1, skipped=1, errors=1)
+    result.stdout.fnmatch_lines(
+        ['*QA.tech run nope could not be read: *HTTP 404 Not Found: "Run not found"']
+    )
+
+
+def test_timeout_is_a_collection_error(simulator: Simulator, pytester: pytest.Pytester) -> None:
+    simulator.add(SimulatedRun("slow", cases=[case("a")], statuses=("RUNNING",)))
+    result = inprocess(pytester, "--qatech-run", "slow", "--qatech-timeout", "0.2")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        [
+            "QA.tech run slow did not finish in time: still RUNNING after 0.2s "
+            "(--qatech-timeout 0.2s)"
+        ]
+    )
+
+
+def test_no_token_is_a_usage_error_before_any_request(
+    run,
+    simulator: Simulator,
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    monkeypatch.delenv("QATECH_API_TOKEN")
+    simulator.add(mixed_run())
+    result = run("--qatech-run", "abc123")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --qatech-run needs an API token: set QATECH_API_TOKEN*"])
+    assert simulator.requests == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--qatech-run", "../etc"), "*is not a run short id*"),
+        (("--qatech-run", "abc", "--qatech-api-url", "http://api.qa.tech"), "*uses plain http*"),
+        (
+            ("--qatech-run", "abc", "--qatech-timeout", "0"),
+            "*must be a positive number of seconds*",
+        ),
+    ],
+)
+def test_bad_settings_are_usage_errors(
+    simulator: Simulator, pytester: pytest.Pytester, args: tuple[str, ...], message: str
+) -> None:
+    result = inprocess(pytester, *args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: {message}"])
+    assert simulator.requests == []
+
+
+def test_ini_settings_apply_and_the_command_line_wins(
+    simulator: Simulator, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("QATECH_API_URL")
+    simulator.add(mixed_run())
+    pytester.makeini(f"[pytest]\nqatech_api_url = {simulator.url}\nqatech_poll_interval = 0.01\n")
+    result = pytester.runpytest_inprocess("--qatech-run", "abc123")
+    result.assert_outcomes(passed=1, failed=1, skipped=1)
+
+    pytester.makeini("[pytest]\nqatech_api_url = http://127.0.0.1:9\nqatech_timeout = nonsense\n")
+    result = pytester.runpytest_inprocess(
+        "--qatech-run", "abc123", "--qatech-api-url", simulator.url, "--qatech-timeout", "30", *FAST
+    )
+    result.assert_outcomes(passed=1, failed=1, skipped=1)
+
+
+def test_options_are_documented_in_a_group(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_inprocess("--help")
+    result.stdout.fnmatch_lines(
+        [
+            "QA.tech remote test runs:",
+            "  --qatech-run=SHORTID*",
+            "  --qatech-api-url=URL*",
+            "  --qatech-poll-interval=SECONDS",
+            "  --qatech-timeout=SECONDS",
+        ]
+    )
+    result.stdout.fnmatch_lines(["  qatech_api_url (string):*", "  qatech_timeout (string):*"])
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        (),
+        ("-p", "no:xdist"),
+        ("-n", "2"),
+        ("-n", "2", "--dist", "loadfile"),
+        ("-n", "2", "--dist", "loadscope"),
+    ],
+)
+def test_xdist_workers_make_no_request(
+    simulator: Simulator, pytester: pytest.Pytester, extra: tuple[str, ...]
+) -> None:
+    simulator.add(mixed_run())
+    pytester.makepyfile(test_local=LOCAL_TEST)
+    result = pytester.runpytest_subprocess(*FAST, "--qatech-run", "abc123", *extra)
+    result.assert_outcomes(passed=2, failed=1, skipped=1)
+    # The same four requests as without xdist: only the controller talks to the API.
+    assert [request.query for request in simulator.requests] == [{}, {}, {}, {"testCases": ["all"]}]
+    assert result.stdout.str().count("= qatech runs =") == 1
+    assert result.stdout.str().count("qatech: QA.tech runs abc123 from") == 1
+
+
+def test_xdist_collection_errors_stay_readable(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    simulator.add(SimulatedRun("abc123", answers={0: Answer(404, {"message": "Run not found"})}))
+    result = pytester.runpytest_subprocess(*FAST, "--qatech-run", "abc123", "-n", "2")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(['*HTTP 404 Not Found: "Run not found"'])
+    assert result.stdout.str().count("ERROR collecting qatech") == 1
+    assert len(simulator.requests) == 1
+
+
+def test_the_example_conftest(simulator: Simulator, pytester: pytest.Pytester) -> None:
+    example = Path(__file__).parent.parent / "conftest_example.py"
+    pytester.makeconftest(example.read_text())
+    known = case("Checkout with saved card", "FAILED", title="No Pay now button")
+    simulator.add(SimulatedRun("abc123", "FAILED", [case("Login"), known]))
+    pytester.makepyfile(test_local=LOCAL_TEST)
+    result = inprocess(pytester, "--qatech-run", "abc123", "-v", "-rx")
+    result.assert_outcomes(passed=2, xfailed=1)
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(
+        [
+            "test_local.py::test_local PASSED*",
+            "qatech::abc123::Login PASSED*",
+            "qatech::abc123::Checkout with saved card XFAIL*",
+            "XFAIL qatech::abc123::Checkout with saved card - PAY-1432*",
+        ]
+    )
