@@ -14,7 +14,8 @@ PROBE = """
 import json, sys
 
 def pytest_sessionfinish(session):
-    loaded = sorted(name for name in sys.modules if name.split(".")[0] in ("pytest_qatech", "requests"))
+    watched = ("pytest_qatech", "requests")
+    loaded = sorted(name for name in sys.modules if name.split(".")[0] in watched)
     with open("modules.json", "w") as out:
         json.dump(loaded, out)
 """
