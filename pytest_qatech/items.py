@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -20,10 +20,12 @@ from _pytest._code.code import (
     ReprFileLocation,
     ReprTracebackNative,
     TerminalRepr,
-    TracebackStyle,
 )
 
 from pytest_qatech.models import FinishedRun, Outcome, RemoteCase, RunReport, UnreadableRun
+
+if TYPE_CHECKING:
+    from _pytest._code.code import TracebackStyle
 
 RUN_ITEM_NAME = "(run)"
 MAX_NAME_LENGTH = 200
