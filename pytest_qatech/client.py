@@ -55,8 +55,8 @@ class FinalError(RequestError):
 
 @dataclass(frozen=True)
 class Timeouts:
-    connect: float = CONNECT_TIMEOUT
-    read: float = READ_TIMEOUT
+    connect: float
+    read: float
 
 
 class Client:
@@ -64,7 +64,7 @@ class Client:
         self,
         base_url: str,
         auth_headers: Mapping[str, Secret],
-        timeouts: Timeouts = Timeouts(),
+        timeouts: Timeouts | None = None,
     ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme != "https" and not (
@@ -73,7 +73,7 @@ class Client:
             raise ValueError("credentials are sent only over https, or plain http to loopback")
         self._base_url = base_url.rstrip("/")
         self._auth_headers = dict(auth_headers)
-        self._timeouts = timeouts
+        self._timeouts = timeouts or Timeouts(CONNECT_TIMEOUT, READ_TIMEOUT)
         self._session = requests.Session()
         self._session.headers["User-Agent"] = f"pytest-qatech/{__version__}"
         self._session.headers["Accept"] = "application/json"
@@ -87,16 +87,21 @@ class Client:
     def url(self, request: ApiRequest) -> str:
         return self._base_url + request.path
 
-    def get_json(self, request: ApiRequest, read_timeout: float | None = None) -> object:
-        """GET ``request`` and return its JSON body, or raise a :class:`RequestError`."""
+    def get_json(self, request: ApiRequest, time_left: float | None = None) -> object:
+        """GET ``request`` and return its JSON body, or raise a :class:`RequestError`.
+
+        ``time_left`` caps the connect and read timeouts, so no request outlives the wait.
+        """
         headers = {name: secret.reveal() for name, secret in self._auth_headers.items()}
-        timeout = (self._timeouts.connect, read_timeout or self._timeouts.read)
+        connect, read = self._timeouts.connect, self._timeouts.read
+        if time_left is not None:
+            connect, read = min(connect, time_left), min(read, time_left)
         try:
             with self._session.get(
                 self.url(request),
                 params=request.params,
                 headers=headers,
-                timeout=timeout,
+                timeout=(connect, read),
                 # A redirect could carry the credentials to another host; the API never needs one.
                 allow_redirects=False,
                 stream=True,

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 RUN_ITEM_NAME = "(run)"
 MAX_NAME_LENGTH = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 _COLONS = re.compile(r":{2,}")
 
 
@@ -43,12 +44,21 @@ class RemoteVerdict(Exception):
 
 
 def verdict_repr(where: str, headline: str, details: str) -> ReprExceptionInfo:
+    headline, details = visible(headline), visible(details)
     text = headline if not details else f"{headline}\n\n{details}"
-    lines = [line + "\n" for line in text.splitlines()] or ["\n"]
     return ReprExceptionInfo(
-        reprtraceback=ReprTracebackNative(lines),
+        reprtraceback=ReprTracebackNative([line + "\n" for line in text.split("\n")]),
         reprcrash=ReprFileLocation(where, 0, headline),
     )
+
+
+def visible(text: str) -> str:
+    """Remote text with its control characters spelled out, newlines and tabs kept.
+
+    An escape sequence from a remote service must not recolour or rewrite a CI log, and
+    JUnit XML cannot hold most control characters at all.
+    """
+    return _UNPRINTABLE.sub(lambda match: ascii(match.group())[1:-1], text)
 
 
 class RunCollector(pytest.Collector):

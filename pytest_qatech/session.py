@@ -34,7 +34,13 @@ class RemoteRunsPlugin:
     def __repr__(self) -> str:
         return f"RemoteRunsPlugin(run_ids={self._settings.run_ids!r})"
 
+    @property
+    def fetched(self) -> dict[str, RunReport]:
+        """The runs learned so far, without waiting: empty if the wait never finished."""
+        return self._reports or {}
+
     def reports(self) -> dict[str, RunReport]:
+        """The runs, waiting for them first if this process has not yet."""
         if self._reports is None:
             workerinput: dict[str, Any] | None = getattr(self._config, "workerinput", None)
             if workerinput is not None:
@@ -109,10 +115,10 @@ class RemoteRunsPlugin:
         )
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self._reports is None or self._config.get_verbosity() < -1:
+        if not self.fetched or self._config.get_verbosity() < -1:
             return
         terminalreporter.section("qatech runs")
-        for line in reporting.summary_lines(self._provider.title, self._reports.values()):
+        for line in reporting.summary_lines(self._provider.title, self.fetched.values()):
             terminalreporter.line(line)
 
 
@@ -131,9 +137,7 @@ class XdistControllerPlugin:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         # Without xdist an unreadable run stops the session with exit code 2; xdist counts
         # collection errors as failures (1). A CI must see the same code either way.
-        unreadable = any(
-            isinstance(report, UnreadableRun) for report in self._runs.reports().values()
-        )
+        unreadable = any(isinstance(run, UnreadableRun) for run in self._runs.fetched.values())
         if self._distributed and unreadable and session.exitstatus in (0, 1):
             session.exitstatus = pytest.ExitCode.INTERRUPTED
 

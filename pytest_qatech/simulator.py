@@ -5,7 +5,9 @@ unknown run is a 404, ``testCases`` other than ``all``/``failed`` is a 400, ever
 ``{"message": ...}`` on errors, and ``runTestCases`` is an empty list without ``testCases``.
 A scripted run moves one status further on each light poll (INITIATED -> RUNNING ->
 COMPLETED by default), so progress depends on requests, never on time. Any request to a run
-can be answered with a scripted :class:`Answer` instead, to inject faults.
+can be answered with a scripted :class:`Answer` instead, to inject faults: any status code and
+headers (``Retry-After``), any body (malformed, HTML), a dropped connection, a delay, a
+truncated body.
 
     python -m pytest_qatech.simulator -- pytest --qatech-run abc123
 
@@ -21,6 +23,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -66,13 +69,17 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
     #: Close the connection without answering at all.
     drop: bool = False
+    #: Seconds to wait before answering, as a slow server would.
+    delay: float = 0.0
+    #: Announce the whole body but send only its first half, then close the connection.
+    truncate: bool = False
 
 
 @dataclass
 class SimulatedRun:
     short_id: str
     result: str | None = "PASSED"
-    cases: list[dict[str, Any]] = field(default_factory=list)
+    cases: list[Any] = field(default_factory=list)
     statuses: Sequence[str] = ("INITIATED", "RUNNING", "COMPLETED")
     #: Scripted answers by the index of the request to this run (0 is the first request).
     answers: dict[int, Answer] = field(default_factory=dict)
@@ -89,14 +96,21 @@ class SimulatedRun:
 
     def body(self, test_cases: str | None, status: str) -> dict[str, Any]:
         ended = status in ENDED
-        cases: list[dict[str, Any]] = []
+        cases: list[Any] = []
         if test_cases is not None:
+            # Cases go out as scripted, malformed ones included: tests feed the plugin garbage.
             cases = [
-                dict(raw) if ended else {**raw, "status": "RUNNING", "result": None}
+                {**raw, "status": "RUNNING", "result": None}
+                if isinstance(raw, dict) and not ended
+                else raw
                 for raw in self.cases
             ]
             if test_cases == "failed":
-                cases = [raw for raw in cases if raw.get("result") != "PASSED"]
+                cases = [
+                    raw
+                    for raw in cases
+                    if not isinstance(raw, dict) or raw.get("result") != "PASSED"
+                ]
         return {
             "id": f"run-{self.short_id}",
             "shortId": self.short_id,
@@ -111,6 +125,8 @@ class RecordedRequest:
     path: str
     query: dict[str, list[str]]
     authorized: bool
+    #: time.monotonic() when the request arrived.
+    at: float
 
 
 def demo_runs() -> list[SimulatedRun]:
@@ -171,8 +187,8 @@ class Simulator:
         self.runs: dict[str, SimulatedRun] = {run.short_id: run for run in runs}
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
-        self._server.daemon_threads = True
+        self._stopping = threading.Event()
+        self._server = _Server((host, port), _handler_for(self))
         self._thread: threading.Thread | None = None
 
     def __repr__(self) -> str:
@@ -200,6 +216,7 @@ class Simulator:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
@@ -214,7 +231,7 @@ class Simulator:
     def answer(self, path: str, query: dict[str, list[str]], auth: str | None) -> Answer:
         authorized = auth == f"Bearer {self.token}"
         with self._lock:
-            self.requests.append(RecordedRequest(path, query, authorized))
+            self.requests.append(RecordedRequest(path, query, authorized, time.monotonic()))
             return self._answer(path, query, authorized)
 
     def _answer(self, path: str, query: dict[str, list[str]], authorized: bool) -> Answer:
@@ -238,6 +255,15 @@ class Simulator:
         return Answer(200, run.body(test_cases, status))
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (a read timeout, an interrupt) is part of the simulation.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 def _handler_for(simulator: Simulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -247,6 +273,8 @@ def _handler_for(simulator: Simulator) -> type[BaseHTTPRequestHandler]:
             answer = simulator.answer(
                 parts.path, parse_qs(parts.query), self.headers.get("Authorization")
             )
+            if answer.delay:
+                simulator._stopping.wait(answer.delay)
             if answer.drop:
                 self.close_connection = True
                 self.connection.close()
@@ -267,6 +295,10 @@ def _handler_for(simulator: Simulator) -> type[BaseHTTPRequestHandler]:
                     self.send_header(name, value)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
+            if answer.truncate:
+                self.wfile.write(payload[: len(payload) // 2])
+                self.close_connection = True
+                return
             self.wfile.write(payload)
 
         def log_message(self, format: str, *args: Any) -> None:

@@ -39,7 +39,7 @@ class HttpGetter(Protocol):
 
     def url(self, request: ApiRequest) -> str: ...
 
-    def get_json(self, request: ApiRequest, read_timeout: float | None = None) -> object: ...
+    def get_json(self, request: ApiRequest, time_left: float | None = None) -> object: ...
 
 
 class WaitObserver(Protocol):
@@ -58,13 +58,15 @@ class WaitObserver(Protocol):
 class RetryPolicy:
     """Capped exponential backoff with full jitter.
 
-    Status polls are retried until the overall timeout (a flaky network must not lose the
-    wait); the one results request of a finished run gives up after ``max_attempts``.
+    Once a run has answered with a status, failed polls are retried until the overall
+    timeout: a flaky network must not lose the wait. Before the first answer (a wrong URL, a
+    dead network) and for the one results request, ``max_attempts`` bounds the retries, so a
+    typo does not cost an hour of CI time.
     """
 
     base: float = 1.0
     cap: float = 60.0
-    max_attempts: int = 6
+    max_attempts: int = 8
 
     def backoff(self, failures: int, rng: random.Random) -> float:
         return rng.uniform(0.0, min(self.cap, self.base * 2 ** (failures - 1)))
@@ -114,7 +116,7 @@ class _Loop:
         from pytest_qatech.client import FinalError, TransientError
 
         try:
-            body = self.client.get_json(request, read_timeout=max(0.1, self.remaining()))
+            body = self.client.get_json(request, time_left=max(0.1, self.remaining()))
             if run.fetching:
                 run.report = self.provider.parse_results(run.run_id, body)
             else:
@@ -128,16 +130,17 @@ class _Loop:
             self.give_up(run, f"GET {self.client.url(request)} gave an unusable answer: {error}")
 
     def progress(self, run: _Run, progress: Progress) -> None:
-        status, finished = progress.status, progress.finished
-        first = run.status is None
-        if status != run.status and not (first and finished):
-            self.observer.status_changed(run.run_id, status, self.elapsed())
-            self.last_sign_of_life = self.clock.now()
-        run.status = status
+        previous = run.status
+        # The state first, then the report: a Ctrl-C during the report must see this status.
+        run.status = progress.status
         run.failures = 0
         run.failing_since = None
-        run.fetching = finished
-        run.due = self.clock.now() if finished else self.clock.now() + self.poll_interval
+        run.fetching = progress.finished
+        now = self.clock.now()
+        run.due = now if progress.finished else now + self.poll_interval
+        if progress.status != previous and not (previous is None and progress.finished):
+            self.last_sign_of_life = now
+            self.observer.status_changed(run.run_id, progress.status, self.elapsed())
 
     def failed(
         self, run: _Run, request: ApiRequest, message: str, retry_after: float | None
@@ -146,10 +149,12 @@ class _Loop:
         run.failures += 1
         run.failing_since = run.failing_since if run.failing_since is not None else now
         run.last_error = f"GET {self.client.url(request)}: {message}"
-        if run.fetching and run.failures >= self.retry.max_attempts:
+        bounded = run.fetching or run.status is None
+        if bounded and run.failures >= self.retry.max_attempts:
+            kind = "results" if run.fetching else "status"
             self.give_up(
                 run,
-                f"the results request failed {run.failures} times over "
+                f"the {kind} request failed {run.failures} times over "
                 f"{format_duration(now - run.failing_since)}; the last failure: {run.last_error}",
             )
             return
@@ -216,7 +221,7 @@ def wait_for_runs(
         observer=observer,
         poll_interval=poll_interval,
         timeout=timeout,
-        retry=retry or RetryPolicy(base=min(1.0, poll_interval)),
+        retry=retry or _retry_for(poll_interval),
         rng=rng or random.Random(),
     )
     loop.started = loop.last_sign_of_life = clock.now()
@@ -228,6 +233,13 @@ def wait_for_runs(
             observer.interrupted(run.run_id, run.status, loop.elapsed())
         raise
     return {run.run_id: run.report for run in loop.runs if run.report is not None}
+
+
+def _retry_for(poll_interval: float) -> RetryPolicy:
+    # Backoff scales with how eagerly the user polls: 1s to 60s at the default 10s interval,
+    # proportionally less for the sub-second intervals of the simulator and the tests.
+    base = min(1.0, poll_interval)
+    return RetryPolicy(base=base, cap=60.0 * base)
 
 
 def _drive(loop: _Loop) -> None:

@@ -4,9 +4,11 @@ from collections.abc import Iterator
 
 import pytest
 
-# In-process pytester runs drop the modules an inner session imported; a later re-import of
-# requests then mixes two CookieJar classes. Imported here once, it survives every inner run.
-import pytest_qatech.client  # noqa: F401
+# In-process pytester runs drop the modules an inner session imported. Re-imported, requests
+# mixes two CookieJar classes, and a monkeypatch may hit a module the next run no longer uses.
+# Imported here once, the plugin and its dependencies are the same objects in every run.
+import pytest_qatech.client
+import pytest_qatech.session  # noqa: F401
 from pytest_qatech.simulator import DEFAULT_TOKEN, SimulatedRun, Simulator, case
 
 #: Fast polling against the simulator: its runs advance per request, not per second.

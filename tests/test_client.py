@@ -137,3 +137,13 @@ def test_credentials_are_sent_only_over_https_or_to_loopback() -> None:
         repr(Client("http://127.0.0.1:1", provider.auth_headers()))
         == "Client('http://127.0.0.1:1')"
     )
+
+
+@responses.activate
+def test_timeouts_never_outlive_the_wait(client: Client) -> None:
+    responses.get(URL, json={})
+    client.get_json(status_request)
+    client.get_json(status_request, time_left=3600.0)
+    client.get_json(status_request, time_left=2.5)
+    sent = [call.request.req_kwargs["timeout"] for call in responses.calls]  # type: ignore[attr-defined]
+    assert sent == [(10.0, 30.0), (10.0, 30.0), (2.5, 2.5)]

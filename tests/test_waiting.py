@@ -47,7 +47,7 @@ class FakeApi:
     def url(self, request: ApiRequest) -> str:
         return "https://api.test" + request.path
 
-    def get_json(self, request: ApiRequest, read_timeout: float | None = None) -> object:
+    def get_json(self, request: ApiRequest, time_left: float | None = None) -> object:
         run_id = request.path.rsplit("/", 1)[-1]
         full = bool(request.params)
         self.log.append((self.clock.now(), run_id, full))
@@ -235,8 +235,30 @@ def test_results_request_gives_up_after_bounded_attempts() -> None:
     report = wait(api, ["abc"], poll_interval=1.0)["abc"]
     assert isinstance(report, UnreadableRun)
     assert sum(1 for *_, full in api.log if full) == RetryPolicy().max_attempts
-    assert "the results request failed 6 times over" in report.message
+    assert "the results request failed 8 times over" in report.message
     assert "HTTP 502" in report.message
+
+
+def test_a_run_never_reached_gives_up_after_bounded_attempts() -> None:
+    refused = TransientError("connection failed (ConnectionError: [Errno 111] Connection refused)")
+    api = FakeApi(FakeClock(), {"abc": [refused]})
+    report = wait(api, ["abc"])["abc"]
+    assert isinstance(report, UnreadableRun)
+    assert len(api.log) == RetryPolicy().max_attempts
+    assert report.message.startswith(
+        "QA.tech run abc could not be read: the status request failed 8"
+    )
+    assert report.message.endswith("[Errno 111] Connection refused)")
+    # Seven backoffs of at most 1, 2, 4, ... capped at 60 seconds: minutes at worst, not the hour.
+    worst = sum(min(60.0, 2.0**k) for k in range(RetryPolicy().max_attempts - 1))
+    assert api.clock.time - 1000.0 <= worst == 123.0
+
+
+def test_an_established_wait_outlasts_any_number_of_failed_polls() -> None:
+    script = [body("abc", "RUNNING"), *[TransientError("HTTP 502")] * 20, body("abc", "COMPLETED")]
+    api = FakeApi(FakeClock(), {"abc": script})
+    assert isinstance(wait(api, ["abc"])["abc"], FinishedRun)
+    assert len(api.log) == 23
 
 
 def test_final_errors_end_that_run_at_once_with_a_hint() -> None:
