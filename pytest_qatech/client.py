@@ -160,21 +160,20 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, moment.timestamp() - current)
 
 
-def _read_capped(response: requests.Response) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
+def _read_capped(response: requests.Response) -> bytearray:
+    # One growing buffer, not chunks and then their joined copy: a large run's body is held once.
+    body = bytearray()
     for chunk in response.iter_content(chunk_size=1 << 16):
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
             raise FinalError(
                 f"the answer is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB; "
                 "that is not a run the API describes"
             )
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return body
 
 
-def _server_says(body: bytes) -> str:
+def _server_says(body: bytearray) -> str:
     """The server's own explanation: ``{"message": ...}`` (QA.tech) or ``{"error": ...}``."""
     try:
         data = json.loads(body)
@@ -187,7 +186,7 @@ def _server_says(body: bytes) -> str:
     return f": {_snippet(body)}"
 
 
-def _snippet(body: bytes) -> str:
+def _snippet(body: bytearray) -> str:
     text = " ".join(body.decode("utf-8", "replace").split())
     return repr(text if len(text) <= _SNIPPET else text[:_SNIPPET] + "...")
 

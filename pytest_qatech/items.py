@@ -83,12 +83,16 @@ class RunCollector(pytest.Collector):
         if isinstance(report, UnreadableRun):
             raise RemoteVerdict(report.message, "")
         names = unique_names((case.name for case in report.cases), reserved={RUN_ITEM_NAME})
+        # One marker object for all the run's items: with 10,000 cases, one each adds up.
+        marker = getattr(pytest.mark, report.provider)
         items: list[pytest.Item] = [
-            RemoteCaseItem.from_parent(self, name=name, run=report, case=case)
+            RemoteCaseItem.from_parent(self, name=name, run=report, marker=marker, case=case)
             for name, case in zip(names, report.cases, strict=True)
         ]
         if report.problem:
-            items.append(RunProblemItem.from_parent(self, name=RUN_ITEM_NAME, run=report))
+            items.append(
+                RunProblemItem.from_parent(self, name=RUN_ITEM_NAME, run=report, marker=marker)
+            )
         return items
 
     def repr_failure(  # type: ignore[override]  # as pytest's own Collector.repr_failure
@@ -109,10 +113,10 @@ class RunCollector(pytest.Collector):
 class RemoteItem(pytest.Item):
     """Base of the items that report remote facts rather than run local code."""
 
-    def __init__(self, *, run: FinishedRun, **kwargs: Any) -> None:
+    def __init__(self, *, run: FinishedRun, marker: pytest.MarkDecorator, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.run = run
-        self.add_marker(run.provider)
+        self.add_marker(marker)
 
     def verdict_repr(self, verdict: RemoteVerdict) -> ReprExceptionInfo:
         return verdict_repr(self.nodeid, verdict.headline, verdict.details)

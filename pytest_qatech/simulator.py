@@ -267,6 +267,9 @@ class _Server(ThreadingHTTPServer):
 def _handler_for(simulator: Simulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out as two writes; with Nagle's algorithm the second waits for
+        # the client's delayed ACK, some 40 ms per request on a kept-alive connection.
+        disable_nagle_algorithm = True
 
         def do_GET(self) -> None:
             parts = urlsplit(self.path)

@@ -166,7 +166,8 @@ def _verdict(run_id: str, name: str, case: _Fields) -> RemoteCase:
         )
     if status != "COMPLETED":
         return error(f"the case has result PASSED but status {status!r}, not COMPLETED")
-    return RemoteCase(name, Outcome.PASSED, title or "", footer, tuple(properties))
+    # A pass shows no text anywhere, so it keeps none: 10,000 passes are many strings.
+    return RemoteCase(name, Outcome.PASSED, properties=tuple(properties))
 
 
 def _footer(run_id: str, short_id: str, goal: str | None) -> str:

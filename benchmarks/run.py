@@ -1,0 +1,169 @@
+"""Measure pytest-qatech against plain pytest, side by side, in one invocation.
+
+    python benchmarks/run.py [--repeat N] [--cases N]
+
+Every figure is the median of N runs of each side, the sides interleaved so that a busy moment
+of the machine hits both alike; each is printed as a ratio with its absolute medians. Each run
+is a fresh ``python -m pytest`` process; peak memory is that process's own high-water mark of
+resident memory (``VmHWM``, written by ``peak_memory.py``). The remote side is served by the
+simulator, in this process, on 127.0.0.1.
+Plugins that merely happen to be installed here (hypothesis) are disabled on both sides.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pytest_qatech.simulator import DEFAULT_TOKEN, SimulatedRun, Simulator, case
+
+NEUTRAL = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Sample:
+    seconds: float
+    peak_mib: float
+
+
+def run_pytest(args: Sequence[str], cwd: Path, env: dict[str, str]) -> Sample:
+    peak_file = cwd / "peak-kib.txt"
+    env = {
+        **env,
+        "QATECH_BENCH_PEAK_FILE": str(peak_file),
+        "PYTHONPATH": os.pathsep.join([str(HERE), env.get("PYTHONPATH", "")]),
+    }
+    started = time.perf_counter()
+    code = subprocess.call(
+        [sys.executable, "-m", "pytest", *NEUTRAL, "-p", "peak_memory", *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    seconds = time.perf_counter() - started
+    if code not in (0, 1):
+        raise SystemExit(f"pytest {' '.join(args)} in {cwd} exited {code}")
+    return Sample(seconds, int(peak_file.read_text()) / 1024)
+
+
+def interleaved(
+    repeat: int, left: Callable[[], Sample], right: Callable[[], Sample]
+) -> tuple[list[Sample], list[Sample]]:
+    lefts, rights = [], []
+    for index in range(repeat):
+        # Alternate which side goes first, so neither always runs on a warmer cache.
+        pair = (left, right) if index % 2 == 0 else (right, left)
+        first, second = pair[0](), pair[1]()
+        lefts.append(first if pair[0] is left else second)
+        rights.append(second if pair[0] is left else first)
+    return lefts, rights
+
+
+def median(samples: list[Sample], field: str) -> float:
+    return statistics.median(getattr(sample, field) for sample in samples)
+
+
+def report(title: str, target: str, lefts: list[Sample], rights: list[Sample], field: str) -> float:
+    left, right = median(lefts, field), median(rights, field)
+    unit = "s" if field == "seconds" else " MiB"
+    ratio = left / right
+    print(f"{title:<58} {ratio:6.3f}  ({left:.3f}{unit} / {right:.3f}{unit})  target {target}")
+    return ratio
+
+
+def project(files: dict[str, str]) -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="qatech-bench-"))
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    return folder
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--cases", type=int, default=10_000)
+    options = parser.parse_args(argv)
+    repeat, count = options.repeat, options.cases
+    print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores; "
+          f"median of {repeat} interleaved runs per side")  # fmt: skip
+
+    ini = {"pytest.ini": "[pytest]\n"}
+    one_test = project({**ini, "test_one.py": "def test_one():\n    pass\n"})
+    local = project(
+        {**ini, "test_many.py": "".join(f"def test_{i}():\n    pass\n" for i in range(count))}
+    )
+    remote = project(ini)
+    cases = [case(f"case {i}", goal="a goal", short_id=f"t{i}") for i in range(count)]
+    staggered = {f"run{n}": n for n in (2, 10, 4, 6, 8)}
+    runs = [SimulatedRun("big", "PASSED", cases, statuses=("COMPLETED",))]
+    runs += [
+        SimulatedRun(rid, cases=[case("a")], statuses=("RUNNING",) * n + ("COMPLETED",))
+        for rid, n in staggered.items()
+    ]
+    env = {**os.environ, "QATECH_API_TOKEN": DEFAULT_TOKEN}
+    env.pop("PYTEST_ADDOPTS", None)
+
+    with Simulator(runs) as simulator:
+        env["QATECH_API_URL"] = simulator.url
+
+        inactive, disabled = interleaved(
+            repeat * 3,
+            lambda: run_pytest(["--co", "-q"], one_test, env),
+            lambda: run_pytest(["--co", "-q", "-p", "no:qatech"], one_test, env),
+        )
+        title = "startup: --co -q, plugin installed but unused"
+        report(title, "<= 1.03", inactive, disabled, "seconds")
+
+        junit = ["-q", "--junitxml=report.xml"]
+        remote_side, local_side = interleaved(
+            repeat,
+            lambda: run_pytest([*junit, "--qatech-run", "big"], remote, env),
+            lambda: run_pytest(junit, local, env),
+        )
+        title = f"{count} remote cases vs {count} local tests"
+        report(f"{title}: wall", "<= 0.8", remote_side, local_side, "seconds")
+        report(f"{title}: peak memory", "<= 1.0", remote_side, local_side, "peak_mib")
+
+        before = len(simulator.requests)
+        run_pytest([*junit, "--qatech-run", "big"], remote, env)
+        plain = len(simulator.requests) - before
+        run_pytest([*junit, "--qatech-run", "big", "-n", "2"], remote, env)
+        wide = len(simulator.requests) - before - plain
+        print(f"{'API requests for the same run: -n 2 / without xdist':<58} {wide / plain:6.3f}  "
+              f"({wide} / {plain})  target exactly 1")  # fmt: skip
+
+        poll = ["-q", "--qatech-poll-interval", "0.1"]
+        slowest = max(staggered, key=staggered.__getitem__)
+        five_args = [arg for rid in staggered for arg in ("--qatech-run", rid)]
+
+        def reset() -> None:
+            for rid in staggered:
+                simulator.runs[rid].light_polls = 0
+
+        def five() -> Sample:
+            reset()
+            return run_pytest([*poll, *five_args], remote, env)
+
+        def alone() -> Sample:
+            reset()
+            return run_pytest([*poll, "--qatech-run", slowest], remote, env)
+
+        five_side, alone_side = interleaved(repeat, five, alone)
+        title = "five staggered runs vs the slowest alone: wall"
+        report(title, "<= 1.1", five_side, alone_side, "seconds")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
