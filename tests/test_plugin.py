@@ -536,11 +536,11 @@ def test_the_example_conftest(simulator: Simulator, pytester: pytest.Pytester) -
 def test_works_when_xdist_is_not_installed(
     simulator: Simulator, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    assert "xdist-" in pytester.runpytest_subprocess("--co").stdout.str()  # loaded by default
     # Without autoload only the plugins named with -p are loaded: xdist might as well be absent.
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     simulator.add(mixed_run())
-    result = pytester.runpytest_subprocess(
-        *FAST, "-p", "pytest_qatech.plugin", "--qatech-run", "abc123"
-    )
+    args = (*FAST, "-p", "pytest_qatech.plugin", "--qatech-run", "abc123")
+    result = pytester.runpytest_subprocess(*args)
     result.assert_outcomes(passed=1, failed=1, skipped=1)
-    assert "xdist" not in result.stdout.str()
+    assert "xdist-" not in result.stdout.str()
