@@ -34,6 +34,15 @@ def run_abc(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
 
 RUN_WITHOUT_CASES = {"id": "u", "shortId": "abc123", "status": "COMPLETED", "result": "PASSED"}
 
+
+def expect_unreadable(pytester: pytest.Pytester, *args: str, lines: list[str]) -> pytest.RunResult:
+    """Run, and expect the run to be a collection error (exit 2) saying ``lines``."""
+    result = run_abc(pytester, *args)
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(lines)
+    return result
+
+
 TRANSIENT_FAULTS = {
     "503": Answer(503, {"message": "Service Unavailable"}),
     "502 html from a proxy": Answer(502, "<html><h1>502 Bad Gateway</h1></html>"),
@@ -74,14 +83,13 @@ def test_retries_run_out_when_the_api_never_answers(
 ) -> None:
     down = {index: Answer(503, {"message": "maintenance"}) for index in range(20)}
     simulator.add(SimulatedRun("abc123", answers=down))
-    result = run_abc(pytester)
-    assert result.ret == pytest.ExitCode.INTERRUPTED
-    result.stdout.fnmatch_lines(
-        [
+    expect_unreadable(
+        pytester,
+        lines=[
             "QA.tech run abc123 could not be read: the status request failed 8 times over *s; "
             "the last failure: GET http://127.0.0.1:*/v1/run/abc123: "
             'HTTP 503 Service Unavailable: "maintenance"'
-        ]
+        ],
     )
     assert len(simulator.requests) == 8
 
@@ -91,9 +99,9 @@ def test_retries_run_out_for_the_results_request(
 ) -> None:
     down = {index: Answer(drop=True) for index in range(1, 20)}
     simulator.add(SimulatedRun("abc123", statuses=("COMPLETED",), answers=down))
-    result = run_abc(pytester)
-    assert result.ret == pytest.ExitCode.INTERRUPTED
-    result.stdout.fnmatch_lines(["*the results request failed 8 times over*connection failed*"])
+    expect_unreadable(
+        pytester, lines=["*the results request failed 8 times over*connection failed*"]
+    )
 
 
 def test_a_wait_under_way_survives_many_failed_polls(
@@ -114,10 +122,9 @@ def test_connection_refused(pytester: pytest.Pytester, monkeypatch: pytest.Monke
         closed_port = probe.getsockname()[1]
     monkeypatch.setenv("QATECH_API_URL", f"http://127.0.0.1:{closed_port}")
     monkeypatch.setenv("QATECH_API_TOKEN", "t")
-    result = run_abc(pytester)
-    assert result.ret == pytest.ExitCode.INTERRUPTED
-    result.stdout.fnmatch_lines(
-        ["*the status request failed 8 times over*connection failed*Connection refused*"]
+    result = expect_unreadable(
+        pytester,
+        lines=["*the status request failed 8 times over*connection failed*Connection refused*"],
     )
     assert "Traceback" not in result.stdout.str()
 
@@ -127,14 +134,15 @@ def test_time_out_while_the_api_keeps_failing(
 ) -> None:
     failing = {index: Answer(500, "oops") for index in range(1, 10_000)}
     simulator.add(SimulatedRun("abc123", statuses=("RUNNING",), answers=failing))
-    result = run_abc(pytester, "--qatech-timeout", "0.5")
-    assert result.ret == pytest.ExitCode.INTERRUPTED
-    result.stdout.fnmatch_lines(
-        [
+    expect_unreadable(
+        pytester,
+        "--qatech-timeout",
+        "0.5",
+        lines=[
             "QA.tech run abc123 did not finish in time: still RUNNING after 0.5s "
             "(--qatech-timeout 0.5s); the last * requests failed over *s, most recently: "
             "GET http://127.0.0.1:*/v1/run/abc123: HTTP 500 Internal Server Error: 'oops'"
-        ]
+        ],
     )
 
 
@@ -157,10 +165,9 @@ def test_malformed_results_are_clear_collection_errors(
     simulator: Simulator, pytester: pytest.Pytester, answer: Answer, message: str
 ) -> None:
     simulator.add(SimulatedRun("abc123", statuses=("COMPLETED",), answers={1: answer}))
-    result = run_abc(pytester)
-    assert result.ret == pytest.ExitCode.INTERRUPTED
-    result.stdout.fnmatch_lines(
-        ["*ERROR collecting qatech*", f"QA.tech run abc123 could not be read: GET {message}"]
+    result = expect_unreadable(
+        pytester,
+        lines=["*ERROR collecting qatech*", f"QA.tech run abc123 could not be read: GET {message}"],
     )
     assert "Traceback" not in result.stdout.str()
     assert len(simulator.requests) == 2  # malformed is final: no retry
@@ -172,9 +179,7 @@ def test_huge_bodies_are_refused(
     monkeypatch.setattr("pytest_qatech.client.MAX_BODY_BYTES", 100_000)
     cases = [case(f"case {i}", thought="x" * 500) for i in range(300)]
     simulator.add(SimulatedRun("abc123", cases=cases, statuses=("COMPLETED",)))
-    result = run_abc(pytester)
-    assert result.ret == pytest.ExitCode.INTERRUPTED
-    result.stdout.fnmatch_lines(["*the answer is larger than 0 MiB*"])
+    expect_unreadable(pytester, lines=["*the answer is larger than 0 MiB*"])
 
 
 def test_bad_cases_are_errors_and_the_good_ones_are_still_reported(
