@@ -112,7 +112,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     remote = project(ini)
     cases = [case(f"case {i}", goal="a goal", short_id=f"t{i}") for i in range(count)]
     staggered = {f"run{n}": n for n in (2, 10, 4, 6, 8)}
-    runs = [SimulatedRun("big", "PASSED", cases, statuses=("COMPLETED",))]
+    runs = [
+        SimulatedRun("big", "PASSED", cases, statuses=("COMPLETED",)),
+        SimulatedRun("tenth", "PASSED", cases[: count // 10], statuses=("COMPLETED",)),
+    ]
     runs += [
         SimulatedRun(rid, cases=[case("a")], statuses=("RUNNING",) * n + ("COMPLETED",))
         for rid, n in staggered.items()
@@ -143,6 +146,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         report(f"{title}: wall", "<= 0.8", remote_side, local_side, "seconds")
         report(f"{title}: cpu", "", remote_side, local_side, "cpu_seconds")
         report(f"{title}: peak memory", "<= 1.0", remote_side, local_side, "peak_mib")
+
+        # Linear: ten times the cases cost ten times the per-case time, not a hundred.
+        tenth_side, startup_side = interleaved(
+            repeat,
+            lambda: run_pytest([*junit, "--qatech-run", "tenth"], remote, env),
+            lambda: run_pytest(["-q", "--co", "-p", "no:qatech"], one_test, env),
+        )
+        fixed = median(startup_side, "seconds")
+        per_case_big = (median(remote_side, "seconds") - fixed) / count
+        per_case_tenth = (median(tenth_side, "seconds") - fixed) / (count // 10)
+        print(
+            f"{'per-case time, ' + str(count) + ' cases / ' + str(count // 10) + ' cases':<62} "
+            f"{per_case_big / per_case_tenth:6.3f}  ({per_case_big * 1e3:.3f}ms / "
+            f"{per_case_tenth * 1e3:.3f}ms)  linear: about 1"
+        )
 
         before = len(simulator.requests)
         run_pytest([*junit, "--qatech-run", "big"], remote, env)
