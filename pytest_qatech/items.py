@@ -194,14 +194,9 @@ def display_name(raw: str) -> str:
 
 
 def _tally(run: FinishedRun) -> str:
-    counts = dict.fromkeys(Outcome, 0)
-    for case in run.cases:
-        counts[case.outcome] += 1
-    parts = [f"{count} {outcome.value}" for outcome, count in counts.items() if count]
     noun = "case" if len(run.cases) == 1 else "cases"
-    return f"The run reported {len(run.cases)} {noun}" + (
-        f": {', '.join(parts)}." if parts else "."
-    )
+    tally = run.tally()
+    return f"The run reported {len(run.cases)} {noun}" + (f": {tally}." if tally else ".")
 
 
 def _location(node: pytest.Item | pytest.Collector) -> tuple[str, int, str]:

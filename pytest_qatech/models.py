@@ -70,6 +70,13 @@ class FinishedRun:
     cases: tuple[RemoteCase, ...]
     problem: str | None = None
 
+    def tally(self) -> str:
+        """How many cases had each outcome, e.g. ``2 passed, 1 failed``; empty without cases."""
+        counts = dict.fromkeys(Outcome, 0)
+        for case in self.cases:
+            counts[case.outcome] += 1
+        return ", ".join(f"{n} {outcome.value}" for outcome, n in counts.items() if n)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "kind": "finished",

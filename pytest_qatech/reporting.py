@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from pytest_qatech.models import FinishedRun, Outcome, RunReport
+from pytest_qatech.models import FinishedRun, RunReport
 from pytest_qatech.waiting import format_duration
 
 PREFIX = "qatech:"
@@ -68,8 +68,4 @@ def summary_lines(title: str, reports: Iterable[RunReport]) -> list[str]:
 
 
 def _finished(run: FinishedRun) -> str:
-    counts = dict.fromkeys(Outcome, 0)
-    for case in run.cases:
-        counts[case.outcome] += 1
-    tally = ", ".join(f"{n} {outcome.value}" for outcome, n in counts.items() if n) or "no cases"
-    return f"{run.status}, result {run.result} - {tally}"
+    return f"{run.status}, result {run.result} - {run.tally() or 'no cases'}"

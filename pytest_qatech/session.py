@@ -8,12 +8,13 @@ what the controller handed over, so workers never talk to the API and all collec
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Generator
 from typing import Any
 
 import pytest
 
-from pytest_qatech import reporting
+from pytest_qatech import github, reporting
 from pytest_qatech.items import RemoteItem, RemoteVerdict, RunCollector
 from pytest_qatech.models import RunReport, UnreadableRun, run_report_from_json
 from pytest_qatech.providers.qatech import QatechProvider
@@ -30,6 +31,8 @@ class RemoteRunsPlugin:
         self._settings = settings
         self._provider = QatechProvider(settings.token)
         self._reports: dict[str, RunReport] | None = None
+        self._problems: dict[str, github.Problem] = {}
+        self._reporting = not hasattr(config, "workerinput")
 
     def __repr__(self) -> str:
         return f"RemoteRunsPlugin(run_ids={self._settings.run_ids!r})"
@@ -109,6 +112,31 @@ class RemoteRunsPlugin:
             report.longrepr = item.verdict_repr(call.excinfo.value)
         return report
 
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if not (report.failed and report.nodeid.startswith(f"{self._provider.name}::")):
+            return
+        crash = getattr(report.longrepr, "reprcrash", None)
+        headline = crash.message if crash is not None else str(report.longrepr)
+        kind = "failed" if report.when == "call" else "error"
+        self._problems.setdefault(report.nodeid, github.Problem(report.nodeid, kind, headline))
+
+    def problems(self) -> list[github.Problem]:
+        unreadable = [
+            github.Problem(f"{report.provider}::{report.run_id}", "error", report.message)
+            for report in self.fetched.values()
+            if isinstance(report, UnreadableRun)
+        ]
+        return unreadable + list(self._problems.values())
+
+    def pytest_sessionfinish(self) -> None:
+        summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
+        if self._reporting and summary_path and self.fetched:
+            markdown = github.step_summary(
+                self._provider.title, self.fetched.values(), self.problems()
+            )
+            with open(summary_path, "a", encoding="utf-8") as summary:
+                summary.write(markdown)
+
     def pytest_report_header(self) -> str:
         return reporting.header_line(
             self._provider.title, self._settings.run_ids, self._settings.api_url
@@ -120,6 +148,9 @@ class RemoteRunsPlugin:
         terminalreporter.section("qatech runs")
         for line in reporting.summary_lines(self._provider.title, self.fetched.values()):
             terminalreporter.line(line)
+        if github.is_github_actions(os.environ):
+            for line in github.error_annotations(self.problems()):
+                terminalreporter.line(line)
 
 
 class XdistControllerPlugin:

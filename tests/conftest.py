@@ -18,7 +18,13 @@ FAST = ("--qatech-poll-interval", "0.01")
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's own QA.tech settings must not leak into what the tests see."""
-    for name in ("QATECH_API_TOKEN", "QATECH_API_KEY", "QATECH_API_URL"):
+    for name in (
+        "QATECH_API_TOKEN",
+        "QATECH_API_KEY",
+        "QATECH_API_URL",
+        "GITHUB_ACTIONS",
+        "GITHUB_STEP_SUMMARY",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 

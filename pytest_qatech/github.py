@@ -1,0 +1,70 @@
+"""GitHub Actions: a job summary (``GITHUB_STEP_SUMMARY``) and error annotations.
+
+Both are written by the process that reports (the xdist controller, or the only process), from
+the test reports of remote items, so they describe what this session actually ran.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from pytest_qatech.models import FinishedRun, RunReport
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A remote item that did not pass: ``kind`` is ``failed`` or ``error``."""
+
+    nodeid: str
+    kind: str
+    headline: str
+
+
+def error_annotations(problems: Iterable[Problem]) -> list[str]:
+    """``::error`` workflow commands, one per problem: the node id as title, the headline."""
+    return [
+        f"::error title={_property(problem.nodeid)}::{_data(_first_line(problem.headline))}"
+        for problem in problems
+    ]
+
+
+def step_summary(title: str, reports: Iterable[RunReport], problems: Sequence[Problem]) -> str:
+    """Markdown for the job summary: what did not pass first, then a row per run."""
+    lines = [f"## {title} runs", ""]
+    if problems:
+        lines += ["| | test | why |", "| --- | --- | --- |"]
+        for problem in sorted(problems, key=lambda p: p.kind != "failed"):
+            mark = "❌" if problem.kind == "failed" else "⚠️"
+            headline = _cell(_first_line(problem.headline))
+            lines.append(f"| {mark} {problem.kind} | `{_cell(problem.nodeid)}` | {headline} |")
+        lines.append("")
+    lines += ["| run | status | result | cases |", "| --- | --- | --- | --- |"]
+    for report in reports:
+        if isinstance(report, FinishedRun):
+            row = (report.run_id, report.status, str(report.result), report.tally() or "none")
+        else:
+            row = (report.run_id, report.last_status or "unknown", "could not be read", "")
+        lines.append("| " + " | ".join(_cell(cell) for cell in row) + " |")
+    return "\n".join(lines) + "\n\n"
+
+
+def is_github_actions(environ: Mapping[str, str]) -> bool:
+    return environ.get("GITHUB_ACTIONS") == "true"
+
+
+def _first_line(text: str) -> str:
+    return text.strip().split("\n", 1)[0]
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+# Workflow command escaping, as GitHub's runner reads it.
+def _data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(text: str) -> str:
+    return _data(text).replace(":", "%3A").replace(",", "%2C")

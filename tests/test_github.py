@@ -1,0 +1,93 @@
+"""GitHub Actions: the job summary and the ::error annotations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_qatech.github import Problem, error_annotations, step_summary
+from pytest_qatech.models import FinishedRun
+from pytest_qatech.simulator import Answer, SimulatedRun, Simulator, case
+
+from .conftest import FAST, mixed_run
+
+
+@pytest.fixture
+def summary_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "step-summary.md"
+    path.write_text("# Written by an earlier step\n\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(path))
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    return path
+
+
+def add_runs(simulator: Simulator) -> None:
+    crashed = case("Crashed", None, status="ERROR", title="Agent lost the browser")
+    run = mixed_run()
+    run.cases.append(crashed)
+    simulator.add(run, SimulatedRun("nope", answers={0: Answer(404, {"message": "Run not found"})}))
+
+
+@pytest.mark.parametrize("extra", [(), ("-n", "2")])
+def test_summary_and_annotations(
+    simulator: Simulator, pytester: pytest.Pytester, summary_file: Path, extra: tuple[str, ...]
+) -> None:
+    add_runs(simulator)
+    args = ("--qatech-run", "abc123", "--qatech-run", "nope", "--continue-on-collection-errors")
+    result = pytester.runpytest_subprocess(*FAST, *args, *extra)
+    result.assert_outcomes(passed=1, failed=1, skipped=1, errors=2)
+
+    annotations = [line for line in result.outlines if line.startswith("::error")]
+    assert annotations == [
+        "::error title=qatech%3A%3Anope::QA.tech run nope could not be read: GET "
+        f'{simulator.url}/v1/run/nope failed: HTTP 404 Not Found: "Run not found"',
+        "::error title=qatech%3A%3Aabc123%3A%3ACheckout::Could not find login button",
+        "::error title=qatech%3A%3Aabc123%3A%3ACrashed::the case ended ERROR (result None): "
+        "it produced no verdict",
+    ]
+    summary = summary_file.read_text()
+    assert summary.startswith("# Written by an earlier step\n\n## QA.tech runs\n")
+    assert summary.count("## QA.tech runs") == 1
+    rows = [line for line in summary.splitlines() if line.startswith("| ")]
+    assert rows[2] == "| ❌ failed | `qatech::abc123::Checkout` | Could not find login button |"
+    assert rows[3].startswith("| ⚠️ error | `qatech::nope` | QA.tech run nope could not be read")
+    assert rows[4].startswith("| ⚠️ error | `qatech::abc123::Crashed` | the case ended ERROR")
+    assert rows[-2:] == [
+        "| abc123 | COMPLETED | FAILED | 1 passed, 1 failed, 1 skipped, 1 error |",
+        "| nope | unknown | could not be read |  |",
+    ]
+
+
+def test_nothing_for_github_outside_github(
+    simulator: Simulator, pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    simulator.add(mixed_run())
+    result = pytester.runpytest_inprocess(*FAST, "--qatech-run", "abc123")
+    result.assert_outcomes(passed=1, failed=1, skipped=1)
+    assert "::error" not in result.stdout.str()
+
+
+def test_an_inactive_plugin_writes_no_summary(
+    pytester: pytest.Pytester, summary_file: Path
+) -> None:
+    pytester.makepyfile("def test_one():\n    assert 0\n")
+    result = pytester.runpytest_inprocess()
+    result.assert_outcomes(failed=1)
+    assert summary_file.read_text() == "# Written by an earlier step\n\n"
+    assert "::error" not in result.stdout.str()
+
+
+def test_workflow_command_escaping() -> None:
+    problem = Problem("qatech::r1::a, b: c", "failed", "50% done\r\nthen broke\nsecond line")
+    assert error_annotations([problem]) == [
+        "::error title=qatech%3A%3Ar1%3A%3Aa%2C b%3A c::50%25 done%0D"
+    ]
+
+
+def test_markdown_cells_are_escaped() -> None:
+    run = FinishedRun("qatech", "r|1", "COMPLETED", "PASSED", ())
+    problem = Problem("qatech::r|1::x", "failed", "a | b\nmore")
+    summary = step_summary("QA.tech", [run], [problem])
+    assert "| ❌ failed | `qatech::r\\|1::x` | a \\| b |" in summary
+    assert "| r\\|1 | COMPLETED | PASSED | none |" in summary
