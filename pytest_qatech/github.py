@@ -41,11 +41,14 @@ def step_summary(title: str, reports: Iterable[RunReport], problems: Sequence[Pr
         lines.append("")
     lines += ["| run | status | result | cases |", "| --- | --- | --- | --- |"]
     for report in reports:
+        run = _cell(report.run_id)
+        if report.url:
+            run = f"[{run}]({report.url})"
         if isinstance(report, FinishedRun):
-            row = (report.run_id, report.status, str(report.result), report.tally() or "none")
+            row = (report.status, str(report.result), report.tally() or "none")
         else:
-            row = (report.run_id, report.last_status or "unknown", "could not be read", "")
-        lines.append("| " + " | ".join(_cell(cell) for cell in row) + " |")
+            row = (report.last_status or "unknown", "could not be read", "")
+        lines.append(f"| {run} | " + " | ".join(_cell(cell) for cell in row) + " |")
     return "\n".join(lines) + "\n\n"
 
 

@@ -69,6 +69,8 @@ class FinishedRun:
     result: str | None
     cases: tuple[RemoteCase, ...]
     problem: str | None = None
+    #: Where a person sees the run, when known.
+    url: str | None = None
 
     def tally(self) -> str:
         """How many cases had each outcome, e.g. ``2 passed, 1 failed``; empty without cases."""
@@ -85,6 +87,7 @@ class FinishedRun:
             "status": self.status,
             "result": self.result,
             "problem": self.problem,
+            "url": self.url,
             "cases": [case.to_json() for case in self.cases],
         }
 
@@ -100,6 +103,7 @@ class UnreadableRun:
     run_id: str
     message: str
     last_status: str | None = None
+    url: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -108,6 +112,7 @@ class UnreadableRun:
             "run_id": self.run_id,
             "message": self.message,
             "last_status": self.last_status,
+            "url": self.url,
         }
 
 
@@ -121,6 +126,7 @@ def run_report_from_json(data: dict[str, Any]) -> RunReport:
             run_id=data["run_id"],
             message=data["message"],
             last_status=data["last_status"],
+            url=data["url"],
         )
     return FinishedRun(
         provider=data["provider"],
@@ -128,5 +134,6 @@ def run_report_from_json(data: dict[str, Any]) -> RunReport:
         status=data["status"],
         result=data["result"],
         problem=data["problem"],
+        url=data["url"],
         cases=tuple(RemoteCase.from_json(case) for case in data["cases"]),
     )

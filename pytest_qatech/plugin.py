@@ -49,7 +49,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="longest wait for all runs, in seconds; a run still going then is an error "
         "(ini qatech_timeout; default 3600)",
     )
+    group.addoption(
+        "--qatech-project",
+        metavar="SLUG",
+        dest="qatech_project",
+        help="QA.tech project slug, for links to each run's results page "
+        "(ini qatech_project, env QATECH_PROJECT)",
+    )
     parser.addini("qatech_api_url", "QA.tech API base URL", default="")
+    parser.addini("qatech_project", "QA.tech project slug, for dashboard links", default="")
     parser.addini("qatech_poll_interval", "seconds between QA.tech status requests", default="")
     parser.addini("qatech_timeout", "longest wait for QA.tech runs, in seconds", default="")
 
@@ -74,6 +82,7 @@ def pytest_configure(config: pytest.Config) -> None:
                 "api_url": config.getoption("qatech_api_url"),
                 "poll_interval": config.getoption("qatech_poll_interval"),
                 "timeout": config.getoption("qatech_timeout"),
+                "project": config.getoption("qatech_project"),
             },
             ini=ini,
             environ=os.environ,

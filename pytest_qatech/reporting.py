@@ -58,12 +58,13 @@ def summary_lines(title: str, reports: Iterable[RunReport]) -> list[str]:
     lines = []
     for report in reports:
         if isinstance(report, FinishedRun):
-            lines.append(f"{title} run {report.run_id}: {_finished(report)}")
+            line = f"{title} run {report.run_id}: {_finished(report)}"
         else:
-            lines.append(
+            line = (
                 f"{title} run {report.run_id}: could not be read "
                 f"(last status {report.last_status or 'unknown'}); see the error above"
             )
+        lines.append(f"{line} - {report.url}" if report.url else line)
     return lines
 
 

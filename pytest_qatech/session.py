@@ -29,7 +29,7 @@ class RemoteRunsPlugin:
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
         self._config = config
         self._settings = settings
-        self._provider = QatechProvider(settings.token)
+        self._provider = QatechProvider(settings.token, settings.project)
         self._reports: dict[str, RunReport] | None = None
         self._problems: dict[str, github.Problem] = {}
         self._reporting = not hasattr(config, "workerinput")
@@ -137,10 +137,12 @@ class RemoteRunsPlugin:
             with open(summary_path, "a", encoding="utf-8") as summary:
                 summary.write(markdown)
 
-    def pytest_report_header(self) -> str:
-        return reporting.header_line(
+    def pytest_report_header(self) -> list[str]:
+        header = reporting.header_line(
             self._provider.title, self._settings.run_ids, self._settings.api_url
         )
+        links = (self._provider.run_url(run_id) for run_id in self._settings.run_ids)
+        return [header, *(f"{reporting.PREFIX} results at {url}" for url in links if url)]
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.fetched or self._config.get_verbosity() < -1:

@@ -54,6 +54,8 @@ class Settings:
     token: Secret
     poll_interval: float
     timeout: float
+    #: The QA.tech project's slug, for links to the dashboard.
+    project: str | None = None
 
 
 def resolve(
@@ -71,12 +73,14 @@ def resolve(
     api_url = _first(cli.get("api_url"), ini("qatech_api_url"), environ.get("QATECH_API_URL"))
     poll_interval = _first(cli.get("poll_interval"), ini("qatech_poll_interval"))
     timeout = _first(cli.get("timeout"), ini("qatech_timeout"))
+    project = _first(cli.get("project"), ini("qatech_project"), environ.get("QATECH_PROJECT"))
     return Settings(
         run_ids=check_run_ids(run_ids),
         api_url=check_api_url(str(api_url or DEFAULT_API_URL)),
         token=_token(environ),
         poll_interval=_seconds("qatech-poll-interval", poll_interval, DEFAULT_POLL_INTERVAL),
         timeout=_seconds("qatech-timeout", timeout, DEFAULT_TIMEOUT),
+        project=check_project(str(project)) if project is not None else None,
     )
 
 
@@ -89,6 +93,15 @@ def check_run_ids(run_ids: Sequence[str]) -> tuple[str, ...]:
             )
     # The same run twice would give duplicate node ids; once is what the user meant.
     return tuple(dict.fromkeys(run_ids))
+
+
+def check_project(slug: str) -> str:
+    if not _RUN_ID.fullmatch(slug):
+        raise SettingsError(
+            f"--qatech-project {slug!r} is not a project slug: expected letters, digits, '-' "
+            "or '_' (as in https://app.qa.tech/p/<slug>/...)"
+        )
+    return slug
 
 
 def check_api_url(url: str) -> str:

@@ -173,6 +173,7 @@ class _Loop:
             run.run_id,
             f"{self.provider.title} run {run.run_id} could not be read: {message}",
             run.status,
+            self.provider.run_url(run.run_id),
         )
 
     def time_out(self, run: _Run) -> None:
@@ -190,7 +191,8 @@ class _Loop:
                 f"{format_duration(self.clock.now() - run.failing_since)}, most recently: "
                 f"{run.last_error}"
             )
-        run.report = UnreadableRun(self.provider.name, run.run_id, message, run.status)
+        url = self.provider.run_url(run.run_id)
+        run.report = UnreadableRun(self.provider.name, run.run_id, message, run.status, url)
 
     def heartbeat(self) -> None:
         if self.clock.now() - self.last_sign_of_life < HEARTBEAT_SECONDS:

@@ -91,3 +91,17 @@ def test_markdown_cells_are_escaped() -> None:
     summary = step_summary("QA.tech", [run], [problem])
     assert "| ❌ failed | `qatech::r\\|1::x` | a \\| b |" in summary
     assert "| r\\|1 | COMPLETED | PASSED | none |" in summary
+
+
+def test_run_rows_link_to_the_dashboard(
+    simulator: Simulator,
+    pytester: pytest.Pytester,
+    summary_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("QATECH_PROJECT", "acme")
+    simulator.add(mixed_run())
+    pytester.runpytest_inprocess(*FAST, "--qatech-run", "abc123")
+    link = "https://app.qa.tech/p/acme/results/abc123"
+    row = f"| [abc123]({link}) | COMPLETED | FAILED | 1 passed, 1 failed, 1 skipped |"
+    assert row in summary_file.read_text().splitlines()

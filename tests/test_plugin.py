@@ -544,3 +544,36 @@ def test_works_when_xdist_is_not_installed(
     result = pytester.runpytest_subprocess(*args)
     result.assert_outcomes(passed=1, failed=1, skipped=1)
     assert "xdist-" not in result.stdout.str()
+
+
+def test_dashboard_links_with_a_project(simulator: Simulator, pytester: pytest.Pytester) -> None:
+    simulator.add(mixed_run())
+    link = "https://app.qa.tech/p/acme-shop/results/abc123"
+    result = inprocess(
+        pytester, "--qatech-run", "abc123", "--qatech-project", "acme-shop", "--junitxml=r.xml"
+    )
+    result.assert_outcomes(passed=1, failed=1, skipped=1)
+    result.stdout.fnmatch_lines(
+        [
+            "qatech: QA.tech runs abc123 from *",
+            f"qatech: results at {link}",
+            "*_ qatech abc123: Checkout _*",
+            "*",
+            "*",
+            "*",
+            "Goal: Test the checkout flow",
+            "QA.tech case tc2 in run abc123",
+            f"Run: {link}",
+            f"QA.tech run abc123: COMPLETED, result FAILED - 1 passed, 1 failed, * - {link}",
+        ]
+    )
+    properties = [
+        (p.get("name"), p.get("value")) for p in ET.parse(pytester.path / "r.xml").iter("property")
+    ]
+    assert properties.count(("run_url", link)) == 3
+
+
+def test_no_links_without_a_project(simulator: Simulator, pytester: pytest.Pytester) -> None:
+    simulator.add(mixed_run())
+    result = inprocess(pytester, "--qatech-run", "abc123")
+    assert "app.qa.tech" not in result.stdout.str()

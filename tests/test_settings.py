@@ -126,3 +126,17 @@ def test_bad_numbers_are_usage_errors(field: str, value: str) -> None:
 def test_non_finite_numbers_are_refused() -> None:
     with pytest.raises(SettingsError):
         settings_from(ini={"qatech_timeout": "inf"})
+
+
+def test_project_slug_from_command_line_ini_or_environment() -> None:
+    assert settings_from().project is None
+    assert settings_from(environ={"QATECH_PROJECT": "env-p"}).project == "env-p"
+    ini = {"qatech_project": "ini-p"}
+    assert settings_from(ini=ini, environ={"QATECH_PROJECT": "env-p"}).project == "ini-p"
+    assert settings_from(cli={"project": "cli-p"}, ini=ini).project == "cli-p"
+
+
+@pytest.mark.parametrize("slug", ["a/b", "..", "a b", "x?y"])
+def test_project_slug_must_be_safe_in_a_url(slug: str) -> None:
+    with pytest.raises(SettingsError, match="not a project slug"):
+        settings_from(cli={"project": slug})

@@ -49,6 +49,10 @@ class Provider(Protocol):
 
     def parse_results(self, run_id: str, body: object) -> FinishedRun: ...
 
+    def run_url(self, run_id: str) -> str | None:
+        """The run's page for people, when it can be known."""
+        ...
+
     def hint(self, http_status: int) -> str | None:
         """What the user should check after a final HTTP error, if there is advice."""
         ...

@@ -13,6 +13,7 @@ from pytest_qatech.models import FinishedRun, Outcome, RemoteCase
 from pytest_qatech.providers import ApiRequest, BodyError, Progress
 from pytest_qatech.settings import Secret
 
+DASHBOARD = "https://app.qa.tech"
 RUNNING_STATUSES = frozenset({"INITIATED", "RUNNING"})
 ENDED_STATUSES = frozenset({"COMPLETED", "ERROR", "CANCELLED"})
 RESULTS = frozenset({"PASSED", "FAILED", "SKIPPED"})
@@ -29,8 +30,9 @@ class QatechProvider:
     name = "qatech"
     title = "QA.tech"
 
-    def __init__(self, token: Secret) -> None:
+    def __init__(self, token: Secret, project: str | None = None) -> None:
         self._token = token
+        self._project = project
 
     def __repr__(self) -> str:
         return "QatechProvider()"
@@ -43,6 +45,11 @@ class QatechProvider:
 
     def results_request(self, run_id: str) -> ApiRequest:
         return ApiRequest(_run_path(run_id), (("testCases", "all"),))
+
+    def run_url(self, run_id: str) -> str | None:
+        if self._project is None:
+            return None
+        return f"{DASHBOARD}/p/{quote(self._project, safe='')}/results/{quote(run_id, safe='')}"
 
     def hint(self, http_status: int) -> str | None:
         return _HINTS.get(http_status)
@@ -70,7 +77,8 @@ class QatechProvider:
                 f"run {run_id}: field 'runTestCases' must be a list of test cases once the "
                 f"run has ended, received {received}"
             )
-        cases = tuple(_case(run_id, index, raw) for index, raw in enumerate(raw_cases))
+        url = self.run_url(run_id)
+        cases = tuple(_case(run_id, url, index, raw) for index, raw in enumerate(raw_cases))
         return FinishedRun(
             provider=self.name,
             run_id=run_id,
@@ -78,6 +86,7 @@ class QatechProvider:
             result=result,
             cases=cases,
             problem=_run_problem(run_id, status, result, cases),
+            url=url,
         )
 
 
@@ -112,18 +121,18 @@ def _run_problem(
     return None
 
 
-def _case(run_id: str, index: int, raw: object) -> RemoteCase:
+def _case(run_id: str, url: str | None, index: int, raw: object) -> RemoteCase:
     where = f"case #{index + 1} of run {run_id}"
     fallback_name = raw.get("name") if isinstance(raw, dict) else None
     name = fallback_name if isinstance(fallback_name, str) else f"case #{index + 1}"
     try:
-        return _verdict(run_id, name, _Fields(raw, where))
+        return _verdict(run_id, url, name, _Fields(raw, where))
     except BodyError as error:
         # One malformed case must not hide the others: it becomes an error of its own.
         return RemoteCase(name=name, outcome=Outcome.ERROR, headline=str(error))
 
 
-def _verdict(run_id: str, name: str, case: _Fields) -> RemoteCase:
+def _verdict(run_id: str, url: str | None, name: str, case: _Fields) -> RemoteCase:
     case.text("name")
     short_id = case.text("shortId")
     status = case.text("status")
@@ -136,7 +145,9 @@ def _verdict(run_id: str, name: str, case: _Fields) -> RemoteCase:
     properties = [("run_short_id", run_id), ("case_short_id", short_id)]
     if goal is not None:
         properties.append(("prompt_goal", goal))
-    footer = _footer(run_id, short_id, goal)
+    if url is not None:
+        properties.append(("run_url", url))
+    footer = _footer(run_id, short_id, goal, url)
 
     def error(headline: str) -> RemoteCase:
         details = "\n\n".join(part for part in (title, thought, footer) if part)
@@ -170,9 +181,11 @@ def _verdict(run_id: str, name: str, case: _Fields) -> RemoteCase:
     return RemoteCase(name, Outcome.PASSED, properties=tuple(properties))
 
 
-def _footer(run_id: str, short_id: str, goal: str | None) -> str:
+def _footer(run_id: str, short_id: str, goal: str | None, url: str | None) -> str:
     lines = [f"Goal: {goal}"] if goal else []
     lines.append(f"QA.tech case {short_id} in run {run_id}")
+    if url:
+        lines.append(f"Run: {url}")
     return "\n".join(lines)
 
 
