@@ -1,16 +1,22 @@
 """An example ``conftest.py`` for a project that runs its own tests and QA.tech runs together.
 
-Copy it to your project's root as ``conftest.py`` and adapt it. In CI, pass the run id on the
-command line (``pytest --qatech-run "$QATECH_RUN_ID" --junitxml report.xml``) or through
-``PYTEST_ADDOPTS``; the token comes from the ``QATECH_API_TOKEN`` secret.
+Copy it to your project's root as ``conftest.py`` and adapt it. The token comes from the
+``QATECH_API_TOKEN`` secret. Run ids come from ``--qatech-run`` or, as below, from code.
 
 Remote cases are ordinary pytest items with the ``qatech`` marker and node ids of the form
-``qatech::<run short id>::<case name>``, so everything below is plain pytest.
+``qatech::<run short id>::<case name>``; the ``pytest_qatech_*`` hooks are the plugin's own.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+
+from pytest_qatech.models import FinishedRun, RemoteCase, RunReport
+
+#: Written by the CI step that started the run (for example with QA.tech's Start Run API).
+RUN_ID_FILE = Path("qatech-run-id.txt")
 
 #: Remote cases that fail for a known reason, by case name, with the ticket that tracks it.
 #: They still run and are reported, as xfail instead of a failure, until the ticket is fixed.
@@ -19,12 +25,30 @@ KNOWN_ISSUES = {
 }
 
 
+def pytest_qatech_run_ids(config: pytest.Config) -> list[str]:
+    """Wait for the run the previous CI step started, without a --qatech-run flag."""
+    if RUN_ID_FILE.exists():
+        return RUN_ID_FILE.read_text().split()
+    return []
+
+
+def pytest_qatech_modify_item(item: pytest.Item, case: RemoteCase) -> None:
+    if case.name in KNOWN_ISSUES:
+        item.add_marker(pytest.mark.xfail(reason=KNOWN_ISSUES[case.name], strict=False))
+
+
+def pytest_qatech_run_finished(config: pytest.Config, run: RunReport) -> None:
+    """One line per run for a later CI step; post it to your team's chat from here instead."""
+    if isinstance(run, FinishedRun):
+        line = f"QA.tech run {run.run_id}: {run.status}, {run.tally() or 'no cases'}"
+    else:
+        line = f"QA.tech run {run.run_id} could not be read"
+    with Path("qatech-runs.txt").open("a") as out:
+        out.write(line + "\n")
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.get_closest_marker("qatech") and item.name in KNOWN_ISSUES:
-            item.add_marker(pytest.mark.xfail(reason=KNOWN_ISSUES[item.name], strict=False))
-
     # Local tests first: they are quick and a broken build shows before the remote results.
     # sort() is stable, so each group keeps its own order.
     items.sort(key=lambda item: item.get_closest_marker("qatech") is not None)

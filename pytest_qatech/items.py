@@ -82,18 +82,27 @@ class RunCollector(pytest.Collector):
         report = self.report
         if isinstance(report, UnreadableRun):
             raise RemoteVerdict(report.message, "")
-        names = unique_names((case.name for case in report.cases), reserved={RUN_ITEM_NAME})
+        names = unique_names(
+            (self._name(case, report.run_id) for case in report.cases), reserved={RUN_ITEM_NAME}
+        )
         # One marker object for all the run's items: with 10,000 cases, one each adds up.
         marker = getattr(pytest.mark, report.provider)
-        items: list[pytest.Item] = [
+        cases = [
             RemoteCaseItem.from_parent(self, name=name, run=report, marker=marker, case=case)
             for name, case in zip(names, report.cases, strict=True)
         ]
+        for item in cases:
+            self.ihook.pytest_qatech_modify_item(item=item, case=item.case)
+        items: list[pytest.Item] = [*cases]
         if report.problem:
             items.append(
                 RunProblemItem.from_parent(self, name=RUN_ITEM_NAME, run=report, marker=marker)
             )
         return items
+
+    def _name(self, case: RemoteCase, run_id: str) -> str:
+        chosen = self.ihook.pytest_qatech_item_name(case=case, run_id=run_id)
+        return chosen if isinstance(chosen, str) else case.name
 
     def repr_failure(  # type: ignore[override]  # as pytest's own Collector.repr_failure
         self, excinfo: pytest.ExceptionInfo[BaseException]

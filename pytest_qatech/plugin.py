@@ -14,6 +14,12 @@ import pytest
 MARKER = "qatech: a remote QA.tech test case (select with -m qatech or -m 'not qatech')"
 
 
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from pytest_qatech import hooks
+
+    pluginmanager.add_hookspecs(hooks)
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("qatech", "QA.tech remote test runs")
     group.addoption(
@@ -65,7 +71,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER)
-    run_ids: list[str] = config.getoption("qatech_run")
+    run_ids: list[str] = list(config.getoption("qatech_run"))
+    for more in config.hook.pytest_qatech_run_ids(config=config):
+        run_ids.extend(more or ())
     if not run_ids:
         return
 

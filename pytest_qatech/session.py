@@ -50,6 +50,8 @@ class RemoteRunsPlugin:
                 self._reports = _decode(workerinput[WORKERINPUT_KEY])
             else:
                 self._reports = self._wait()
+                for report in self._reports.values():
+                    self._config.hook.pytest_qatech_run_finished(config=self._config, run=report)
         return self._reports
 
     def encoded_reports(self) -> str:

@@ -29,8 +29,8 @@ def test_no_request_and_no_heavy_import(simulator: Simulator, pytester: pytest.P
     result.assert_outcomes(passed=1)
     assert simulator.requests == []
     loaded = (pytester.path / "modules.json").read_text()
-    # The entry module, and nothing that talks HTTP.
-    assert loaded == '["pytest_qatech", "pytest_qatech.plugin"]'
+    # The entry module and the hook declarations, and nothing that talks HTTP.
+    assert loaded == '["pytest_qatech", "pytest_qatech.hooks", "pytest_qatech.plugin"]'
 
 
 def test_output_is_unchanged(pytester: pytest.Pytester) -> None:

@@ -514,23 +514,70 @@ def test_xdist_collection_errors_stay_readable(
     assert len(simulator.requests) == 1
 
 
-def test_the_example_conftest(simulator: Simulator, pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize("extra", [(), ("-n", "2")])
+def test_the_example_conftest(
+    simulator: Simulator, pytester: pytest.Pytester, extra: tuple[str, ...]
+) -> None:
     example = Path(__file__).parent.parent / "conftest_example.py"
     pytester.makeconftest(example.read_text())
+    (pytester.path / "qatech-run-id.txt").write_text("abc123\n")
     known = case("Checkout with saved card", "FAILED", title="No Pay now button")
     simulator.add(SimulatedRun("abc123", "FAILED", [case("Login"), known]))
     pytester.makepyfile(test_local=LOCAL_TEST)
-    result = inprocess(pytester, "--qatech-run", "abc123", "-v", "-rx")
+    result = pytester.runpytest_subprocess(*FAST, "-v", "-rx", *extra)  # no --qatech-run
     result.assert_outcomes(passed=2, xfailed=1)
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(
+        ["*XFAIL qatech::abc123::Checkout with saved card - PAY-1432*"], consecutive=False
+    )
+    if not extra:
+        result.stdout.fnmatch_lines(
+            [
+                "test_local.py::test_local PASSED*",
+                "qatech::abc123::Login PASSED*",
+                "qatech::abc123::Checkout with saved card XFAIL*",
+            ]
+        )
+    # Once per run, by the process that talked to the API, not by each xdist worker.
+    runs = (pytester.path / "qatech-runs.txt").read_text()
+    assert runs == "QA.tech run abc123: COMPLETED, 1 passed, 1 failed\n"
+
+
+def test_item_name_hook(simulator: Simulator, pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        "def pytest_qatech_item_name(case, run_id):\n"
+        "    if case.name == 'Checkout':\n"
+        "        return f'{run_id}-checkout [eu]'\n"
+    )
+    simulator.add(mixed_run())
+    result = inprocess(pytester, "--qatech-run", "abc123", "--collect-only", "-q")
+    result.stdout.fnmatch_lines(
         [
-            "test_local.py::test_local PASSED*",
-            "qatech::abc123::Login PASSED*",
-            "qatech::abc123::Checkout with saved card XFAIL*",
-            "XFAIL qatech::abc123::Checkout with saved card - PAY-1432*",
+            "qatech::abc123::Login flow test",
+            "qatech::abc123::abc123-checkout (eu)",
+            "qatech::abc123::Newsletter",
         ]
     )
+
+
+def test_run_ids_hook_adds_to_the_command_line(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    pytester.makeconftest("def pytest_qatech_run_ids(config):\n    return ['two', 'one']\n")
+    simulator.add(mixed_run("one"), mixed_run("two"))
+    result = inprocess(pytester, "--qatech-run", "one", "--collect-only", "-q")
+    result.stdout.fnmatch_lines(["qatech::one::Login flow test", "*", "*", "qatech::two::*"])
+    assert result.stdout.str().count("qatech::one::Login flow test") == 1
+
+
+def test_run_ids_from_a_hook_are_checked_like_the_option(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    pytester.makeconftest("def pytest_qatech_run_ids(config):\n    return ['../x']\n")
+    result = pytester.runpytest_inprocess()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --qatech-run '../x' is not a run short id*"])
+    assert simulator.requests == []
 
 
 def test_works_when_xdist_is_not_installed(

@@ -1,0 +1,39 @@
+"""Hooks a project's ``conftest.py`` can implement to shape remote runs (see conftest_example.py).
+
+Registered at startup by :mod:`pytest_qatech.plugin`; this module only declares them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from pytest_qatech.models import RemoteCase, RunReport
+
+
+@pytest.hookspec
+def pytest_qatech_run_ids(config: pytest.Config) -> list[str] | None:
+    """Run short ids to wait for, besides those given with ``--qatech-run``.
+
+    For example read from a file that the CI step which started the run wrote. Every
+    implementation is called; their ids are added in order, and repeats count once.
+    """
+
+
+@pytest.hookspec(firstresult=True)
+def pytest_qatech_item_name(case: RemoteCase, run_id: str) -> str | None:
+    """The name of the pytest item for ``case`` (its node id's last part); None keeps the
+    case's own name. The name is made safe and unique afterwards, like the case's own."""
+
+
+@pytest.hookspec
+def pytest_qatech_modify_item(item: pytest.Item, case: RemoteCase) -> None:
+    """Adjust a remote item once it exists, for example add an xfail marker for a known issue."""
+
+
+@pytest.hookspec
+def pytest_qatech_run_finished(config: pytest.Config, run: RunReport) -> None:
+    """Called once per run when its outcome is known (a finished run or one that could not be
+    read), in the process that talks to the API; for example to post to a chat."""
