@@ -230,8 +230,9 @@ def test_awkward_names_and_texts_are_safe_in_junit(
     result.assert_outcomes(passed=4, failed=1)
     testcases = list(ET.parse(pytester.path / "report.xml").getroot().iter("testcase"))
     names = [element.get("name") for element in testcases]
-    assert names == [
-        "Ünïcödé ✓ 日本語 🚀",
+    # pytest 8.0's JUnit writer spells out characters beyond the BMP; pytest 9 keeps them.
+    assert names[0] in ("Ünïcödé ✓ 日本語 🚀", "Ünïcödé ✓ 日本語 #x1F680")
+    assert names[1:] == [
         "ctrl (31m chars",
         long_name.strip()[:199] + "…",
         "Üñï",
