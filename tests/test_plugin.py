@@ -118,18 +118,20 @@ def test_nothing_noisy_when_the_run_is_already_over(
     assert waiting_lines == []
 
 
-def test_collect_only_lists_node_ids(simulator: Simulator, pytester: pytest.Pytester) -> None:
+def collected_node_ids(simulator: Simulator, pytester: pytest.Pytester) -> list[str]:
+    """The node ids that ``--collect-only -q`` lists for the mixed run."""
     simulator.add(mixed_run())
     result = inprocess(pytester, "--qatech-run", "abc123", "--collect-only", "-q")
-    result.stdout.fnmatch_lines(
-        [
-            "qatech::abc123::Login flow test",
-            "qatech::abc123::Checkout",
-            "qatech::abc123::Newsletter",
-            "3 tests collected*",
-        ]
-    )
     assert result.ret == pytest.ExitCode.OK
+    return [line for line in result.outlines if line.startswith("qatech::")]
+
+
+def test_collect_only_lists_node_ids(simulator: Simulator, pytester: pytest.Pytester) -> None:
+    assert collected_node_ids(simulator, pytester) == [
+        "qatech::abc123::Login flow test",
+        "qatech::abc123::Checkout",
+        "qatech::abc123::Newsletter",
+    ]
 
 
 def test_k_matches_the_case_name(simulator: Simulator, pytester: pytest.Pytester) -> None:
@@ -549,15 +551,11 @@ def test_item_name_hook(simulator: Simulator, pytester: pytest.Pytester) -> None
         "    if case.name == 'Checkout':\n"
         "        return f'{run_id}-checkout [eu]'\n"
     )
-    simulator.add(mixed_run())
-    result = inprocess(pytester, "--qatech-run", "abc123", "--collect-only", "-q")
-    result.stdout.fnmatch_lines(
-        [
-            "qatech::abc123::Login flow test",
-            "qatech::abc123::abc123-checkout (eu)",
-            "qatech::abc123::Newsletter",
-        ]
-    )
+    assert collected_node_ids(simulator, pytester) == [
+        "qatech::abc123::Login flow test",
+        "qatech::abc123::abc123-checkout (eu)",
+        "qatech::abc123::Newsletter",
+    ]
 
 
 def test_run_ids_hook_adds_to_the_command_line(
