@@ -13,7 +13,6 @@ import json
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import requests
@@ -53,18 +52,11 @@ class FinalError(RequestError):
         self.http_status = http_status
 
 
-@dataclass(frozen=True)
-class Timeouts:
-    connect: float
-    read: float
-
-
 class Client:
     def __init__(
         self,
         base_url: str,
         auth_headers: Mapping[str, Secret],
-        timeouts: Timeouts | None = None,
     ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme != "https" and not (
@@ -73,7 +65,6 @@ class Client:
             raise ValueError("credentials are sent only over https, or plain http to loopback")
         self._base_url = base_url.rstrip("/")
         self._auth_headers = dict(auth_headers)
-        self._timeouts = timeouts or Timeouts(CONNECT_TIMEOUT, READ_TIMEOUT)
         self._session = requests.Session()
         self._session.headers["User-Agent"] = f"pytest-qatech/{__version__}"
         self._session.headers["Accept"] = "application/json"
@@ -93,7 +84,7 @@ class Client:
         ``time_left`` caps the connect and read timeouts, so no request outlives the wait.
         """
         headers = {name: secret.reveal() for name, secret in self._auth_headers.items()}
-        connect, read = self._timeouts.connect, self._timeouts.read
+        connect, read = CONNECT_TIMEOUT, READ_TIMEOUT
         if time_left is not None:
             connect, read = min(connect, time_left), min(read, time_left)
         try:

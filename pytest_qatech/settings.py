@@ -19,8 +19,8 @@ DEFAULT_POLL_INTERVAL = 10.0
 DEFAULT_TIMEOUT = 3600.0
 TOKEN_VARIABLES = ("QATECH_API_TOKEN", "QATECH_API_KEY")
 
-# Short ids go into a URL path: anything beyond this alphabet could change the request.
-_RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+# Run ids and project slugs go into URL paths: beyond this alphabet they could change the URL.
+_URL_SEGMENT = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 class SettingsError(Exception):
@@ -86,7 +86,7 @@ def resolve(
 
 def check_run_ids(run_ids: Sequence[str]) -> tuple[str, ...]:
     for run_id in run_ids:
-        if not _RUN_ID.fullmatch(run_id):
+        if not _URL_SEGMENT.fullmatch(run_id):
             raise SettingsError(
                 f"--qatech-run {run_id!r} is not a run short id: expected 1 to 128 letters, "
                 "digits, '-' or '_' (the shortId returned by QA.tech's Start Run API)"
@@ -96,7 +96,7 @@ def check_run_ids(run_ids: Sequence[str]) -> tuple[str, ...]:
 
 
 def check_project(slug: str) -> str:
-    if not _RUN_ID.fullmatch(slug):
+    if not _URL_SEGMENT.fullmatch(slug):
         raise SettingsError(
             f"--qatech-project {slug!r} is not a project slug: expected letters, digits, '-' "
             "or '_' (as in https://app.qa.tech/p/<slug>/...)"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -168,13 +168,7 @@ class _Loop:
     def give_up(self, run: _Run, message: str, hint: str | None = None) -> None:
         if hint:
             message = f"{message}\nhint: {hint}"
-        run.report = UnreadableRun(
-            self.provider.name,
-            run.run_id,
-            f"{self.provider.title} run {run.run_id} could not be read: {message}",
-            run.status,
-            self.provider.run_url(run.run_id),
-        )
+        self.unreadable(run, f"{self.provider.title} run {run.run_id} could not be read: {message}")
 
     def time_out(self, run: _Run) -> None:
         waited = format_duration(self.elapsed())
@@ -191,8 +185,12 @@ class _Loop:
                 f"{format_duration(self.clock.now() - run.failing_since)}, most recently: "
                 f"{run.last_error}"
             )
-        url = self.provider.run_url(run.run_id)
-        run.report = UnreadableRun(self.provider.name, run.run_id, message, run.status, url)
+        self.unreadable(run, message)
+
+    def unreadable(self, run: _Run, message: str) -> None:
+        run.report = UnreadableRun(
+            self.provider.name, run.run_id, message, run.status, self.provider.run_url(run.run_id)
+        )
 
     def heartbeat(self) -> None:
         if self.clock.now() - self.last_sign_of_life < HEARTBEAT_SECONDS:
@@ -250,21 +248,16 @@ def _drive(loop: _Loop) -> None:
             for run in pending:
                 loop.time_out(run)
             return
-        due = _due(pending, loop.clock.now())
-        if due:
+        earliest = min(pending, key=lambda run: run.due)
+        if earliest.due <= loop.clock.now():
             # One request, then look again: it may have made another due (the results request
             # of a run that just ended), and the deadline may have passed meanwhile.
-            loop.step(due[0])
+            loop.step(earliest)
             continue
         loop.heartbeat()
-        next_due = min(run.due for run in pending)
         next_heartbeat = loop.last_sign_of_life + HEARTBEAT_SECONDS
-        wake = min(next_due, next_heartbeat, loop.started + loop.timeout)
+        wake = min(earliest.due, next_heartbeat, loop.started + loop.timeout)
         loop.clock.sleep(max(0.0, wake - loop.clock.now()))
-
-
-def _due(runs: Iterable[_Run], now: float) -> list[_Run]:
-    return sorted((run for run in runs if run.due <= now), key=lambda run: run.due)
 
 
 def format_duration(seconds: float) -> str:
