@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from pytest_qatech.models import FinishedRun, RunReport
+from pytest_qatech.reporting import visible
 
 
 @dataclass(frozen=True)
@@ -23,8 +24,10 @@ class Problem:
 
 def error_annotations(problems: Iterable[Problem]) -> list[str]:
     """``::error`` workflow commands, one per problem: the node id as title, the headline."""
+    # The runner's own escaping first (it turns \r into %0D), then the other control characters.
     return [
-        f"::error title={_property(problem.nodeid)}::{_data(_first_line(problem.headline))}"
+        f"::error title={_property(problem.nodeid)}::"
+        f"{visible(_data(_first_line(problem.headline)))}"
         for problem in problems
     ]
 
@@ -61,7 +64,7 @@ def _first_line(text: str) -> str:
 
 
 def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
+    return " ".join(visible(text).split()).replace("|", "\\|")
 
 
 # Workflow command escaping, as GitHub's runner reads it.

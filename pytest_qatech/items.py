@@ -23,6 +23,7 @@ from _pytest._code.code import (
 )
 
 from pytest_qatech.models import FinishedRun, Outcome, RemoteCase, RunReport, UnreadableRun
+from pytest_qatech.reporting import visible
 
 if TYPE_CHECKING:
     from _pytest._code.code import TracebackStyle
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 RUN_ITEM_NAME = "(run)"
 MAX_NAME_LENGTH = 200
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 _COLONS = re.compile(r":{2,}")
 
 
@@ -50,15 +50,6 @@ def verdict_repr(where: str, headline: str, details: str) -> ReprExceptionInfo:
         reprtraceback=ReprTracebackNative([line + "\n" for line in text.split("\n")]),
         reprcrash=ReprFileLocation(where, 0, headline),
     )
-
-
-def visible(text: str) -> str:
-    """Remote text with its control characters spelled out, newlines and tabs kept.
-
-    An escape sequence from a remote service must not recolour or rewrite a CI log, and
-    JUnit XML cannot hold most control characters at all.
-    """
-    return _UNPRINTABLE.sub(lambda match: ascii(match.group())[1:-1], text)
 
 
 class RunCollector(pytest.Collector):

@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 
 from pytest_qatech.models import FinishedRun, RunReport
 from pytest_qatech.waiting import format_duration
 
 PREFIX = "qatech:"
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def visible(text: str) -> str:
+    """Remote text with its control characters spelled out, newlines and tabs kept.
+
+    Every text from a remote service that is printed goes through here: an escape sequence
+    must not recolour or rewrite a CI log, and JUnit XML cannot hold most control characters.
+    """
+    return _UNPRINTABLE.sub(lambda match: ascii(match.group())[1:-1], text)
 
 
 class TerminalObserver:
     """Writes one plain line per event: readable in a CI log, where no spinner survives."""
 
     def __init__(self, write_line: Callable[[str], None], title: str) -> None:
-        self._write = write_line
+        self._write_line = write_line
         self._title = title
+
+    def _write(self, line: str) -> None:
+        # Statuses and server messages come from the remote service.
+        self._write_line(visible(line))
 
     def status_changed(self, run_id: str, status: str, elapsed: float) -> None:
         self._write(f"{PREFIX} {self._title} run {run_id} is {status} ({format_duration(elapsed)})")
@@ -64,7 +79,7 @@ def summary_lines(title: str, reports: Iterable[RunReport]) -> list[str]:
                 f"{title} run {report.run_id}: could not be read "
                 f"(last status {report.last_status or 'unknown'}); see the error above"
             )
-        lines.append(f"{line} - {report.url}" if report.url else line)
+        lines.append(visible(f"{line} - {report.url}" if report.url else line))
     return lines
 
 

@@ -334,3 +334,23 @@ def test_ctrl_c_while_waiting_stops_at_once(
     assert "qatech: interrupted while waiting for QA.tech run abc123 (RUNNING" in output, output
     assert "KeyboardInterrupt" in output, output
     assert (pytester.path / "threads.txt").read_text() == "[]"
+
+
+def test_remote_text_cannot_drive_the_terminal(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    busy = Answer(503, {"message": "down\x1b[31m"})
+    statuses = ("RUNNING", "ODD\x1b[2J")
+    simulator.add(SimulatedRun("abc123", cases=[case("a")], statuses=statuses, answers={0: busy}))
+    result = run_abc(pytester)
+    output = result.stdout.str()
+    assert "\x1b" not in output
+    # "[[]" is a literal "[" to fnmatch.
+    result.stdout.fnmatch_lines(
+        [
+            '*HTTP 503 Service Unavailable: "down\\x1b[[]31m"; trying again in*',
+            "qatech: QA.tech run abc123 is ODD\\x1b[[]2J (*)",
+            "QA.tech run abc123: ODD\\x1b[[]2J, result None - 1 error",
+        ],
+        consecutive=False,
+    )

@@ -105,3 +105,17 @@ def test_run_rows_link_to_the_dashboard(
     link = "https://app.qa.tech/p/acme/results/abc123"
     row = f"| [abc123]({link}) | COMPLETED | FAILED | 1 passed, 1 failed, 1 skipped |"
     assert row in summary_file.read_text().splitlines()
+
+
+def test_remote_text_in_annotations_and_summary_is_visible(
+    simulator: Simulator, pytester: pytest.Pytester, summary_file: Path
+) -> None:
+    simulator.add(SimulatedRun("gone", answers={0: Answer(404, {"message": "gone\x1b[31m"})}))
+    result = pytester.runpytest_inprocess(*FAST, "--qatech-run", "gone")
+    annotations = [line for line in result.outlines if line.startswith("::error")]
+    assert len(annotations) == 1
+    assert annotations[0].endswith('HTTP 404 Not Found: "gone\\x1b[31m"')
+    assert "\x1b" not in result.stdout.str()
+    summary = summary_file.read_text()
+    assert "\x1b" not in summary
+    assert "gone\\x1b[31m" in summary
