@@ -32,9 +32,14 @@ def error_annotations(problems: Iterable[Problem]) -> list[str]:
     ]
 
 
-def step_summary(title: str, reports: Iterable[RunReport], problems: Sequence[Problem]) -> str:
-    """Markdown for the job summary: what did not pass first, then a row per run."""
-    lines = [f"## {title} runs", ""]
+def step_summary(
+    titles: Mapping[str, str], reports: Iterable[RunReport], problems: Sequence[Problem]
+) -> str:
+    """Markdown for the job summary: what did not pass first, then a row per run.
+
+    ``titles`` maps provider names to how people write them.
+    """
+    lines = ["## Remote test runs", ""]
     if problems:
         lines += ["| | test | why |", "| --- | --- | --- |"]
         for problem in sorted(problems, key=lambda p: p.kind != "failed"):
@@ -42,15 +47,16 @@ def step_summary(title: str, reports: Iterable[RunReport], problems: Sequence[Pr
             headline = _cell(_first_line(problem.headline))
             lines.append(f"| {mark} {problem.kind} | `{_cell(problem.nodeid)}` | {headline} |")
         lines.append("")
-    lines += ["| run | status | result | cases |", "| --- | --- | --- | --- |"]
+    lines += ["| run | status | cases |", "| --- | --- | --- |"]
     for report in reports:
-        run = _cell(report.run_id)
+        run = _cell(f"{titles[report.provider]} {report.run_id}")
         if report.url:
             run = f"[{run}]({report.url})"
         if isinstance(report, FinishedRun):
-            row = (report.status, str(report.result), report.tally() or "none")
+            status = report.status if report.result is None else f"{report.status}, {report.result}"
+            row = (status, report.tally() or "none")
         else:
-            row = (report.last_status or "unknown", "could not be read", "")
+            row = (report.last_status or "unknown", "could not be read")
         lines.append(f"| {run} | " + " | ".join(_cell(cell) for cell in row) + " |")
     return "\n".join(lines) + "\n\n"
 

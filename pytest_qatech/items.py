@@ -1,7 +1,8 @@
 """The pytest nodes: a collector per remote run and an item per remote case.
 
-Node ids are ``<provider>::<run id>::<case name>``, so ``-k``, ``--deselect``, ``--lf`` and
-JUnit's classname (``qatech.<run id>``) all work as they do for local tests.
+Node ids are ``<provider>::<run id>::<case name>`` (``<provider>::<folder>::<test name>`` for
+platforms that group runs in folders), so ``-k``, ``-m``, ``--deselect``, ``--lf`` and JUnit's
+classname (``qatech.<run id>``) all work as they do for local tests.
 """
 
 from __future__ import annotations
@@ -53,42 +54,61 @@ def verdict_repr(where: str, headline: str, details: str) -> ReprExceptionInfo:
 
 
 class RunCollector(pytest.Collector):
-    """One remote run; its children are the run's cases."""
+    """A remote run, whose children are its cases; or, where the platform groups runs (an
+    Autonoma folder), the runs of one group, whose children are their cases."""
 
-    def __init__(self, *, report: RunReport, **kwargs: Any) -> None:
+    def __init__(self, *, reports: tuple[RunReport, ...], **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.report = report
+        self.reports = reports
 
     @classmethod
-    def for_run(cls, session: pytest.Session, report: RunReport) -> RunCollector:
-        collector: RunCollector = cls.from_parent(
-            session,
-            name=report.run_id,
-            nodeid=f"{report.provider}::{report.run_id}",
-            report=report,
-        )
-        return collector
+    def for_reports(
+        cls, session: pytest.Session, reports: Iterable[RunReport]
+    ) -> list[RunCollector]:
+        """The collectors for these runs, in order: one per run, or one per group of runs."""
+        groups: dict[tuple[str, str, bool], list[RunReport]] = {}
+        for report in reports:
+            group = report.group if isinstance(report, FinishedRun) else None
+            grouped = group is not None
+            name = display_name(group) if group is not None else report.run_id
+            # A run that could not be read is a collection error of its own, never in a group.
+            groups.setdefault((report.provider, name, grouped), []).append(report)
+        collectors = []
+        for (provider, name, _), members in groups.items():
+            collector: RunCollector = cls.from_parent(
+                session, name=name, nodeid=f"{provider}::{name}", reports=tuple(members)
+            )
+            collectors.append(collector)
+        return collectors
 
     def collect(self) -> Iterable[pytest.Item]:
-        report = self.report
-        if isinstance(report, UnreadableRun):
-            raise RemoteVerdict(report.message, "")
+        runs: list[FinishedRun] = []
+        for report in self.reports:
+            if isinstance(report, UnreadableRun):
+                raise RemoteVerdict(report.message, "")
+            runs.append(report)
+        problems = [run for run in runs if run.problem]
+        problem_names = [
+            RUN_ITEM_NAME if run.run_id == self.name else f"(run {run.run_id})" for run in problems
+        ]
+        pairs = [(run, case) for run in runs for case in run.cases]
         names = unique_names(
-            (self._name(case, report.run_id) for case in report.cases), reserved={RUN_ITEM_NAME}
+            (self._name(case, run.run_id) for run, case in pairs),
+            reserved={RUN_ITEM_NAME, *problem_names},
         )
-        # One marker object for all the run's items: with 10,000 cases, one each adds up.
-        marker = getattr(pytest.mark, report.provider)
+        # The same marker objects for all the items: with 10,000 cases, one each adds up.
+        markers = (getattr(pytest.mark, self.reports[0].provider), pytest.mark.remote)
         cases = [
-            RemoteCaseItem.from_parent(self, name=name, run=report, marker=marker, case=case)
-            for name, case in zip(names, report.cases, strict=True)
+            RemoteCaseItem.from_parent(self, name=name, run=run, markers=markers, case=case)
+            for name, (run, case) in zip(names, pairs, strict=True)
         ]
         for item in cases:
             self.ihook.pytest_qatech_modify_item(item=item, case=item.case)
         items: list[pytest.Item] = [*cases]
-        if report.problem:
-            items.append(
-                RunProblemItem.from_parent(self, name=RUN_ITEM_NAME, run=report, marker=marker)
-            )
+        items += [
+            RunProblemItem.from_parent(self, name=name, run=run, markers=markers)
+            for name, run in zip(problem_names, problems, strict=True)
+        ]
         return items
 
     def _name(self, case: RemoteCase, run_id: str) -> str:
@@ -113,10 +133,13 @@ class RunCollector(pytest.Collector):
 class RemoteItem(pytest.Item):
     """Base of the items that report remote facts rather than run local code."""
 
-    def __init__(self, *, run: FinishedRun, marker: pytest.MarkDecorator, **kwargs: Any) -> None:
+    def __init__(
+        self, *, run: FinishedRun, markers: tuple[pytest.MarkDecorator, ...], **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.run = run
-        self.add_marker(marker)
+        for marker in markers:
+            self.add_marker(marker)
 
     def verdict_repr(self, verdict: RemoteVerdict) -> ReprExceptionInfo:
         return verdict_repr(self.nodeid, verdict.headline, verdict.details)
@@ -144,6 +167,13 @@ class RemoteCaseItem(RemoteItem):
         if case.outcome is Outcome.SKIPPED:
             # A mark, not pytest.skip(): reported at the item's location, not at this file's.
             self.add_marker(pytest.mark.skip(reason=case.headline))
+        for title, text in case.sections:
+            self.add_report_section(self.verdict_phase, title, visible(text))
+
+    @property
+    def verdict_phase(self) -> str:
+        """The test phase whose report carries the remote verdict (and the remote duration)."""
+        return "setup" if self.case.outcome in (Outcome.ERROR, Outcome.SKIPPED) else "call"
 
     def setup(self) -> None:
         if self.case.outcome is Outcome.ERROR:

@@ -27,6 +27,8 @@ class RemoteCase:
 
     ``headline`` is one line (the failure title, the skip reason or what went wrong);
     ``details`` is the longer explanation shown below it. ``properties`` end up in JUnit.
+    ``duration`` is how long the case took remotely, in seconds, when the platform says;
+    ``sections`` are further named texts shown under a failure, such as a runner's log.
     """
 
     name: str
@@ -34,6 +36,8 @@ class RemoteCase:
     headline: str = ""
     details: str = ""
     properties: tuple[tuple[str, str], ...] = ()
+    duration: float | None = None
+    sections: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -42,6 +46,8 @@ class RemoteCase:
             "headline": self.headline,
             "details": self.details,
             "properties": [list(pair) for pair in self.properties],
+            "duration": self.duration,
+            "sections": [list(pair) for pair in self.sections],
         }
 
     @classmethod
@@ -52,6 +58,8 @@ class RemoteCase:
             headline=data["headline"],
             details=data["details"],
             properties=tuple((key, value) for key, value in data["properties"]),
+            duration=data["duration"],
+            sections=tuple((title, text) for title, text in data["sections"]),
         )
 
 
@@ -71,6 +79,8 @@ class FinishedRun:
     problem: str | None = None
     #: Where a person sees the run, when known.
     url: str | None = None
+    #: The collector the cases appear under, when not the run itself (an Autonoma folder).
+    group: str | None = None
 
     def tally(self) -> str:
         """How many cases had each outcome, e.g. ``2 passed, 1 failed``; empty without cases."""
@@ -88,6 +98,7 @@ class FinishedRun:
             "result": self.result,
             "problem": self.problem,
             "url": self.url,
+            "group": self.group,
             "cases": [case.to_json() for case in self.cases],
         }
 
@@ -135,5 +146,6 @@ def run_report_from_json(data: dict[str, Any]) -> RunReport:
         result=data["result"],
         problem=data["problem"],
         url=data["url"],
+        group=data["group"],
         cases=tuple(RemoteCase.from_json(case) for case in data["cases"]),
     )

@@ -1,8 +1,8 @@
 """pytest entry point (``pytest11: qatech``): options, and activation only when asked.
 
 Imported by every pytest run of everyone who installs the package, so it imports nothing
-beyond the standard library and pytest: without ``--qatech-run`` it adds its options and its
-marker, and that is all.
+beyond the standard library and pytest: without a ``--qatech-run``, ``--testvibe-run`` or
+``--autonoma-run`` it adds its options and its markers, and that is all.
 """
 
 from __future__ import annotations
@@ -11,7 +11,12 @@ import os
 
 import pytest
 
-MARKER = "qatech: a remote QA.tech test case (select with -m qatech or -m 'not qatech')"
+MARKERS = (
+    "remote: a test case that ran on a remote testing platform (QA.tech, TestVibe, Autonoma)",
+    "qatech: a remote QA.tech test case (select with -m qatech or -m 'not qatech')",
+    "testvibe: a remote TestVibe test (select with -m testvibe)",
+    "autonoma: a remote Autonoma test run (select with -m autonoma)",
+)
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -21,8 +26,8 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("qatech", "QA.tech remote test runs")
-    group.addoption(
+    qatech = parser.getgroup("qatech", "QA.tech remote test runs")
+    qatech.addoption(
         "--qatech-run",
         action="append",
         default=[],
@@ -32,69 +37,136 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "(repeatable; runs are waited for at the same time). "
         "The API token is read from QATECH_API_TOKEN (or QATECH_API_KEY).",
     )
-    group.addoption(
-        "--qatech-api-url",
-        metavar="URL",
-        dest="qatech_api_url",
-        help="QA.tech API base URL (ini qatech_api_url, env QATECH_API_URL; "
-        "default https://api.qa.tech)",
+    _setting(
+        parser,
+        qatech,
+        "qatech_api_url",
+        "URL",
+        "QA.tech API base URL",
+        variable="QATECH_API_URL",
+        default="https://api.qa.tech",
+    )
+    _setting(
+        parser,
+        qatech,
+        "qatech_project",
+        "SLUG",
+        "QA.tech project slug, for links to each run's results page",
+        variable="QATECH_PROJECT",
+    )
+    _setting(
+        parser,
+        qatech,
+        "qatech_poll_interval",
+        "SECONDS",
+        "seconds between status requests while a run is going, for every platform",
+        default="10",
+    )
+    _setting(
+        parser,
+        qatech,
+        "qatech_timeout",
+        "SECONDS",
+        "longest wait for all remote runs, in seconds; a run still going then is an error",
+        default="3600",
+    )
+
+    testvibe = parser.getgroup("testvibe", "TestVibe remote test runs")
+    testvibe.addoption(
+        "--testvibe-run",
+        action="append",
+        default=[],
+        metavar="RUNID",
+        dest="testvibe_run",
+        help="wait for this TestVibe run (a number) and report its tests as pytest items "
+        "(repeatable). The API key is read from TESTVIBE_API_KEY.",
+    )
+    _setting(
+        parser,
+        testvibe,
+        "testvibe_project",
+        "ID",
+        "TestVibe project's public id",
+        variable="TESTVIBE_PROJECT",
+    )
+    _setting(
+        parser,
+        testvibe,
+        "testvibe_server",
+        "URL",
+        "TestVibe server URL",
+        variable="TESTVIBE_SERVER",
+    )
+
+    autonoma = parser.getgroup("autonoma", "Autonoma remote test runs")
+    autonoma.addoption(
+        "--autonoma-run",
+        action="append",
+        default=[],
+        metavar="RUN_ID",
+        dest="autonoma_run",
+        help="wait for this Autonoma test run and report it as a pytest item (repeatable). "
+        "Credentials are read from AUTONOMA_CLIENT_ID and AUTONOMA_CLIENT_SECRET.",
+    )
+    _setting(
+        parser,
+        autonoma,
+        "autonoma_api_url",
+        "URL",
+        "Autonoma API base URL",
+        variable="AUTONOMA_API_URL",
+        default="https://autonoma.app/api",
+    )
+
+
+def _setting(
+    parser: pytest.Parser,
+    group: pytest.OptionGroup,
+    name: str,
+    metavar: str,
+    what: str,
+    *,
+    variable: str | None = None,
+    default: str | None = None,
+) -> None:
+    """An option ``--a-b`` with the ini key ``a_b`` and, if named, an environment variable."""
+    sources = ", ".join(
+        part
+        for part in (
+            f"ini {name}",
+            variable and f"env {variable}",
+            default and f"default {default}",
+        )
+        if part
     )
     group.addoption(
-        "--qatech-poll-interval",
-        type=float,
-        metavar="SECONDS",
-        dest="qatech_poll_interval",
-        help="seconds between status requests while a run is going (ini qatech_poll_interval; "
-        "default 10)",
+        "--" + name.replace("_", "-"), metavar=metavar, dest=name, help=f"{what} ({sources})"
     )
-    group.addoption(
-        "--qatech-timeout",
-        type=float,
-        metavar="SECONDS",
-        dest="qatech_timeout",
-        help="longest wait for all runs, in seconds; a run still going then is an error "
-        "(ini qatech_timeout; default 3600)",
-    )
-    group.addoption(
-        "--qatech-project",
-        metavar="SLUG",
-        dest="qatech_project",
-        help="QA.tech project slug, for links to each run's results page "
-        "(ini qatech_project, env QATECH_PROJECT)",
-    )
-    parser.addini("qatech_api_url", "QA.tech API base URL", default="")
-    parser.addini("qatech_project", "QA.tech project slug, for dashboard links", default="")
-    parser.addini("qatech_poll_interval", "seconds between QA.tech status requests", default="")
-    parser.addini("qatech_timeout", "longest wait for QA.tech runs, in seconds", default="")
+    parser.addini(name, what, default="")
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", MARKER)
-    run_ids: list[str] = list(config.getoption("qatech_run"))
+    for marker in MARKERS:
+        config.addinivalue_line("markers", marker)
+    requested: dict[str, list[str]] = {
+        "qatech": list(config.getoption("qatech_run")),
+        "testvibe": list(config.getoption("testvibe_run")),
+        "autonoma": list(config.getoption("autonoma_run")),
+    }
     for more in config.hook.pytest_qatech_run_ids(config=config):
-        run_ids.extend(more or ())
-    if not run_ids:
+        requested["qatech"].extend(more or ())
+    if not any(requested.values()):
         return
 
     from pytest_qatech import settings as settings_module
     from pytest_qatech.session import SETTINGS_KEY, RemoteRunsPlugin, XdistControllerPlugin
 
-    def ini(name: str) -> str:
-        return str(config.getini(name))
-
+    lookup = settings_module.Lookup(
+        config.getoption, lambda name: str(config.getini(name)), os.environ
+    )
     try:
-        settings = settings_module.resolve(
-            run_ids=run_ids,
-            cli={
-                "api_url": config.getoption("qatech_api_url"),
-                "poll_interval": config.getoption("qatech_poll_interval"),
-                "timeout": config.getoption("qatech_timeout"),
-                "project": config.getoption("qatech_project"),
-            },
-            ini=ini,
-            environ=os.environ,
-        )
+        settings = settings_module.resolve(requested, lookup)
     except settings_module.SettingsError as error:
         raise pytest.UsageError(str(error)) from None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from pytest_qatech.models import FinishedRun, RunReport
 from pytest_qatech.waiting import format_duration
@@ -24,44 +24,40 @@ def visible(text: str) -> str:
 class TerminalObserver:
     """Writes one plain line per event: readable in a CI log, where no spinner survives."""
 
-    def __init__(self, write_line: Callable[[str], None], title: str) -> None:
+    def __init__(self, write_line: Callable[[str], None]) -> None:
         self._write_line = write_line
-        self._title = title
 
     def _write(self, line: str) -> None:
         # Statuses and server messages come from the remote service.
         self._write_line(visible(line))
 
-    def status_changed(self, run_id: str, status: str, elapsed: float) -> None:
-        self._write(f"{PREFIX} {self._title} run {run_id} is {status} ({format_duration(elapsed)})")
+    def status_changed(self, run: str, status: str, elapsed: float) -> None:
+        self._write(f"{PREFIX} {run} is {status} ({format_duration(elapsed)})")
 
-    def still_waiting(self, run_id: str, status: str, elapsed: float) -> None:
-        self._write(
-            f"{PREFIX} still waiting for {self._title} run {run_id}: {status} after "
-            f"{format_duration(elapsed)}"
-        )
+    def still_waiting(self, run: str, status: str, elapsed: float) -> None:
+        self._write(f"{PREFIX} still waiting for {run}: {status} after {format_duration(elapsed)}")
 
-    def request_failed(self, run_id: str, message: str, retry_in: float) -> None:
+    def request_failed(self, run: str, message: str, retry_in: float) -> None:
         self._write(f"{PREFIX} {message}; trying again in {format_duration(retry_in)}")
 
-    def interrupted(self, run_id: str, status: str | None, elapsed: float) -> None:
+    def interrupted(self, run: str, status: str | None, elapsed: float) -> None:
         self._write(
-            f"{PREFIX} interrupted while waiting for {self._title} run {run_id} "
+            f"{PREFIX} interrupted while waiting for {run} "
             f"({status or 'no status yet'}, {format_duration(elapsed)})"
         )
 
 
 class SilentObserver:
-    def status_changed(self, run_id: str, status: str, elapsed: float) -> None:
+    def status_changed(self, run: str, status: str, elapsed: float) -> None:
         pass
 
-    def still_waiting(self, run_id: str, status: str, elapsed: float) -> None:
+    def still_waiting(self, run: str, status: str, elapsed: float) -> None:
         pass
 
-    def request_failed(self, run_id: str, message: str, retry_in: float) -> None:
+    def request_failed(self, run: str, message: str, retry_in: float) -> None:
         pass
 
-    def interrupted(self, run_id: str, status: str | None, elapsed: float) -> None:
+    def interrupted(self, run: str, status: str | None, elapsed: float) -> None:
         pass
 
 
@@ -69,14 +65,16 @@ def header_line(title: str, run_ids: Iterable[str], api_url: str) -> str:
     return f"{PREFIX} {title} runs {', '.join(run_ids)} from {api_url}"
 
 
-def summary_lines(title: str, reports: Iterable[RunReport]) -> list[str]:
+def summary_lines(titles: Mapping[str, str], reports: Iterable[RunReport]) -> list[str]:
+    """A line per run; ``titles`` maps provider names to how people write them."""
     lines = []
     for report in reports:
+        run = f"{titles[report.provider]} run {report.run_id}"
         if isinstance(report, FinishedRun):
-            line = f"{title} run {report.run_id}: {_finished(report)}"
+            line = f"{run}: {_finished(report)}"
         else:
             line = (
-                f"{title} run {report.run_id}: could not be read "
+                f"{run}: could not be read "
                 f"(last status {report.last_status or 'unknown'}); see the error above"
             )
         lines.append(visible(f"{line} - {report.url}" if report.url else line))
@@ -84,4 +82,6 @@ def summary_lines(title: str, reports: Iterable[RunReport]) -> list[str]:
 
 
 def _finished(run: FinishedRun) -> str:
-    return f"{run.status}, result {run.result} - {run.tally() or 'no cases'}"
+    # Only QA.tech has a result beside the status; for the others the status is the verdict.
+    result = f", result {run.result}" if run.result is not None else ""
+    return f"{run.status}{result} - {run.tally() or 'no cases'}"

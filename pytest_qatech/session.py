@@ -15,9 +15,8 @@ from typing import Any
 import pytest
 
 from pytest_qatech import github, reporting
-from pytest_qatech.items import RemoteItem, RemoteVerdict, RunCollector
+from pytest_qatech.items import RemoteCaseItem, RemoteItem, RemoteVerdict, RunCollector
 from pytest_qatech.models import RunReport, UnreadableRun, run_report_from_json
-from pytest_qatech.providers.qatech import QatechProvider
 from pytest_qatech.settings import Settings
 from pytest_qatech.waiting import WaitObserver
 
@@ -29,20 +28,21 @@ class RemoteRunsPlugin:
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
         self._config = config
         self._settings = settings
-        self._provider = QatechProvider(settings.token, settings.project)
-        self._reports: dict[str, RunReport] | None = None
+        self._titles = {source.provider.name: source.provider.title for source in settings.sources}
+        self._reports: list[RunReport] | None = None
         self._problems: dict[str, github.Problem] = {}
         self._reporting = not hasattr(config, "workerinput")
 
     def __repr__(self) -> str:
-        return f"RemoteRunsPlugin(run_ids={self._settings.run_ids!r})"
+        runs = {source.provider.name: source.run_ids for source in self._settings.sources}
+        return f"RemoteRunsPlugin(runs={runs!r})"
 
     @property
-    def fetched(self) -> dict[str, RunReport]:
+    def fetched(self) -> list[RunReport]:
         """The runs learned so far, without waiting: empty if the wait never finished."""
-        return self._reports or {}
+        return self._reports or []
 
-    def reports(self) -> dict[str, RunReport]:
+    def reports(self) -> list[RunReport]:
         """The runs, waiting for them first if this process has not yet."""
         if self._reports is None:
             workerinput: dict[str, Any] | None = getattr(self._config, "workerinput", None)
@@ -50,29 +50,36 @@ class RemoteRunsPlugin:
                 self._reports = _decode(workerinput[WORKERINPUT_KEY])
             else:
                 self._reports = self._wait()
-                for report in self._reports.values():
+                for report in self._reports:
                     self._config.hook.pytest_qatech_run_finished(config=self._config, run=report)
         return self._reports
 
     def encoded_reports(self) -> str:
-        return json.dumps([report.to_json() for report in self.reports().values()])
+        return json.dumps([report.to_json() for report in self.reports()])
 
-    def _wait(self) -> dict[str, RunReport]:
+    def _wait(self) -> list[RunReport]:
         from pytest_qatech.client import Client
-        from pytest_qatech.waiting import wait_for_runs
+        from pytest_qatech.waiting import Target, wait_for_runs
 
-        client = Client(self._settings.api_url, self._provider.auth_headers())
+        clients = [
+            Client(source.api_url, source.provider.auth_headers())
+            for source in self._settings.sources
+        ]
+        targets = [
+            Target(source.provider, client, run_id)
+            for source, client in zip(self._settings.sources, clients, strict=True)
+            for run_id in source.run_ids
+        ]
         try:
             return wait_for_runs(
-                self._provider,
-                client,
-                self._settings.run_ids,
+                targets,
                 poll_interval=self._settings.poll_interval,
                 timeout=self._settings.timeout,
                 observer=self._observer(),
             )
         finally:
-            client.close()
+            for client in clients:
+                client.close()
 
     def _observer(self) -> WaitObserver:
         terminal = self._config.pluginmanager.get_plugin("terminalreporter")
@@ -85,7 +92,7 @@ class RemoteRunsPlugin:
                 terminal._tw.line()
             terminal.write_line(line)
 
-        return reporting.TerminalObserver(write_line, self._provider.title)
+        return reporting.TerminalObserver(write_line)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_make_collect_report(
@@ -93,9 +100,7 @@ class RemoteRunsPlugin:
     ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
         report = yield
         if isinstance(collector, pytest.Session) and report.passed:
-            report.result.extend(
-                RunCollector.for_run(collector, run) for run in self.reports().values()
-            )
+            report.result.extend(RunCollector.for_reports(collector, self.reports()))
         return report
 
     @pytest.hookimpl(wrapper=True)
@@ -112,10 +117,17 @@ class RemoteRunsPlugin:
             and report.failed
         ):
             report.longrepr = item.verdict_repr(call.excinfo.value)
+        if (
+            isinstance(item, RemoteCaseItem)
+            and item.case.duration is not None
+            and report.when == item.verdict_phase
+        ):
+            # JUnit's time and --durations show how long the case took on the platform.
+            report.duration = item.case.duration
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if not (report.failed and report.nodeid.startswith(f"{self._provider.name}::")):
+        if not (report.failed and report.nodeid.split("::", 1)[0] in self._titles):
             return
         crash = getattr(report.longrepr, "reprcrash", None)
         headline = crash.message if crash is not None else str(report.longrepr)
@@ -125,7 +137,7 @@ class RemoteRunsPlugin:
     def problems(self) -> list[github.Problem]:
         unreadable = [
             github.Problem(f"{report.provider}::{report.run_id}", "error", report.message)
-            for report in self.fetched.values()
+            for report in self.fetched
             if isinstance(report, UnreadableRun)
         ]
         return unreadable + list(self._problems.values())
@@ -133,24 +145,24 @@ class RemoteRunsPlugin:
     def pytest_sessionfinish(self) -> None:
         summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
         if self._reporting and summary_path and self.fetched:
-            markdown = github.step_summary(
-                self._provider.title, self.fetched.values(), self.problems()
-            )
+            markdown = github.step_summary(self._titles, self.fetched, self.problems())
             with open(summary_path, "a", encoding="utf-8") as summary:
                 summary.write(markdown)
 
     def pytest_report_header(self) -> list[str]:
-        header = reporting.header_line(
-            self._provider.title, self._settings.run_ids, self._settings.api_url
-        )
-        links = (self._provider.run_url(run_id) for run_id in self._settings.run_ids)
-        return [header, *(f"{reporting.PREFIX} results at {url}" for url in links if url)]
+        lines = []
+        for source in self._settings.sources:
+            provider = source.provider
+            lines.append(reporting.header_line(provider.title, source.run_ids, source.api_url))
+            links = (provider.run_url(run_id) for run_id in source.run_ids)
+            lines += (f"{reporting.PREFIX} results at {url}" for url in links if url)
+        return lines
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not self.fetched or self._config.get_verbosity() < -1:
             return
-        terminalreporter.section("qatech runs")
-        for line in reporting.summary_lines(self._provider.title, self.fetched.values()):
+        terminalreporter.section("remote runs")
+        for line in reporting.summary_lines(self._titles, self.fetched):
             terminalreporter.line(line)
         if github.is_github_actions(os.environ):
             for line in github.error_annotations(self.problems()):
@@ -172,11 +184,10 @@ class XdistControllerPlugin:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         # Without xdist an unreadable run stops the session with exit code 2; xdist counts
         # collection errors as failures (1). A CI must see the same code either way.
-        unreadable = any(isinstance(run, UnreadableRun) for run in self._runs.fetched.values())
+        unreadable = any(isinstance(run, UnreadableRun) for run in self._runs.fetched)
         if self._distributed and unreadable and session.exitstatus in (0, 1):
             session.exitstatus = pytest.ExitCode.INTERRUPTED
 
 
-def _decode(encoded: str) -> dict[str, RunReport]:
-    reports = (run_report_from_json(data) for data in json.loads(encoded))
-    return {report.run_id: report for report in reports}
+def _decode(encoded: str) -> list[RunReport]:
+    return [run_report_from_json(data) for data in json.loads(encoded)]

@@ -10,16 +10,18 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-DEFAULT_API_URL = "https://api.qa.tech"
+if TYPE_CHECKING:
+    from pytest_qatech.providers import RunSource
+
 DEFAULT_POLL_INTERVAL = 10.0
 DEFAULT_TIMEOUT = 3600.0
-TOKEN_VARIABLES = ("QATECH_API_TOKEN", "QATECH_API_KEY")
 
-# Run ids and project slugs go into URL paths: beyond this alphabet they could change the URL.
+# Run ids and project ids go into URL paths: beyond this alphabet they could change the URL.
 _URL_SEGMENT = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
@@ -47,74 +49,100 @@ class Secret:
         raise TypeError("a Secret is never pickled")
 
 
+class Lookup:
+    """A setting's value from the command line, else the ini file, else the environment.
+
+    An option's ``dest`` and its ini name are the same (``qatech_api_url``). Credentials come
+    only from the environment: a command line shows up in process lists and CI logs.
+    """
+
+    def __init__(
+        self,
+        option: Callable[[str], object],
+        ini: Callable[[str], str],
+        environ: Mapping[str, str],
+    ) -> None:
+        self._option = option
+        self._ini = ini
+        self._environ = environ
+
+    def __repr__(self) -> str:
+        return "Lookup()"
+
+    def value(self, name: str, variable: str | None = None) -> str | None:
+        candidates = (
+            self._option(name),
+            self._ini(name),
+            self._environ.get(variable) if variable else None,
+        )
+        for value in candidates:
+            if value is not None and str(value).strip() != "":
+                return str(value).strip()
+        return None
+
+    def secret(self, *variables: str) -> Secret | None:
+        """The first of these environment variables that is set and not blank."""
+        for name in variables:
+            value = self._environ.get(name, "").strip()
+            if value:
+                return Secret(value)
+        return None
+
+
 @dataclass(frozen=True)
 class Settings:
-    run_ids: tuple[str, ...]
-    api_url: str
-    token: Secret
+    #: The runs to wait for, one source per platform, in the order the platforms are known.
+    sources: tuple[RunSource, ...]
     poll_interval: float
     timeout: float
-    #: The QA.tech project's slug, for links to the dashboard.
-    project: str | None = None
 
 
-def resolve(
-    *,
-    run_ids: Sequence[str],
-    cli: Mapping[str, str | float | None],
-    ini: Callable[[str], str],
-    environ: Mapping[str, str],
-) -> Settings:
-    """Build the settings of an active session (``run_ids`` is not empty).
+def resolve(requested: Mapping[str, Sequence[str]], lookup: Lookup) -> Settings:
+    """Build the settings of an active session from the run ids asked for, by platform.
 
-    ``cli`` holds the parsed option values (None when not given), ``ini`` reads an ini value
-    ("" when not set), ``environ`` is the process environment.
+    Every platform with run ids is configured by its own module; the polling and the timeout
+    are shared, as the one loop that waits for all the runs.
     """
-    api_url = _first(cli.get("api_url"), ini("qatech_api_url"), environ.get("QATECH_API_URL"))
-    poll_interval = _first(cli.get("poll_interval"), ini("qatech_poll_interval"))
-    timeout = _first(cli.get("timeout"), ini("qatech_timeout"))
-    project = _first(cli.get("project"), ini("qatech_project"), environ.get("QATECH_PROJECT"))
+    from pytest_qatech.providers import configure
+
     return Settings(
-        run_ids=check_run_ids(run_ids),
-        api_url=check_api_url(str(api_url or DEFAULT_API_URL)),
-        token=_token(environ),
-        poll_interval=_seconds("qatech-poll-interval", poll_interval, DEFAULT_POLL_INTERVAL),
-        timeout=_seconds("qatech-timeout", timeout, DEFAULT_TIMEOUT),
-        project=check_project(str(project)) if project is not None else None,
+        sources=tuple(
+            configure(platform, run_ids, lookup)
+            for platform, run_ids in requested.items()
+            if run_ids
+        ),
+        poll_interval=_seconds(
+            "qatech-poll-interval", lookup.value("qatech_poll_interval"), DEFAULT_POLL_INTERVAL
+        ),
+        timeout=_seconds("qatech-timeout", lookup.value("qatech_timeout"), DEFAULT_TIMEOUT),
     )
 
 
-def check_run_ids(run_ids: Sequence[str]) -> tuple[str, ...]:
-    for run_id in run_ids:
-        if not _URL_SEGMENT.fullmatch(run_id):
-            raise SettingsError(
-                f"--qatech-run {run_id!r} is not a run short id: expected 1 to 128 letters, "
-                "digits, '-' or '_' (the shortId returned by QA.tech's Start Run API)"
-            )
-    # The same run twice would give duplicate node ids; once is what the user meant.
-    return tuple(dict.fromkeys(run_ids))
-
-
-def check_project(slug: str) -> str:
-    if not _URL_SEGMENT.fullmatch(slug):
+def check_url_segment(value: str, option: str, what: str) -> str:
+    """``value`` if it can go into a URL path as it is, else a usage error naming ``option``."""
+    if not _URL_SEGMENT.fullmatch(value):
         raise SettingsError(
-            f"--qatech-project {slug!r} is not a project slug: expected letters, digits, '-' "
-            "or '_' (as in https://app.qa.tech/p/<slug>/...)"
+            f"{option} {value!r} is not {what}: expected 1 to 128 letters, digits, '-' or '_'"
         )
-    return slug
+    return value
 
 
-def check_api_url(url: str) -> str:
-    """Accept https anywhere and plain http only to this machine: the token travels with it."""
+def unique(values: Iterable[str]) -> tuple[str, ...]:
+    """In order, each once: the same run twice would give duplicate node ids."""
+    return tuple(dict.fromkeys(values))
+
+
+def check_api_url(url: str, option: str) -> str:
+    """Accept https anywhere and plain http only to this machine: the credentials travel with it."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SettingsError(f"--qatech-api-url {url!r} is not an http(s) URL")
+        raise SettingsError(f"{option} {url!r} is not an http(s) URL")
     if parts.query or parts.fragment:
-        raise SettingsError(f"--qatech-api-url {url!r} must not have a query or a fragment")
+        raise SettingsError(f"{option} {url!r} must not have a query or a fragment")
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise SettingsError(
-            f"--qatech-api-url {url!r} uses plain http to a host that is not this machine; "
-            "the API token would cross the network unencrypted. Use https "
+            f"{option} {url!r} uses plain http to a host that is not this machine; "
+            "the API credentials would cross the network unencrypted. Use https "
             "(plain http is accepted only for 127.0.0.0/8, ::1 and localhost)."
         )
     return url.strip().rstrip("/")
@@ -129,26 +157,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _token(environ: Mapping[str, str]) -> Secret:
-    for name in TOKEN_VARIABLES:
-        value = environ.get(name, "").strip()
-        if value:
-            return Secret(value)
-    raise SettingsError(
-        "--qatech-run needs an API token: set QATECH_API_TOKEN (or QATECH_API_KEY) in the "
-        "environment to the project's token from QA.tech Settings -> Integrations -> API. "
-        "It is read only from the environment, never from the command line or an ini file."
-    )
-
-
-def _first(*values: str | float | None) -> str | float | None:
-    for value in values:
-        if value is not None and value != "":
-            return value
-    return None
-
-
-def _seconds(option: str, value: str | float | None, default: float) -> float:
+def _seconds(option: str, value: str | None, default: float) -> float:
     if value is None:
         return default
     try:

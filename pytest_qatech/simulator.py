@@ -1,18 +1,26 @@
-"""A loopback stand-in for QA.tech's ``GET /v1/run/{shortId}``, for tests and the demo.
+"""A loopback stand-in for the three platforms' run APIs, for tests and the demo.
 
-It answers as QA.tech's reference describes: a Bearer token is required (401 otherwise), an
-unknown run is a 404, ``testCases`` other than ``all``/``failed`` is a 400, every body is
-``{"message": ...}`` on errors, and ``runTestCases`` is an empty list without ``testCases``.
-A scripted run moves one status further on each light poll (INITIATED -> RUNNING ->
-COMPLETED by default), so progress depends on requests, never on time. Any request to a run
-can be answered with a scripted :class:`Answer` instead, to inject faults: any status code and
-headers (``Retry-After``), any body (malformed, HTML), a dropped connection, a delay, a
-truncated body.
+It answers as each reference describes:
+
+- QA.tech, ``GET /v1/run/{shortId}``: Bearer token; ``runTestCases`` empty without
+  ``testCases``, 400 for a ``testCases`` other than ``all``/``failed``; ``{"message": ...}``
+  error bodies.
+- TestVibe, ``GET /api/v1/ops/projects/{project}/runs/{runId}``: Bearer key; ``summary``,
+  ``tests``, ``artifacts`` and (unless passed) ``log`` once the run has ended; 404
+  ``not_found``.
+- Autonoma, ``GET /run/{run_id}``: ``autonoma-client-id`` and ``autonoma-client-secret``
+  headers; ``steps`` only with ``steps=true``, media links only with ``media=true``;
+  ``{"error", "message"}`` bodies for 401 and 404.
+
+A scripted run moves one status further on each status request (a request that is not the
+full read), so progress depends on requests, never on time. Any request to a run can be
+answered with a scripted :class:`Answer` instead, to inject faults: any status code and headers
+(``Retry-After``), any body (malformed, HTML), a dropped connection, a delay, a truncated body.
 
     python -m pytest_qatech.simulator -- pytest --qatech-run abc123
 
-starts the simulator on 127.0.0.1 with the demo runs, runs the command with
-``QATECH_API_URL`` and ``QATECH_API_TOKEN`` pointing at it, and exits with its exit code.
+starts the simulator on 127.0.0.1 with the demo runs, runs the command with every platform's
+URL and credentials variables pointing at it, and exits with its exit code.
 """
 
 from __future__ import annotations
@@ -25,14 +33,21 @@ import sys
 import threading
 import time
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 DEFAULT_TOKEN = "simulator-token"
+TESTVIBE_KEY = "testvibe-simulator-key"
+TESTVIBE_PROJECT = "demo-project"
+AUTONOMA_CLIENT_ID = "autonoma-simulator-id"
+AUTONOMA_CLIENT_SECRET = "autonoma-simulator-secret"
 ENDED = ("COMPLETED", "ERROR", "CANCELLED")
+_STARTED = "2026-06-10T16:02:11Z"
+_ENDED = "2026-06-10T16:02:54Z"
+_MEDIA = "https://media.simulator.invalid"
 
 
 def case(
@@ -75,8 +90,38 @@ class Answer:
     truncate: bool = False
 
 
+class _Scripted:
+    """What every simulated run shares: a status script and scripted answers by request index.
+
+    Subclasses are dataclasses with the fields ``statuses``, ``answers``, ``light_polls`` and
+    ``requests``, a ``path`` and a ``respond`` method.
+    """
+
+    statuses: Sequence[str]
+    answers: dict[int, Answer]
+    light_polls: int
+    requests: int
+
+    @property
+    def path(self) -> str:
+        raise NotImplementedError
+
+    def current_status(self, advance: bool) -> str:
+        last = len(self.statuses) - 1
+        if advance:
+            status = self.statuses[min(self.light_polls, last)]
+            self.light_polls += 1
+            return status
+        return self.statuses[min(max(self.light_polls - 1, 0), last)]
+
+    def respond(self, query: dict[str, list[str]]) -> Answer:
+        raise NotImplementedError
+
+
 @dataclass
-class SimulatedRun:
+class SimulatedRun(_Scripted):
+    """A QA.tech run."""
+
     short_id: str
     result: str | None = "PASSED"
     cases: list[Any] = field(default_factory=list)
@@ -86,13 +131,16 @@ class SimulatedRun:
     light_polls: int = 0
     requests: int = 0
 
-    def current_status(self, advance: bool) -> str:
-        last = len(self.statuses) - 1
-        if advance:
-            status = self.statuses[min(self.light_polls, last)]
-            self.light_polls += 1
-            return status
-        return self.statuses[min(max(self.light_polls - 1, 0), last)]
+    @property
+    def path(self) -> str:
+        return f"/v1/run/{quote(self.short_id, safe='')}"
+
+    def respond(self, query: dict[str, list[str]]) -> Answer:
+        test_cases = query.get("testCases", [None])[-1]
+        if test_cases not in (None, "all", "failed"):
+            return Answer(400, {"message": "Invalid query parameters: testCases"})
+        status = self.current_status(advance=test_cases is None)
+        return Answer(200, self.body(test_cases, status))
 
     def body(self, test_cases: str | None, status: str) -> dict[str, Any]:
         ended = status in ENDED
@@ -120,6 +168,142 @@ class SimulatedRun:
         }
 
 
+def vibe_test(
+    name: str, status: str = "passed", *, duration_ms: int = 1000, error: str | None = None
+) -> dict[str, Any]:
+    """One entry of a TestVibe run's ``tests``."""
+    return {"name": name, "status": status, "durationMs": duration_ms, "error": error}
+
+
+@dataclass
+class SimulatedTestVibeRun(_Scripted):
+    """A TestVibe run; it ends ``failed`` if a test did not pass, else ``passed``."""
+
+    run_id: int
+    tests: list[Any] = field(default_factory=list)
+    #: Empty: ("running", "running", <passed or failed>).
+    statuses: Sequence[str] = ()
+    artifacts: list[Any] = field(default_factory=list)
+    log: str | None = None
+    project: str = TESTVIBE_PROJECT
+    answers: dict[int, Answer] = field(default_factory=dict)
+    light_polls: int = 0
+    requests: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.statuses:
+            failed = any(
+                not isinstance(test, dict) or test.get("status") != "passed" for test in self.tests
+            )
+            self.statuses = ("running", "running", "failed" if failed else "passed")
+
+    @property
+    def path(self) -> str:
+        return f"/api/v1/ops/projects/{quote(self.project, safe='')}/runs/{self.run_id}"
+
+    def respond(self, query: dict[str, list[str]]) -> Answer:
+        status = self.current_status(advance=True)
+        body: dict[str, Any] = {
+            "runId": self.run_id,
+            "status": status,
+            "featureId": 12,
+            "featureName": "Login Functionality",
+            "config": "Default",
+            "siteUrl": "https://shop.acme.example",
+            "createdUtc": _STARTED,
+            "startedUtc": _STARTED,
+            "finishedUtc": None if status == "running" else _ENDED,
+        }
+        if status != "running":
+            counts = [test.get("status") if isinstance(test, dict) else None for test in self.tests]
+            passed, failed = counts.count("passed"), counts.count("failed")
+            body["summary"] = {
+                "total": len(counts),
+                "passed": passed,
+                "failed": failed,
+                "other": len(counts) - passed - failed,
+            }
+            body["tests"] = self.tests
+            body["artifacts"] = self.artifacts
+            if status != "passed" and self.log is not None:
+                body["log"] = self.log
+        return Answer(200, body)
+
+
+def step(
+    instruction: str,
+    status: str = "passed",
+    *,
+    interaction: str = "click",
+    output: str | None = None,
+    url: str = "https://app.acme.example/",
+    selector: str | None = None,
+) -> dict[str, Any]:
+    """One step of an Autonoma run, as ``steps=true`` returns it (``image`` is added with
+    ``media=true``)."""
+    key = f"{zlib.crc32(instruction.encode()):08x}"
+    return {
+        "id": f"step{key}",
+        "instruction": instruction,
+        "interaction": interaction,
+        "output": output or f"{interaction} done",
+        "status": status,
+        "url": url,
+        "element": {"html": "<button>…</button>", "selector": selector or "button"},
+        "image": f"{_MEDIA}/screenshots/{key}.jpeg",
+    }
+
+
+@dataclass
+class SimulatedAutonomaRun(_Scripted):
+    """An Autonoma test run; it ends ``failed`` if a step failed, else ``passed``."""
+
+    run_id: str
+    name: str
+    steps: list[Any] = field(default_factory=list)
+    folder: str | None = None
+    #: Empty: ("pending", "running", <passed or failed>).
+    statuses: Sequence[str] = ()
+    answers: dict[int, Answer] = field(default_factory=dict)
+    light_polls: int = 0
+    requests: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.statuses:
+            failed = any(isinstance(s, dict) and s.get("status") == "failed" for s in self.steps)
+            self.statuses = ("pending", "running", "failed" if failed else "passed")
+
+    @property
+    def path(self) -> str:
+        return f"/run/{quote(self.run_id, safe='')}"
+
+    def respond(self, query: dict[str, list[str]]) -> Answer:
+        with_steps = query.get("steps", ["false"])[-1] == "true"
+        media = query.get("media", ["false"])[-1] == "true"
+        status = self.current_status(advance=not with_steps)
+        ended = status not in ("pending", "running")
+        body: dict[str, Any] = {
+            "id": self.run_id,
+            "name": self.name,
+            "test_id": f"test-{zlib.crc32(self.name.encode()):08x}",
+            "status": status,
+            "created_at": _STARTED,
+            "ended_at": _ENDED if ended else None,
+            "folder_run_id": None,
+            "job_run_id": None,
+            "job_id": None,
+            "folder": {"id": f"folder-{self.folder}", "name": self.folder} if self.folder else None,
+            "video_url": f"{_MEDIA}/videos/{self.run_id}.mp4" if media and ended else None,
+            "metadata": {"source": "api", "version": "STG", "architecture": "web"},
+        }
+        if with_steps:
+            body["steps"] = [
+                raw if media or not isinstance(raw, dict) else {**raw, "image": None}
+                for raw in self.steps
+            ]
+        return Answer(200, body)
+
+
 @dataclass(frozen=True)
 class RecordedRequest:
     path: str
@@ -129,8 +313,21 @@ class RecordedRequest:
     at: float
 
 
-def demo_runs() -> list[SimulatedRun]:
-    """The runs the README demo shows: a pass, a readable failure and a skip."""
+@dataclass(frozen=True)
+class _Platform:
+    """How one platform's API says "unauthorized" and "not found", and whom it lets in."""
+
+    prefix: str
+    credentials: Mapping[str, str]
+    unauthorized: Answer
+    not_found: Answer
+
+    def authorized(self, headers: Mapping[str, str]) -> bool:
+        return all(headers.get(name) == value for name, value in self.credentials.items())
+
+
+def demo_runs() -> list[_Scripted]:
+    """The runs the README demos show, on every platform: passes, readable failures, a skip."""
     return [
         SimulatedRun(
             "abc123",
@@ -169,22 +366,93 @@ def demo_runs() -> list[SimulatedRun]:
             result="PASSED",
             cases=[case("Search finds a product", short_id="tc0101")],
         ),
+        # TestVibe's own example run, as its get_run reference shows it.
+        SimulatedTestVibeRun(
+            214,
+            tests=[
+                vibe_test("Valid user signs in", duration_ms=4210),
+                vibe_test("Invalid password is rejected", duration_ms=3804),
+                vibe_test(
+                    "Locked-out user sees an error",
+                    "failed",
+                    duration_ms=9120,
+                    error="expect(locator).toBeVisible() failed — "
+                    "locator('[data-test=\"error\"]') not found within 5000ms",
+                ),
+            ],
+            artifacts=[
+                {"kind": "trace", "path": "trace/locked-out-user.zip", "size": 482133},
+                {"kind": "screenshot", "path": "screenshots/locked-out-user.png", "size": 88241},
+            ],
+            log=(
+                "[16:02:45] Locked-out user sees an error\n"
+                "[16:02:45]   fill #user-name locked_out_user\n"
+                "[16:02:46]   click #login-button\n"
+                "[16:02:54]   waiting for locator('[data-test=\"error\"]') timed out"
+            ),
+        ),
+        SimulatedTestVibeRun(215, tests=[vibe_test("Valid user signs in", duration_ms=3980)]),
+        SimulatedAutonomaRun(
+            "gch7uesq5h6m9xe2fdq5ddgd",
+            "Add 'member' to network, verify it can access the listings",
+            folder="private-listing-hub",
+            steps=[
+                step("open the login page", interaction="navigate"),
+                step(
+                    "insert {{variable:QA_ADMIN_USER}} into log in input",
+                    interaction="input-text",
+                    output="input-text on element with text admin@acme.example",
+                    selector="input#username",
+                ),
+                step(
+                    "click the 'Add member' button",
+                    "failed",
+                    output="no element matches the description 'Add member' button",
+                    url="https://app.acme.example/network",
+                    selector="button[data-test=add-member]",
+                ),
+                step("verify the member sees the listings", "pending"),
+            ],
+        ),
+        SimulatedAutonomaRun(
+            "k2d9xq7mm3v0w1p4r8s6t5ua",
+            "Search for a listing by city",
+            folder="private-listing-hub",
+            steps=[
+                step("open the listings page", interaction="navigate"),
+                step("type 'Lisbon' into the search box", interaction="input-text"),
+            ],
+        ),
     ]
 
 
+def environment(url: str) -> dict[str, str]:
+    """The variables that point every platform's settings at a simulator on ``url``."""
+    return {
+        "QATECH_API_URL": url,
+        "QATECH_API_TOKEN": DEFAULT_TOKEN,
+        "TESTVIBE_SERVER": url,
+        "TESTVIBE_PROJECT": TESTVIBE_PROJECT,
+        "TESTVIBE_API_KEY": TESTVIBE_KEY,
+        "AUTONOMA_API_URL": url,
+        "AUTONOMA_CLIENT_ID": AUTONOMA_CLIENT_ID,
+        "AUTONOMA_CLIENT_SECRET": AUTONOMA_CLIENT_SECRET,
+    }
+
+
 class Simulator:
-    """The simulated API, served on 127.0.0.1 from a background thread."""
+    """The simulated APIs, served on 127.0.0.1 from a background thread."""
 
     def __init__(
         self,
-        runs: Iterable[SimulatedRun] = (),
+        runs: Iterable[_Scripted] = (),
         *,
         token: str = DEFAULT_TOKEN,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         self.token = token
-        self.runs: dict[str, SimulatedRun] = {run.short_id: run for run in runs}
+        self.runs: dict[str, _Scripted] = {run.path: run for run in runs}
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -199,14 +467,14 @@ class Simulator:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def add(self, *runs: SimulatedRun) -> None:
+    def add(self, *runs: _Scripted) -> None:
         with self._lock:
             for run in runs:
-                self.runs[run.short_id] = run
+                self.runs[run.path] = run
 
-    def requests_for(self, short_id: str) -> list[RecordedRequest]:
+    def requests_for(self, run_id: str) -> list[RecordedRequest]:
         with self._lock:
-            return [r for r in self.requests if r.path.rstrip("/").endswith(f"/{short_id}")]
+            return [r for r in self.requests if r.path.rstrip("/").endswith(f"/{run_id}")]
 
     def start(self) -> Simulator:
         self._thread = threading.Thread(
@@ -228,31 +496,52 @@ class Simulator:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    def answer(self, path: str, query: dict[str, list[str]], auth: str | None) -> Answer:
-        authorized = auth == f"Bearer {self.token}"
+    def _platforms(self) -> tuple[_Platform, ...]:
+        return (
+            _Platform(
+                "/v1/run/",
+                {"authorization": f"Bearer {self.token}"},
+                Answer(401, {"message": "Missing or invalid API key"}),
+                Answer(404, {"message": "Run not found"}),
+            ),
+            _Platform(
+                "/api/v1/ops/projects/",
+                {"authorization": f"Bearer {TESTVIBE_KEY}"},
+                Answer(401, {"error": "unauthorized", "message": "Invalid API key"}),
+                Answer(404, {"error": "not_found", "message": "No such run in this project."}),
+            ),
+            _Platform(
+                "/run/",
+                {
+                    "autonoma-client-id": AUTONOMA_CLIENT_ID,
+                    "autonoma-client-secret": AUTONOMA_CLIENT_SECRET,
+                },
+                Answer(
+                    401, {"error": "Unauthorized", "message": "Invalid authentication credentials"}
+                ),
+                Answer(404, {"error": "Not found", "message": "Resource not found"}),
+            ),
+        )
+
+    def answer(self, path: str, query: dict[str, list[str]], headers: Mapping[str, str]) -> Answer:
+        """The answer to a GET; ``headers`` has lower-case names."""
+        platform = next((p for p in self._platforms() if path.startswith(p.prefix)), None)
+        authorized = platform is not None and platform.authorized(headers)
         with self._lock:
             self.requests.append(RecordedRequest(path, query, authorized, time.monotonic()))
-            return self._answer(path, query, authorized)
-
-    def _answer(self, path: str, query: dict[str, list[str]], authorized: bool) -> Answer:
-        prefix = "/v1/run/"
-        if not path.startswith(prefix) or "/" in path[len(prefix) :]:
-            return Answer(404, {"message": f"Cannot GET {path}"})
-        run = self.runs.get(unquote(path[len(prefix) :]))
-        if run is not None:
-            index = run.requests
-            run.requests += 1
-            if index in run.answers:
-                return run.answers[index]
-        if not authorized:
-            return Answer(401, {"message": "Missing or invalid API key"})
-        test_cases = query.get("testCases", [None])[-1]
-        if test_cases not in (None, "all", "failed"):
-            return Answer(400, {"message": "Invalid query parameters: testCases"})
-        if run is None:
-            return Answer(404, {"message": "Run not found"})
-        status = run.current_status(advance=test_cases is None)
-        return Answer(200, run.body(test_cases, status))
+            if platform is None:
+                return Answer(404, {"message": f"Cannot GET {path}"})
+            run = self.runs.get(path)
+            if run is not None:
+                index = run.requests
+                run.requests += 1
+                if index in run.answers:
+                    return run.answers[index]
+            if not authorized:
+                return platform.unauthorized
+            if run is None:
+                return platform.not_found
+            return run.respond(query)
 
 
 class _Server(ThreadingHTTPServer):
@@ -273,9 +562,8 @@ def _handler_for(simulator: Simulator) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
-            answer = simulator.answer(
-                parts.path, parse_qs(parts.query), self.headers.get("Authorization")
-            )
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            answer = simulator.answer(parts.path, parse_qs(parts.query), headers)
             if answer.delay:
                 simulator._stopping.wait(answer.delay)
             if answer.drop:
@@ -313,27 +601,32 @@ def _handler_for(simulator: Simulator) -> type[BaseHTTPRequestHandler]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m pytest_qatech.simulator",
-        description="Serve the simulated QA.tech API on 127.0.0.1 with the demo runs "
-        "(abc123: a pass, a failure and a skip; green1: all passed).",
+        description="Serve the simulated QA.tech, TestVibe and Autonoma APIs on 127.0.0.1 with "
+        "the demo runs (QA.tech abc123: a pass, a failure and a skip; green1: all passed; "
+        "TestVibe 214: two passes and a failure; 215: passed; Autonoma "
+        "gch7uesq5h6m9xe2fdq5ddgd: failed; k2d9xq7mm3v0w1p4r8s6t5ua: passed).",
     )
     parser.add_argument("--port", type=int, default=0, help="port (default: any free one)")
     parser.add_argument(
         "command",
         nargs=argparse.REMAINDER,
-        help="after '--': a command to run with QATECH_API_URL and QATECH_API_TOKEN set",
+        help="after '--': a command to run with each platform's URL and credentials variables "
+        "(QATECH_API_URL, TESTVIBE_SERVER, AUTONOMA_API_URL, ...) pointing at the simulator",
     )
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     with Simulator(demo_runs(), port=args.port) as simulator:
+        variables = environment(simulator.url)
         if not command:
-            print(f"QA.tech simulator on {simulator.url} (token {DEFAULT_TOKEN!r}); Ctrl-C stops")
+            print(f"Simulated APIs on {simulator.url}; Ctrl-C stops. For your shell:")
+            for name, value in variables.items():
+                print(f"  export {name}={value}")
             try:
                 threading.Event().wait()
             except KeyboardInterrupt:
                 return 0
-        env = {**os.environ, "QATECH_API_URL": simulator.url, "QATECH_API_TOKEN": DEFAULT_TOKEN}
         try:
-            return subprocess.call(command, env=env)
+            return subprocess.call(command, env={**os.environ, **variables})
         except FileNotFoundError:
             print(f"simulator: command not found: {command[0]}", file=sys.stderr)
             return 127

@@ -1,9 +1,10 @@
-"""Wait for several remote runs at once, then read each one's results.
+"""Wait for several remote runs at once, on any platforms, then read each one's results.
 
-One thread, one loop: every run has a time its next request is due; the loop sends whatever
-is due and sleeps until the next thing is. A run that must back off after a failed request
-just gets a later due time, so it never holds up the others, and Ctrl-C lands in this one
-thread at once. Time comes from an injected :class:`Clock`, so tests need not wait.
+One thread, one loop, whatever the platform: every run has a time its next request is due;
+the loop sends whatever is due and sleeps until the next thing is. A run that must back off
+after a failed request just gets a later due time, so it never holds up the others, and
+Ctrl-C lands in this one thread at once. Time comes from an injected :class:`Clock`, so
+tests need not wait.
 """
 
 from __future__ import annotations
@@ -43,15 +44,31 @@ class HttpGetter(Protocol):
 
 
 class WaitObserver(Protocol):
-    """Told what happens while waiting, to show signs of life in a CI log."""
+    """Told what happens while waiting, to show signs of life in a CI log.
 
-    def status_changed(self, run_id: str, status: str, elapsed: float) -> None: ...
+    ``run`` names the run for people: ``QA.tech run abc123``.
+    """
 
-    def still_waiting(self, run_id: str, status: str, elapsed: float) -> None: ...
+    def status_changed(self, run: str, status: str, elapsed: float) -> None: ...
 
-    def request_failed(self, run_id: str, message: str, retry_in: float) -> None: ...
+    def still_waiting(self, run: str, status: str, elapsed: float) -> None: ...
 
-    def interrupted(self, run_id: str, status: str | None, elapsed: float) -> None: ...
+    def request_failed(self, run: str, message: str, retry_in: float) -> None: ...
+
+    def interrupted(self, run: str, status: str | None, elapsed: float) -> None: ...
+
+
+@dataclass(frozen=True)
+class Target:
+    """A run to wait for: its platform, and the client that reaches that platform's API."""
+
+    provider: Provider
+    client: HttpGetter
+    run_id: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.provider.title} run {self.run_id}"
 
 
 @dataclass(frozen=True)
@@ -74,7 +91,7 @@ class RetryPolicy:
 
 @dataclass
 class _Run:
-    run_id: str
+    target: Target
     due: float
     fetching: bool = False
     status: str | None = None
@@ -86,8 +103,6 @@ class _Run:
 
 @dataclass
 class _Loop:
-    provider: Provider
-    client: HttpGetter
     clock: Clock
     observer: WaitObserver
     poll_interval: float
@@ -108,26 +123,28 @@ class _Loop:
         return [run for run in self.runs if run.report is None]
 
     def step(self, run: _Run) -> None:
-        request = (
-            self.provider.results_request(run.run_id)
-            if run.fetching
-            else self.provider.status_request(run.run_id)
-        )
+        provider, client, run_id = run.target.provider, run.target.client, run.target.run_id
+        results_request = provider.results_request(run_id) if run.fetching else None
+        request = results_request or provider.status_request(run_id)
         from pytest_qatech.client import FinalError, TransientError
 
         try:
-            body = self.client.get_json(request, time_left=max(0.1, self.remaining()))
-            if run.fetching:
-                run.report = self.provider.parse_results(run.run_id, body)
-            else:
-                self.progress(run, self.provider.parse_status(run.run_id, body))
+            body = client.get_json(request, time_left=max(0.1, self.remaining()))
+            if results_request is not None:
+                run.report = provider.parse_results(run_id, body)
+                return
+            progress = provider.parse_status(run_id, body)
+            self.progress(run, progress)
+            if progress.finished and provider.results_request(run_id) is None:
+                # This platform's last status answer already holds the cases.
+                run.report = provider.parse_results(run_id, body)
         except TransientError as error:
             self.failed(run, request, str(error), error.retry_after)
         except FinalError as error:
-            hint = self.provider.hint(error.http_status) if error.http_status else None
-            self.give_up(run, f"GET {self.client.url(request)} failed: {error}", hint)
+            hint = provider.hint(error.http_status) if error.http_status else None
+            self.give_up(run, f"GET {client.url(request)} failed: {error}", hint)
         except BodyError as error:
-            self.give_up(run, f"GET {self.client.url(request)} gave an unusable answer: {error}")
+            self.give_up(run, f"GET {client.url(request)} gave an unusable answer: {error}")
 
     def progress(self, run: _Run, progress: Progress) -> None:
         previous = run.status
@@ -140,7 +157,7 @@ class _Loop:
         run.due = now if progress.finished else now + self.poll_interval
         if progress.status != previous and not (previous is None and progress.finished):
             self.last_sign_of_life = now
-            self.observer.status_changed(run.run_id, progress.status, self.elapsed())
+            self.observer.status_changed(run.target.label, progress.status, self.elapsed())
 
     def failed(
         self, run: _Run, request: ApiRequest, message: str, retry_after: float | None
@@ -148,7 +165,7 @@ class _Loop:
         now = self.clock.now()
         run.failures += 1
         run.failing_since = run.failing_since if run.failing_since is not None else now
-        run.last_error = f"GET {self.client.url(request)}: {message}"
+        run.last_error = f"GET {run.target.client.url(request)}: {message}"
         bounded = run.fetching or run.status is None
         if bounded and run.failures >= self.retry.max_attempts:
             kind = "results" if run.fetching else "status"
@@ -163,17 +180,17 @@ class _Loop:
         )
         delay = min(delay, max(0.0, self.remaining()))
         run.due = now + delay
-        self.observer.request_failed(run.run_id, run.last_error, delay)
+        self.observer.request_failed(run.target.label, run.last_error, delay)
 
     def give_up(self, run: _Run, message: str, hint: str | None = None) -> None:
         if hint:
             message = f"{message}\nhint: {hint}"
-        self.unreadable(run, f"{self.provider.title} run {run.run_id} could not be read: {message}")
+        self.unreadable(run, f"{run.target.label} could not be read: {message}")
 
     def time_out(self, run: _Run) -> None:
         waited = format_duration(self.elapsed())
         message = (
-            f"{self.provider.title} run {run.run_id} did not finish in time: still "
+            f"{run.target.label} did not finish in time: still "
             f"{run.status or 'unknown (no status was ever received)'} after {waited} "
             f"(--qatech-timeout {self.timeout:g}s)"
         )
@@ -188,22 +205,21 @@ class _Loop:
         self.unreadable(run, message)
 
     def unreadable(self, run: _Run, message: str) -> None:
+        provider, run_id = run.target.provider, run.target.run_id
         run.report = UnreadableRun(
-            self.provider.name, run.run_id, message, run.status, self.provider.run_url(run.run_id)
+            provider.name, run_id, message, run.status, provider.run_url(run_id)
         )
 
     def heartbeat(self) -> None:
         if self.clock.now() - self.last_sign_of_life < HEARTBEAT_SECONDS:
             return
         for run in self.pending():
-            self.observer.still_waiting(run.run_id, run.status or "unknown", self.elapsed())
+            self.observer.still_waiting(run.target.label, run.status or "unknown", self.elapsed())
         self.last_sign_of_life = self.clock.now()
 
 
 def wait_for_runs(
-    provider: Provider,
-    client: HttpGetter,
-    run_ids: Sequence[str],
+    targets: Sequence[Target],
     *,
     poll_interval: float,
     timeout: float,
@@ -211,12 +227,13 @@ def wait_for_runs(
     clock: Clock | None = None,
     retry: RetryPolicy | None = None,
     rng: random.Random | None = None,
-) -> dict[str, RunReport]:
-    """Poll each run until it ends or ``timeout`` seconds pass; then read its results once."""
+) -> list[RunReport]:
+    """Poll each run until it ends or ``timeout`` seconds pass; then read its results once.
+
+    The reports come back in the order of ``targets``.
+    """
     clock = clock or SystemClock()
     loop = _Loop(
-        provider=provider,
-        client=client,
         clock=clock,
         observer=observer,
         poll_interval=poll_interval,
@@ -225,14 +242,14 @@ def wait_for_runs(
         rng=rng or random.Random(),
     )
     loop.started = loop.last_sign_of_life = clock.now()
-    loop.runs = [_Run(run_id, due=loop.started) for run_id in run_ids]
+    loop.runs = [_Run(target, due=loop.started) for target in targets]
     try:
         _drive(loop)
     except KeyboardInterrupt:
         for run in loop.pending():
-            observer.interrupted(run.run_id, run.status, loop.elapsed())
+            observer.interrupted(run.target.label, run.status, loop.elapsed())
         raise
-    return {run.run_id: run.report for run in loop.runs if run.report is not None}
+    return [run.report for run in loop.runs if run.report is not None]
 
 
 def _retry_for(poll_interval: float) -> RetryPolicy:

@@ -9,7 +9,7 @@ import pytest
 # Imported here once, the plugin and its dependencies are the same objects in every run.
 import pytest_qatech.client
 import pytest_qatech.session  # noqa: F401
-from pytest_qatech.simulator import DEFAULT_TOKEN, SimulatedRun, Simulator, case
+from pytest_qatech.simulator import SimulatedRun, Simulator, case, environment
 
 #: Fast polling against the simulator: its runs advance per request, not per second.
 FAST = ("--qatech-poll-interval", "0.01")
@@ -17,11 +17,18 @@ FAST = ("--qatech-poll-interval", "0.01")
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A developer's own QA.tech settings must not leak into what the tests see."""
+    """A developer's own platform settings must not leak into what the tests see."""
     for name in (
         "QATECH_API_TOKEN",
         "QATECH_API_KEY",
         "QATECH_API_URL",
+        "QATECH_PROJECT",
+        "TESTVIBE_API_KEY",
+        "TESTVIBE_SERVER",
+        "TESTVIBE_PROJECT",
+        "AUTONOMA_API_URL",
+        "AUTONOMA_CLIENT_ID",
+        "AUTONOMA_CLIENT_SECRET",
         "GITHUB_ACTIONS",
         "GITHUB_STEP_SUMMARY",
     ):
@@ -30,10 +37,10 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def simulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Simulator]:
-    """The simulated QA.tech API on 127.0.0.1, with the environment pointing at it."""
+    """The simulated APIs on 127.0.0.1, with every platform's environment pointing at them."""
     with Simulator() as running:
-        monkeypatch.setenv("QATECH_API_URL", running.url)
-        monkeypatch.setenv("QATECH_API_TOKEN", DEFAULT_TOKEN)
+        for name, value in environment(running.url).items():
+            monkeypatch.setenv(name, value)
         yield running
 
 

@@ -350,7 +350,7 @@ def test_remote_text_cannot_drive_the_terminal(
         [
             '*HTTP 503 Service Unavailable: "down\\x1b[[]31m"; trying again in*',
             "qatech: QA.tech run abc123 is ODD\\x1b[[]2J (*)",
-            "QA.tech run abc123: ODD\\x1b[[]2J, result None - 1 error",
+            "QA.tech run abc123: ODD\\x1b[[]2J - 1 error",
         ],
         consecutive=False,
     )

@@ -47,15 +47,15 @@ def test_summary_and_annotations(
         "it produced no verdict",
     ]
     summary = summary_file.read_text()
-    assert summary.startswith("# Written by an earlier step\n\n## QA.tech runs\n")
-    assert summary.count("## QA.tech runs") == 1
+    assert summary.startswith("# Written by an earlier step\n\n## Remote test runs\n")
+    assert summary.count("## Remote test runs") == 1
     rows = [line for line in summary.splitlines() if line.startswith("| ")]
     assert rows[2] == "| ❌ failed | `qatech::abc123::Checkout` | Could not find login button |"
     assert rows[3].startswith("| ⚠️ error | `qatech::nope` | QA.tech run nope could not be read")
     assert rows[4].startswith("| ⚠️ error | `qatech::abc123::Crashed` | the case ended ERROR")
     assert rows[-2:] == [
-        "| abc123 | COMPLETED | FAILED | 1 passed, 1 failed, 1 skipped, 1 error |",
-        "| nope | unknown | could not be read |  |",
+        "| QA.tech abc123 | COMPLETED, FAILED | 1 passed, 1 failed, 1 skipped, 1 error |",
+        "| QA.tech nope | unknown | could not be read |",
     ]
 
 
@@ -88,9 +88,9 @@ def test_workflow_command_escaping() -> None:
 def test_markdown_cells_are_escaped() -> None:
     run = FinishedRun("qatech", "r|1", "COMPLETED", "PASSED", ())
     problem = Problem("qatech::r|1::x", "failed", "a | b\nmore")
-    summary = step_summary("QA.tech", [run], [problem])
+    summary = step_summary({"qatech": "QA.tech"}, [run], [problem])
     assert "| ❌ failed | `qatech::r\\|1::x` | a \\| b |" in summary
-    assert "| r\\|1 | COMPLETED | PASSED | none |" in summary
+    assert "| QA.tech r\\|1 | COMPLETED, PASSED | none |" in summary
 
 
 def test_run_rows_link_to_the_dashboard(
@@ -103,7 +103,7 @@ def test_run_rows_link_to_the_dashboard(
     simulator.add(mixed_run())
     pytester.runpytest_inprocess(*FAST, "--qatech-run", "abc123")
     link = "https://app.qa.tech/p/acme/results/abc123"
-    row = f"| [abc123]({link}) | COMPLETED | FAILED | 1 passed, 1 failed, 1 skipped |"
+    row = f"| [QA.tech abc123]({link}) | COMPLETED, FAILED | 1 passed, 1 failed, 1 skipped |"
     assert row in summary_file.read_text().splitlines()
 
 

@@ -53,7 +53,7 @@ def test_remote_cases_are_items_beside_local_tests(
             "",
             "Goal: Test the checkout flow",
             "QA.tech case tc2 in run abc123",
-            "*= qatech runs =*",
+            "*= remote runs =*",
             "QA.tech run abc123: COMPLETED, result FAILED - 1 passed, 1 failed, 1 skipped",
             "*short test summary info*",
             "FAILED qatech::abc123::Checkout - Could not find login button",
@@ -268,7 +268,7 @@ def test_a_run_that_ended_badly_is_never_green(
             f"QA.tech run abc123 ended {status} (result None)",
             "",
             "The run reported 1 case: 1 passed.",
-            f"QA.tech run abc123: {status}, result None - 1 passed",
+            f"QA.tech run abc123: {status} - 1 passed",
             f"ERROR qatech::abc123::(run) - QA.tech run abc123 ended {status} (result None)",
         ]
     )
@@ -501,7 +501,7 @@ def test_xdist_workers_make_no_request(
     result.assert_outcomes(passed=2, failed=1, skipped=1)
     # The same four requests as without xdist: only the controller talks to the API.
     assert [request.query for request in simulator.requests] == [{}, {}, {}, {"testCases": ["all"]}]
-    assert result.stdout.str().count("= qatech runs =") == 1
+    assert result.stdout.str().count("= remote runs =") == 1
     assert result.stdout.str().count("qatech: QA.tech runs abc123 from") == 1
 
 

@@ -1,67 +1,78 @@
+"""Settings: command line > ini > environment, checked before any request is made."""
+
 from __future__ import annotations
 
 import pickle
+from collections.abc import Mapping, Sequence
 
 import pytest
 
-from pytest_qatech.settings import (
-    DEFAULT_API_URL,
-    Secret,
-    SettingsError,
-    check_api_url,
-    check_run_ids,
-    resolve,
-)
+from pytest_qatech.providers import RunSource
+from pytest_qatech.providers.qatech import DEFAULT_API_URL
+from pytest_qatech.settings import Lookup, Secret, Settings, SettingsError, check_api_url, resolve
 
 TOKEN_ENV = {"QATECH_API_TOKEN": "s3cr3t-value"}
+TESTVIBE_ENV = {
+    "TESTVIBE_API_KEY": "tv-key",
+    "TESTVIBE_SERVER": "https://testvibe.example",
+    "TESTVIBE_PROJECT": "proj-1",
+}
+AUTONOMA_ENV = {"AUTONOMA_CLIENT_ID": "a-id", "AUTONOMA_CLIENT_SECRET": "a-secret"}
 
 
-def settings_from(cli=None, ini=None, environ=None, run_ids=("abc123",)):  # type: ignore[no-untyped-def]
-    ini = ini or {}
-    return resolve(
-        run_ids=run_ids,
-        cli=cli or {},
-        ini=lambda name: ini.get(name, ""),
-        environ={**TOKEN_ENV, **(environ or {})},
-    )
+def settings_from(
+    cli: Mapping[str, object] | None = None,
+    ini: Mapping[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    **requested: Sequence[str],
+) -> Settings:
+    cli, ini = cli or {}, ini or {}
+    lookup = Lookup(cli.get, lambda name: ini.get(name, ""), {**TOKEN_ENV, **(environ or {})})
+    return resolve(requested or {"qatech": ["abc123"]}, lookup)
+
+
+def only_source(settings: Settings) -> RunSource:
+    (source,) = settings.sources
+    return source
 
 
 def test_defaults() -> None:
     settings = settings_from()
-    assert settings.api_url == DEFAULT_API_URL
+    assert only_source(settings).api_url == DEFAULT_API_URL
+    assert only_source(settings).run_ids == ("abc123",)
     assert settings.poll_interval == 10.0
     assert settings.timeout == 3600.0
-    assert settings.run_ids == ("abc123",)
 
 
 def test_command_line_beats_ini_beats_environment() -> None:
     env = {"QATECH_API_URL": "https://env.example"}
     ini = {"qatech_api_url": "https://ini.example", "qatech_poll_interval": "3"}
-    assert settings_from(environ=env).api_url == "https://env.example"
-    assert settings_from(ini=ini, environ=env).api_url == "https://ini.example"
-    cli = {"api_url": "https://cli.example/", "poll_interval": 0.5}
+    assert only_source(settings_from(environ=env)).api_url == "https://env.example"
+    assert only_source(settings_from(ini=ini, environ=env)).api_url == "https://ini.example"
+    cli = {"qatech_api_url": "https://cli.example/", "qatech_poll_interval": 0.5}
     settings = settings_from(cli=cli, ini=ini, environ=env)
-    assert settings.api_url == "https://cli.example"
+    assert only_source(settings).api_url == "https://cli.example"
     assert settings.poll_interval == 0.5
     assert settings_from(ini=ini).poll_interval == 3.0
 
 
 @pytest.mark.parametrize("name", ["QATECH_API_TOKEN", "QATECH_API_KEY"])
 def test_token_comes_from_either_variable(name: str) -> None:
-    settings = resolve(run_ids=["a"], cli={}, ini=lambda _: "", environ={name: " secret "})
-    assert settings.token.reveal() == "secret"
+    lookup = Lookup({}.get, lambda _: "", {name: " secret "})
+    provider = only_source(resolve({"qatech": ["a"]}, lookup)).provider
+    assert provider.auth_headers()["Authorization"].reveal() == "Bearer secret"
 
 
 def test_token_variable_wins_over_key_variable() -> None:
-    environ = {"QATECH_API_TOKEN": "first", "QATECH_API_KEY": "second"}
-    settings = resolve(run_ids=["a"], cli={}, ini=lambda _: "", environ=environ)
-    assert settings.token.reveal() == "first"
+    lookup = Lookup({}.get, lambda _: "", {"QATECH_API_TOKEN": "first", "QATECH_API_KEY": "x"})
+    provider = only_source(resolve({"qatech": ["a"]}, lookup)).provider
+    assert provider.auth_headers()["Authorization"].reveal() == "Bearer first"
 
 
 @pytest.mark.parametrize("environ", [{}, {"QATECH_API_TOKEN": "  "}])
 def test_missing_token_names_the_variable(environ: dict[str, str]) -> None:
     with pytest.raises(SettingsError, match="QATECH_API_TOKEN"):
-        resolve(run_ids=["a"], cli={}, ini=lambda _: "", environ=environ)
+        resolve({"qatech": ["a"]}, Lookup({}.get, lambda _: "", environ))
 
 
 def test_secret_never_shows_its_value() -> None:
@@ -71,7 +82,15 @@ def test_secret_never_shows_its_value() -> None:
     assert "hunter2" not in f"{secret} {[secret]} {secret!r}"
     with pytest.raises(TypeError):
         pickle.dumps(secret)
-    assert "s3cr3t-value" not in repr(settings_from())
+    everything = settings_from(
+        environ={**TESTVIBE_ENV, **AUTONOMA_ENV},
+        qatech=["a"],
+        testvibe=["1"],
+        autonoma=["b"],
+    )
+    shown = repr(everything)
+    for value in ("s3cr3t-value", "tv-key", "a-id", "a-secret"):
+        assert value not in shown
 
 
 @pytest.mark.parametrize(
@@ -86,7 +105,7 @@ def test_secret_never_shows_its_value() -> None:
     ],
 )
 def test_accepted_api_urls(url: str) -> None:
-    assert check_api_url(url) == url.rstrip("/")
+    assert check_api_url(url, "--qatech-api-url") == url.rstrip("/")
 
 
 @pytest.mark.parametrize(
@@ -101,26 +120,31 @@ def test_accepted_api_urls(url: str) -> None:
     ],
 )
 def test_rejected_api_urls(url: str, reason: str) -> None:
-    with pytest.raises(SettingsError, match=reason):
-        check_api_url(url)
+    with pytest.raises(SettingsError, match=f"--some-url .*{reason}"):
+        check_api_url(url, "--some-url")
 
 
 @pytest.mark.parametrize("run_id", ["", " ", "a b", "a/b", "..", "a?b", "a#b", "x" * 129, "é"])
 def test_implausible_run_ids_are_refused(run_id: str) -> None:
-    with pytest.raises(SettingsError, match="not a run short id"):
-        check_run_ids([run_id])
+    with pytest.raises(SettingsError, match=r"--qatech-run .* is not a run short id"):
+        settings_from(qatech=[run_id])
+    with pytest.raises(SettingsError, match=r"--autonoma-run .* is not an Autonoma test run id"):
+        settings_from(environ=AUTONOMA_ENV, autonoma=[run_id])
 
 
 def test_repeated_run_ids_count_once() -> None:
-    assert check_run_ids(["b", "a", "b"]) == ("b", "a")
+    assert only_source(settings_from(qatech=["b", "a", "b"])).run_ids == ("b", "a")
+    testvibe = settings_from(environ=TESTVIBE_ENV, testvibe=["7", "07", "8"])
+    assert only_source(testvibe).run_ids == ("7", "8")
 
 
 @pytest.mark.parametrize(
-    ("field", "value"), [("poll_interval", "soon"), ("timeout", "0"), ("timeout", "-1")]
+    ("name", "value"),
+    [("qatech_poll_interval", "soon"), ("qatech_timeout", "0"), ("qatech_timeout", "-1")],
 )
-def test_bad_numbers_are_usage_errors(field: str, value: str) -> None:
+def test_bad_numbers_are_usage_errors(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match="seconds"):
-        settings_from(cli={field: value})
+        settings_from(cli={name: value})
 
 
 def test_non_finite_numbers_are_refused() -> None:
@@ -129,14 +153,84 @@ def test_non_finite_numbers_are_refused() -> None:
 
 
 def test_project_slug_from_command_line_ini_or_environment() -> None:
-    assert settings_from().project is None
-    assert settings_from(environ={"QATECH_PROJECT": "env-p"}).project == "env-p"
+    def link(settings: Settings) -> str | None:
+        return only_source(settings).provider.run_url("r1")
+
+    assert link(settings_from()) is None
+    assert link(settings_from(environ={"QATECH_PROJECT": "env-p"})) == (
+        "https://app.qa.tech/p/env-p/results/r1"
+    )
     ini = {"qatech_project": "ini-p"}
-    assert settings_from(ini=ini, environ={"QATECH_PROJECT": "env-p"}).project == "ini-p"
-    assert settings_from(cli={"project": "cli-p"}, ini=ini).project == "cli-p"
+    assert "/p/ini-p/" in str(link(settings_from(ini=ini, environ={"QATECH_PROJECT": "env-p"})))
+    assert "/p/cli-p/" in str(link(settings_from(cli={"qatech_project": "cli-p"}, ini=ini)))
 
 
 @pytest.mark.parametrize("slug", ["a/b", "..", "a b", "x?y"])
 def test_project_slug_must_be_safe_in_a_url(slug: str) -> None:
     with pytest.raises(SettingsError, match="not a project slug"):
-        settings_from(cli={"project": slug})
+        settings_from(cli={"qatech_project": slug})
+
+
+def test_each_platform_with_runs_is_one_source_in_the_order_asked() -> None:
+    settings = settings_from(
+        environ={**TESTVIBE_ENV, **AUTONOMA_ENV}, autonoma=["z"], testvibe=[], qatech=["q"]
+    )
+    assert [(s.provider.name, s.run_ids) for s in settings.sources] == [
+        ("autonoma", ("z",)),
+        ("qatech", ("q",)),
+    ]
+
+
+def test_testvibe_settings() -> None:
+    source = only_source(settings_from(environ=TESTVIBE_ENV, testvibe=["214"]))
+    assert source.api_url == "https://testvibe.example"
+    assert source.provider.status_request("214").path == "/api/v1/ops/projects/proj-1/runs/214"
+    assert source.provider.auth_headers()["Authorization"].reveal() == "Bearer tv-key"
+    cli = {"testvibe_server": "https://cli.example", "testvibe_project": "p2"}
+    source = only_source(settings_from(cli=cli, environ=TESTVIBE_ENV, testvibe=["1"]))
+    assert source.api_url == "https://cli.example"
+    assert source.provider.status_request("1").path == "/api/v1/ops/projects/p2/runs/1"
+
+
+@pytest.mark.parametrize(
+    ("missing", "named"),
+    [
+        ("TESTVIBE_SERVER", "--testvibe-server URL .*TESTVIBE_SERVER.* no default"),
+        ("TESTVIBE_PROJECT", "--testvibe-project ID .*TESTVIBE_PROJECT"),
+        ("TESTVIBE_API_KEY", "TESTVIBE_API_KEY"),
+    ],
+)
+def test_testvibe_needs_server_project_and_key(missing: str, named: str) -> None:
+    environ = {name: value for name, value in TESTVIBE_ENV.items() if name != missing}
+    with pytest.raises(SettingsError, match=named):
+        settings_from(environ=environ, testvibe=["214"])
+
+
+@pytest.mark.parametrize("run_id", ["abc", "-1", "1.5", "", "²", "1" * 19])
+def test_testvibe_run_ids_are_whole_numbers(run_id: str) -> None:
+    with pytest.raises(SettingsError, match=r"--testvibe-run .* is not a TestVibe run id"):
+        settings_from(environ=TESTVIBE_ENV, testvibe=[run_id])
+
+
+def test_testvibe_server_gets_the_same_transport_rule() -> None:
+    environ = {**TESTVIBE_ENV, "TESTVIBE_SERVER": "http://testvibe.example"}
+    with pytest.raises(SettingsError, match=r"--testvibe-server .*plain http"):
+        settings_from(environ=environ, testvibe=["214"])
+
+
+def test_autonoma_settings() -> None:
+    source = only_source(settings_from(environ=AUTONOMA_ENV, autonoma=["run1"]))
+    assert source.api_url == "https://autonoma.app/api"
+    headers = {name: secret.reveal() for name, secret in source.provider.auth_headers().items()}
+    assert headers == {"autonoma-client-id": "a-id", "autonoma-client-secret": "a-secret"}
+    environ = {**AUTONOMA_ENV, "AUTONOMA_API_URL": "https://eu.autonoma.example/api/"}
+    assert only_source(settings_from(environ=environ, autonoma=["r"])).api_url == (
+        "https://eu.autonoma.example/api"
+    )
+
+
+@pytest.mark.parametrize("missing", ["AUTONOMA_CLIENT_ID", "AUTONOMA_CLIENT_SECRET"])
+def test_autonoma_needs_both_credentials(missing: str) -> None:
+    environ = {name: value for name, value in AUTONOMA_ENV.items() if name != missing}
+    with pytest.raises(SettingsError, match="AUTONOMA_CLIENT_ID and AUTONOMA_CLIENT_SECRET"):
+        settings_from(environ=environ, autonoma=["r"])

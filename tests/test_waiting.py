@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 import pytest
 
 from pytest_qatech.client import FinalError, TransientError
-from pytest_qatech.models import FinishedRun, UnreadableRun
+from pytest_qatech.models import FinishedRun, RunReport, UnreadableRun
 from pytest_qatech.providers import ApiRequest
 from pytest_qatech.providers.qatech import QatechProvider
 from pytest_qatech.settings import Secret
-from pytest_qatech.waiting import RetryPolicy, format_duration, wait_for_runs
+from pytest_qatech.waiting import RetryPolicy, Target, format_duration, wait_for_runs
 
 provider = QatechProvider(Secret("x"))
 
@@ -78,34 +78,36 @@ def body(run_id: str, status: str, cases: list[object] | None = None) -> dict[st
 class RecordingObserver:
     lines: list[str] = field(default_factory=list)
 
-    def status_changed(self, run_id: str, status: str, elapsed: float) -> None:
-        self.lines.append(f"{run_id} {status} at {elapsed:g}")
+    def status_changed(self, run: str, status: str, elapsed: float) -> None:
+        self.lines.append(f"{run} {status} at {elapsed:g}")
 
-    def still_waiting(self, run_id: str, status: str, elapsed: float) -> None:
-        self.lines.append(f"{run_id} still {status} at {elapsed:g}")
+    def still_waiting(self, run: str, status: str, elapsed: float) -> None:
+        self.lines.append(f"{run} still {status} at {elapsed:g}")
 
-    def request_failed(self, run_id: str, message: str, retry_in: float) -> None:
-        self.lines.append(f"{run_id} failed: {message}")
+    def request_failed(self, run: str, message: str, retry_in: float) -> None:
+        self.lines.append(f"{run} failed: {message}")
 
-    def interrupted(self, run_id: str, status: str | None, elapsed: float) -> None:
-        self.lines.append(f"{run_id} interrupted {status}")
+    def interrupted(self, run: str, status: str | None, elapsed: float) -> None:
+        self.lines.append(f"{run} interrupted {status}")
 
 
 def progression(run_id: str, running_polls: int) -> list[Answer]:
     return [body(run_id, "RUNNING")] * running_polls + [body(run_id, "COMPLETED")]
 
 
-def wait(api: FakeApi, run_ids: Sequence[str], observer: RecordingObserver | None = None, **kw):  # type: ignore[no-untyped-def]
+def wait(  # type: ignore[no-untyped-def]
+    api: FakeApi, run_ids: Sequence[str], observer: RecordingObserver | None = None, **kw
+) -> dict[str, RunReport]:
+    """The reports by run id."""
     options = {"poll_interval": 10.0, "timeout": 3600.0, **kw}
-    return wait_for_runs(
-        provider,
-        api,
-        run_ids,
+    reports = wait_for_runs(
+        [Target(provider, api, run_id) for run_id in run_ids],
         observer=observer or RecordingObserver(),
         clock=api.clock,
         rng=random.Random(1),
         **options,
     )
+    return {report.run_id: report for report in reports}
 
 
 def test_polls_light_until_the_end_then_reads_results_once() -> None:
@@ -138,7 +140,11 @@ def test_status_changes_are_reported() -> None:
     ]
     observer = RecordingObserver()
     wait(FakeApi(FakeClock(), {"abc": script}), ["abc"], observer)
-    assert observer.lines == ["abc INITIATED at 0", "abc RUNNING at 10", "abc COMPLETED at 30"]
+    assert observer.lines == [
+        "QA.tech run abc INITIATED at 0",
+        "QA.tech run abc RUNNING at 10",
+        "QA.tech run abc COMPLETED at 30",
+    ]
 
 
 def test_runs_are_waited_for_together() -> None:
@@ -156,7 +162,7 @@ def test_heartbeat_at_least_once_a_minute() -> None:
     observer = RecordingObserver()
     wait(FakeApi(FakeClock(), {"abc": progression("abc", 30)}), ["abc"], observer)
     beats = [line for line in observer.lines if "still" in line]
-    assert beats == [f"abc still RUNNING at {t}" for t in (60, 120, 180, 240)]
+    assert beats == [f"QA.tech run abc still RUNNING at {t}" for t in (60, 120, 180, 240)]
 
 
 def test_heartbeat_with_a_poll_interval_longer_than_a_minute() -> None:
@@ -164,12 +170,12 @@ def test_heartbeat_with_a_poll_interval_longer_than_a_minute() -> None:
     api = FakeApi(FakeClock(), {"abc": progression("abc", 2)})
     wait(api, ["abc"], observer, poll_interval=150.0)
     assert observer.lines == [
-        "abc RUNNING at 0",
-        "abc still RUNNING at 60",
-        "abc still RUNNING at 120",
-        "abc still RUNNING at 180",
-        "abc still RUNNING at 240",
-        "abc COMPLETED at 300",
+        "QA.tech run abc RUNNING at 0",
+        "QA.tech run abc still RUNNING at 60",
+        "QA.tech run abc still RUNNING at 120",
+        "QA.tech run abc still RUNNING at 180",
+        "QA.tech run abc still RUNNING at 240",
+        "QA.tech run abc COMPLETED at 300",
     ]
 
 
@@ -198,7 +204,10 @@ def test_a_failed_poll_does_not_lose_the_wait() -> None:
     observer = RecordingObserver()
     reports = wait(FakeApi(FakeClock(), {"abc": flaky}), ["abc"], observer)
     assert isinstance(reports["abc"], FinishedRun)
-    assert observer.lines.count("abc failed: GET https://api.test/v1/run/abc: HTTP 503") == 2
+    assert (
+        observer.lines.count("QA.tech run abc failed: GET https://api.test/v1/run/abc: HTTP 503")
+        == 2
+    )
 
 
 def test_retry_after_is_honoured_and_capped_by_the_time_left() -> None:
@@ -302,7 +311,7 @@ def test_interrupt_names_the_runs_being_waited_for() -> None:
     observer = RecordingObserver()
     with pytest.raises(KeyboardInterrupt):
         wait(api, ["abc", "done"], observer)
-    assert observer.lines[-1] == "abc interrupted RUNNING"
+    assert observer.lines[-1] == "QA.tech run abc interrupted RUNNING"
 
 
 @pytest.mark.parametrize(

@@ -1,18 +1,25 @@
-"""The one interface every remote test platform implements.
+"""The one interface every remote test platform implements, and the list of platforms.
 
 A provider knows its API's paths, field names and vocabulary; it turns "a run id" into a
 status while waiting and into a :class:`~pytest_qatech.models.FinishedRun` once the run is
 over. Waiting, HTTP, retries and reporting are shared and know nothing of any platform.
+
+Each platform is one module here with a provider class and a ``configure`` function that
+turns the run ids and settings asked for into a :class:`RunSource`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import importlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 from pytest_qatech.models import FinishedRun
-from pytest_qatech.settings import Secret
+from pytest_qatech.settings import Lookup, Secret
+
+#: Every platform's module name, which is also its node id prefix, marker and option prefix.
+PLATFORMS = ("qatech", "testvibe", "autonoma")
 
 
 class BodyError(Exception):
@@ -45,7 +52,9 @@ class Provider(Protocol):
 
     def parse_status(self, run_id: str, body: object) -> Progress: ...
 
-    def results_request(self, run_id: str) -> ApiRequest: ...
+    def results_request(self, run_id: str) -> ApiRequest | None:
+        """The request for the ended run's cases; None when the last status answer has them."""
+        ...
 
     def parse_results(self, run_id: str, body: object) -> FinishedRun: ...
 
@@ -56,3 +65,21 @@ class Provider(Protocol):
     def hint(self, http_status: int) -> str | None:
         """What the user should check after a final HTTP error, if there is advice."""
         ...
+
+
+@dataclass(frozen=True)
+class RunSource:
+    """The runs to wait for on one platform, and where its API is."""
+
+    provider: Provider
+    api_url: str
+    run_ids: tuple[str, ...]
+
+
+def configure(platform: str, run_ids: Sequence[str], lookup: Lookup) -> RunSource:
+    """Check ``platform``'s run ids and settings (or raise SettingsError); build its source."""
+    if platform not in PLATFORMS:
+        raise ValueError(f"unknown platform {platform!r}")
+    module = importlib.import_module(f"{__name__}.{platform}")
+    configure_platform = cast(Callable[[Sequence[str], Lookup], RunSource], module.configure)
+    return configure_platform(run_ids, lookup)

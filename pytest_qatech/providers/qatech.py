@@ -6,13 +6,23 @@ has ended, one request with ``testCases=all`` returns every case with its verdic
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from urllib.parse import quote
 
 from pytest_qatech.models import FinishedRun, Outcome, RemoteCase
-from pytest_qatech.providers import ApiRequest, BodyError, Progress
-from pytest_qatech.settings import Secret
+from pytest_qatech.providers import ApiRequest, BodyError, Progress, RunSource
+from pytest_qatech.providers.body import MISSING, Fields, kind
+from pytest_qatech.settings import (
+    Lookup,
+    Secret,
+    SettingsError,
+    check_api_url,
+    check_url_segment,
+    unique,
+)
 
+DEFAULT_API_URL = "https://api.qa.tech"
+TOKEN_VARIABLES = ("QATECH_API_TOKEN", "QATECH_API_KEY")
 DASHBOARD = "https://app.qa.tech"
 RUNNING_STATUSES = frozenset({"INITIATED", "RUNNING"})
 ENDED_STATUSES = frozenset({"COMPLETED", "ERROR", "CANCELLED"})
@@ -24,6 +34,33 @@ _HINTS = {
     403: "the organisation may be suspended, or the token lacks access to this project",
     404: "check the run id, and that QATECH_API_TOKEN belongs to the project that ran it",
 }
+
+
+def configure(run_ids: Sequence[str], lookup: Lookup) -> RunSource:
+    checked = unique(
+        check_url_segment(
+            run_id,
+            "--qatech-run",
+            "a run short id (the shortId returned by QA.tech's Start Run API)",
+        )
+        for run_id in run_ids
+    )
+    token = lookup.secret(*TOKEN_VARIABLES)
+    if token is None:
+        raise SettingsError(
+            "--qatech-run needs an API token: set QATECH_API_TOKEN (or QATECH_API_KEY) in the "
+            "environment to the project's token from QA.tech Settings -> Integrations -> API. "
+            "It is read only from the environment, never from the command line or an ini file."
+        )
+    project = lookup.value("qatech_project", "QATECH_PROJECT")
+    if project is not None:
+        check_url_segment(
+            project, "--qatech-project", "a project slug (as in https://app.qa.tech/p/<slug>/...)"
+        )
+    api_url = lookup.value("qatech_api_url", "QATECH_API_URL") or DEFAULT_API_URL
+    return RunSource(
+        QatechProvider(token, project), check_api_url(api_url, "--qatech-api-url"), checked
+    )
 
 
 class QatechProvider:
@@ -55,7 +92,7 @@ class QatechProvider:
         return _HINTS.get(http_status)
 
     def parse_status(self, run_id: str, body: object) -> Progress:
-        run = _Fields(body, f"run {run_id}")
+        run = Fields(body, f"run {run_id}")
         status = run.text("status")
         run.optional_text("result")
         # A status the reference does not list is not worth waiting an hour for: it ends the
@@ -63,7 +100,7 @@ class QatechProvider:
         return Progress(status=status, finished=status not in RUNNING_STATUSES)
 
     def parse_results(self, run_id: str, body: object) -> FinishedRun:
-        run = _Fields(body, f"run {run_id}")
+        run = Fields(body, f"run {run_id}")
         short_id = run.text("shortId")
         if short_id != run_id:
             raise BodyError(f"asked for run {run_id}, but the API answered with run {short_id!r}")
@@ -72,7 +109,7 @@ class QatechProvider:
         result = run.optional_text("result", required=True)
         raw_cases = run.get("runTestCases")
         if not isinstance(raw_cases, list):
-            received = "missing" if raw_cases is _MISSING else f"{_kind(raw_cases)}"
+            received = "missing" if raw_cases is MISSING else kind(raw_cases)
             raise BodyError(
                 f"run {run_id}: field 'runTestCases' must be a list of test cases once the "
                 f"run has ended, received {received}"
@@ -126,13 +163,13 @@ def _case(run_id: str, url: str | None, index: int, raw: object) -> RemoteCase:
     fallback_name = raw.get("name") if isinstance(raw, dict) else None
     name = fallback_name if isinstance(fallback_name, str) else f"case #{index + 1}"
     try:
-        return _verdict(run_id, url, name, _Fields(raw, where))
+        return _verdict(run_id, url, name, Fields(raw, where))
     except BodyError as error:
         # One malformed case must not hide the others: it becomes an error of its own.
         return RemoteCase(name=name, outcome=Outcome.ERROR, headline=str(error))
 
 
-def _verdict(run_id: str, url: str | None, name: str, case: _Fields) -> RemoteCase:
+def _verdict(run_id: str, url: str | None, name: str, case: Fields) -> RemoteCase:
     case.text("name")
     short_id = case.text("shortId")
     status = case.text("status")
@@ -187,61 +224,3 @@ def _footer(run_id: str, short_id: str, goal: str | None, url: str | None) -> st
     if url:
         lines.append(f"Run: {url}")
     return "\n".join(lines)
-
-
-class _Missing:
-    pass
-
-
-_MISSING = _Missing()
-
-
-class _Fields:
-    """Typed access to a JSON object, with errors that name the object and the field."""
-
-    def __init__(self, body: object, where: str) -> None:
-        if not isinstance(body, dict):
-            raise BodyError(f"{where}: expected a JSON object, received {_kind(body)}")
-        self._body: dict[str, object] = body
-        self._where = where
-
-    def get(self, field: str) -> object:
-        return self._body.get(field, _MISSING)
-
-    def text(self, field: str) -> str:
-        value = self.get(field)
-        if not isinstance(value, str):
-            raise self._wrong(field, value, "a string")
-        return value
-
-    def optional_text(self, field: str, *, required: bool = False) -> str | None:
-        value = self.get(field)
-        if value is None or (value is _MISSING and not required):
-            return None
-        if not isinstance(value, str):
-            raise self._wrong(field, value, "a string or null")
-        return value
-
-    def _wrong(self, field: str, value: object, expected: str) -> BodyError:
-        if value is _MISSING:
-            return BodyError(f"{self._where}: required field {field!r} is missing")
-        return BodyError(
-            f"{self._where}: field {field!r} must be {expected}, received {_kind(value)}"
-        )
-
-
-def _kind(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"a boolean ({value})"
-    if isinstance(value, int | float):
-        return f"a number ({value})"
-    if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:40] + "..."
-        return f"a string ({shown!r})"
-    if isinstance(value, list):
-        return f"a list of {len(value)}"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__

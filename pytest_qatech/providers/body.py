@@ -1,0 +1,99 @@
+"""Typed reading of JSON bodies, with errors that name the object and the field.
+
+Every provider reads its platform's answers through this, so that a body the reference does not
+describe is reported the same way whichever platform sent it.
+"""
+
+from __future__ import annotations
+
+from pytest_qatech.providers import BodyError
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "missing"
+
+
+MISSING = _Missing()
+
+
+class Fields:
+    """A JSON object read field by field; ``where`` names it in errors (``run 214``)."""
+
+    def __init__(self, body: object, where: str) -> None:
+        if not isinstance(body, dict):
+            raise BodyError(f"{where}: expected a JSON object, received {kind(body)}")
+        self._body: dict[str, object] = body
+        self.where = where
+
+    def get(self, field: str) -> object:
+        return self._body.get(field, MISSING)
+
+    def text(self, field: str) -> str:
+        value = self.get(field)
+        if not isinstance(value, str):
+            raise self._wrong(field, value, "a string")
+        return value
+
+    def optional_text(self, field: str, *, required: bool = False) -> str | None:
+        """A string, or None for null (and, unless ``required``, for a missing field)."""
+        value = self.get(field)
+        if value is None or (value is MISSING and not required):
+            return None
+        if not isinstance(value, str):
+            raise self._wrong(field, value, "a string or null")
+        return value
+
+    def integer(self, field: str) -> int:
+        value = self.get(field)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self._wrong(field, value, "an integer")
+        return value
+
+    def optional_number(self, field: str) -> float | None:
+        value = self.get(field)
+        if value is None or value is MISSING:
+            return None
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+            raise self._wrong(field, value, "a non-negative number or null")
+        return float(value)
+
+    def objects(self, field: str, *, required: bool = True) -> list[object]:
+        """A list (its entries are checked by the caller, one at a time); [] when optional."""
+        value = self.get(field)
+        if not required and value in (None, MISSING):
+            return []
+        if not isinstance(value, list):
+            raise self._wrong(field, value, "a list")
+        return value
+
+    def optional_object(self, field: str) -> Fields | None:
+        value = self.get(field)
+        if value is None or value is MISSING:
+            return None
+        return Fields(value, f"{self.where}, field {field!r}")
+
+    def _wrong(self, field: str, value: object, expected: str) -> BodyError:
+        if value is MISSING:
+            return BodyError(f"{self.where}: required field {field!r} is missing")
+        return BodyError(
+            f"{self.where}: field {field!r} must be {expected}, received {kind(value)}"
+        )
+
+
+def kind(value: object) -> str:
+    """What a JSON value is, briefly, for an error message."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"a boolean ({value})"
+    if isinstance(value, int | float):
+        return f"a number ({value})"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:40] + "..."
+        return f"a string ({shown!r})"
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
