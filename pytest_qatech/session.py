@@ -117,13 +117,10 @@ class RemoteRunsPlugin:
             and report.failed
         ):
             report.longrepr = item.verdict_repr(call.excinfo.value)
-        if (
-            isinstance(item, RemoteCaseItem)
-            and item.case.duration is not None
-            and report.when == item.verdict_phase
-        ):
-            # JUnit's time and --durations show how long the case took on the platform.
-            report.duration = item.case.duration
+        if isinstance(item, RemoteCaseItem) and item.case.duration is not None:
+            # JUnit's time and --durations show how long the case took on the platform; the
+            # moment spent here reporting it is not part of the test.
+            report.duration = item.case.duration if report.when == item.verdict_phase else 0.0
         return report
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:

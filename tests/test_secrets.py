@@ -1,14 +1,26 @@
-"""The API token never shows: not in output, logs, reports, caches or reprs."""
+"""No credential ever shows: not in output, logs, reports, caches or reprs, on any platform."""
 
 from __future__ import annotations
 
 import pytest
 
-from pytest_qatech.simulator import Answer, SimulatedRun, Simulator, case
+from pytest_qatech.simulator import (
+    AUTONOMA_CLIENT_ID,
+    AUTONOMA_CLIENT_SECRET,
+    TESTVIBE_KEY,
+    Answer,
+    SimulatedAutonomaRun,
+    SimulatedRun,
+    SimulatedTestVibeRun,
+    Simulator,
+    case,
+    demo_runs,
+)
 
 from .conftest import FAST, mixed_run
 
 TOKEN = "qt-SECRET-7f3a9c1e"
+SECRETS = (TOKEN, TESTVIBE_KEY, AUTONOMA_CLIENT_ID, AUTONOMA_CLIENT_SECRET)
 
 
 @pytest.fixture
@@ -22,20 +34,28 @@ def token_simulator(simulator: Simulator, monkeypatch: pytest.MonkeyPatch) -> Si
 def test_token_appears_nowhere(
     token_simulator: Simulator, pytester: pytest.Pytester, extra: tuple[str, ...]
 ) -> None:
+    denied = Answer(401, {"message": "Missing or invalid API key"})
     token_simulator.add(
+        *demo_runs(),
         mixed_run(),
-        SimulatedRun("denied", answers={0: Answer(401, {"message": "Missing or invalid API key"})}),
+        SimulatedRun("denied", answers={0: denied}),
         SimulatedRun("flaky", cases=[case("a")], answers={0: Answer(503, "down")}),
+        SimulatedTestVibeRun(9, answers={0: denied}),
+        SimulatedAutonomaRun("denied", "x", answers={0: denied}),
     )
     result = pytester.runpytest_subprocess(
         *FAST,
         *extra,
         "--qatech-run", "abc123", "--qatech-run", "denied", "--qatech-run", "flaky",
+        "--testvibe-run", "214", "--testvibe-run", "9",
+        "--autonoma-run", "gch7uesq5h6m9xe2fdq5ddgd", "--autonoma-run", "denied",
         "-vv", "--debug=debug.log", "--junitxml=report.xml", "--continue-on-collection-errors",
         "--log-level=DEBUG", "-rA",
     )  # fmt: skip
     result.stdout.fnmatch_lines(["*HTTP 503*trying again*", "*HTTP 401*"])
-    assert all(request.authorized for request in token_simulator.requests[1:])
+    assert result.stdout.str().count("HTTP 401") >= 3
+    scripted = ("/denied", "/flaky", "/runs/9")
+    assert all(r.authorized for r in token_simulator.requests if not r.path.endswith(scripted))
 
     places = {"stdout": result.stdout.str(), "stderr": result.stderr.str()}
     for path in pytester.path.rglob("*"):
@@ -43,5 +63,7 @@ def test_token_appears_nowhere(
             places[str(path.relative_to(pytester.path))] = path.read_text(errors="replace")
     assert "debug.log" in places
     assert "report.xml" in places
-    leaks = [place for place, text in places.items() if TOKEN in text]
+    leaks = [
+        (place, secret) for place, text in places.items() for secret in SECRETS if secret in text
+    ]
     assert leaks == []

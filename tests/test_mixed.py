@@ -1,0 +1,88 @@
+"""One session with runs of all three platforms and local tests, through one core."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from pytest_qatech.simulator import Simulator, demo_runs
+
+from .conftest import FAST
+
+ALL_THREE = (
+    "--qatech-run", "abc123",
+    "--testvibe-run", "214",
+    "--autonoma-run", "gch7uesq5h6m9xe2fdq5ddgd",
+    "--autonoma-run", "k2d9xq7mm3v0w1p4r8s6t5ua",
+)  # fmt: skip
+
+
+def test_all_three_platforms_and_local_tests_in_one_session_and_one_junit_file(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    simulator.add(*demo_runs())
+    pytester.makepyfile(test_local="def test_local():\n    pass\n")
+    plain = pytester.runpytest_subprocess(*FAST, *ALL_THREE, "--junitxml=plain.xml")
+    plain_requests = len(simulator.requests)
+    simulator.add(*demo_runs())  # fresh runs, which start from their first status again
+    wide = pytester.runpytest_subprocess(*FAST, *ALL_THREE, "--junitxml=wide.xml", "-n", "2")
+
+    for result in (plain, wide):
+        result.assert_outcomes(passed=5, failed=3, skipped=1)
+        assert result.ret == pytest.ExitCode.TESTS_FAILED
+        result.stdout.fnmatch_lines(
+            [
+                "qatech: QA.tech runs abc123 from *",
+                "qatech: TestVibe runs 214 from *",
+                "qatech: Autonoma runs gch7uesq5h6m9xe2fdq5ddgd, k2d9xq7mm3v0w1p4r8s6t5ua from *",
+                "*= remote runs =*",
+                "QA.tech run abc123: COMPLETED, result FAILED - 1 passed, 1 failed, 1 skipped",
+                "TestVibe run 214: failed - 2 passed, 1 failed",
+                "Autonoma run gch7uesq5h6m9xe2fdq5ddgd: failed - 1 failed",
+                "Autonoma run k2d9xq7mm3v0w1p4r8s6t5ua: passed - 1 passed",
+            ]
+        )
+        assert result.stdout.str().count("= remote runs =") == 1
+    # Under xdist only the controller talks to the APIs: the same requests as without.
+    assert len(simulator.requests) == 2 * plain_requests
+
+    for report in ("plain.xml", "wide.xml"):
+        classes = sorted(
+            {case.get("classname") for case in ET.parse(pytester.path / report).iter("testcase")}
+        )
+        assert classes == [
+            "autonoma.private-listing-hub", "qatech.abc123", "test_local", "testvibe.214",
+        ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("expression", "outcomes"),
+    [
+        ("remote", {"passed": 4, "failed": 3, "skipped": 1, "deselected": 1}),
+        ("not remote", {"passed": 1, "deselected": 8}),
+        ("testvibe or autonoma", {"passed": 3, "failed": 2, "deselected": 4}),
+    ],
+)
+def test_markers_select_across_platforms(
+    simulator: Simulator, pytester: pytest.Pytester, expression: str, outcomes: dict[str, int]
+) -> None:
+    simulator.add(*demo_runs())
+    pytester.makepyfile(test_local="def test_local():\n    pass\n")
+    result = pytester.runpytest_inprocess(*FAST, *ALL_THREE, "-m", expression)
+    result.assert_outcomes(**outcomes)
+
+
+def test_one_unreadable_platform_does_not_hide_the_others(
+    simulator: Simulator, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    simulator.add(*demo_runs())
+    monkeypatch.setenv("TESTVIBE_API_KEY", "revoked")
+    result = pytester.runpytest_inprocess(*FAST, *ALL_THREE, "--continue-on-collection-errors")
+    result.assert_outcomes(passed=2, failed=2, skipped=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "TestVibe run 214: could not be read (last status unknown); see the error above",
+            "ERROR testvibe::214 - TestVibe run 214 could not be read*",
+        ]
+    )
