@@ -3,8 +3,10 @@
 Copy it to your project's root as ``conftest.py`` and adapt it. The token comes from the
 ``QATECH_API_TOKEN`` secret. Run ids come from ``--qatech-run`` or, as below, from code.
 
-Remote cases are ordinary pytest items with the ``qatech`` marker and node ids of the form
-``qatech::<run short id>::<case name>``; the ``pytest_qatech_*`` hooks are the plugin's own.
+Remote cases are ordinary pytest items with the ``qatech`` and ``remote`` markers and node ids
+of the form ``qatech::<run short id>::<case name>``; the ``pytest_qatech_*`` hooks are the
+plugin's own. ``pytest_qatech_modify_item`` and ``pytest_qatech_run_finished`` are called for
+TestVibe and Autonoma runs too (``run.provider`` says which).
 """
 
 from __future__ import annotations
@@ -40,9 +42,9 @@ def pytest_qatech_modify_item(item: pytest.Item, case: RemoteCase) -> None:
 def pytest_qatech_run_finished(config: pytest.Config, run: RunReport) -> None:
     """One line per run for a later CI step; post it to your team's chat from here instead."""
     if isinstance(run, FinishedRun):
-        line = f"QA.tech run {run.run_id}: {run.status}, {run.tally() or 'no cases'}"
+        line = f"{run.provider} run {run.run_id}: {run.status}, {run.tally() or 'no cases'}"
     else:
-        line = f"QA.tech run {run.run_id} could not be read"
+        line = f"{run.provider} run {run.run_id} could not be read"
     with Path("qatech-runs.txt").open("a") as out:
         out.write(line + "\n")
 
@@ -51,4 +53,4 @@ def pytest_qatech_run_finished(config: pytest.Config, run: RunReport) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # Local tests first: they are quick and a broken build shows before the remote results.
     # sort() is stable, so each group keeps its own order.
-    items.sort(key=lambda item: item.get_closest_marker("qatech") is not None)
+    items.sort(key=lambda item: item.get_closest_marker("remote") is not None)

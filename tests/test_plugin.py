@@ -542,7 +542,7 @@ def test_the_example_conftest(
         )
     # Once per run, by the process that talked to the API, not by each xdist worker.
     runs = (pytester.path / "qatech-runs.txt").read_text()
-    assert runs == "QA.tech run abc123: COMPLETED, 1 passed, 1 failed\n"
+    assert runs == "qatech run abc123: COMPLETED, 1 passed, 1 failed\n"
 
 
 def test_item_name_hook(simulator: Simulator, pytester: pytest.Pytester) -> None:

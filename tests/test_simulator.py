@@ -11,7 +11,20 @@ from pathlib import Path
 import pytest
 import requests
 
-from pytest_qatech.simulator import DEFAULT_TOKEN, Answer, SimulatedRun, Simulator, case
+from pytest_qatech.simulator import (
+    AUTONOMA_CLIENT_ID,
+    AUTONOMA_CLIENT_SECRET,
+    DEFAULT_TOKEN,
+    TESTVIBE_KEY,
+    Answer,
+    SimulatedAutonomaRun,
+    SimulatedRun,
+    SimulatedTestVibeRun,
+    Simulator,
+    case,
+    step,
+    vibe_test,
+)
 
 AUTH = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
 
@@ -68,6 +81,59 @@ def test_scripted_answers_replace_chosen_requests(simulator: Simulator) -> None:
     assert len(simulator.requests_for("abc")) == 3
 
 
+TESTVIBE_AUTH = {"Authorization": f"Bearer {TESTVIBE_KEY}"}
+AUTONOMA_AUTH = {
+    "autonoma-client-id": AUTONOMA_CLIENT_ID,
+    "autonoma-client-secret": AUTONOMA_CLIENT_SECRET,
+}
+
+
+def test_a_testvibe_run(simulator: Simulator) -> None:
+    simulator.add(SimulatedTestVibeRun(5, [vibe_test("a"), vibe_test("b", "failed")], log="L"))
+    path = "/api/v1/ops/projects/demo-project/runs/5"
+    seen = [get(simulator, path, headers=TESTVIBE_AUTH).json() for _ in range(3)]
+    assert [body["status"] for body in seen] == ["running", "running", "failed"]
+    assert "tests" not in seen[0]
+    assert seen[2]["summary"] == {"total": 2, "passed": 1, "failed": 1, "other": 0}
+    assert [t["name"] for t in seen[2]["tests"]] == ["a", "b"]
+    assert seen[2]["log"] == "L"
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "status", "body"),
+    [
+        ("/api/v1/ops/projects/demo-project/runs/5", {}, 401,
+         {"error": "unauthorized", "message": "Invalid API key"}),
+        ("/api/v1/ops/projects/other/runs/5", TESTVIBE_AUTH, 404,
+         {"error": "not_found", "message": "No such run in this project."}),
+        ("/run/r1", {"autonoma-client-id": AUTONOMA_CLIENT_ID}, 401,
+         {"error": "Unauthorized", "message": "Invalid authentication credentials"}),
+        ("/run/nope", AUTONOMA_AUTH, 404, {"error": "Not found", "message": "Resource not found"}),
+    ],
+)  # fmt: skip
+def test_testvibe_and_autonoma_errors(
+    simulator: Simulator, path: str, headers: dict[str, str], status: int, body: object
+) -> None:
+    simulator.add(SimulatedTestVibeRun(5), SimulatedAutonomaRun("r1", "t"))
+    response = get(simulator, path, headers=headers)
+    assert (response.status_code, response.json()) == (status, body)
+
+
+def test_an_autonoma_run_gives_steps_and_media_only_when_asked(simulator: Simulator) -> None:
+    simulator.add(SimulatedAutonomaRun("r1", "Sign in", [step("a"), step("b", "failed")], "f"))
+    seen = [get(simulator, "/run/r1", headers=AUTONOMA_AUTH).json() for _ in range(3)]
+    assert [body["status"] for body in seen] == ["pending", "running", "failed"]
+    assert all("steps" not in body for body in seen)
+    steps_only = get(simulator, "/run/r1?steps=true", headers=AUTONOMA_AUTH).json()
+    assert [s["image"] for s in steps_only["steps"]] == [None, None]
+    assert steps_only["video_url"] is None
+    full = get(simulator, "/run/r1?steps=true&media=true", headers=AUTONOMA_AUTH).json()
+    assert all(s["image"].startswith("https://") for s in full["steps"])
+    assert full["video_url"].endswith("/r1.mp4")
+    assert full["folder"]["name"] == "f"
+    assert full["status"] == "failed"  # full reads do not move the run on
+
+
 def test_the_readme_demo(tmp_path: Path) -> None:
     """The README's first command: the simulator runs pytest against its demo runs."""
     root = Path(__file__).parent.parent
@@ -94,6 +160,27 @@ def test_the_readme_demo(tmp_path: Path) -> None:
         "Checkout with saved card",
         "Newsletter signup",
     ]
+
+
+def test_the_readme_demo_of_all_three_platforms(tmp_path: Path) -> None:
+    root = Path(__file__).parent.parent
+    report = tmp_path / "mixed.xml"
+    command = [
+        sys.executable, "-m", "pytest_qatech.simulator", "--",
+        sys.executable, "-m", "pytest", "--qatech-run", "abc123", "--testvibe-run", "214",
+        "--autonoma-run", "gch7uesq5h6m9xe2fdq5ddgd", "--autonoma-run",
+        "k2d9xq7mm3v0w1p4r8s6t5ua", "--qatech-poll-interval", "0.05", f"--junitxml={report}",
+        "-p", "no:cacheprovider", "demo",
+    ]  # fmt: skip
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=120, check=False, cwd=root
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "3 failed, 5 passed, 1 skipped" in done.stdout
+    classes = {element.get("classname") for element in ET.parse(report).iter("testcase")}
+    assert classes == {
+        "demo.test_local", "qatech.abc123", "testvibe.214", "autonoma.private-listing-hub",
+    }  # fmt: skip
 
 
 def test_the_simulator_reports_a_missing_command() -> None:
