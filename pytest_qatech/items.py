@@ -8,7 +8,7 @@ classname (``qatech.<run id>``) all work as they do for local tests.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -66,17 +66,10 @@ class RunCollector(pytest.Collector):
         cls, session: pytest.Session, reports: Iterable[RunReport]
     ) -> list[RunCollector]:
         """The collectors for these runs, in order: one per run, or one per group of runs."""
-        groups: dict[tuple[str, str, bool], list[RunReport]] = {}
-        for report in reports:
-            group = report.group if isinstance(report, FinishedRun) else None
-            grouped = group is not None
-            name = display_name(group) if group is not None else report.run_id
-            # A run that could not be read is a collection error of its own, never in a group.
-            groups.setdefault((report.provider, name, grouped), []).append(report)
         collectors = []
-        for (provider, name, _), members in groups.items():
+        for provider, name, members in run_groups(reports):
             collector: RunCollector = cls.from_parent(
-                session, name=name, nodeid=f"{provider}::{name}", reports=tuple(members)
+                session, name=name, nodeid=f"{provider}::{name}", reports=members
             )
             collectors.append(collector)
         return collectors
@@ -87,15 +80,9 @@ class RunCollector(pytest.Collector):
             if isinstance(report, UnreadableRun):
                 raise RemoteVerdict(report.message, "")
             runs.append(report)
-        problems = [run for run in runs if run.problem]
-        problem_names = [
-            RUN_ITEM_NAME if run.run_id == self.name else f"(run {run.run_id})" for run in problems
-        ]
         pairs = [(run, case) for run in runs for case in run.cases]
-        names = unique_names(
-            (self._name(case, run.run_id) for run, case in pairs),
-            reserved={RUN_ITEM_NAME, *problem_names},
-        )
+        names, problem_names = item_names(runs, self.name, self._name)
+        problems = [run for run in runs if run.problem]
         # The same marker objects for all the items: with 10,000 cases, one each adds up.
         markers = (getattr(pytest.mark, self.reports[0].provider), pytest.mark.remote)
         cases = [
@@ -193,6 +180,38 @@ class RunProblemItem(RemoteItem):
 
     def runtest(self) -> None:  # pragma: no cover - setup always raises
         raise AssertionError("unreachable")
+
+
+def run_groups(reports: Iterable[RunReport]) -> list[tuple[str, str, tuple[RunReport, ...]]]:
+    """(provider, collector name, runs) in order: a collector per run, or per group of runs."""
+    groups: dict[tuple[str, str, bool], list[RunReport]] = {}
+    for report in reports:
+        group = report.group if isinstance(report, FinishedRun) else None
+        name = display_name(group) if group is not None else report.run_id
+        # A run that could not be read is a collection error of its own, never in a group.
+        groups.setdefault((report.provider, name, group is not None), []).append(report)
+    return [(provider, name, tuple(members)) for (provider, name, _), members in groups.items()]
+
+
+def item_names(
+    runs: Sequence[FinishedRun],
+    collector: str,
+    name_of: Callable[[RemoteCase, str], str] = lambda case, run_id: case.name,
+) -> tuple[list[str], list[str]]:
+    """The names of the runs' case items and of their problem items, unique in the collector.
+
+    ``name_of(case, run_id)`` is the name wanted for a case before it is made safe.
+    """
+    problem_names = [
+        RUN_ITEM_NAME if run.run_id == collector else f"(run {run.run_id})"
+        for run in runs
+        if run.problem
+    ]
+    names = unique_names(
+        (name_of(case, run.run_id) for run in runs for case in run.cases),
+        reserved={RUN_ITEM_NAME, *problem_names},
+    )
+    return list(names), problem_names
 
 
 def unique_names(names: Iterable[str], reserved: Iterable[str] = ()) -> Iterator[str]:

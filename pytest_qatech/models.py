@@ -115,6 +115,8 @@ class UnreadableRun:
     message: str
     last_status: str | None = None
     url: str | None = None
+    #: The run was still going when the wait's timeout passed.
+    timed_out: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -124,6 +126,7 @@ class UnreadableRun:
             "message": self.message,
             "last_status": self.last_status,
             "url": self.url,
+            "timed_out": self.timed_out,
         }
 
 
@@ -138,6 +141,7 @@ def run_report_from_json(data: dict[str, Any]) -> RunReport:
             message=data["message"],
             last_status=data["last_status"],
             url=data["url"],
+            timed_out=data["timed_out"],
         )
     return FinishedRun(
         provider=data["provider"],

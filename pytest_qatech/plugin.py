@@ -8,6 +8,7 @@ beyond the standard library and pytest: without a ``--qatech-run``, ``--testvibe
 from __future__ import annotations
 
 import os
+from typing import NamedTuple
 
 import pytest
 
@@ -25,135 +26,95 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hooks)
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    qatech = parser.getgroup("qatech", "QA.tech remote test runs")
-    qatech.addoption(
-        "--qatech-run",
-        action="append",
-        default=[],
-        metavar="SHORTID",
-        dest="qatech_run",
-        help="wait for this QA.tech run and report its test cases as pytest items "
-        "(repeatable; runs are waited for at the same time). "
-        "The API token is read from QATECH_API_TOKEN (or QATECH_API_KEY).",
-    )
-    _setting(
-        parser,
-        qatech,
-        "qatech_api_url",
-        "URL",
-        "QA.tech API base URL",
-        variable="QATECH_API_URL",
-        default="https://api.qa.tech",
-    )
-    _setting(
-        parser,
-        qatech,
-        "qatech_project",
-        "SLUG",
-        "QA.tech project slug, for links to each run's results page",
-        variable="QATECH_PROJECT",
-    )
-    _setting(
-        parser,
-        qatech,
-        "qatech_poll_interval",
-        "SECONDS",
-        "seconds between status requests while a run is going, for every platform",
-        default="10",
-    )
-    _setting(
-        parser,
-        qatech,
-        "qatech_timeout",
-        "SECONDS",
-        "longest wait for all remote runs, in seconds; a run still going then is an error",
-        default="3600",
-    )
+class Setting(NamedTuple):
+    """An option ``--a-b`` (dest ``a_b``) that may also come from the ini key ``a_b`` and, if
+    named, an environment variable. Shared with the ``qatech-junit`` command."""
 
-    testvibe = parser.getgroup("testvibe", "TestVibe remote test runs")
-    testvibe.addoption(
-        "--testvibe-run",
-        action="append",
-        default=[],
-        metavar="RUNID",
-        dest="testvibe_run",
-        help="wait for this TestVibe run (a number) and report its tests as pytest items "
+    platform: str
+    name: str
+    metavar: str
+    what: str
+    variable: str | None = None
+    default: str | None = None
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def help(self) -> str:
+        sources = [f"ini {self.name}"]
+        sources += [f"env {self.variable}"] if self.variable else []
+        sources += [f"default {self.default}"] if self.default else []
+        return f"{self.what} ({', '.join(sources)})"
+
+
+#: Per platform: its title, its run option's metavar and help.
+PLATFORMS = {
+    "qatech": (
+        "QA.tech",
+        "SHORTID",
+        "wait for this QA.tech run and report its test cases as pytest items (repeatable; "
+        "runs are waited for at the same time). The API token is read from QATECH_API_TOKEN "
+        "(or QATECH_API_KEY).",
+    ),
+    "testvibe": (
+        "TestVibe",
+        "RUNID",
+        "wait for this TestVibe run (a number) and report its tests as pytest items "
         "(repeatable). The API key is read from TESTVIBE_API_KEY.",
-    )
-    _setting(
-        parser,
-        testvibe,
-        "testvibe_project",
-        "ID",
-        "TestVibe project's public id",
-        variable="TESTVIBE_PROJECT",
-    )
-    _setting(
-        parser,
-        testvibe,
-        "testvibe_server",
-        "URL",
-        "TestVibe server URL",
-        variable="TESTVIBE_SERVER",
-    )
-
-    autonoma = parser.getgroup("autonoma", "Autonoma remote test runs")
-    autonoma.addoption(
-        "--autonoma-run",
-        action="append",
-        default=[],
-        metavar="RUN_ID",
-        dest="autonoma_run",
-        help="wait for this Autonoma test run and report it as a pytest item (repeatable). "
+    ),
+    "autonoma": (
+        "Autonoma",
+        "RUN_ID",
+        "wait for this Autonoma test run and report it as a pytest item (repeatable). "
         "Credentials are read from AUTONOMA_CLIENT_ID and AUTONOMA_CLIENT_SECRET.",
-    )
-    _setting(
-        parser,
-        autonoma,
-        "autonoma_api_url",
-        "URL",
-        "Autonoma API base URL",
-        variable="AUTONOMA_API_URL",
-        default="https://autonoma.app/api",
-    )
+    ),
+}
+
+SETTINGS = (
+    Setting("qatech", "qatech_api_url", "URL", "QA.tech API base URL", "QATECH_API_URL",
+            "https://api.qa.tech"),
+    Setting("qatech", "qatech_project", "SLUG",
+            "QA.tech project slug, for links to each run's results page", "QATECH_PROJECT"),
+    Setting("qatech", "qatech_poll_interval", "SECONDS",
+            "seconds between status requests while a run is going, for every platform",
+            default="10"),
+    Setting("qatech", "qatech_timeout", "SECONDS",
+            "longest wait for all remote runs, in seconds; a run still going then is an error",
+            default="3600"),
+    Setting("testvibe", "testvibe_project", "ID", "TestVibe project's public id",
+            "TESTVIBE_PROJECT"),
+    Setting("testvibe", "testvibe_server", "URL", "TestVibe server URL", "TESTVIBE_SERVER"),
+    Setting("autonoma", "autonoma_api_url", "URL", "Autonoma API base URL", "AUTONOMA_API_URL",
+            "https://autonoma.app/api"),
+)  # fmt: skip
 
 
-def _setting(
-    parser: pytest.Parser,
-    group: pytest.OptionGroup,
-    name: str,
-    metavar: str,
-    what: str,
-    *,
-    variable: str | None = None,
-    default: str | None = None,
-) -> None:
-    """An option ``--a-b`` with the ini key ``a_b`` and, if named, an environment variable."""
-    sources = ", ".join(
-        part
-        for part in (
-            f"ini {name}",
-            variable and f"env {variable}",
-            default and f"default {default}",
+def pytest_addoption(parser: pytest.Parser) -> None:
+    for platform, (title, metavar, help) in PLATFORMS.items():
+        group = parser.getgroup(platform, f"{title} remote test runs")
+        group.addoption(
+            f"--{platform}-run",
+            action="append",
+            default=[],
+            metavar=metavar,
+            dest=f"{platform}_run",
+            help=help,
         )
-        if part
-    )
-    group.addoption(
-        "--" + name.replace("_", "-"), metavar=metavar, dest=name, help=f"{what} ({sources})"
-    )
-    parser.addini(name, what, default="")
+        for setting in SETTINGS:
+            if setting.platform == platform:
+                group.addoption(
+                    setting.flag, metavar=setting.metavar, dest=setting.name, help=setting.help
+                )
+                parser.addini(setting.name, setting.what, default="")
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config: pytest.Config) -> None:
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
-    requested: dict[str, list[str]] = {
-        "qatech": list(config.getoption("qatech_run")),
-        "testvibe": list(config.getoption("testvibe_run")),
-        "autonoma": list(config.getoption("autonoma_run")),
-    }
+    requested = {platform: list(config.getoption(f"{platform}_run")) for platform in PLATFORMS}
     for more in config.hook.pytest_qatech_run_ids(config=config):
         requested["qatech"].extend(more or ())
     if not any(requested.values()):

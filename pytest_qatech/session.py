@@ -58,28 +58,14 @@ class RemoteRunsPlugin:
         return json.dumps([report.to_json() for report in self.reports()])
 
     def _wait(self) -> list[RunReport]:
-        from pytest_qatech.client import Client
-        from pytest_qatech.waiting import Target, wait_for_runs
+        from pytest_qatech.waiting import wait_for_sources
 
-        clients = [
-            Client(source.api_url, source.provider.auth_headers())
-            for source in self._settings.sources
-        ]
-        targets = [
-            Target(source.provider, client, run_id)
-            for source, client in zip(self._settings.sources, clients, strict=True)
-            for run_id in source.run_ids
-        ]
-        try:
-            return wait_for_runs(
-                targets,
-                poll_interval=self._settings.poll_interval,
-                timeout=self._settings.timeout,
-                observer=self._observer(),
-            )
-        finally:
-            for client in clients:
-                client.close()
+        return wait_for_sources(
+            self._settings.sources,
+            poll_interval=self._settings.poll_interval,
+            timeout=self._settings.timeout,
+            observer=self._observer(),
+        )
 
     def _observer(self) -> WaitObserver:
         terminal = self._config.pluginmanager.get_plugin("terminalreporter")

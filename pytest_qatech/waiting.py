@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from pytest_qatech.models import RunReport, UnreadableRun
-from pytest_qatech.providers import ApiRequest, BodyError, Progress, Provider
+from pytest_qatech.providers import ApiRequest, BodyError, Progress, Provider, RunSource
 
 HEARTBEAT_SECONDS = 60.0
 
@@ -202,12 +202,12 @@ class _Loop:
                 f"{format_duration(self.clock.now() - run.failing_since)}, most recently: "
                 f"{run.last_error}"
             )
-        self.unreadable(run, message)
+        self.unreadable(run, message, timed_out=True)
 
-    def unreadable(self, run: _Run, message: str) -> None:
+    def unreadable(self, run: _Run, message: str, *, timed_out: bool = False) -> None:
         provider, run_id = run.target.provider, run.target.run_id
         run.report = UnreadableRun(
-            provider.name, run_id, message, run.status, provider.run_url(run_id)
+            provider.name, run_id, message, run.status, provider.run_url(run_id), timed_out
         )
 
     def heartbeat(self) -> None:
@@ -250,6 +250,27 @@ def wait_for_runs(
             observer.interrupted(run.target.label, run.status, loop.elapsed())
         raise
     return [run.report for run in loop.runs if run.report is not None]
+
+
+def wait_for_sources(
+    sources: Sequence[RunSource], *, poll_interval: float, timeout: float, observer: WaitObserver
+) -> list[RunReport]:
+    """Wait for every run of every source, each platform through its own HTTP client."""
+    from pytest_qatech.client import Client
+
+    clients = [Client(source.api_url, source.provider.auth_headers()) for source in sources]
+    targets = [
+        Target(source.provider, client, run_id)
+        for source, client in zip(sources, clients, strict=True)
+        for run_id in source.run_ids
+    ]
+    try:
+        return wait_for_runs(
+            targets, poll_interval=poll_interval, timeout=timeout, observer=observer
+        )
+    finally:
+        for client in clients:
+            client.close()
 
 
 def _retry_for(poll_interval: float) -> RetryPolicy:

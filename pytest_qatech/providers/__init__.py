@@ -18,9 +18,6 @@ from typing import Protocol, cast
 from pytest_qatech.models import FinishedRun
 from pytest_qatech.settings import Lookup, Secret
 
-#: Every platform's module name, which is also its node id prefix, marker and option prefix.
-PLATFORMS = ("qatech", "testvibe", "autonoma")
-
 
 class BodyError(Exception):
     """A response body is not what the platform's API reference describes."""
@@ -77,9 +74,10 @@ class RunSource:
 
 
 def configure(platform: str, run_ids: Sequence[str], lookup: Lookup) -> RunSource:
-    """Check ``platform``'s run ids and settings (or raise SettingsError); build its source."""
-    if platform not in PLATFORMS:
-        raise ValueError(f"unknown platform {platform!r}")
+    """Check ``platform``'s run ids and settings (or raise SettingsError); build its source.
+
+    ``platform`` is a module here, and also the node id prefix, marker and option prefix.
+    """
     module = importlib.import_module(f"{__name__}.{platform}")
     configure_platform = cast(Callable[[Sequence[str], Lookup], RunSource], module.configure)
     return configure_platform(run_ids, lookup)
