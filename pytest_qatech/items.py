@@ -176,7 +176,7 @@ class RunProblemItem(RemoteItem):
 
     def setup(self) -> None:
         assert self.run.problem is not None
-        raise RemoteVerdict(self.run.problem, _tally(self.run))
+        raise RemoteVerdict(self.run.problem, tally_sentence(self.run))
 
     def runtest(self) -> None:  # pragma: no cover - setup always raises
         raise AssertionError("unreachable")
@@ -242,7 +242,7 @@ def display_name(raw: str) -> str:
     return name or "unnamed case"
 
 
-def _tally(run: FinishedRun) -> str:
+def tally_sentence(run: FinishedRun) -> str:
     noun = "case" if len(run.cases) == 1 else "cases"
     tally = run.tally()
     return f"The run reported {len(run.cases)} {noun}" + (f": {tally}." if tally else ".")

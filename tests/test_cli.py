@@ -1,0 +1,185 @@
+"""qatech-junit: the same core without pytest, its exit codes, and a JUnit file that validates."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import xmlschema
+
+from pytest_qatech.cli import main
+from pytest_qatech.simulator import (
+    Answer,
+    SimulatedRun,
+    SimulatedTestVibeRun,
+    Simulator,
+    case,
+    demo_runs,
+    environment,
+    vibe_test,
+)
+
+from .conftest import FAST, mixed_run
+
+SCHEMA = xmlschema.XMLSchema(Path(__file__).parent / "schemas" / "junit.xsd")
+
+
+def run_cli(simulator: Simulator, tmp_path: Path, *args: str) -> tuple[int, Path]:
+    report = tmp_path / "report.xml"
+    code = main([*args, *FAST, "-o", str(report)], environment(simulator.url))
+    return code, report
+
+
+def test_a_report_of_all_three_platforms(
+    simulator: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    simulator.add(*demo_runs())
+    code, report = run_cli(
+        simulator, tmp_path, "abc123", "--testvibe-run", "214",
+        "--autonoma-run", "gch7uesq5h6m9xe2fdq5ddgd",
+    )  # fmt: skip
+    assert code == 1
+    out = capsys.readouterr().out.splitlines()
+    assert (
+        "FAILED qatech::abc123::Checkout with saved card - Could not find the 'Pay now' button"
+        in out
+    )
+    assert "QA.tech run abc123: COMPLETED, result FAILED - 1 passed, 1 failed, 1 skipped" in out
+    assert "TestVibe run 214: failed - 2 passed, 1 failed" in out
+    assert out[-1] == f"qatech-junit: 3 passed, 3 failed, 1 skipped; wrote {report}"
+    SCHEMA.validate(str(report))
+    root = ET.parse(report).getroot()
+    assert [(s.get("name"), s.get("tests"), s.get("failures")) for s in root] == [
+        ("qatech.abc123", "3", "1"),
+        ("testvibe.214", "3", "1"),
+        ("autonoma.private-listing-hub", "1", "1"),
+    ]
+    failure = root.find(".//testcase[@name='Checkout with saved card']/failure")
+    assert failure is not None
+    assert failure.get("message") == "Could not find the 'Pay now' button"
+    assert "The agent added an item to the cart" in (failure.text or "")
+    slow = root.find(".//testcase[@name='Locked-out user sees an error']")
+    assert slow is not None
+    assert slow.get("time") == "9.120000"
+    assert "----- TestVibe run log -----" in (slow.findtext("system-out") or "")
+
+
+def test_all_passed_is_exit_0(simulator: Simulator, tmp_path: Path) -> None:
+    simulator.add(*demo_runs())
+    code, report = run_cli(simulator, tmp_path, "green1", "--testvibe-run", "215")
+    assert code == 0
+    SCHEMA.validate(str(report))
+
+
+def test_an_unreadable_run_is_exit_2_and_an_error_in_the_report(
+    simulator: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    simulator.add(mixed_run())
+    code, report = run_cli(simulator, tmp_path, "abc123", "missing")
+    assert code == 2
+    assert "ERROR qatech::missing::(run) - QA.tech run missing could not be read: GET " in (
+        capsys.readouterr().out
+    )
+    SCHEMA.validate(str(report))
+    error = ET.parse(report).getroot().find(".//testsuite[@name='qatech.missing']/testcase/error")
+    assert error is not None
+    assert 'HTTP 404 Not Found: "Run not found"' in (error.get("message") or "")
+
+
+def test_a_run_still_going_at_the_timeout_is_exit_3(simulator: Simulator, tmp_path: Path) -> None:
+    simulator.add(SimulatedRun("slow", statuses=("RUNNING",)), SimulatedRun("done"))
+    code, report = run_cli(simulator, tmp_path, "slow", "done", "--qatech-timeout", "0.2")
+    assert code == 3
+    SCHEMA.validate(str(report))
+
+
+def test_unreadable_beats_timed_out_beats_failed(simulator: Simulator, tmp_path: Path) -> None:
+    simulator.add(
+        mixed_run(),
+        SimulatedRun("slow", statuses=("RUNNING",)),
+        SimulatedRun("broken", answers={0: Answer(200, "not json")}),
+    )
+    code, _ = run_cli(simulator, tmp_path, "abc123", "slow", "broken", "--qatech-timeout", "0.2")
+    assert code == 2
+
+
+def test_a_run_without_a_verdict_is_exit_1(simulator: Simulator, tmp_path: Path) -> None:
+    simulator.add(
+        SimulatedTestVibeRun(9, tests=[vibe_test("a"), vibe_test("b", "interrupted")]),
+        SimulatedRun("ended", statuses=("CANCELLED",), cases=[case("x")]),
+    )
+    code, report = run_cli(simulator, tmp_path, "ended", "--testvibe-run", "9")
+    assert code == 1
+    root = ET.parse(report).getroot()
+    assert root.find(".//testcase[@name='b']/error") is not None
+    assert root.find(".//testcase[@name='(run)']/error") is not None
+    SCHEMA.validate(str(report))
+
+
+@pytest.mark.parametrize(
+    ("args", "environ", "message"),
+    [
+        (["abc"], {}, "QATECH_API_TOKEN"),
+        ([], {"QATECH_API_TOKEN": "t"}, "no run given"),
+        (["a/b"], {"QATECH_API_TOKEN": "t"}, "is not a run short id"),
+        (["--testvibe-run", "x"], {}, "is not a TestVibe run id"),
+        (["abc", "--no-such-option"], {}, "unrecognized arguments"),
+    ],
+)
+def test_usage_errors_are_exit_4(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    environ: dict[str, str],
+    message: str,
+) -> None:
+    assert main([*args, "-o", str(tmp_path / "r.xml")], environ) == 4
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "r.xml").exists()
+
+
+def test_the_console_script(simulator: Simulator, tmp_path: Path) -> None:
+    simulator.add(*demo_runs())
+    script = Path(sys.executable).parent / "qatech-junit"
+    done = subprocess.run(
+        [str(script), "abc123", *FAST, "-o", "out.xml"],
+        capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path,
+        env={**os.environ, **environment(simulator.url)},
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "qatech-junit: 1 passed, 1 failed, 1 skipped; wrote out.xml" in done.stdout
+    SCHEMA.validate(str(tmp_path / "out.xml"))
+
+
+@pytest.mark.parametrize("family", ["xunit1", "xunit2"])
+def test_the_plugins_junit_validates(
+    simulator: Simulator, pytester: pytest.Pytester, family: str
+) -> None:
+    simulator.add(*demo_runs(), SimulatedRun("ended", statuses=("ERROR",), cases=[case("x")]))
+    pytester.makepyfile(test_local="def test_local():\n    pass\n")
+    pytester.runpytest_inprocess(
+        *FAST, "--qatech-run", "abc123", "--qatech-run", "ended", "--qatech-run", "missing",
+        "--testvibe-run", "214", "--autonoma-run", "gch7uesq5h6m9xe2fdq5ddgd",
+        "--continue-on-collection-errors", "--junitxml=report.xml", "-o", f"junit_family={family}",
+    )  # fmt: skip
+    SCHEMA.validate(str(pytester.path / "report.xml"))
+
+
+def test_the_schema_rejects_what_ci_systems_would_not_read(tmp_path: Path) -> None:
+    """The validation above means something: the schema refuses a broken file."""
+    good = (
+        '<testsuites><testsuite name="s" tests="1"><testcase name="t" time="0.5"/></testsuite>'
+        "</testsuites>"
+    )
+    assert SCHEMA.is_valid(good)
+    for bad in (
+        good.replace('time="0.5"', 'time="soon"'),
+        good.replace('name="t" ', ""),
+        good.replace("<testcase", "<testcase><failed/></testcase><testcase"),
+        good.replace(' tests="1"', ""),
+    ):
+        assert not SCHEMA.is_valid(bad), bad
