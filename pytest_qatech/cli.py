@@ -24,7 +24,14 @@ from typing import IO, Any
 
 from pytest_qatech import reporting
 from pytest_qatech.items import RUN_ITEM_NAME, item_names, run_groups, tally_sentence
-from pytest_qatech.models import FinishedRun, Outcome, RemoteCase, RunReport, UnreadableRun
+from pytest_qatech.models import (
+    FinishedRun,
+    Outcome,
+    RemoteCase,
+    RunReport,
+    UnreadableRun,
+    has_failure,
+)
 from pytest_qatech.plugin import PLATFORMS, SETTINGS
 from pytest_qatech.settings import Lookup, SettingsError, resolve
 
@@ -113,9 +120,7 @@ def exit_code(reports: Sequence[RunReport]) -> int:
         return TIMED_OUT
     for report in reports:
         assert isinstance(report, FinishedRun)
-        if report.problem or any(
-            case.outcome in (Outcome.FAILED, Outcome.ERROR) for case in report.cases
-        ):
+        if report.problem or has_failure(report.cases):
             return FAILED
     return PASSED
 

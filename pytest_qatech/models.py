@@ -7,6 +7,7 @@ They are plain frozen data so that the xdist controller can hand them to workers
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +62,11 @@ class RemoteCase:
             duration=data["duration"],
             sections=tuple((title, text) for title, text in data["sections"]),
         )
+
+
+def has_failure(cases: Iterable[RemoteCase]) -> bool:
+    """Whether a case failed or gave no verdict: what makes a session red."""
+    return any(case.outcome in (Outcome.FAILED, Outcome.ERROR) for case in cases)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from urllib.parse import quote
 
-from pytest_qatech.models import FinishedRun, Outcome, RemoteCase
+from pytest_qatech.models import FinishedRun, Outcome, RemoteCase, has_failure
 from pytest_qatech.providers import ApiRequest, BodyError, Progress, RunSource
 from pytest_qatech.providers.body import MISSING, Fields, kind
 from pytest_qatech.settings import (
@@ -151,9 +151,7 @@ def _run_problem(
             f"QA.tech run {run_id} has result {result!r}, which the QA.tech API reference "
             "does not list (PASSED, FAILED, SKIPPED)"
         )
-    if result == "FAILED" and not any(
-        case.outcome in (Outcome.FAILED, Outcome.ERROR) for case in cases
-    ):
+    if result == "FAILED" and not has_failure(cases):
         return f"QA.tech run {run_id} has result FAILED, but none of its {len(cases)} cases failed"
     return None
 

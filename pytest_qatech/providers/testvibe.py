@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from urllib.parse import quote
 
-from pytest_qatech.models import FinishedRun, Outcome, RemoteCase
+from pytest_qatech.models import FinishedRun, Outcome, RemoteCase, has_failure
 from pytest_qatech.providers import ApiRequest, BodyError, Progress, RunSource
 from pytest_qatech.providers.body import Fields
 from pytest_qatech.settings import (
@@ -244,9 +244,7 @@ def _run_problem(
             f"TestVibe run {run_id} has status {status!r}, which the TestVibe API reference "
             "does not list (running, passed, failed)"
         )
-    if status == "failed" and not any(
-        case.outcome in (Outcome.FAILED, Outcome.ERROR) for case in cases
-    ):
+    if status == "failed" and not has_failure(cases):
         return f"TestVibe run {run_id} failed, but none of its {len(cases)} tests failed"
     if summary is not None:
         total = summary.integer("total")
