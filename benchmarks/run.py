@@ -175,8 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         five_args = [arg for rid in staggered for arg in ("--qatech-run", rid)]
 
         def reset() -> None:
-            for rid in staggered:
-                simulator.runs[rid].light_polls = 0
+            for run in runs:
+                run.light_polls = 0
 
         def five() -> Sample:
             reset()
