@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
 from pytest_qatech import reporting
@@ -31,6 +31,7 @@ from pytest_qatech.models import (
     RunReport,
     UnreadableRun,
     has_failure,
+    tally,
 )
 from pytest_qatech.plugin import PLATFORMS, SETTINGS
 from pytest_qatech.settings import Lookup, SettingsError, resolve
@@ -67,12 +68,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
     except SystemExit as done:  # --help, or a usage error
         return int(done.code or 0)
-    environ = dict(os.environ) if environ is None else environ
+    environ = os.environ if environ is None else environ
     requested = {platform: getattr(args, f"{platform}_run") for platform in PLATFORMS}
     if not any(requested.values()):
         print("qatech-junit: error: no run given", file=sys.stderr)
@@ -102,8 +103,7 @@ def main(argv: Sequence[str] | None = None, environ: dict[str, str] | None = Non
     suites = _suites(reports)
     with open(args.output, "w", encoding="utf-8") as output:
         _write(output, suites)
-    titles = {source.provider.name: source.provider.title for source in settings.sources}
-    _print_summary(suites, titles, reports, args.output)
+    _print_summary(suites, settings.titles, reports, args.output)
     return exit_code(reports)
 
 
@@ -159,14 +159,12 @@ def _suites(reports: Sequence[RunReport]) -> list[tuple[str, list[_Case], list[R
                         f"{prefix}::{RUN_ITEM_NAME}", RUN_ITEM_NAME, Outcome.ERROR, report.message
                     )
                 )
-        names, problem_names = item_names(finished, collector)
-        remote = [case for run in finished for case in run.cases]
-        for name, case in zip(names, remote, strict=True):
+        named_cases, named_problems = item_names(finished, collector)
+        for name, _, case in named_cases:
             cases.append(
                 _Case(f"{prefix}::{name}", name, case.outcome, case.headline, case.details, case)
             )
-        problems = [run for run in finished if run.problem]
-        for name, run in zip(problem_names, problems, strict=True):
+        for name, run in named_problems:
             assert run.problem is not None
             cases.append(
                 _Case(f"{prefix}::{name}", name, Outcome.ERROR, run.problem, tally_sentence(run))
@@ -211,7 +209,7 @@ def _write(output: IO[str], suites: Sequence[tuple[str, list[_Case], list[RunRep
 
 def _print_summary(
     suites: Sequence[tuple[str, list[_Case], list[RunReport]]],
-    titles: dict[str, str],
+    titles: Mapping[str, str],
     reports: Sequence[RunReport],
     output: str,
 ) -> None:
@@ -224,11 +222,8 @@ def _print_summary(
     print("=" * 20 + " remote runs " + "=" * 20)
     for line in reporting.summary_lines(titles, reports):
         print(line)
-    counts = dict.fromkeys(Outcome, 0)
-    for case in everything:
-        counts[case.outcome] += 1
-    tally = ", ".join(f"{n} {outcome.value}" for outcome, n in counts.items() if n) or "no tests"
-    print(f"qatech-junit: {tally}; wrote {output}")
+    counts = tally(case.outcome for case in everything) or "no tests"
+    print(f"qatech-junit: {counts}; wrote {output}")
 
 
 if __name__ == "__main__":

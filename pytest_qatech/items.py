@@ -80,21 +80,19 @@ class RunCollector(pytest.Collector):
             if isinstance(report, UnreadableRun):
                 raise RemoteVerdict(report.message, "")
             runs.append(report)
-        pairs = [(run, case) for run in runs for case in run.cases]
-        names, problem_names = item_names(runs, self.name, self._name)
-        problems = [run for run in runs if run.problem]
+        named_cases, named_problems = item_names(runs, self.name, self._name)
         # The same marker objects for all the items: with 10,000 cases, one each adds up.
         markers = (getattr(pytest.mark, self.reports[0].provider), pytest.mark.remote)
         cases = [
             RemoteCaseItem.from_parent(self, name=name, run=run, markers=markers, case=case)
-            for name, (run, case) in zip(names, pairs, strict=True)
+            for name, run, case in named_cases
         ]
         for item in cases:
             self.ihook.pytest_qatech_modify_item(item=item, case=item.case)
         items: list[pytest.Item] = [*cases]
         items += [
             RunProblemItem.from_parent(self, name=name, run=run, markers=markers)
-            for name, run in zip(problem_names, problems, strict=True)
+            for name, run in named_problems
         ]
         return items
 
@@ -197,21 +195,24 @@ def item_names(
     runs: Sequence[FinishedRun],
     collector: str,
     name_of: Callable[[RemoteCase, str], str] = lambda case, run_id: case.name,
-) -> tuple[list[str], list[str]]:
-    """The names of the runs' case items and of their problem items, unique in the collector.
+) -> tuple[list[tuple[str, FinishedRun, RemoteCase]], list[tuple[str, FinishedRun]]]:
+    """The items of a collector: (name, run, case) for each case and (name, run) for each run
+    with a problem, their names unique in the collector.
 
     ``name_of(case, run_id)`` is the name wanted for a case before it is made safe.
     """
-    problem_names = [
-        RUN_ITEM_NAME if run.run_id == collector else f"(run {run.run_id})"
+    problems = [
+        (RUN_ITEM_NAME if run.run_id == collector else f"(run {run.run_id})", run)
         for run in runs
         if run.problem
     ]
+    pairs = [(run, case) for run in runs for case in run.cases]
     names = unique_names(
-        (name_of(case, run.run_id) for run in runs for case in run.cases),
-        reserved={RUN_ITEM_NAME, *problem_names},
+        (name_of(case, run.run_id) for run, case in pairs),
+        reserved={RUN_ITEM_NAME, *(name for name, _ in problems)},
     )
-    return list(names), problem_names
+    cases = [(name, run, case) for name, (run, case) in zip(names, pairs, strict=True)]
+    return cases, problems
 
 
 def unique_names(names: Iterable[str], reserved: Iterable[str] = ()) -> Iterator[str]:

@@ -64,6 +64,14 @@ class RemoteCase:
         )
 
 
+def tally(outcomes: Iterable[Outcome]) -> str:
+    """How many of each outcome, e.g. ``2 passed, 1 failed``; empty when there are none."""
+    counts = dict.fromkeys(Outcome, 0)
+    for outcome in outcomes:
+        counts[outcome] += 1
+    return ", ".join(f"{n} {outcome.value}" for outcome, n in counts.items() if n)
+
+
 def has_failure(cases: Iterable[RemoteCase]) -> bool:
     """Whether a case failed or gave no verdict: what makes a session red."""
     return any(case.outcome in (Outcome.FAILED, Outcome.ERROR) for case in cases)
@@ -90,10 +98,7 @@ class FinishedRun:
 
     def tally(self) -> str:
         """How many cases had each outcome, e.g. ``2 passed, 1 failed``; empty without cases."""
-        counts = dict.fromkeys(Outcome, 0)
-        for case in self.cases:
-            counts[case.outcome] += 1
-        return ", ".join(f"{n} {outcome.value}" for outcome, n in counts.items() if n)
+        return tally(case.outcome for case in self.cases)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -28,7 +28,7 @@ class RemoteRunsPlugin:
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
         self._config = config
         self._settings = settings
-        self._titles = {source.provider.name: source.provider.title for source in settings.sources}
+        self._titles = settings.titles
         self._reports: list[RunReport] | None = None
         self._problems: dict[str, github.Problem] = {}
         self._reporting = not hasattr(config, "workerinput")

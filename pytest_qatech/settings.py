@@ -96,6 +96,11 @@ class Settings:
     poll_interval: float
     timeout: float
 
+    @property
+    def titles(self) -> dict[str, str]:
+        """How people write each platform's name, by provider name (``qatech``: ``QA.tech``)."""
+        return {source.provider.name: source.provider.title for source in self.sources}
+
 
 def resolve(requested: Mapping[str, Sequence[str]], lookup: Lookup) -> Settings:
     """Build the settings of an active session from the run ids asked for, by platform.
