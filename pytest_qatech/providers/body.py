@@ -81,6 +81,13 @@ class Fields:
         )
 
 
+def entry_name(raw: object, fallback: str) -> str:
+    """A list entry's ``name`` if it has a readable one, else ``fallback``: a malformed entry
+    is still reported, as an error under the name people know it by."""
+    name = raw.get("name") if isinstance(raw, dict) else None
+    return name if isinstance(name, str) else fallback
+
+
 def kind(value: object) -> str:
     """What a JSON value is, briefly, for an error message."""
     if value is None:

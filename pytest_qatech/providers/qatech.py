@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from pytest_qatech.models import FinishedRun, Outcome, RemoteCase, has_failure
 from pytest_qatech.providers import ApiRequest, BodyError, Progress, RunSource
-from pytest_qatech.providers.body import MISSING, Fields, kind
+from pytest_qatech.providers.body import MISSING, Fields, entry_name, kind
 from pytest_qatech.settings import (
     Lookup,
     Secret,
@@ -158,8 +158,7 @@ def _run_problem(
 
 def _case(run_id: str, url: str | None, index: int, raw: object) -> RemoteCase:
     where = f"case #{index + 1} of run {run_id}"
-    fallback_name = raw.get("name") if isinstance(raw, dict) else None
-    name = fallback_name if isinstance(fallback_name, str) else f"case #{index + 1}"
+    name = entry_name(raw, f"case #{index + 1}")
     try:
         return _verdict(run_id, url, name, Fields(raw, where))
     except BodyError as error:

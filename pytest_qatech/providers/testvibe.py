@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from pytest_qatech.models import FinishedRun, Outcome, RemoteCase, has_failure
 from pytest_qatech.providers import ApiRequest, BodyError, Progress, RunSource
-from pytest_qatech.providers.body import Fields
+from pytest_qatech.providers.body import Fields, entry_name
 from pytest_qatech.settings import (
     Lookup,
     Secret,
@@ -195,8 +195,7 @@ def _artifacts(run: Fields) -> str:
 
 
 def _case(context: _Context, index: int, raw: object) -> RemoteCase:
-    fallback = raw.get("name") if isinstance(raw, dict) else None
-    name = fallback if isinstance(fallback, str) else f"test #{index + 1}"
+    name = entry_name(raw, f"test #{index + 1}")
     try:
         test = Fields(raw, f"test #{index + 1} of run {context.run_id}")
         test.text("name")
