@@ -77,6 +77,9 @@ SETTINGS = (
             "https://api.qa.tech"),
     Setting("qatech", "qatech_project", "SLUG",
             "QA.tech project slug, for links to each run's results page", "QATECH_PROJECT"),
+    Setting("qatech", "qatech_details", "WHICH",
+            "cases to read durations, error codes and links for: failed (failed, skipped "
+            "and errored), all or none", "QATECH_DETAILS", "failed"),
     Setting("qatech", "qatech_poll_interval", "SECONDS",
             "seconds between status requests while a run is going, for every platform",
             default="10"),

@@ -46,6 +46,9 @@ class TerminalObserver:
             f"({status or 'no status yet'}, {format_duration(elapsed)})"
         )
 
+    def details_missing(self, run: str, message: str) -> None:
+        self._write(f"{PREFIX} warning: {run}: {message}")
+
 
 class SilentObserver:
     def status_changed(self, run: str, status: str, elapsed: float) -> None:
@@ -58,6 +61,9 @@ class SilentObserver:
         pass
 
     def interrupted(self, run: str, status: str | None, elapsed: float) -> None:
+        pass
+
+    def details_missing(self, run: str, message: str) -> None:
         pass
 
 

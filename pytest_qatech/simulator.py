@@ -4,7 +4,8 @@ It answers as each reference describes:
 
 - QA.tech, ``GET /v1/run/{shortId}``: Bearer token; ``runTestCases`` empty without
   ``testCases``, 400 for a ``testCases`` other than ``all``/``failed``; ``{"message": ...}``
-  error bodies.
+  error bodies. ``GET /v1/run-test-case/{shortId}`` gives each case's details (duration, error
+  code, links) with the fields pytest-qatech's issue tracker names.
 - TestVibe, ``GET /api/v1/ops/projects/{project}/runs/{runId}``: Bearer key; ``summary``,
   ``tests``, ``artifacts`` and (unless passed) ``log`` once the run has ended; 404
   ``not_found``.
@@ -35,6 +36,7 @@ import time
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
@@ -48,6 +50,7 @@ ENDED = ("COMPLETED", "ERROR", "CANCELLED")
 _STARTED = "2026-06-10T16:02:11Z"
 _ENDED = "2026-06-10T16:02:54Z"
 _MEDIA = "https://media.simulator.invalid"
+_QATECH_APP = "https://app.qatech.simulator.invalid"
 
 
 def case(
@@ -90,21 +93,36 @@ class Answer:
     truncate: bool = False
 
 
-class _Scripted:
-    """What every simulated run shares: a status script and scripted answers by request index.
+class _Served:
+    """Something the simulator answers for at one path, with scripted answers by request index.
 
-    Subclasses are dataclasses with the fields ``statuses``, ``answers``, ``light_polls`` and
-    ``requests``, a ``path`` and a ``respond`` method.
+    Subclasses are dataclasses with the fields ``answers`` and ``requests``, a ``path`` and a
+    ``respond`` method.
     """
 
-    statuses: Sequence[str]
     answers: dict[int, Answer]
-    light_polls: int
     requests: int
 
     @property
     def path(self) -> str:
         raise NotImplementedError
+
+    def endpoints(self) -> list[_Served]:
+        """Everything to serve for this object: itself, and any paths it brings along."""
+        return [self]
+
+    def respond(self, query: dict[str, list[str]]) -> Answer:
+        raise NotImplementedError
+
+
+class _Scripted(_Served):
+    """A simulated run: a status script, moved on by each status request.
+
+    Subclasses also have the fields ``statuses`` and ``light_polls``.
+    """
+
+    statuses: Sequence[str]
+    light_polls: int
 
     def current_status(self, advance: bool) -> str:
         last = len(self.statuses) - 1
@@ -113,9 +131,6 @@ class _Scripted:
             self.light_polls += 1
             return status
         return self.statuses[min(max(self.light_polls - 1, 0), last)]
-
-    def respond(self, query: dict[str, list[str]]) -> Answer:
-        raise NotImplementedError
 
 
 @dataclass
@@ -126,6 +141,8 @@ class SimulatedRun(_Scripted):
     result: str | None = "PASSED"
     cases: list[Any] = field(default_factory=list)
     statuses: Sequence[str] = ("INITIATED", "RUNNING", "COMPLETED")
+    #: Per case short id: fields to change in its details, or None for no details (a 404).
+    details: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     #: Scripted answers by the index of the request to this run (0 is the first request).
     answers: dict[int, Answer] = field(default_factory=dict)
     light_polls: int = 0
@@ -134,6 +151,16 @@ class SimulatedRun(_Scripted):
     @property
     def path(self) -> str:
         return f"/v1/run/{quote(self.short_id, safe='')}"
+
+    def endpoints(self) -> list[_Served]:
+        served: list[_Served] = [self]
+        for raw in self.cases:
+            if isinstance(raw, dict) and isinstance(raw.get("shortId"), str):
+                changes = self.details.get(raw["shortId"], {})
+                if changes is not None:
+                    body = {**_qatech_case_details(self.short_id, raw), **changes}
+                    served.append(SimulatedCaseDetails(raw["shortId"], body))
+        return served
 
     def respond(self, query: dict[str, list[str]]) -> Answer:
         test_cases = query.get("testCases", [None])[-1]
@@ -166,6 +193,44 @@ class SimulatedRun(_Scripted):
             "result": self.result if ended else None,
             "runTestCases": cases,
         }
+
+
+def _qatech_case_details(run_id: str, raw: dict[str, Any]) -> dict[str, Any]:
+    short_id = raw["shortId"]
+    duration_ms = 20_000 + zlib.crc32(short_id.encode()) % 40_000
+    started = datetime(2026, 6, 10, 16, 2, 11)
+    completed = started + timedelta(milliseconds=duration_ms)
+    return {
+        "id": raw.get("id"),
+        "shortId": short_id,
+        "name": raw.get("name"),
+        "status": raw.get("status"),
+        "result": raw.get("result"),
+        "durationMs": duration_ms,
+        "errorCode": "TEST_FAILED" if raw.get("result") == "FAILED" else None,
+        "url": f"{_QATECH_APP}/results/{run_id}/{short_id}",
+        "screenshotUrl": f"{_MEDIA}/qatech/{short_id}.png",
+        "recordingUrl": f"{_MEDIA}/qatech/{short_id}.webm",
+        "startedAt": started.isoformat(timespec="milliseconds") + "Z",
+        "completedAt": completed.isoformat(timespec="milliseconds") + "Z",
+    }
+
+
+@dataclass
+class SimulatedCaseDetails(_Served):
+    """QA.tech's details of one case, ``GET /v1/run-test-case/{shortId}``."""
+
+    short_id: str
+    body: dict[str, Any]
+    answers: dict[int, Answer] = field(default_factory=dict)
+    requests: int = 0
+
+    @property
+    def path(self) -> str:
+        return f"/v1/run-test-case/{quote(self.short_id, safe='')}"
+
+    def respond(self, query: dict[str, list[str]]) -> Answer:
+        return Answer(200, self.body)
 
 
 def vibe_test(
@@ -445,14 +510,16 @@ class Simulator:
 
     def __init__(
         self,
-        runs: Iterable[_Scripted] = (),
+        runs: Iterable[_Served] = (),
         *,
         token: str = DEFAULT_TOKEN,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         self.token = token
-        self.runs: dict[str, _Scripted] = {run.path: run for run in runs}
+        self.runs: dict[str, _Served] = {
+            served.path: served for run in runs for served in run.endpoints()
+        }
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -467,10 +534,10 @@ class Simulator:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def add(self, *runs: _Scripted) -> None:
+    def add(self, *runs: _Served) -> None:
         with self._lock:
             for run in runs:
-                self.runs[run.path] = run
+                self.runs.update((served.path, served) for served in run.endpoints())
 
     def requests_for(self, run_id: str) -> list[RecordedRequest]:
         with self._lock:
@@ -503,6 +570,12 @@ class Simulator:
                 {"authorization": f"Bearer {self.token}"},
                 Answer(401, {"message": "Missing or invalid API key"}),
                 Answer(404, {"message": "Run not found"}),
+            ),
+            _Platform(
+                "/v1/run-test-case/",
+                {"authorization": f"Bearer {self.token}"},
+                Answer(401, {"message": "Missing or invalid API key"}),
+                Answer(404, {"message": "Test case not found"}),
             ),
             _Platform(
                 "/api/v1/ops/projects/",

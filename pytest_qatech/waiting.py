@@ -57,6 +57,10 @@ class WaitObserver(Protocol):
 
     def interrupted(self, run: str, status: str | None, elapsed: float) -> None: ...
 
+    def details_missing(self, run: str, message: str) -> None:
+        """Some cases' details could not be read; they stay as the run described them."""
+        ...
+
 
 @dataclass(frozen=True)
 class Target:
@@ -255,9 +259,12 @@ def wait_for_runs(
 def wait_for_sources(
     sources: Sequence[RunSource], *, poll_interval: float, timeout: float, observer: WaitObserver
 ) -> list[RunReport]:
-    """Wait for every run of every source, each platform through its own HTTP client."""
+    """Wait for every run of every source, each platform through its own HTTP client, then
+    read the case details their providers ask for, all within ``timeout``."""
     from pytest_qatech.client import Client
+    from pytest_qatech.details import add_case_details
 
+    deadline = time.monotonic() + timeout
     clients = [Client(source.api_url, source.provider.auth_headers()) for source in sources]
     targets = [
         Target(source.provider, client, run_id)
@@ -265,8 +272,15 @@ def wait_for_sources(
         for run_id in source.run_ids
     ]
     try:
-        return wait_for_runs(
+        reports = wait_for_runs(
             targets, poll_interval=poll_interval, timeout=timeout, observer=observer
+        )
+        return add_case_details(
+            targets,
+            reports,
+            deadline=deadline,
+            retry=_retry_for(poll_interval),
+            observer=observer,
         )
     finally:
         for client in clients:

@@ -23,6 +23,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         "QATECH_API_KEY",
         "QATECH_API_URL",
         "QATECH_PROJECT",
+        "QATECH_DETAILS",
         "TESTVIBE_API_KEY",
         "TESTVIBE_SERVER",
         "TESTVIBE_PROJECT",
@@ -42,6 +43,27 @@ def simulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Simulator]:
         for name, value in environment(running.url).items():
             monkeypatch.setenv(name, value)
         yield running
+
+
+#: What mixed_run() costs: three light polls, one read of the cases, then the details of the
+#: failed and the skipped case (their order varies: they are read in parallel).
+MIXED_RUN_REQUESTS = [
+    ("/v1/run/abc123", {}),
+    ("/v1/run/abc123", {}),
+    ("/v1/run/abc123", {}),
+    ("/v1/run/abc123", {"testCases": ["all"]}),
+    ("/v1/run-test-case/tc2", {}),
+    ("/v1/run-test-case/tc3", {}),
+]
+
+
+def requests_made(simulator: Simulator) -> list[tuple[str, dict[str, list[str]]]]:
+    """The requests the simulator received, in order, except that the details requests that
+    follow a run's read are sorted: they are sent in parallel."""
+    made = [(request.path, request.query) for request in simulator.requests]
+    reads = [i for i, (_, query) in enumerate(made) if "testCases" in query]
+    start = reads[-1] + 1 if reads else len(made)
+    return made[:start] + sorted(made[start:], key=lambda request: request[0])
 
 
 def mixed_run(short_id: str = "abc123") -> SimulatedRun:

@@ -68,6 +68,30 @@ def test_a_report_of_all_three_platforms(
     assert "----- TestVibe run log -----" in (slow.findtext("system-out") or "")
 
 
+@pytest.mark.parametrize("details", ["failed", "none"])
+def test_case_details_reach_the_report(simulator: Simulator, tmp_path: Path, details: str) -> None:
+    simulator.add(mixed_run())
+    agent_failure = simulator.runs["/v1/run-test-case/tc2"]
+    agent_failure.body["errorCode"] = "AGENT_TIMEOUT"  # type: ignore[attr-defined]
+    code, report = run_cli(simulator, tmp_path, "abc123", "--qatech-details", details)
+    assert code == 1
+    SCHEMA.validate(str(report))
+    checkout = ET.parse(report).getroot().find(".//testcase[@name='Checkout']")
+    assert checkout is not None
+    if details == "none":
+        assert agent_failure.requests == 0
+        assert [child.tag for child in checkout] == ["failure", "system-out"]
+        assert "error_code" not in (checkout.findtext("system-out") or "")
+        return
+    assert [child.tag for child in checkout] == ["error", "system-out"]
+    error = checkout.find("error")
+    assert error is not None
+    assert (error.get("message") or "").startswith("AGENT_TIMEOUT: the QA.tech agent")
+    seconds = agent_failure.body["durationMs"] / 1000  # type: ignore[attr-defined]
+    assert float(checkout.get("time", "")) == pytest.approx(seconds)
+    assert "recording_url: https://" in (checkout.findtext("system-out") or "")
+
+
 def test_all_passed_is_exit_0(simulator: Simulator, tmp_path: Path) -> None:
     simulator.add(*demo_runs())
     code, report = run_cli(simulator, tmp_path, "green1", "--testvibe-run", "215")

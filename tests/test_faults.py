@@ -66,8 +66,8 @@ def test_transient_faults_are_retried(
     result.stdout.fnmatch_lines(
         ["qatech: GET http://127.0.0.1:*/v1/run/abc123*; trying again in *"]
     )
-    # The usual four requests, plus the one that failed.
-    assert len(simulator.requests) == 5
+    # The usual four requests to the run, plus the one that failed.
+    assert len(simulator.requests_for("abc123")) == 5
 
 
 def test_retry_after_is_honoured(simulator: Simulator, pytester: pytest.Pytester) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from pytest_qatech.simulator import Answer, SimulatedRun, Simulator, case
 
-from .conftest import FAST, mixed_run
+from .conftest import FAST, MIXED_RUN_REQUESTS, mixed_run, requests_made
 
 LOCAL_TEST = "def test_local():\n    assert True\n"
 
@@ -73,9 +73,9 @@ def test_a_green_run_gives_a_green_session(simulator: Simulator, pytester: pytes
 def test_exactly_the_documented_requests(simulator: Simulator, pytester: pytest.Pytester) -> None:
     simulator.add(mixed_run())
     inprocess(pytester, "--qatech-run", "abc123")
-    queries = [request.query for request in simulator.requests]
-    # INITIATED, RUNNING, COMPLETED by light polls, then one request for the cases.
-    assert queries == [{}, {}, {}, {"testCases": ["all"]}]
+    # INITIATED, RUNNING, COMPLETED by light polls, one request for the cases, then the
+    # details of the failed and the skipped case, not of the pass.
+    assert requests_made(simulator) == MIXED_RUN_REQUESTS
     assert all(request.authorized for request in simulator.requests)
 
 
@@ -211,7 +211,7 @@ def test_junit_report(simulator: Simulator, pytester: pytest.Pytester) -> None:
     simulator.add(mixed_run())
     pytester.makepyfile(test_local=LOCAL_TEST)
     inprocess(pytester, "--qatech-run", "abc123", "--junitxml=report.xml")
-    assert_junit(pytester.path / "report.xml")
+    assert_junit(pytester.path / "report.xml", simulator)
 
 
 def test_junit_report_under_xdist(simulator: Simulator, pytester: pytest.Pytester) -> None:
@@ -222,10 +222,10 @@ def test_junit_report_under_xdist(simulator: Simulator, pytester: pytest.Pyteste
     )
     result.assert_outcomes(passed=2, failed=1, skipped=1)
     result.stdout.fnmatch_lines(["FAILED qatech::abc123::Checkout - Could not find login button"])
-    assert_junit(pytester.path / "report.xml")
+    assert_junit(pytester.path / "report.xml", simulator)
 
 
-def assert_junit(path: Path) -> None:
+def assert_junit(path: Path, simulator: Simulator) -> None:
     cases = {
         (element.get("classname"), element.get("name")): element
         for element in ET.parse(path).getroot().iter("testcase")
@@ -243,11 +243,21 @@ def assert_junit(path: Path) -> None:
     assert failure.text is not None
     assert "The login button was not visible on the page." in failure.text
     properties = {p.get("name"): p.get("value") for p in failed.iter("property")}
+    details = simulator.runs["/v1/run-test-case/tc2"].body  # type: ignore[attr-defined]
     assert properties == {
         "run_short_id": "abc123",
         "case_short_id": "tc2",
         "prompt_goal": "Test the checkout flow",
+        "error_code": "TEST_FAILED",
+        "case_url": details["url"],
+        "screenshot_url": details["screenshotUrl"],
+        "recording_url": details["recordingUrl"],
+        "started_at": details["startedAt"],
+        "completed_at": details["completedAt"],
     }
+    assert f"Recording: {details['recordingUrl']}" in failure.text
+    # JUnit's time is how long the case ran on QA.tech.
+    assert float(failed.get("time", "")) == details["durationMs"] / 1000
     skipped = cases["qatech.abc123", "Newsletter"].find("skipped")
     assert skipped is not None
     assert skipped.get("message") == "Feature flag off"
@@ -499,8 +509,8 @@ def test_xdist_workers_make_no_request(
     pytester.makepyfile(test_local=LOCAL_TEST)
     result = pytester.runpytest_subprocess(*FAST, "--qatech-run", "abc123", *extra)
     result.assert_outcomes(passed=2, failed=1, skipped=1)
-    # The same four requests as without xdist: only the controller talks to the API.
-    assert [request.query for request in simulator.requests] == [{}, {}, {}, {"testCases": ["all"]}]
+    # The same requests as without xdist: only the controller talks to the API.
+    assert requests_made(simulator) == MIXED_RUN_REQUESTS
     assert result.stdout.str().count("= remote runs =") == 1
     assert result.stdout.str().count("qatech: QA.tech runs abc123 from") == 1
 

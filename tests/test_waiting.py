@@ -90,6 +90,9 @@ class RecordingObserver:
     def interrupted(self, run: str, status: str | None, elapsed: float) -> None:
         self.lines.append(f"{run} interrupted {status}")
 
+    def details_missing(self, run: str, message: str) -> None:
+        self.lines.append(f"{run} details missing: {message}")
+
 
 def progression(run_id: str, running_polls: int) -> list[Answer]:
     return [body(run_id, "RUNNING")] * running_polls + [body(run_id, "COMPLETED")]

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, cast
 
-from pytest_qatech.models import FinishedRun
+from pytest_qatech.models import FinishedRun, RemoteCase
 from pytest_qatech.settings import Lookup, Secret
 
 
@@ -29,6 +29,18 @@ class ApiRequest:
 
     path: str
     params: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class CaseDetails:
+    """A further request about one case of a finished run, and what its answer adds.
+
+    ``merge`` returns the case with the answer's details, or raises :class:`BodyError`.
+    """
+
+    index: int
+    request: ApiRequest
+    merge: Callable[[RemoteCase, object], RemoteCase]
 
 
 @dataclass(frozen=True)
@@ -54,6 +66,10 @@ class Provider(Protocol):
         ...
 
     def parse_results(self, run_id: str, body: object) -> FinishedRun: ...
+
+    def case_details(self, run: FinishedRun) -> Sequence[CaseDetails]:
+        """Requests for more about some of the run's cases; empty when there is nothing more."""
+        ...
 
     def run_url(self, run_id: str) -> str | None:
         """The run's page for people, when it can be known."""

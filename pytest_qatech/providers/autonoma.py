@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from pytest_qatech.models import FinishedRun, Outcome, RemoteCase
-from pytest_qatech.providers import ApiRequest, BodyError, Progress, RunSource
+from pytest_qatech.providers import ApiRequest, BodyError, CaseDetails, Progress, RunSource
 from pytest_qatech.providers.body import Fields
 from pytest_qatech.settings import (
     Lookup,
@@ -78,6 +78,9 @@ class AutonomaProvider:
 
     def results_request(self, run_id: str) -> ApiRequest | None:
         return ApiRequest(_run_path(run_id), (("steps", "true"), ("media", "true")))
+
+    def case_details(self, run: FinishedRun) -> Sequence[CaseDetails]:
+        return ()
 
     def run_url(self, run_id: str) -> str | None:
         return None

@@ -2,15 +2,23 @@
 
 Light polls leave out ``testCases`` (``runTestCases`` is then empty or absent); once the run
 has ended, one request with ``testCases=all`` returns every case with its verdict.
+
+Then, per case, ``GET /v1/run-test-case/{shortId}`` adds what the run endpoint leaves out:
+``durationMs``, ``errorCode`` and links to the case, its screenshot and its recording. This
+endpoint is not in the API documents under ``shared/seeds/``; its path and fields are those
+the project's issue tracker names, every field is optional, and an answer that does not fit
+leaves the case as the run endpoint described it.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Mapping, Sequence
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from pytest_qatech.models import FinishedRun, Outcome, RemoteCase, has_failure
-from pytest_qatech.providers import ApiRequest, BodyError, Progress, RunSource
+from pytest_qatech.providers import ApiRequest, BodyError, CaseDetails, Progress, RunSource
 from pytest_qatech.providers.body import MISSING, Fields, entry_name, kind
 from pytest_qatech.settings import (
     Lookup,
@@ -27,6 +35,15 @@ DASHBOARD = "https://app.qa.tech"
 RUNNING_STATUSES = frozenset({"INITIATED", "RUNNING"})
 ENDED_STATUSES = frozenset({"COMPLETED", "ERROR", "CANCELLED"})
 RESULTS = frozenset({"PASSED", "FAILED", "SKIPPED"})
+#: Which cases get a details request: the default leaves passes out, as only they show no text.
+DETAILS_MODES = ("failed", "all", "none")
+#: Error codes that blame the test agent or the platform, not the product under test.
+EXECUTION_ERROR_PREFIXES = ("AGENT_", "PLATFORM_")
+_LINKS = (
+    ("url", "case_url", "Case"),
+    ("screenshotUrl", "screenshot_url", "Screenshot"),
+    ("recordingUrl", "recording_url", "Recording"),
+)
 
 _HINTS = {
     400: "the API rejected the query; this is a bug in pytest-qatech, please report it",
@@ -57,9 +74,17 @@ def configure(run_ids: Sequence[str], lookup: Lookup) -> RunSource:
         check_url_segment(
             project, "--qatech-project", "a project slug (as in https://app.qa.tech/p/<slug>/...)"
         )
+    details = lookup.value("qatech_details", "QATECH_DETAILS") or DETAILS_MODES[0]
+    if details not in DETAILS_MODES:
+        raise SettingsError(
+            f"--qatech-details {details!r} is not one of {', '.join(DETAILS_MODES)}: which cases "
+            "to read durations, error codes and links for (failed = failed, skipped and errored)"
+        )
     api_url = lookup.value("qatech_api_url", "QATECH_API_URL") or DEFAULT_API_URL
     return RunSource(
-        QatechProvider(token, project), check_api_url(api_url, "--qatech-api-url"), checked
+        QatechProvider(token, project, details),
+        check_api_url(api_url, "--qatech-api-url"),
+        checked,
     )
 
 
@@ -67,12 +92,15 @@ class QatechProvider:
     name = "qatech"
     title = "QA.tech"
 
-    def __init__(self, token: Secret, project: str | None = None) -> None:
+    def __init__(
+        self, token: Secret, project: str | None = None, details: str = DETAILS_MODES[0]
+    ) -> None:
         self._token = token
         self._project = project
+        self._details = details
 
     def __repr__(self) -> str:
-        return "QatechProvider()"
+        return f"QatechProvider(details={self._details!r})"
 
     def auth_headers(self) -> Mapping[str, Secret]:
         return {"Authorization": Secret(f"Bearer {self._token.reveal()}")}
@@ -82,6 +110,20 @@ class QatechProvider:
 
     def results_request(self, run_id: str) -> ApiRequest:
         return ApiRequest(_run_path(run_id), (("testCases", "all"),))
+
+    def case_details(self, run: FinishedRun) -> Sequence[CaseDetails]:
+        if self._details == "none":
+            return ()
+        requests = []
+        for index, case in enumerate(run.cases):
+            if self._details == "failed" and case.outcome is Outcome.PASSED:
+                continue
+            # A case too malformed to have a short id is an error already; nothing to ask.
+            short_id = dict(case.properties).get("case_short_id")
+            if short_id is not None:
+                request = ApiRequest(f"/v1/run-test-case/{quote(short_id, safe='')}")
+                requests.append(CaseDetails(index, request, functools.partial(_detailed, short_id)))
+        return requests
 
     def run_url(self, run_id: str) -> str | None:
         if self._project is None:
@@ -221,3 +263,51 @@ def _footer(run_id: str, short_id: str, goal: str | None, url: str | None) -> st
     if url:
         lines.append(f"Run: {url}")
     return "\n".join(lines)
+
+
+def _detailed(short_id: str, case: RemoteCase, body: object) -> RemoteCase:
+    """``case`` with what ``GET /v1/run-test-case/{short_id}`` answered."""
+    fields = Fields(body, f"details of case {short_id}")
+    answered = fields.optional_text("shortId")
+    if answered is not None and answered != short_id:
+        raise BodyError(f"asked for case {short_id}, but the API answered with case {answered!r}")
+    duration_ms = fields.optional_number("durationMs")
+    code = fields.optional_text("errorCode")
+    properties = [("error_code", code)] if code else []
+    lines = [f"Error code: {code}"] if code else []
+    for field, key, label in _LINKS:
+        link = fields.optional_text(field)
+        if link is None:
+            continue
+        if urlsplit(link).scheme not in ("https", "http"):
+            raise BodyError(f"details of case {short_id}: field {field!r} is not a web link")
+        properties.append((key, link))
+        lines.append(f"{label}: {link}")
+    for field, key in (("startedAt", "started_at"), ("completedAt", "completed_at")):
+        moment = fields.optional_text(field)
+        if moment is not None:
+            properties.append((key, moment))
+
+    outcome, headline = case.outcome, case.headline
+    if code is not None and code.startswith(EXECUTION_ERROR_PREFIXES):
+        if outcome in (Outcome.FAILED, Outcome.PASSED):
+            # The agent or the platform failed, not the product: no verdict on the product.
+            who = "agent" if code.startswith("AGENT_") else "platform"
+            outcome = Outcome.ERROR
+            headline = f"{code}: the QA.tech {who} could not run this case" + (
+                f" ({headline})" if headline else ""
+            )
+    elif code is not None and outcome is Outcome.PASSED:
+        outcome = Outcome.ERROR
+        headline = f"QA.tech gave this case result PASSED but errorCode {code}"
+    details = case.details
+    if outcome is not Outcome.PASSED and lines:
+        details = "\n".join(([details] if details else []) + lines)
+    return dataclasses.replace(
+        case,
+        outcome=outcome,
+        headline=headline,
+        details=details,
+        properties=case.properties + tuple(properties),
+        duration=case.duration if duration_ms is None else duration_ms / 1000,
+    )

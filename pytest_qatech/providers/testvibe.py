@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from urllib.parse import quote
 
 from pytest_qatech.models import FinishedRun, Outcome, RemoteCase, has_failure
-from pytest_qatech.providers import ApiRequest, BodyError, Progress, RunSource
+from pytest_qatech.providers import ApiRequest, BodyError, CaseDetails, Progress, RunSource
 from pytest_qatech.providers.body import Fields, entry_name
 from pytest_qatech.settings import (
     Lookup,
@@ -94,6 +94,9 @@ class TestVibeProvider:
 
     def results_request(self, run_id: str) -> ApiRequest | None:
         return None
+
+    def case_details(self, run: FinishedRun) -> Sequence[CaseDetails]:
+        return ()
 
     def run_url(self, run_id: str) -> str | None:
         return None
