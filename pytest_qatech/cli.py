@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
@@ -89,7 +90,10 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     for source in settings.sources:
         title = source.provider.title
         print(reporting.header_line(title, source.run_ids, source.api_url), flush=True)
-    observer = reporting.TerminalObserver(lambda line: print(line, flush=True))
+    live = None
+    if sys.stdout.isatty():
+        live = reporting.LiveLine(_write_now, shutil.get_terminal_size().columns)
+    observer = reporting.TerminalObserver(lambda line: print(line, flush=True), live)
     try:
         reports = wait_for_sources(
             settings.sources,
@@ -105,6 +109,11 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         _write(output, suites)
     _print_summary(suites, settings.titles, reports, args.output)
     return exit_code(reports)
+
+
+def _write_now(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
 
 
 def _no_ini(name: str) -> str:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from pytest_qatech.models import FinishedRun, RunReport
-from pytest_qatech.waiting import format_duration
+from pytest_qatech.waiting import RunProgress, format_duration
 
 PREFIX = "qatech:"
+#: Seconds between redraws of the live line on a terminal.
+LIVE_INTERVAL = 1.0
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 
 
@@ -21,21 +23,78 @@ def visible(text: str) -> str:
     return _UNPRINTABLE.sub(lambda match: ascii(match.group())[1:-1], text)
 
 
-class TerminalObserver:
-    """Writes one plain line per event: readable in a CI log, where no spinner survives."""
+class LiveLine:
+    """The last line of a terminal, redrawn in place; lines that stay are written over it.
 
-    def __init__(self, write_line: Callable[[str], None]) -> None:
+    Only for a terminal: a CI log keeps every carriage return's text, so there it is not used.
+    """
+
+    def __init__(self, write: Callable[[str], None], width: int) -> None:
+        self._write = write
+        self._width = max(20, width - 1)
+        self._shown = 0
+
+    @property
+    def shown(self) -> bool:
+        return self._shown > 0
+
+    def show(self, text: str) -> None:
+        if len(text) > self._width:
+            text = text[: self._width - 3] + "..."
+        # Padded to the previous text's length: a shorter line must not leave its tail.
+        self._write("\r" + text.ljust(self._shown))
+        self._shown = len(text)
+
+    def replace(self, line: str) -> None:
+        """Write ``line`` where the live line is, to stay; the live line is redrawn below."""
+        self._write("\r" + line.ljust(self._shown) + "\n")
+        self._shown = 0
+
+    def clear(self) -> None:
+        if self._shown:
+            self._write("\r" + " " * self._shown + "\r")
+            self._shown = 0
+
+
+class TerminalObserver:
+    """Writes one plain line per event: readable in a CI log, where no spinner survives.
+
+    With a :class:`LiveLine` (a terminal), it also keeps a line with each run's status and the
+    time waited up to date, once a second, instead of a line a minute.
+    """
+
+    def __init__(self, write_line: Callable[[str], None], live: LiveLine | None = None) -> None:
         self._write_line = write_line
+        self._live = live
+        self.live_interval = LIVE_INTERVAL if live is not None else None
 
     def _write(self, line: str) -> None:
         # Statuses and server messages come from the remote service.
-        self._write_line(visible(line))
+        if self._live is not None and self._live.shown:
+            self._live.replace(visible(line))
+        else:
+            self._write_line(visible(line))
+
+    def waiting(self, elapsed: float, runs: Sequence[RunProgress]) -> None:
+        if self._live is None:
+            return
+        if not runs:
+            self._live.clear()
+            return
+        states = "; ".join(
+            f"{run.run} {run.status or 'no status yet'}" + (f" ({run.cases})" if run.cases else "")
+            for run in runs
+        )
+        self._live.show(visible(f"{PREFIX} waiting {format_duration(elapsed)}: {states}"))
 
     def status_changed(self, run: str, status: str, elapsed: float) -> None:
         self._write(f"{PREFIX} {run} is {status} ({format_duration(elapsed)})")
 
     def still_waiting(self, run: str, status: str, elapsed: float) -> None:
-        self._write(f"{PREFIX} still waiting for {run}: {status} after {format_duration(elapsed)}")
+        if self._live is None:  # the live line says it already
+            self._write(
+                f"{PREFIX} still waiting for {run}: {status} after {format_duration(elapsed)}"
+            )
 
     def request_failed(self, run: str, message: str, retry_in: float) -> None:
         self._write(f"{PREFIX} {message}; trying again in {format_duration(retry_in)}")
@@ -51,6 +110,11 @@ class TerminalObserver:
 
 
 class SilentObserver:
+    live_interval = None
+
+    def waiting(self, elapsed: float, runs: Sequence[RunProgress]) -> None:
+        pass
+
     def status_changed(self, run: str, status: str, elapsed: float) -> None:
         pass
 

@@ -73,12 +73,17 @@ class RemoteRunsPlugin:
             return reporting.SilentObserver()
 
         def write_line(line: str) -> None:
-            # pytest -v leaves "collecting ... " open on a line that is not a terminal.
+            # pytest leaves "collecting ... " open on the line.
             if terminal._tw.width_of_current_line:
                 terminal._tw.line()
             terminal.write_line(line)
 
-        return reporting.TerminalObserver(write_line)
+        live = None
+        if terminal.isatty:
+            live = reporting.LiveLine(
+                lambda text: terminal._tw.write(text, flush=True), terminal._tw.fullwidth
+            )
+        return reporting.TerminalObserver(write_line, live)
 
     @pytest.hookimpl(wrapper=True)
     def pytest_make_collect_report(

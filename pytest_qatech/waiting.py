@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from pytest_qatech.models import RunReport, UnreadableRun
+from pytest_qatech.models import FinishedRun, RunReport, UnreadableRun
 from pytest_qatech.providers import ApiRequest, BodyError, Progress, Provider, RunSource
 
 HEARTBEAT_SECONDS = 60.0
@@ -43,11 +43,33 @@ class HttpGetter(Protocol):
     def get_json(self, request: ApiRequest, time_left: float | None = None) -> object: ...
 
 
+@dataclass(frozen=True)
+class RunProgress:
+    """Where one run stands, for a live line on a terminal."""
+
+    #: The run for people: ``QA.tech run abc123``.
+    run: str
+    #: The last status the API gave; None before the first answer.
+    status: str | None
+    #: How many cases had each outcome, once the run's results are read.
+    cases: str = ""
+
+
 class WaitObserver(Protocol):
     """Told what happens while waiting, to show signs of life in a CI log.
 
     ``run`` names the run for people: ``QA.tech run abc123``.
     """
+
+    @property
+    def live_interval(self) -> float | None:
+        """Seconds between calls of :meth:`waiting` while nothing else happens; None for
+        never, as in a CI log, where only lines that stay are any use."""
+        ...
+
+    def waiting(self, elapsed: float, runs: Sequence[RunProgress]) -> None:
+        """Every run's progress, to redraw a live line; no runs: the wait is over."""
+        ...
 
     def status_changed(self, run: str, status: str, elapsed: float) -> None: ...
 
@@ -214,6 +236,21 @@ class _Loop:
             provider.name, run_id, message, run.status, provider.run_url(run_id), timed_out
         )
 
+    def show(self) -> None:
+        if self.observer.live_interval is None:
+            return
+        self.observer.waiting(
+            self.elapsed(),
+            [
+                RunProgress(
+                    run.target.label,
+                    run.status,
+                    run.report.tally() if isinstance(run.report, FinishedRun) else "",
+                )
+                for run in self.runs
+            ],
+        )
+
     def heartbeat(self) -> None:
         if self.clock.now() - self.last_sign_of_life < HEARTBEAT_SECONDS:
             return
@@ -253,6 +290,9 @@ def wait_for_runs(
         for run in loop.pending():
             observer.interrupted(run.target.label, run.status, loop.elapsed())
         raise
+    finally:
+        if observer.live_interval is not None:
+            observer.waiting(loop.elapsed(), ())
     return [run.report for run in loop.runs if run.report is not None]
 
 
@@ -307,9 +347,13 @@ def _drive(loop: _Loop) -> None:
             loop.step(earliest)
             continue
         loop.heartbeat()
+        loop.show()
         next_heartbeat = loop.last_sign_of_life + HEARTBEAT_SECONDS
         wake = min(earliest.due, next_heartbeat, loop.started + loop.timeout)
-        loop.clock.sleep(max(0.0, wake - loop.clock.now()))
+        now = loop.clock.now()
+        if loop.observer.live_interval is not None:
+            wake = min(wake, now + loop.observer.live_interval)
+        loop.clock.sleep(max(0.0, wake - now))
 
 
 def format_duration(seconds: float) -> str:

@@ -92,6 +92,23 @@ def test_case_details_reach_the_report(simulator: Simulator, tmp_path: Path, det
     assert "recording_url: https://" in (checkout.findtext("system-out") or "")
 
 
+@pytest.mark.parametrize("tty", [True, False], ids=["terminal", "log"])
+def test_a_live_line_only_on_a_terminal(
+    simulator: Simulator,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tty: bool,
+) -> None:
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: tty)
+    simulator.add(SimulatedRun("abc123", cases=[case("a")]))
+    assert run_cli(simulator, tmp_path, "abc123")[0] == 0
+    out = capsys.readouterr().out
+    assert ("\rqatech: waiting 0.0s: QA.tech run abc123 INITIATED" in out) is tty
+    assert ("\r" in out) is tty
+    assert "qatech: QA.tech run abc123 is COMPLETED" in out
+
+
 def test_all_passed_is_exit_0(simulator: Simulator, tmp_path: Path) -> None:
     simulator.add(*demo_runs())
     code, report = run_cli(simulator, tmp_path, "green1", "--testvibe-run", "215")

@@ -13,7 +13,14 @@ from pytest_qatech.models import FinishedRun, RunReport, UnreadableRun
 from pytest_qatech.providers import ApiRequest
 from pytest_qatech.providers.qatech import QatechProvider
 from pytest_qatech.settings import Secret
-from pytest_qatech.waiting import RetryPolicy, Target, format_duration, wait_for_runs
+from pytest_qatech.simulator import case
+from pytest_qatech.waiting import (
+    RetryPolicy,
+    RunProgress,
+    Target,
+    format_duration,
+    wait_for_runs,
+)
 
 provider = QatechProvider(Secret("x"))
 
@@ -58,7 +65,7 @@ class FakeApi:
             count = sum(1 for _, rid, f in self.log if rid == run_id and not f)
             script = self.polls[run_id]
             answer = script[min(count - 1, len(script) - 1)]
-        if isinstance(answer, Exception):
+        if isinstance(answer, BaseException):
             raise answer
         return answer
 
@@ -77,6 +84,13 @@ def body(run_id: str, status: str, cases: list[object] | None = None) -> dict[st
 @dataclass
 class RecordingObserver:
     lines: list[str] = field(default_factory=list)
+    live_interval: float | None = None
+
+    def waiting(self, elapsed: float, runs: Sequence[RunProgress]) -> None:
+        shown = ", ".join(f"{run.run} {run.status} {run.cases}".rstrip() for run in runs)
+        self.lines.append(
+            f"live at {elapsed:g}: {shown}" if runs else f"live cleared at {elapsed:g}"
+        )
 
     def status_changed(self, run: str, status: str, elapsed: float) -> None:
         self.lines.append(f"{run} {status} at {elapsed:g}")
@@ -166,6 +180,39 @@ def test_heartbeat_at_least_once_a_minute() -> None:
     wait(FakeApi(FakeClock(), {"abc": progression("abc", 30)}), ["abc"], observer)
     beats = [line for line in observer.lines if "still" in line]
     assert beats == [f"QA.tech run abc still RUNNING at {t}" for t in (60, 120, 180, 240)]
+
+
+def test_a_live_observer_sees_progress_every_second_at_no_extra_request() -> None:
+    def api() -> FakeApi:
+        return FakeApi(
+            FakeClock(),
+            {"r1": progression("r1", 1), "r2": progression("r2", 2)},
+            results={"r1": [body("r1", "COMPLETED", [case("a"), case("b", "FAILED")])]},
+        )
+
+    plain, live = api(), api()
+    wait(plain, ["r1", "r2"])
+    observer = RecordingObserver(live_interval=1.0)
+    wait(live, ["r1", "r2"], observer)
+    assert [(t, run, full) for t, run, full in live.log] == plain.log
+    shown = [line for line in observer.lines if line.startswith("live")]
+    assert shown[:2] == [
+        "live at 0: QA.tech run r1 RUNNING, QA.tech run r2 RUNNING",
+        "live at 1: QA.tech run r1 RUNNING, QA.tech run r2 RUNNING",
+    ]
+    assert "live at 10: QA.tech run r1 COMPLETED 1 passed, 1 failed, QA.tech run r2 RUNNING" in (
+        shown
+    )
+    assert [line.split(":")[0] for line in shown[:-1]] == [f"live at {t}" for t in range(20)]
+    assert shown[-1] == "live cleared at 20"
+
+
+def test_an_interrupted_live_observer_is_cleared() -> None:
+    api = FakeApi(FakeClock(), {"abc": [body("abc", "RUNNING"), KeyboardInterrupt()]})
+    observer = RecordingObserver(live_interval=1.0)
+    with pytest.raises(KeyboardInterrupt):
+        wait(api, ["abc"], observer)
+    assert observer.lines[-2:] == ["QA.tech run abc interrupted RUNNING", "live cleared at 10"]
 
 
 def test_heartbeat_with_a_poll_interval_longer_than_a_minute() -> None:

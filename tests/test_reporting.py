@@ -1,0 +1,106 @@
+"""What is printed while waiting: plain lines in a log, a live line on a terminal."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_qatech.reporting import LIVE_INTERVAL, LiveLine, TerminalObserver
+from pytest_qatech.simulator import SimulatedRun, Simulator, case
+from pytest_qatech.waiting import RunProgress
+
+from .conftest import FAST
+
+RUNS = [
+    RunProgress("QA.tech run abc123", "RUNNING"),
+    RunProgress("TestVibe run 214", "failed", "2 passed, 1 failed"),
+    RunProgress("Autonoma run k2d9", None),
+]
+
+
+def terminal(width: int = 200) -> tuple[TerminalObserver, list[str], list[str]]:
+    """An observer on a terminal; what it wrote raw (the live line) and as whole lines."""
+    raw: list[str] = []
+    lines: list[str] = []
+    return TerminalObserver(lines.append, LiveLine(raw.append, width)), raw, lines
+
+
+def test_a_log_gets_whole_lines_only() -> None:
+    lines: list[str] = []
+    observer = TerminalObserver(lines.append)
+    assert observer.live_interval is None
+    observer.waiting(5.0, RUNS)
+    observer.still_waiting("QA.tech run abc123", "RUNNING", 60.0)
+    assert lines == ["qatech: still waiting for QA.tech run abc123: RUNNING after 1m 00s"]
+
+
+def test_a_terminal_gets_a_live_line_each_interval() -> None:
+    observer, raw, lines = terminal()
+    assert observer.live_interval == LIVE_INTERVAL
+    observer.waiting(65.0, RUNS)
+    assert raw == [
+        "\rqatech: waiting 1m 05s: QA.tech run abc123 RUNNING; TestVibe run 214 failed "
+        "(2 passed, 1 failed); Autonoma run k2d9 no status yet"
+    ]
+    # The live line stands for the heartbeat.
+    observer.still_waiting("QA.tech run abc123", "RUNNING", 60.0)
+    assert lines == []
+
+
+def test_lines_that_stay_replace_the_live_line_and_a_shorter_line_erases_a_longer() -> None:
+    observer, raw, lines = terminal()
+    observer.waiting(1.0, RUNS[:1])
+    observer.status_changed("QA.tech run abc123", "COMPLETED", 2.0)
+    live = "qatech: waiting 1.0s: QA.tech run abc123 RUNNING"
+    event = "qatech: QA.tech run abc123 is COMPLETED (2.0s)"
+    assert raw[1] == "\r" + event.ljust(len(live)) + "\n"
+    observer.waiting(3.0, RUNS)
+    observer.waiting(4.0, RUNS[:1])
+    shorter = "qatech: waiting 4.0s: QA.tech run abc123 RUNNING"
+    assert raw[3] == "\r" + shorter.ljust(len(raw[2]) - 1)
+    observer.waiting(5.0, ())
+    assert raw[4] == "\r" + " " * len(shorter) + "\r"
+    # Nothing is shown: the next line is written the usual way.
+    observer.status_changed("QA.tech run abc123", "COMPLETED", 6.0)
+    assert lines == ["qatech: QA.tech run abc123 is COMPLETED (6.0s)"]
+
+
+def test_the_live_line_fits_the_terminal() -> None:
+    observer, raw, _ = terminal(width=40)
+    observer.waiting(1.0, RUNS)
+    assert raw == ["\rqatech: waiting 1.0s: QA.tech run ab..."]
+    assert len(raw[0]) - 1 == 39
+
+
+def test_remote_text_cannot_steer_the_terminal() -> None:
+    observer, raw, _ = terminal()
+    observer.waiting(1.0, [RunProgress("QA.tech run abc123", "RUN\x1b[2JNING")])
+    assert "\x1b" not in raw[0]
+    assert "RUN\\x1b[2JNING" in raw[0]
+
+
+TTY_CONFTEST = """
+import pytest
+
+@pytest.hookimpl(trylast=True)
+def pytest_configure(config):
+    # As if pytest wrote to a terminal.
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    reporter.isatty = type(reporter.isatty)(True)
+"""
+
+
+@pytest.mark.parametrize("tty", [True, False], ids=["terminal", "log"])
+def test_the_plugin_draws_a_live_line_only_on_a_terminal(
+    simulator: Simulator, pytester: pytest.Pytester, tty: bool
+) -> None:
+    if tty:
+        pytester.makeconftest(TTY_CONFTEST)
+    simulator.add(SimulatedRun("abc123", cases=[case("a")]))
+    result = pytester.runpytest_inprocess(*FAST, "--qatech-run", "abc123")
+    result.assert_outcomes(passed=1)
+    # RunResult splits lines at carriage returns too: each redraw is a line of its own here.
+    live = [line for line in result.outlines if line.startswith("qatech: waiting ")]
+    assert bool(live) is tty
+    assert all(line.endswith("QA.tech run abc123 INITIATED") for line in live[:1])
+    # The status lines stay, whole, in both.
+    result.stdout.fnmatch_lines(["qatech: QA.tech run abc123 is COMPLETED (*s)*"])
