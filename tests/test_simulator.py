@@ -153,6 +153,11 @@ def test_the_readme_demo(tmp_path: Path) -> None:
         "FAILED qatech::abc123::Checkout with saved card - Could not find the 'Pay now' button"
         in done.stdout
     )
+    # The failure the README shows is the one this command prints, line for line.
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("qatech abc123: Checkout with saved card _", 1)[1].split("\n=", 1)[0]
+    printed = done.stdout.split("qatech abc123: Checkout with saved card _", 1)[1]
+    assert shown.strip("_\n") in printed
     names = [element.get("name") for element in ET.parse(report).getroot().iter("testcase")]
     assert names == [
         "test_local_arithmetic",
