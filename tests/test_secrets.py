@@ -43,6 +43,8 @@ def test_token_appears_nowhere(
         SimulatedTestVibeRun(9, answers={0: denied}),
         SimulatedAutonomaRun("denied", "x", answers={0: denied}),
     )
+    # A denied details request: its warning must not show the token either.
+    token_simulator.runs["/v1/run-test-case/tc2"].answers[0] = denied
     result = pytester.runpytest_subprocess(
         *FAST,
         *extra,
@@ -50,9 +52,10 @@ def test_token_appears_nowhere(
         "--testvibe-run", "214", "--testvibe-run", "9",
         "--autonoma-run", "gch7uesq5h6m9xe2fdq5ddgd", "--autonoma-run", "denied",
         "-vv", "--debug=debug.log", "--junitxml=report.xml", "--continue-on-collection-errors",
-        "--log-level=DEBUG", "-rA",
+        "--log-level=DEBUG", "-rA", "--qatech-details=all",
     )  # fmt: skip
     result.stdout.fnmatch_lines(["*HTTP 503*trying again*", "*HTTP 401*"])
+    result.stdout.fnmatch_lines(["qatech: warning: QA.tech run abc123: *tc2 failed: HTTP 401 *"])
     assert result.stdout.str().count("HTTP 401") >= 3
     scripted = ("/denied", "/flaky", "/runs/9")
     assert all(r.authorized for r in token_simulator.requests if not r.path.endswith(scripted))
