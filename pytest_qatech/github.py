@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from pytest_qatech.models import FinishedRun, RunReport
 from pytest_qatech.reporting import visible
@@ -15,11 +16,13 @@ from pytest_qatech.reporting import visible
 
 @dataclass(frozen=True)
 class Problem:
-    """A remote item that did not pass: ``kind`` is ``failed`` or ``error``."""
+    """A remote item that did not pass: ``kind`` is ``failed`` or ``error``; ``url`` is where a
+    person sees it (the case's page, else its run's), when known."""
 
     nodeid: str
     kind: str
     headline: str
+    url: str | None = None
 
 
 def error_annotations(problems: Iterable[Problem]) -> list[str]:
@@ -45,13 +48,12 @@ def step_summary(
         for problem in sorted(problems, key=lambda p: p.kind != "failed"):
             mark = "❌" if problem.kind == "failed" else "⚠️"
             headline = _cell(_first_line(problem.headline))
-            lines.append(f"| {mark} {problem.kind} | `{_cell(problem.nodeid)}` | {headline} |")
+            test = _linked(f"`{_cell(problem.nodeid)}`", problem.url)
+            lines.append(f"| {mark} {problem.kind} | {test} | {headline} |")
         lines.append("")
     lines += ["| run | status | cases |", "| --- | --- | --- |"]
     for report in reports:
-        run = _cell(f"{titles[report.provider]} {report.run_id}")
-        if report.url:
-            run = f"[{run}]({report.url})"
+        run = _linked(_cell(f"{titles[report.provider]} {report.run_id}"), report.url)
         if isinstance(report, FinishedRun):
             status = report.status if report.result is None else f"{report.status}, {report.result}"
             row = (status, report.tally() or "none")
@@ -67,6 +69,14 @@ def is_github_actions(environ: Mapping[str, str]) -> bool:
 
 def _first_line(text: str) -> str:
     return text.strip().split("\n", 1)[0]
+
+
+def _linked(text: str, url: str | None) -> str:
+    if not url:
+        return text
+    # The link may come from the remote service: nothing in it may end the Markdown link.
+    target = "".join(c if c.isprintable() and c not in " ()<>|" else quote(c) for c in url)
+    return f"[{text}]({target})"
 
 
 def _cell(text: str) -> str:

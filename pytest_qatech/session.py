@@ -120,11 +120,16 @@ class RemoteRunsPlugin:
         crash = getattr(report.longrepr, "reprcrash", None)
         headline = crash.message if crash is not None else str(report.longrepr)
         kind = "failed" if report.when == "call" else "error"
-        self._problems.setdefault(report.nodeid, github.Problem(report.nodeid, kind, headline))
+        properties = dict(report.user_properties)
+        url = properties.get("case_url") or properties.get("run_url")
+        problem = github.Problem(report.nodeid, kind, headline, str(url) if url else None)
+        self._problems.setdefault(report.nodeid, problem)
 
     def problems(self) -> list[github.Problem]:
         unreadable = [
-            github.Problem(f"{report.provider}::{report.run_id}", "error", report.message)
+            github.Problem(
+                f"{report.provider}::{report.run_id}", "error", report.message, report.url
+            )
             for report in self.fetched
             if isinstance(report, UnreadableRun)
         ]

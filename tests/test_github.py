@@ -50,9 +50,13 @@ def test_summary_and_annotations(
     assert summary.startswith("# Written by an earlier step\n\n## Remote test runs\n")
     assert summary.count("## Remote test runs") == 1
     rows = [line for line in summary.splitlines() if line.startswith("| ")]
-    assert rows[2] == "| ❌ failed | `qatech::abc123::Checkout` | Could not find login button |"
+    # Each test links to its case's page on QA.tech (from the case's details).
+    case_page = simulator.runs["/v1/run-test-case/tc2"].body["url"]  # type: ignore[attr-defined]
+    assert rows[2] == (
+        f"| ❌ failed | [`qatech::abc123::Checkout`]({case_page}) | Could not find login button |"
+    )
     assert rows[3].startswith("| ⚠️ error | `qatech::nope` | QA.tech run nope could not be read")
-    assert rows[4].startswith("| ⚠️ error | `qatech::abc123::Crashed` | the case ended ERROR")
+    assert rows[4].startswith("| ⚠️ error | [`qatech::abc123::Crashed`](https://")
     assert rows[-2:] == [
         "| QA.tech abc123 | COMPLETED, FAILED | 1 passed, 1 failed, 1 skipped, 1 error |",
         "| QA.tech nope | unknown | could not be read |",
@@ -91,6 +95,14 @@ def test_markdown_cells_are_escaped() -> None:
     summary = step_summary({"qatech": "QA.tech"}, [run], [problem])
     assert "| ❌ failed | `qatech::r\\|1::x` | a \\| b |" in summary
     assert "| QA.tech r\\|1 | COMPLETED, PASSED | none |" in summary
+
+
+def test_links_cannot_break_the_markdown() -> None:
+    run = FinishedRun("qatech", "r1", "COMPLETED", "FAILED", (), url="https://x.test/a b)")
+    problem = Problem("qatech::r1::x", "failed", "no", "https://x.test/c?d=(e)|f\n")
+    summary = step_summary({"qatech": "QA.tech"}, [run], [problem])
+    assert "[`qatech::r1::x`](https://x.test/c?d=%28e%29%7Cf%0A) |" in summary
+    assert "| [QA.tech r1](https://x.test/a%20b%29) |" in summary
 
 
 def test_run_rows_link_to_the_dashboard(
