@@ -20,7 +20,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pytest_qatech.models import FinishedRun, RunReport
+from pytest_qatech.models import FinishedRun, RemoteCase, RunReport
 from pytest_qatech.providers import BodyError, CaseDetails
 from pytest_qatech.waiting import RetryPolicy, Target, WaitObserver
 
@@ -31,10 +31,12 @@ WORKERS = 8
 @dataclass
 class _Job:
     target: Target
+    case: RemoteCase
     details: CaseDetails
     failures: int = 0
-    body: object = None
     done: bool = False
+    #: The case with its details, once read; merged on arrival, so no answer is kept.
+    detailed: RemoteCase | None = None
     #: Why the details could not be read, once that is known.
     error: str | None = None
 
@@ -59,7 +61,7 @@ def add_case_details(
     session outlast its timeout.
     """
     jobs = [
-        _Job(target, details)
+        _Job(target, report.cases[details.index], details)
         for target, report in zip(targets, reports, strict=True)
         if isinstance(report, FinishedRun)
         for details in target.provider.case_details(report)
@@ -124,7 +126,11 @@ def _fetch(
                 continue
             in_flight -= 1
             if error is None:
-                job.body, job.done = body, True
+                job.done = True
+                try:
+                    job.detailed = job.details.merge(job.case, body)
+                except BodyError as unusable:
+                    job.error = f"GET {job.url} gave an unusable answer: {unusable}"
             elif isinstance(error, TransientError):
                 job.failures += 1
                 if job.failures < retry.max_attempts:
@@ -156,14 +162,10 @@ def _merged(
     cases = list(report.cases)
     problems = []
     for job in jobs:
-        index = job.details.index
-        if job.error is None:
-            try:
-                cases[index] = job.details.merge(cases[index], job.body)
-                continue
-            except BodyError as error:
-                job.error = f"GET {job.url} gave an unusable answer: {error}"
-        problems.append(job.error)
+        if job.detailed is not None:
+            cases[job.details.index] = job.detailed
+        elif job.error is not None:
+            problems.append(job.error)
     if problems:
         observer.details_missing(
             target.label,
