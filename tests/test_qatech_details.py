@@ -178,6 +178,14 @@ def test_a_skip_stays_a_skip_whatever_its_error_code() -> None:
     assert "Error code: AGENT_SKIPPED" in merged.details
 
 
+def test_an_empty_error_code_is_no_error_code() -> None:
+    merged = detailed(case("Login", "PASSED", short_id="tc1"), {"errorCode": ""})
+    assert (merged.outcome, merged.properties) == (
+        Outcome.PASSED,
+        (("run_short_id", "abc123"), ("case_short_id", "tc1")),
+    )
+
+
 def test_a_pass_keeps_no_text_but_gains_its_duration() -> None:
     merged = detailed(case("Login", "PASSED", short_id="tc1"), {"durationMs": 1200})
     assert (merged.outcome, merged.details, merged.duration) == (Outcome.PASSED, "", 1.2)

@@ -35,7 +35,7 @@ DASHBOARD = "https://app.qa.tech"
 RUNNING_STATUSES = frozenset({"INITIATED", "RUNNING"})
 ENDED_STATUSES = frozenset({"COMPLETED", "ERROR", "CANCELLED"})
 RESULTS = frozenset({"PASSED", "FAILED", "SKIPPED"})
-#: Which cases get a details request: the default leaves passes out, as only they show no text.
+#: Which cases get a details request; the default leaves out passes, whose reports show no text.
 DETAILS_MODES = ("failed", "all", "none")
 #: Error codes that blame the test agent or the platform, not the product under test.
 EXECUTION_ERROR_PREFIXES = ("AGENT_", "PLATFORM_")
@@ -272,7 +272,7 @@ def _detailed(short_id: str, case: RemoteCase, body: object) -> RemoteCase:
     if answered is not None and answered != short_id:
         raise BodyError(f"asked for case {short_id}, but the API answered with case {answered!r}")
     duration_ms = fields.optional_number("durationMs")
-    code = fields.optional_text("errorCode")
+    code = fields.optional_text("errorCode") or None
     properties = [("error_code", code)] if code else []
     lines = [f"Error code: {code}"] if code else []
     for field, key, label in _LINKS:
