@@ -34,11 +34,14 @@ class _Job:
     case: RemoteCase
     details: CaseDetails
     failures: int = 0
-    done: bool = False
     #: The case with its details, once read; merged on arrival, so no answer is kept.
     detailed: RemoteCase | None = None
     #: Why the details could not be read, once that is known.
     error: str | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.detailed is not None or self.error is not None
 
     @property
     def url(self) -> str:
@@ -126,7 +129,6 @@ def _fetch(
                 continue
             in_flight -= 1
             if error is None:
-                job.done = True
                 try:
                     job.detailed = job.details.merge(job.case, body)
                 except BodyError as unusable:
@@ -134,15 +136,12 @@ def _fetch(
             elif isinstance(error, TransientError):
                 job.failures += 1
                 if job.failures < retry.max_attempts:
-                    delay = error.retry_after
-                    delay = retry.backoff(job.failures, rng) if delay is None else delay
+                    delay = retry.delay(job.failures, error.retry_after, rng)
                     observer.request_failed(job.target.label, f"GET {job.url}: {error}", delay)
                     heapq.heappush(due, (time.monotonic() + delay, next(order), job))
                     continue
-                job.done = True
                 job.error = f"GET {job.url} failed {job.failures} times; the last: {error}"
             elif isinstance(error, FinalError):
-                job.done = True
                 job.error = f"GET {job.url} failed: {error}"
             else:
                 raise error

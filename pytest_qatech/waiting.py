@@ -114,6 +114,11 @@ class RetryPolicy:
     def backoff(self, failures: int, rng: random.Random) -> float:
         return rng.uniform(0.0, min(self.cap, self.base * 2 ** (failures - 1)))
 
+    def delay(self, failures: int, retry_after: float | None, rng: random.Random) -> float:
+        """How long to wait after the ``failures``-th failure: what the server asked, if it
+        asked, else the backoff."""
+        return retry_after if retry_after is not None else self.backoff(failures, rng)
+
 
 @dataclass
 class _Run:
@@ -201,10 +206,9 @@ class _Loop:
                 f"{format_duration(now - run.failing_since)}; the last failure: {run.last_error}",
             )
             return
-        delay = (
-            retry_after if retry_after is not None else self.retry.backoff(run.failures, self.rng)
+        delay = min(
+            self.retry.delay(run.failures, retry_after, self.rng), max(0.0, self.remaining())
         )
-        delay = min(delay, max(0.0, self.remaining()))
         run.due = now + delay
         self.observer.request_failed(run.target.label, run.last_error, delay)
 

@@ -21,7 +21,8 @@ from pytest_qatech.settings import Secret, SettingsError
 from pytest_qatech.simulator import Answer, SimulatedRun, Simulator, case
 from pytest_qatech.waiting import RetryPolicy, Target
 
-from .conftest import FAST, mixed_run, requests_made
+from .conftest import mixed_run, requests_made
+from .test_faults import run_abc
 from .test_settings import only_source, settings_from
 from .test_waiting import RecordingObserver
 
@@ -387,10 +388,6 @@ def test_runs_of_platforms_without_details_are_untouched() -> None:
 
 
 # End to end, with the simulator
-
-
-def run_abc(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    return pytester.runpytest_inprocess(*FAST, "--qatech-run", "abc123", *args)
 
 
 @pytest.mark.parametrize(
