@@ -3,8 +3,8 @@
     qatech-junit SHORTID [SHORTID ...] -o report.xml
     qatech-junit --testvibe-run 214 --autonoma-run RUN_ID -o report.xml
 
-The same core as the plugin: the same options (command line, else environment), credentials,
-waiting, retries and timeout, the same verdicts and item names. Exit codes:
+The same core as the plugin, without pytest: the same options (command line, else
+environment), credentials, waiting, retries and timeout, the same verdicts and names. Exit codes:
 
     0  every remote test passed or was skipped
     1  a remote test failed or had no verdict, or a run ended badly
@@ -21,23 +21,34 @@ import os
 import shutil
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import IO, Any
 
-from pytest_qatech import reporting
-from pytest_qatech.items import RUN_ITEM_NAME, item_names, run_groups, tally_sentence
-from pytest_qatech.models import (
+from pytest_qatech.core import progress
+from pytest_qatech.core.models import (
     FinishedRun,
     Outcome,
-    RemoteCase,
     RunReport,
     UnreadableRun,
     has_failure,
     tally,
 )
-from pytest_qatech.plugin import PLATFORMS, SETTINGS
-from pytest_qatech.settings import Lookup, SettingsError, resolve
+from pytest_qatech.core.naming import RUN_ITEM_NAME, groups
+from pytest_qatech.core.platforms import resolve
+from pytest_qatech.core.rendering import Rendered, render_case, render_problem, summary_lines
+from pytest_qatech.core.settings import (
+    PLATFORMS,
+    QATECH,
+    SETTINGS,
+    TIMEOUT,
+    Lookup,
+    SettingsError,
+    run_help,
+)
+from pytest_qatech.core.text import first_line, visible
 
 PASSED, FAILED, UNREADABLE, TIMED_OUT, USAGE, INTERRUPTED = 0, 1, 2, 3, 4, 130
+PROG = "qatech-junit"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,23 +60,30 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="qatech-junit",
+        prog=PROG,
         description="Wait for remote test runs (QA.tech, TestVibe, Autonoma) and write their "
         "test cases to a JUnit XML file.",
         epilog="exit codes: 0 all passed, 1 a test failed, 2 a run could not be read, "
-        "3 timed out, 4 usage error",
+        f"3 timed out ({TIMEOUT.flag}), 4 usage error",
     )
-    parser.add_argument("qatech_run", nargs="*", metavar="SHORTID", help=PLATFORMS["qatech"][2])
+    parser.add_argument(
+        QATECH.run_dest, nargs="*", metavar=QATECH.run_metavar, help=run_help(QATECH)
+    )
     parser.add_argument(
         "-o", "--output", required=True, metavar="REPORT", help="the JUnit XML file to write"
     )
-    for platform, (_, metavar, help) in PLATFORMS.items():
-        if platform != "qatech":
+    for platform in PLATFORMS:
+        if platform is not QATECH:
             parser.add_argument(
-                f"--{platform}-run", action="append", default=[], metavar=metavar, help=help
+                platform.run_flag,
+                action="append",
+                default=[],
+                metavar=platform.run_metavar,
+                help=run_help(platform),
             )
     for setting in SETTINGS:
-        parser.add_argument(setting.flag, metavar=setting.metavar, help=setting.help)
+        # No ini file here: the command line, else the environment.
+        parser.add_argument(setting.flag, metavar=setting.metavar, help=setting.help(ini=False))
     return parser
 
 
@@ -75,32 +93,27 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     except SystemExit as done:  # --help, or a usage error
         return int(done.code or 0)
     environ = os.environ if environ is None else environ
-    requested = {platform: getattr(args, f"{platform}_run") for platform in PLATFORMS}
+    requested = {platform.name: getattr(args, platform.run_dest) for platform in PLATFORMS}
     if not any(requested.values()):
-        print("qatech-junit: error: no run given", file=sys.stderr)
+        print(f"{PROG}: error: no run given", file=sys.stderr)
         return USAGE
     try:
         settings = resolve(requested, Lookup(lambda name: getattr(args, name), _no_ini, environ))
     except SettingsError as error:
-        print(f"qatech-junit: error: {error}", file=sys.stderr)
+        print(f"{PROG}: error: {error}", file=sys.stderr)
         return USAGE
 
-    from pytest_qatech.waiting import wait_for_sources
+    from pytest_qatech.core.waiting import wait_for_sources
 
     for source in settings.sources:
         title = source.provider.title
-        print(reporting.header_line(title, source.run_ids, source.api_url), flush=True)
+        print(progress.header_line(title, source.run_ids, source.api_url), flush=True)
     live = None
     if sys.stdout.isatty():
-        live = reporting.LiveLine(_write_now, shutil.get_terminal_size().columns)
-    observer = reporting.TerminalObserver(lambda line: print(line, flush=True), live)
+        live = progress.LiveLine(_write_now, shutil.get_terminal_size().columns)
+    observer = progress.TerminalObserver(lambda line: print(line, flush=True), live)
     try:
-        reports = wait_for_sources(
-            settings.sources,
-            poll_interval=settings.poll_interval,
-            timeout=settings.timeout,
-            observer=observer,
-        )
+        reports = wait_for_sources(settings, observer=observer)
     except KeyboardInterrupt:
         return INTERRUPTED
 
@@ -134,105 +147,98 @@ def exit_code(reports: Sequence[RunReport]) -> int:
     return PASSED
 
 
+@dataclass(frozen=True)
 class _Case:
-    """One testcase of the report, as pytest would have named and judged it."""
+    """One testcase of the report, named and judged as the plugin does."""
 
-    def __init__(
-        self,
-        nodeid: str,
-        name: str,
-        outcome: Outcome,
-        headline: str = "",
-        details: str = "",
-        case: RemoteCase | None = None,
-    ) -> None:
-        self.nodeid = nodeid
-        self.name = name
-        self.outcome = outcome
-        self.headline = reporting.visible(headline)
-        self.details = reporting.visible(details)
-        self.case = case
+    nodeid: str
+    name: str
+    outcome: Outcome
+    rendered: Rendered
+    duration: float | None = None
 
 
-def _suites(reports: Sequence[RunReport]) -> list[tuple[str, list[_Case], list[RunReport]]]:
-    """(classname, cases, runs) per collector, as the plugin lays out its nodes."""
+@dataclass(frozen=True)
+class _Suite:
+    classname: str
+    cases: list[_Case]
+    runs: tuple[RunReport, ...]
+
+
+def _suites(reports: Sequence[RunReport]) -> list[_Suite]:
     suites = []
-    for provider, collector, members in run_groups(reports):
-        prefix = f"{provider}::{collector}"
-        cases: list[_Case] = []
-        finished = [report for report in members if isinstance(report, FinishedRun)]
-        for report in members:
-            if isinstance(report, UnreadableRun):
+    for group in groups(reports):
+        cases = [
+            _Case(
+                f"{group.nodeid}::{RUN_ITEM_NAME}",
+                RUN_ITEM_NAME,
+                Outcome.ERROR,
+                Rendered(visible(report.message)),
+            )
+            for report in group.unreadable
+        ]
+        for entry in group.entries():
+            if entry.case is None:
                 cases.append(
-                    _Case(
-                        f"{prefix}::{RUN_ITEM_NAME}", RUN_ITEM_NAME, Outcome.ERROR, report.message
-                    )
+                    _Case(entry.nodeid, entry.name, Outcome.ERROR, render_problem(entry.run))
                 )
-        named_cases, named_problems = item_names(finished, collector)
-        for name, _, case in named_cases:
-            cases.append(
-                _Case(f"{prefix}::{name}", name, case.outcome, case.headline, case.details, case)
-            )
-        for name, run in named_problems:
-            assert run.problem is not None
-            cases.append(
-                _Case(f"{prefix}::{name}", name, Outcome.ERROR, run.problem, tally_sentence(run))
-            )
-        suites.append((f"{provider}.{collector}", cases, list(members)))
+            else:
+                rendered = render_case(entry.run, entry.case)
+                outcome, duration = entry.case.outcome, entry.case.duration
+                cases.append(_Case(entry.nodeid, entry.name, outcome, rendered, duration))
+        suites.append(_Suite(group.classname, cases, group.reports))
     return suites
 
 
-def _write(output: IO[str], suites: Sequence[tuple[str, list[_Case], list[RunReport]]]) -> None:
+def _write(output: IO[str], suites: Sequence[_Suite]) -> None:
     import junit_xml
 
     junit_suites = []
-    for classname, cases, runs in suites:
+    for suite in suites:
         test_cases = []
-        for case in cases:
-            remote = case.case or RemoteCase(case.name, case.outcome)
+        for case in suite.cases:
+            rendered = case.rendered
             # junit-xml has no testcase properties: they go to system-out, with the sections.
-            out = "".join(f"{key}: {value}\n" for key, value in remote.properties)
-            out += "".join(f"----- {title} -----\n{text}\n" for title, text in remote.sections)
+            out = "".join(f"{key}: {value}\n" for key, value in rendered.properties)
+            out += "".join(f"----- {title} -----\n{text}\n" for title, text in rendered.sections)
             test_case = junit_xml.TestCase(
                 case.name,
-                classname=classname,
-                elapsed_sec=remote.duration or 0.0,
-                stdout=reporting.visible(out) or None,
+                classname=suite.classname,
+                elapsed_sec=case.duration or 0.0,
+                stdout=visible(out) or None,
             )
-            text = case.headline if not case.details else f"{case.headline}\n\n{case.details}"
             if case.outcome is Outcome.FAILED:
-                test_case.add_failure_info(message=case.headline, output=text)
+                test_case.add_failure_info(message=rendered.headline, output=rendered.text)
             elif case.outcome is Outcome.ERROR:
-                test_case.add_error_info(message=case.headline, output=text)
+                test_case.add_error_info(message=rendered.headline, output=rendered.text)
             elif case.outcome is Outcome.SKIPPED:
-                test_case.add_skipped_info(message=case.headline)
+                test_case.add_skipped_info(message=rendered.headline)
             test_cases.append(test_case)
         properties = {}
-        for report in runs:
+        for report in suite.runs:
             properties[f"{report.provider}_run"] = report.run_id
             if report.url:
                 properties[f"run_url {report.run_id}"] = report.url
-        junit_suites.append(junit_xml.TestSuite(classname, test_cases, properties=properties))
+        junit_suites.append(junit_xml.TestSuite(suite.classname, test_cases, properties=properties))
     junit_xml.to_xml_report_file(output, junit_suites, prettyprint=True, encoding="utf-8")
 
 
 def _print_summary(
-    suites: Sequence[tuple[str, list[_Case], list[RunReport]]],
+    suites: Sequence[_Suite],
     titles: Mapping[str, str],
     reports: Sequence[RunReport],
     output: str,
 ) -> None:
-    everything = [case for _, cases, _ in suites for case in cases]
+    everything = [case for suite in suites for case in suite.cases]
     for case in everything:
         if case.outcome in (Outcome.FAILED, Outcome.ERROR):
             kind = "FAILED" if case.outcome is Outcome.FAILED else "ERROR"
-            headline = case.headline.strip().split("\n", 1)[0]
-            print(f"{kind} {case.nodeid} - {headline}")
+            print(f"{kind} {case.nodeid} - {first_line(case.rendered.headline)}")
     print("=" * 20 + " remote runs " + "=" * 20)
-    for line in reporting.summary_lines(titles, reports):
+    for line in summary_lines(titles, reports):
         print(line)
     counts = tally(case.outcome for case in everything) or "no tests"
-    print(f"qatech-junit: {counts}; wrote {output}")
+    print(f"{PROG}: {counts}; wrote {output}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from pytest_qatech.models import RemoteCase, RunReport
+    from pytest_qatech.core.models import RemoteCase, RunReport
 
 
 @pytest.hookspec

@@ -15,12 +15,26 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Mapping, Sequence
+from typing import ClassVar
 from urllib.parse import quote, urlsplit
 
-from pytest_qatech.models import FinishedRun, Outcome, RemoteCase, has_failure
-from pytest_qatech.providers import ApiRequest, BodyError, CaseDetails, Progress, RunSource
-from pytest_qatech.providers.body import MISSING, Fields, entry_name, kind
-from pytest_qatech.settings import (
+from pytest_qatech.core.models import FinishedRun, Link, Outcome, RemoteCase, has_failure
+from pytest_qatech.core.providers.base import (
+    ApiRequest,
+    BodyError,
+    CaseRequest,
+    Description,
+    Progress,
+    Provider,
+    RunSource,
+)
+from pytest_qatech.core.providers.body import MISSING, Fields, entry_name, kind
+from pytest_qatech.core.settings import (
+    QATECH,
+    QATECH_API_URL,
+    QATECH_DETAILS,
+    QATECH_PROJECT,
+    QATECH_TOKEN,
     Lookup,
     Secret,
     SettingsError,
@@ -29,78 +43,66 @@ from pytest_qatech.settings import (
     unique,
 )
 
-DEFAULT_API_URL = "https://api.qa.tech"
-TOKEN_VARIABLES = ("QATECH_API_TOKEN", "QATECH_API_KEY")
 DASHBOARD = "https://app.qa.tech"
 RUNNING_STATUSES = frozenset({"INITIATED", "RUNNING"})
-ENDED_STATUSES = frozenset({"COMPLETED", "ERROR", "CANCELLED"})
 RESULTS = frozenset({"PASSED", "FAILED", "SKIPPED"})
-#: Which cases get a details request; the default leaves out passes, whose reports show no text.
-DETAILS_MODES = ("failed", "all", "none")
 #: Error codes that blame the test agent or the platform, not the product under test.
 EXECUTION_ERROR_PREFIXES = ("AGENT_", "PLATFORM_")
+#: The details' link fields: the link's kind, and its label in the failure text.
 _LINKS = (
-    ("url", "case_url", "Case"),
-    ("screenshotUrl", "screenshot_url", "Screenshot"),
-    ("recordingUrl", "recording_url", "Recording"),
+    ("url", "case", "Case"),
+    ("screenshotUrl", "screenshot", "Screenshot"),
+    ("recordingUrl", "recording", "Recording"),
 )
-
-_HINTS = {
-    400: "the API rejected the query; this is a bug in pytest-qatech, please report it",
-    401: "check QATECH_API_TOKEN: it is missing, mistyped or revoked",
-    403: "the organisation may be suspended, or the token lacks access to this project",
-    404: "check the run id, and that QATECH_API_TOKEN belongs to the project that ran it",
-}
+_LABELS = {kind: label for _, kind, label in _LINKS}
+_TOKEN = QATECH_TOKEN.variables[0]
 
 
-def configure(run_ids: Sequence[str], lookup: Lookup) -> RunSource:
-    checked = unique(
-        check_url_segment(
-            run_id,
-            "--qatech-run",
-            "a run short id (the shortId returned by QA.tech's Start Run API)",
-        )
-        for run_id in run_ids
-    )
-    token = lookup.secret(*TOKEN_VARIABLES)
-    if token is None:
-        raise SettingsError(
-            "--qatech-run needs an API token: set QATECH_API_TOKEN (or QATECH_API_KEY) in the "
-            "environment to the project's token from QA.tech Settings -> Integrations -> API. "
-            "It is read only from the environment, never from the command line or an ini file."
-        )
-    project = lookup.value("qatech_project", "QATECH_PROJECT")
-    if project is not None:
-        check_url_segment(
-            project, "--qatech-project", "a project slug (as in https://app.qa.tech/p/<slug>/...)"
-        )
-    details = lookup.value("qatech_details", "QATECH_DETAILS") or DETAILS_MODES[0]
-    if details not in DETAILS_MODES:
-        raise SettingsError(
-            f"--qatech-details {details!r} is not one of {', '.join(DETAILS_MODES)}: which cases "
-            "to read durations, error codes and links for (failed = failed, skipped and errored)"
-        )
-    api_url = lookup.value("qatech_api_url", "QATECH_API_URL") or DEFAULT_API_URL
-    return RunSource(
-        QatechProvider(token, project, details),
-        check_api_url(api_url, "--qatech-api-url"),
-        checked,
-    )
+class QatechProvider(Provider):
+    platform = QATECH
+    hints: ClassVar[Mapping[int, str]] = {
+        400: "the API rejected the query; this is a bug in pytest-qatech, please report it",
+        401: f"check {_TOKEN}: it is missing, mistyped or revoked",
+        403: "the organisation may be suspended, or the token lacks access to this project",
+        404: f"check the run id, and that {_TOKEN} belongs to the project that ran it",
+    }
 
-
-class QatechProvider:
-    name = "qatech"
-    title = "QA.tech"
-
-    def __init__(
-        self, token: Secret, project: str | None = None, details: str = DETAILS_MODES[0]
-    ) -> None:
+    def __init__(self, token: Secret, *, project: str | None, details: str) -> None:
         self._token = token
         self._project = project
         self._details = details
 
     def __repr__(self) -> str:
         return f"QatechProvider(details={self._details!r})"
+
+    @classmethod
+    def configure(cls, run_ids: Sequence[str], lookup: Lookup) -> RunSource:
+        checked = unique(
+            check_url_segment(
+                run_id,
+                QATECH.run_flag,
+                "a run short id (the shortId returned by QA.tech's Start Run API)",
+            )
+            for run_id in run_ids
+        )
+        token = lookup.secret(QATECH_TOKEN)
+        if token is None:
+            raise SettingsError(
+                f"{QATECH.run_flag} needs an API token: set {QATECH_TOKEN.names} in the "
+                "environment to the project's token from QA.tech Settings -> Integrations -> "
+                "API. It is read only from the environment, never from the command line or an "
+                "ini file."
+            )
+        project = lookup.value(QATECH_PROJECT)
+        if project is not None:
+            check_url_segment(
+                project,
+                QATECH_PROJECT.flag,
+                "a project slug (as in https://app.qa.tech/p/<slug>/...)",
+            )
+        api_url = check_api_url(lookup.text(QATECH_API_URL), QATECH_API_URL.flag)
+        provider = cls(token, project=project, details=lookup.text(QATECH_DETAILS))
+        return RunSource(provider, api_url, checked)
 
     def auth_headers(self) -> Mapping[str, Secret]:
         return {"Authorization": Secret(f"Bearer {self._token.reveal()}")}
@@ -111,27 +113,25 @@ class QatechProvider:
     def results_request(self, run_id: str) -> ApiRequest:
         return ApiRequest(_run_path(run_id), (("testCases", "all"),))
 
-    def case_details(self, run: FinishedRun) -> Sequence[CaseDetails]:
+    def case_requests(self, run: FinishedRun) -> Sequence[CaseRequest]:
         if self._details == "none":
             return ()
-        requests = []
-        for index, case in enumerate(run.cases):
-            if self._details == "failed" and case.outcome is Outcome.PASSED:
-                continue
+        return [
+            CaseRequest(
+                index,
+                ApiRequest(f"/v1/run-test-case/{quote(case.case_id, safe='')}"),
+                functools.partial(_detailed, case.case_id),
+            )
+            for index, case in enumerate(run.cases)
             # A case too malformed to have a short id is an error already; nothing to ask.
-            short_id = dict(case.properties).get("case_short_id")
-            if short_id is not None:
-                request = ApiRequest(f"/v1/run-test-case/{quote(short_id, safe='')}")
-                requests.append(CaseDetails(index, request, functools.partial(_detailed, short_id)))
-        return requests
+            if case.case_id is not None
+            and (self._details == "all" or case.outcome is not Outcome.PASSED)
+        ]
 
     def run_url(self, run_id: str) -> str | None:
         if self._project is None:
             return None
         return f"{DASHBOARD}/p/{quote(self._project, safe='')}/results/{quote(run_id, safe='')}"
-
-    def hint(self, http_status: int) -> str | None:
-        return _HINTS.get(http_status)
 
     def parse_status(self, run_id: str, body: object) -> Progress:
         run = Fields(body, f"run {run_id}")
@@ -156,8 +156,7 @@ class QatechProvider:
                 f"run {run_id}: field 'runTestCases' must be a list of test cases once the "
                 f"run has ended, received {received}"
             )
-        url = self.run_url(run_id)
-        cases = tuple(_case(run_id, url, index, raw) for index, raw in enumerate(raw_cases))
+        cases = tuple(_case(run_id, index, raw) for index, raw in enumerate(raw_cases))
         return FinishedRun(
             provider=self.name,
             run_id=run_id,
@@ -165,8 +164,35 @@ class QatechProvider:
             result=result,
             cases=cases,
             problem=_run_problem(run_id, status, result, cases),
-            url=url,
+            url=self.run_url(run_id),
         )
+
+    @staticmethod
+    def describe(run: FinishedRun, case: RemoteCase) -> Description:
+        facts = [
+            ("run_short_id", run.run_id),
+            ("case_short_id", case.case_id),
+            ("prompt_goal", case.goal),
+            ("run_url", run.url),
+            ("error_code", case.error_code),
+            *((f"{link.kind}_url", link.url) for link in case.links),
+            ("started_at", case.started_at),
+            ("completed_at", case.completed_at),
+        ]
+        properties = tuple((key, value) for key, value in facts if value is not None)
+        if case.outcome is Outcome.PASSED:
+            # A pass shows no text anywhere.
+            return Description(properties=properties)
+        footer = [f"Goal: {case.goal}"] if case.goal else []
+        if case.case_id is not None:
+            footer.append(f"QA.tech case {case.case_id} in run {run.run_id}")
+        if run.url:
+            footer.append(f"Run: {run.url}")
+        if case.error_code:
+            footer.append(f"Error code: {case.error_code}")
+        footer += (f"{_LABELS.get(link.kind, link.kind)}: {link.url}" for link in case.links)
+        details = "\n\n".join(part for part in (case.explanation, "\n".join(footer)) if part)
+        return Description(details, properties)
 
 
 def _run_path(run_id: str) -> str:
@@ -198,17 +224,16 @@ def _run_problem(
     return None
 
 
-def _case(run_id: str, url: str | None, index: int, raw: object) -> RemoteCase:
-    where = f"case #{index + 1} of run {run_id}"
+def _case(run_id: str, index: int, raw: object) -> RemoteCase:
     name = entry_name(raw, f"case #{index + 1}")
     try:
-        return _verdict(run_id, url, name, Fields(raw, where))
+        return _verdict(name, Fields(raw, f"case #{index + 1} of run {run_id}"))
     except BodyError as error:
         # One malformed case must not hide the others: it becomes an error of its own.
         return RemoteCase(name=name, outcome=Outcome.ERROR, headline=str(error))
 
 
-def _verdict(run_id: str, url: str | None, name: str, case: Fields) -> RemoteCase:
+def _verdict(name: str, case: Fields) -> RemoteCase:
     case.text("name")
     short_id = case.text("shortId")
     status = case.text("status")
@@ -217,33 +242,22 @@ def _verdict(run_id: str, url: str | None, name: str, case: Fields) -> RemoteCas
     thought = case.optional_text("evaluationThought")
     goal = case.optional_text("promptGoal")
     case.optional_text("promptExamples")
-
-    properties = [("run_short_id", run_id), ("case_short_id", short_id)]
-    if goal is not None:
-        properties.append(("prompt_goal", goal))
-    if url is not None:
-        properties.append(("run_url", url))
-    footer = _footer(run_id, short_id, goal, url)
+    verdict = functools.partial(RemoteCase, name, case_id=short_id, goal=goal)
 
     def error(headline: str) -> RemoteCase:
-        details = "\n\n".join(part for part in (title, thought, footer) if part)
-        return RemoteCase(name, Outcome.ERROR, headline, details, tuple(properties))
+        explanation = "\n\n".join(part for part in (title, thought) if part)
+        return verdict(Outcome.ERROR, headline, explanation)
 
     if result == "FAILED":
-        explanation = thought or "(QA.tech gave no evaluationThought for this case)"
-        return RemoteCase(
-            name,
+        return verdict(
             Outcome.FAILED,
             title or "QA.tech marked this case FAILED without a resultTitle",
-            f"{explanation}\n\n{footer}",
-            tuple(properties),
+            thought or "(QA.tech gave no evaluationThought for this case)",
         )
     if status in ("ERROR", "CANCELLED"):
         return error(f"the case ended {status} (result {result}): it produced no verdict")
     if result == "SKIPPED":
-        return RemoteCase(
-            name, Outcome.SKIPPED, title or "skipped by QA.tech", footer, tuple(properties)
-        )
+        return verdict(Outcome.SKIPPED, title or "skipped by QA.tech")
     if result is None:
         return error(f"the case has no result although its run has ended (case status {status})")
     if result != "PASSED":
@@ -253,16 +267,7 @@ def _verdict(run_id: str, url: str | None, name: str, case: Fields) -> RemoteCas
         )
     if status != "COMPLETED":
         return error(f"the case has result PASSED but status {status!r}, not COMPLETED")
-    # A pass shows no text anywhere, so it keeps none: 10,000 passes are many strings.
-    return RemoteCase(name, Outcome.PASSED, properties=tuple(properties))
-
-
-def _footer(run_id: str, short_id: str, goal: str | None, url: str | None) -> str:
-    lines = [f"Goal: {goal}"] if goal else []
-    lines.append(f"QA.tech case {short_id} in run {run_id}")
-    if url:
-        lines.append(f"Run: {url}")
-    return "\n".join(lines)
+    return verdict(Outcome.PASSED)
 
 
 def _detailed(short_id: str, case: RemoteCase, body: object) -> RemoteCase:
@@ -273,20 +278,14 @@ def _detailed(short_id: str, case: RemoteCase, body: object) -> RemoteCase:
         raise BodyError(f"asked for case {short_id}, but the API answered with case {answered!r}")
     duration_ms = fields.optional_number("durationMs")
     code = fields.optional_text("errorCode") or None
-    properties = [("error_code", code)] if code else []
-    lines = [f"Error code: {code}"] if code else []
-    for field, key, label in _LINKS:
+    links = []
+    for field, link_kind, _ in _LINKS:
         link = fields.optional_text(field)
         if link is None:
             continue
         if urlsplit(link).scheme not in ("https", "http"):
             raise BodyError(f"details of case {short_id}: field {field!r} is not a web link")
-        properties.append((key, link))
-        lines.append(f"{label}: {link}")
-    for field, key in (("startedAt", "started_at"), ("completedAt", "completed_at")):
-        moment = fields.optional_text(field)
-        if moment is not None:
-            properties.append((key, moment))
+        links.append(Link(link_kind, link))
 
     outcome, headline = case.outcome, case.headline
     if code is not None and code.startswith(EXECUTION_ERROR_PREFIXES):
@@ -300,14 +299,13 @@ def _detailed(short_id: str, case: RemoteCase, body: object) -> RemoteCase:
     elif code is not None and outcome is Outcome.PASSED:
         outcome = Outcome.ERROR
         headline = f"QA.tech gave this case result PASSED but errorCode {code}"
-    details = case.details
-    if outcome is not Outcome.PASSED and lines:
-        details = "\n".join(([details] if details else []) + lines)
     return dataclasses.replace(
         case,
         outcome=outcome,
         headline=headline,
-        details=details,
-        properties=case.properties + tuple(properties),
+        error_code=code,
         duration=case.duration if duration_ms is None else duration_ms / 1000,
+        started_at=fields.optional_text("startedAt"),
+        completed_at=fields.optional_text("completedAt"),
+        links=case.links + tuple(links),
     )

@@ -1,8 +1,8 @@
 """HTTP: one GET at a time, with timeouts, and every way it can go wrong sorted into
 "try again later" (:class:`TransientError`) or "this will not get better" (:class:`FinalError`).
 
-Retrying is not done here but by the poll loop in :mod:`pytest_qatech.waiting`, so that one
-run backing off never holds up the others. This is the only module that imports ``requests``
+Retrying is not done here but by the wait loop in :mod:`pytest_qatech.core.waiting`, so that
+one run backing off never holds up the others. This is the only module that imports ``requests``
 and it is imported only when a run is asked for.
 """
 
@@ -13,13 +13,13 @@ import json
 import re
 import time
 from collections.abc import Mapping
-from urllib.parse import urlsplit
 
 import requests
 
 from pytest_qatech import __version__
-from pytest_qatech.providers import ApiRequest
-from pytest_qatech.settings import Secret, is_loopback
+from pytest_qatech.core.providers.base import ApiRequest
+from pytest_qatech.core.settings import Secret
+from pytest_qatech.core.urls import credentials_may_travel
 
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 30.0
@@ -58,10 +58,7 @@ class Client:
         base_url: str,
         auth_headers: Mapping[str, Secret],
     ) -> None:
-        parts = urlsplit(base_url)
-        if parts.scheme != "https" and not (
-            parts.scheme == "http" and is_loopback(parts.hostname or "")
-        ):
+        if not credentials_may_travel(base_url):
             raise ValueError("credentials are sent only over https, or plain http to loopback")
         self._base_url = base_url.rstrip("/")
         self._auth_headers = dict(auth_headers)

@@ -1,7 +1,7 @@
 """GitHub Actions: a job summary (``GITHUB_STEP_SUMMARY``) and error annotations.
 
-Both are written by the process that reports (the xdist controller, or the only process), from
-the test reports of remote items, so they describe what this session actually ran.
+The pytest plugin writes both from the test reports of remote items, so they describe what the
+session actually ran, in the process that reports (the xdist controller, or the only process).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from pytest_qatech.models import FinishedRun, RunReport
-from pytest_qatech.reporting import visible
+from pytest_qatech.core.models import FinishedRun, RunReport
+from pytest_qatech.core.text import first_line, visible
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,7 @@ def error_annotations(problems: Iterable[Problem]) -> list[str]:
     """``::error`` workflow commands, one per problem: the node id as title, the headline."""
     # The runner's own escaping first (it turns \r into %0D), then the other control characters.
     return [
-        f"::error title={_property(problem.nodeid)}::"
-        f"{visible(_data(_first_line(problem.headline)))}"
+        f"::error title={_property(problem.nodeid)}::{visible(_data(first_line(problem.headline)))}"
         for problem in problems
     ]
 
@@ -47,7 +46,7 @@ def step_summary(
         lines += ["| | test | why |", "| --- | --- | --- |"]
         for problem in sorted(problems, key=lambda p: p.kind != "failed"):
             mark = "❌" if problem.kind == "failed" else "⚠️"
-            headline = _cell(_first_line(problem.headline))
+            headline = _cell(first_line(problem.headline))
             test = _linked(f"`{_cell(problem.nodeid)}`", problem.url)
             lines.append(f"| {mark} {problem.kind} | {test} | {headline} |")
         lines.append("")
@@ -65,10 +64,6 @@ def step_summary(
 
 def is_github_actions(environ: Mapping[str, str]) -> bool:
     return environ.get("GITHUB_ACTIONS") == "true"
-
-
-def _first_line(text: str) -> str:
-    return text.strip().split("\n", 1)[0]
 
 
 def _linked(text: str, url: str | None) -> str:

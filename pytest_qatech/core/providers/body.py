@@ -6,7 +6,7 @@ describe is reported the same way whichever platform sent it.
 
 from __future__ import annotations
 
-from pytest_qatech.providers import BodyError
+from pytest_qatech.core.providers.base import BodyError
 
 
 class _Missing:

@@ -1,0 +1,148 @@
+"""What a remote run looks like once it is over, whatever platform ran it.
+
+Providers turn their API's answers into these objects, and every front end reads only these.
+A case carries its facts as fields (ids, links, error code, duration, ...); the text people read
+and the JUnit properties are rendered from them at the edge (:mod:`pytest_qatech.core.rendering`).
+They are plain frozen data, so that the xdist controller can hand them to its workers.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+class Outcome(enum.Enum):
+    """How a remote case is reported."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    # The case did not produce a trustworthy verdict: reported as an error, never a pass.
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Link:
+    """A web page or file about a case; ``kind`` says what it shows: ``case`` (its page),
+    ``screenshot``, ``recording``, ``video``."""
+
+    kind: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a remote test, as the platform reports it (Autonoma's ``steps``)."""
+
+    number: int
+    status: str
+    instruction: str | None = None
+    interaction: str | None = None
+    output: str | None = None
+    url: str | None = None
+    selector: str | None = None
+    screenshot: str | None = None
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A file a run produced (TestVibe's manifest); ``problem`` is set for an entry that could
+    not be read, and says why."""
+
+    kind: str = ""
+    path: str = ""
+    size: int = 0
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class RemoteCase:
+    """One remote test case and its verdict.
+
+    ``headline`` is the verdict in one line: the platform's title for a failure or a skip, or
+    what was wrong when there is no verdict. ``explanation`` is the platform's longer account.
+    """
+
+    name: str
+    outcome: Outcome
+    headline: str = ""
+    explanation: str = ""
+    #: The platform's id of the case (a QA.tech case short id, an Autonoma test id).
+    case_id: str | None = None
+    #: What the case set out to do (QA.tech's ``promptGoal``).
+    goal: str | None = None
+    error_code: str | None = None
+    #: Seconds the case took on the platform, when it says.
+    duration: float | None = None
+    started_at: str | None = None
+    completed_at: str | None = None
+    links: tuple[Link, ...] = ()
+    #: The steps the platform reported; None when it reported none it could be asked for.
+    steps: tuple[Step, ...] | None = None
+
+    def link(self, kind: str) -> str | None:
+        return next((link.url for link in self.links if link.kind == kind), None)
+
+
+def tally(outcomes: Iterable[Outcome]) -> str:
+    """How many of each outcome, e.g. ``2 passed, 1 failed``; empty when there are none."""
+    counts = dict.fromkeys(Outcome, 0)
+    for outcome in outcomes:
+        counts[outcome] += 1
+    return ", ".join(f"{n} {outcome.value}" for outcome, n in counts.items() if n)
+
+
+def has_failure(cases: Iterable[RemoteCase]) -> bool:
+    """Whether a case failed or gave no verdict: what makes a session red."""
+    return any(case.outcome in (Outcome.FAILED, Outcome.ERROR) for case in cases)
+
+
+@dataclass(frozen=True)
+class FinishedRun:
+    """A run that ended and whose cases could be read.
+
+    ``problem`` is set when the run as a whole must not count as green even if every case
+    passed (for example it ended ERROR or CANCELLED); it is reported as an error of its own.
+    """
+
+    provider: str
+    run_id: str
+    status: str
+    result: str | None
+    cases: tuple[RemoteCase, ...]
+    problem: str | None = None
+    #: Where a person sees the run, when known.
+    url: str | None = None
+    #: The collector the cases appear under, when not the run itself (an Autonoma folder).
+    group: str | None = None
+    #: Where and how the run ran, as JUnit property names and values (TestVibe's feature,
+    #: config and site).
+    context: tuple[tuple[str, str], ...] = ()
+    artifacts: tuple[Artifact, ...] = ()
+    #: The runner's log, for a run that did not pass.
+    log: str | None = None
+
+    def tally(self) -> str:
+        """How many cases had each outcome, e.g. ``2 passed, 1 failed``; empty without cases."""
+        return tally(case.outcome for case in self.cases)
+
+
+@dataclass(frozen=True)
+class UnreadableRun:
+    """A run whose outcome could not be learned: API error, bad body, timeout, network.
+
+    Reported as a collection error of that run, so pytest exits 2, never 0 or 1.
+    """
+
+    provider: str
+    run_id: str
+    message: str
+    last_status: str | None = None
+    url: str | None = None
+    #: The run was still going when the wait's timeout passed.
+    timed_out: bool = False
+
+
+RunReport = FinishedRun | UnreadableRun

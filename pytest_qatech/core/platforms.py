@@ -1,0 +1,57 @@
+"""The platforms pytest-qatech reports on, as one static registry, and what a session asks of
+them: the runs of each, and how often and how long to wait.
+
+A new platform is a module under :mod:`pytest_qatech.core.providers`, a row in the settings
+table and an entry in :data:`PROVIDERS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from pytest_qatech.core.providers.autonoma import AutonomaProvider
+from pytest_qatech.core.providers.base import Provider, RunSource
+from pytest_qatech.core.providers.qatech import QatechProvider
+from pytest_qatech.core.providers.testvibe import TestVibeProvider
+from pytest_qatech.core.settings import POLL_INTERVAL, TIMEOUT, Lookup
+
+PROVIDERS: tuple[type[Provider], ...] = (QatechProvider, TestVibeProvider, AutonomaProvider)
+_BY_NAME = {provider.platform.name: provider for provider in PROVIDERS}
+
+
+def provider_class(name: str) -> type[Provider]:
+    """The provider of the platform called ``name`` in node ids (``qatech``)."""
+    return _BY_NAME[name]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a session needs to wait for its runs, resolved and checked."""
+
+    #: The runs to wait for, one source per platform, in the order they were asked for.
+    sources: tuple[RunSource, ...]
+    poll_interval: float
+    timeout: float
+
+    @property
+    def titles(self) -> dict[str, str]:
+        """How people write each platform's name, by provider name (``qatech``: ``QA.tech``)."""
+        return {source.provider.name: source.provider.title for source in self.sources}
+
+
+def resolve(requested: Mapping[str, Sequence[str]], lookup: Lookup) -> Settings:
+    """The settings of a session that asked for these run ids, by platform name.
+
+    Every platform with run ids checks its own settings; the polling and the timeout are
+    shared, as the one loop that waits for all the runs.
+    """
+    return Settings(
+        sources=tuple(
+            provider_class(platform).configure(run_ids, lookup)
+            for platform, run_ids in requested.items()
+            if run_ids
+        ),
+        poll_interval=lookup.seconds(POLL_INTERVAL),
+        timeout=lookup.seconds(TIMEOUT),
+    )

@@ -1,0 +1,209 @@
+"""Autonoma: ``GET /run/{run_id}`` (Autonoma's "Get Specific Test Run").
+
+An Autonoma run is one test: it is waited for with light requests while ``pending`` or
+``running``; once ``passed`` or ``failed`` it is read once with ``steps=true&media=true`` and
+becomes one case, named after the test, under its folder when it has one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import ClassVar
+from urllib.parse import quote
+
+from pytest_qatech.core.models import FinishedRun, Link, Outcome, RemoteCase, Step
+from pytest_qatech.core.providers.base import (
+    ApiRequest,
+    BodyError,
+    Description,
+    Progress,
+    Provider,
+    RunSource,
+)
+from pytest_qatech.core.providers.body import Fields
+from pytest_qatech.core.settings import (
+    AUTONOMA,
+    AUTONOMA_API_URL,
+    AUTONOMA_CLIENT_ID,
+    AUTONOMA_CLIENT_SECRET,
+    Lookup,
+    Secret,
+    SettingsError,
+    check_api_url,
+    check_url_segment,
+    unique,
+)
+
+WAITING_STATUSES = frozenset({"pending", "running"})
+_ID, _SECRET = AUTONOMA_CLIENT_ID.names, AUTONOMA_CLIENT_SECRET.names
+
+
+class AutonomaProvider(Provider):
+    platform = AUTONOMA
+    hints: ClassVar[Mapping[int, str]] = {
+        401: f"check {_ID} and {_SECRET}: missing, mistyped or revoked",
+        403: f"check that the {_ID} credentials may read this organisation's runs",
+        404: "check the run id: it must be a test run (not a folder run or a test id) of the "
+        "organisation whose credentials are set",
+    }
+
+    def __init__(self, client_id: Secret, client_secret: Secret) -> None:
+        self._client_id = client_id
+        self._client_secret = client_secret
+
+    def __repr__(self) -> str:
+        return "AutonomaProvider()"
+
+    @classmethod
+    def configure(cls, run_ids: Sequence[str], lookup: Lookup) -> RunSource:
+        checked = unique(
+            check_url_segment(run_id, AUTONOMA.run_flag, "an Autonoma test run id")
+            for run_id in run_ids
+        )
+        client_id = lookup.secret(AUTONOMA_CLIENT_ID)
+        client_secret = lookup.secret(AUTONOMA_CLIENT_SECRET)
+        if client_id is None or client_secret is None:
+            raise SettingsError(
+                f"{AUTONOMA.run_flag} needs API credentials: set {_ID} and {_SECRET} in the "
+                "environment. They are read only from the environment, never from the "
+                "command line or an ini file."
+            )
+        api_url = check_api_url(lookup.text(AUTONOMA_API_URL), AUTONOMA_API_URL.flag)
+        return RunSource(cls(client_id, client_secret), api_url, checked)
+
+    def auth_headers(self) -> Mapping[str, Secret]:
+        return {
+            "autonoma-client-id": self._client_id,
+            "autonoma-client-secret": self._client_secret,
+        }
+
+    def status_request(self, run_id: str) -> ApiRequest:
+        return ApiRequest(_run_path(run_id))
+
+    def results_request(self, run_id: str) -> ApiRequest | None:
+        return ApiRequest(_run_path(run_id), (("steps", "true"), ("media", "true")))
+
+    def parse_status(self, run_id: str, body: object) -> Progress:
+        status = _run_fields(run_id, body).text("status")
+        # A status the reference does not list ends the wait; parse_results reports it.
+        return Progress(status=status, finished=status not in WAITING_STATUSES)
+
+    def parse_results(self, run_id: str, body: object) -> FinishedRun:
+        run = _run_fields(run_id, body)
+        status = run.text("status")
+        name = run.text("name")
+        folder = run.optional_object("folder")
+        folder_name = folder.text("name") if folder is not None else None
+        try:
+            case = _case(run_id, name, status, run)
+        except BodyError as error:
+            # The run's verdict cannot be trusted without readable steps: an error, never a pass.
+            case = RemoteCase(name, Outcome.ERROR, str(error))
+        return FinishedRun(
+            provider=self.name,
+            run_id=run_id,
+            status=status,
+            result=None,
+            cases=(case,),
+            group=folder_name,
+        )
+
+    @staticmethod
+    def describe(run: FinishedRun, case: RemoteCase) -> Description:
+        steps = case.steps or ()
+        failed = next((step for step in steps if step.status == "failed"), None)
+        video = case.link("video")
+        screenshot = failed.screenshot if failed else None
+        facts = (
+            ("test_id", case.case_id),
+            ("folder", run.group),
+            ("video_url", video),
+            ("screenshot_url", screenshot),
+        )
+        properties = (("run_id", run.run_id), *((k, v) for k, v in facts if v))
+        if case.outcome is Outcome.PASSED:
+            return Description(properties=properties)
+        parts = [_failed_step(failed, len(steps))] if failed else []
+        if case.steps is not None:
+            listed = "\n".join(_step_line(step) for step in steps)
+            parts.append(f"Steps:\n{listed}" if steps else "Steps: none reported")
+        if video:
+            parts.append(f"Video: {video}")
+        if screenshot or video:
+            parts.append(
+                "Media links (screenshots, video) expire an hour after this report was fetched."
+            )
+        test = f" of test {case.case_id}" if case.case_id else ""
+        parts.append(f"Autonoma run {run.run_id}{test}")
+        return Description("\n\n".join(parts), properties)
+
+
+def _run_path(run_id: str) -> str:
+    return f"/run/{quote(run_id, safe='')}"
+
+
+def _run_fields(run_id: str, body: object) -> Fields:
+    run = Fields(body, f"run {run_id}")
+    answered = run.text("id")
+    if answered != run_id:
+        raise BodyError(f"asked for run {run_id}, but the API answered with run {answered!r}")
+    return run
+
+
+def _step(run_id: str, index: int, raw: object) -> Step:
+    step = Fields(raw, f"step {index + 1} of run {run_id}")
+    element = step.optional_object("element")
+    return Step(
+        number=index + 1,
+        status=step.text("status"),
+        instruction=step.optional_text("instruction"),
+        interaction=step.optional_text("interaction"),
+        output=step.optional_text("output"),
+        url=step.optional_text("url"),
+        selector=element.optional_text("selector") if element is not None else None,
+        screenshot=step.optional_text("image"),
+    )
+
+
+def _case(run_id: str, name: str, status: str, run: Fields) -> RemoteCase:
+    steps = tuple(
+        _step(run_id, index, raw) for index, raw in enumerate(run.objects("steps", required=False))
+    )
+    test_id = run.optional_text("test_id")
+    video = run.optional_text("video_url")
+    links = (Link("video", video),) if video else ()
+    failed = next((step for step in steps if step.status == "failed"), None)
+    if status == "passed":
+        outcome, headline = Outcome.PASSED, ""
+    elif status == "failed":
+        outcome = Outcome.FAILED
+        headline = (
+            f"step {failed.number} failed: {failed.instruction or '(no instruction)'}"
+            if failed is not None
+            else "Autonoma marked the run failed, but none of its steps is marked failed"
+        )
+    else:
+        outcome = Outcome.ERROR
+        headline = (
+            f"the run has status {status!r}, which the Autonoma API reference does not list "
+            "(pending, running, passed, failed)"
+        )
+    return RemoteCase(name, outcome, headline, case_id=test_id, links=links, steps=steps)
+
+
+def _step_line(step: Step) -> str:
+    return f"  {step.number:>3}. {step.status:<7} {step.instruction or '(no instruction)'}"
+
+
+def _failed_step(step: Step, total: int) -> str:
+    lines = [f"Failed step {step.number} of {total}: {step.instruction or '(no instruction)'}"]
+    for label, value in (
+        ("interaction", step.interaction),
+        ("output", step.output),
+        ("url", step.url),
+        ("selector", step.selector),
+        ("screenshot", step.screenshot),
+    ):
+        if value:
+            lines.append(f"  {label}: {value}")
+    return "\n".join(lines)

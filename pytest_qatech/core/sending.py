@@ -1,0 +1,144 @@
+"""How the wait loop's requests go out: one at a time in the loop's own thread, or several at
+once on worker threads. Either way the answers come back to the loop's thread, which alone
+decides what they mean."""
+
+from __future__ import annotations
+
+import collections
+import queue
+import threading
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+from pytest_qatech.core.client import RequestError
+from pytest_qatech.core.providers.base import ApiRequest
+
+#: At most this many requests at once: enough to hide latency, few enough not to flood an API.
+WORKERS = 8
+#: What the loop sends a request for, handed back with its answer.
+J = TypeVar("J")
+
+
+class HttpGetter(Protocol):
+    """The part of :class:`~pytest_qatech.core.client.Client` the loop uses."""
+
+    def url(self, request: ApiRequest) -> str: ...
+
+    def get_json(self, request: ApiRequest, time_left: float | None = None) -> object: ...
+
+
+@dataclass(frozen=True)
+class Answer(Generic[J]):
+    """What became of a request: a body, a request error, or (a bug) any other exception."""
+
+    job: J
+    body: object = None
+    error: RequestError | None = None
+    crash: BaseException | None = None
+
+
+class Sender(Protocol[J]):
+    """Sends the loop's requests and hands their answers back to the loop's thread."""
+
+    @property
+    def capacity(self) -> int:
+        """How many requests may be under way at once."""
+        ...
+
+    def send(self, job: J, client: HttpGetter, request: ApiRequest, time_left: float) -> None: ...
+
+    def answer(self, timeout: float) -> Answer[J] | None:
+        """The next answer, waiting at most ``timeout`` seconds for it; None if none came."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class SerialSender(Generic[J]):
+    """One request at a time, sent in the loop's own thread, so its answer is there at once:
+    the loop never waits for an answer, only for time, which a fake clock makes pass."""
+
+    capacity = 1
+
+    def __init__(self) -> None:
+        self._answers: collections.deque[Answer[J]] = collections.deque()
+
+    def send(self, job: J, client: HttpGetter, request: ApiRequest, time_left: float) -> None:
+        try:
+            body = client.get_json(request, time_left=time_left)
+        except RequestError as error:
+            self._answers.append(Answer(job, error=error))
+        else:
+            self._answers.append(Answer(job, body))
+
+    def answer(self, timeout: float) -> Answer[J] | None:
+        return self._answers.popleft() if self._answers else None
+
+    def close(self) -> None:
+        self._answers.clear()
+
+
+class ThreadedSender(Generic[J]):
+    """Up to ``workers`` requests at once, each on a worker thread of its own.
+
+    Daemon threads: an interrupted session must not wait for a request still in flight.
+    """
+
+    def __init__(self, workers: int = WORKERS) -> None:
+        self.capacity = workers
+        self._todo: queue.SimpleQueue[_Todo[J] | None] = queue.SimpleQueue()
+        self._answers: queue.SimpleQueue[Answer[J]] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._sent = 0
+        self._lock = threading.Lock()
+        self._working: set[threading.Thread] = set()
+
+    def send(self, job: J, client: HttpGetter, request: ApiRequest, time_left: float) -> None:
+        self._sent += 1
+        if self._sent > len(self._threads):
+            thread = threading.Thread(target=self._work, name="qatech-request", daemon=True)
+            self._threads.append(thread)
+            thread.start()
+        self._todo.put(_Todo(job, client, request, time_left))
+
+    def answer(self, timeout: float) -> Answer[J] | None:
+        try:
+            answer = self._answers.get(timeout=max(0.0, timeout))
+        except queue.Empty:
+            return None
+        self._sent -= 1
+        return answer
+
+    def close(self) -> None:
+        for _ in self._threads:
+            self._todo.put(None)
+        with self._lock:
+            idle = [thread for thread in self._threads if thread not in self._working]
+        # Idle threads end as soon as they take their None; busy ones are left to end alone.
+        for thread in idle:
+            thread.join(timeout=1.0)
+
+    def _work(self) -> None:
+        me = threading.current_thread()
+        while (todo := self._todo.get()) is not None:
+            with self._lock:
+                self._working.add(me)
+            try:
+                body = todo.client.get_json(todo.request, time_left=todo.time_left)
+            except RequestError as error:
+                self._answers.put(Answer(todo.job, error=error))
+            except BaseException as error:  # the loop's thread decides what it means
+                self._answers.put(Answer(todo.job, crash=error))
+            else:
+                self._answers.put(Answer(todo.job, body))
+            finally:
+                with self._lock:
+                    self._working.discard(me)
+
+
+@dataclass(frozen=True)
+class _Todo(Generic[J]):
+    job: J
+    client: HttpGetter
+    request: ApiRequest
+    time_left: float

@@ -1,0 +1,275 @@
+"""The settings table: every option, ini key, environment variable, default and credential, once.
+
+pytest's entry point imports this module on every run to add the options, so it holds plain data
+and imports only what pytest has loaded already. Reading a value (command line, else ini file,
+else environment, else the table's default) and the checks every platform shares are here too;
+what a platform makes of its settings is in its provider.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from pytest_qatech.core.urls import credentials_may_travel
+
+# Run ids and project ids go into URL paths: beyond this alphabet they could change the URL.
+_URL_SEGMENT = re.compile(r"[A-Za-z0-9_-]{1,128}")
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; shown to the user as a usage error."""
+
+
+@dataclass(frozen=True)
+class Platform:
+    """A remote testing platform, as options, markers and node ids name it."""
+
+    #: In node ids, markers and option names: ``qatech``.
+    name: str
+    #: As people write it: ``QA.tech``.
+    title: str
+    #: The metavar of ``--<name>-run``.
+    run_metavar: str
+    #: What ``--<name>-run`` does.
+    run_what: str
+
+    @property
+    def run_flag(self) -> str:
+        return f"--{self.name}-run"
+
+    @property
+    def run_dest(self) -> str:
+        return f"{self.name}_run"
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A credential of a platform, read only from the environment: a command line shows up in
+    process lists and CI logs. The first of ``variables`` that is set wins."""
+
+    platform: Platform
+    variables: tuple[str, ...]
+
+    @property
+    def names(self) -> str:
+        """``QATECH_API_TOKEN (or QATECH_API_KEY)``."""
+        first, *others = self.variables
+        return first + "".join(f" (or {other})" for other in others)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """An option ``--a-b`` (dest ``a_b``), also read from the ini key ``a_b`` and, where named,
+    from an environment variable."""
+
+    platform: Platform
+    name: str
+    metavar: str
+    what: str
+    variable: str | None = None
+    default: str | None = None
+    #: The only values accepted, when there is such a list.
+    choices: tuple[str, ...] = ()
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def help(self, *, ini: bool = True) -> str:
+        """The help text, naming the other sources a value may come from."""
+        sources = [f"ini {self.name}"] if ini else []
+        sources += [f"env {self.variable}"] if self.variable else []
+        sources += [f"default {self.default}"] if self.default else []
+        return f"{self.what} ({', '.join(sources)})" if sources else self.what
+
+
+QATECH = Platform(
+    "qatech",
+    "QA.tech",
+    "SHORTID",
+    "wait for this QA.tech run and report its test cases as pytest items (repeatable; runs are "
+    "waited for at the same time)",
+)
+TESTVIBE = Platform(
+    "testvibe",
+    "TestVibe",
+    "RUNID",
+    "wait for this TestVibe run (a number) and report its tests as pytest items (repeatable)",
+)
+AUTONOMA = Platform(
+    "autonoma",
+    "Autonoma",
+    "RUN_ID",
+    "wait for this Autonoma test run and report it as a pytest item (repeatable)",
+)
+PLATFORMS = (QATECH, TESTVIBE, AUTONOMA)
+
+QATECH_TOKEN = Credential(QATECH, ("QATECH_API_TOKEN", "QATECH_API_KEY"))
+TESTVIBE_KEY = Credential(TESTVIBE, ("TESTVIBE_API_KEY",))
+AUTONOMA_CLIENT_ID = Credential(AUTONOMA, ("AUTONOMA_CLIENT_ID",))
+AUTONOMA_CLIENT_SECRET = Credential(AUTONOMA, ("AUTONOMA_CLIENT_SECRET",))
+CREDENTIALS = (QATECH_TOKEN, TESTVIBE_KEY, AUTONOMA_CLIENT_ID, AUTONOMA_CLIENT_SECRET)
+
+QATECH_API_URL = Setting(
+    QATECH, "qatech_api_url", "URL", "QA.tech API base URL", "QATECH_API_URL",
+    "https://api.qa.tech",
+)  # fmt: skip
+QATECH_PROJECT = Setting(
+    QATECH, "qatech_project", "SLUG",
+    "QA.tech project slug, for links to each run's results page", "QATECH_PROJECT",
+)  # fmt: skip
+QATECH_DETAILS = Setting(
+    QATECH, "qatech_details", "WHICH",
+    "cases to read durations, error codes and links for: failed (failed, skipped and "
+    "errored), all or none", "QATECH_DETAILS", "failed", choices=("failed", "all", "none"),
+)  # fmt: skip
+POLL_INTERVAL = Setting(
+    QATECH, "qatech_poll_interval", "SECONDS",
+    "seconds between status requests while a run is going, for every platform", default="10",
+)  # fmt: skip
+TIMEOUT = Setting(
+    QATECH, "qatech_timeout", "SECONDS",
+    "longest wait for all remote runs, in seconds; a run still going then is an error",
+    default="3600",
+)  # fmt: skip
+TESTVIBE_PROJECT = Setting(
+    TESTVIBE, "testvibe_project", "ID", "TestVibe project's public id", "TESTVIBE_PROJECT"
+)
+TESTVIBE_SERVER = Setting(
+    TESTVIBE, "testvibe_server", "URL", "TestVibe server URL", "TESTVIBE_SERVER"
+)
+AUTONOMA_API_URL = Setting(
+    AUTONOMA, "autonoma_api_url", "URL", "Autonoma API base URL", "AUTONOMA_API_URL",
+    "https://autonoma.app/api",
+)  # fmt: skip
+SETTINGS = (
+    QATECH_API_URL,
+    QATECH_PROJECT,
+    QATECH_DETAILS,
+    POLL_INTERVAL,
+    TIMEOUT,
+    TESTVIBE_PROJECT,
+    TESTVIBE_SERVER,
+    AUTONOMA_API_URL,
+)
+
+
+def run_help(platform: Platform) -> str:
+    """The help of ``--<platform>-run``: what it does and where its credentials come from."""
+    names = " and ".join(c.names for c in CREDENTIALS if c.platform is platform)
+    return f"{platform.run_what}. Credentials are read from the environment: {names}."
+
+
+class Secret:
+    """A credential that never shows itself in a repr, a str or a traceback's locals."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> tuple[object, ...]:
+        raise TypeError("a Secret is never pickled")
+
+
+class Lookup:
+    """A setting's value from the command line, else the ini file, else the environment, else
+    the table's default. An option's ``dest`` and its ini key are the setting's name."""
+
+    def __init__(
+        self,
+        option: Callable[[str], object],
+        ini: Callable[[str], str],
+        environ: Mapping[str, str],
+    ) -> None:
+        self._option = option
+        self._ini = ini
+        self._environ = environ
+
+    def __repr__(self) -> str:
+        return "Lookup()"
+
+    def value(self, setting: Setting) -> str | None:
+        candidates = (
+            self._option(setting.name),
+            self._ini(setting.name),
+            self._environ.get(setting.variable) if setting.variable else None,
+        )
+        for candidate in candidates:
+            if candidate is not None and str(candidate).strip() != "":
+                value = str(candidate).strip()
+                if setting.choices and value not in setting.choices:
+                    raise SettingsError(
+                        f"{setting.flag} {value!r} is not one of {', '.join(setting.choices)}: "
+                        f"{setting.what}"
+                    )
+                return value
+        return setting.default
+
+    def text(self, setting: Setting) -> str:
+        """The value of a setting that has a default."""
+        value = self.value(setting)
+        assert value is not None, f"{setting.name} has no default"
+        return value
+
+    def seconds(self, setting: Setting) -> float:
+        value = self.text(setting)
+        try:
+            seconds = float(value)
+        except ValueError:
+            raise SettingsError(f"{setting.flag} {value!r} is not a number of seconds") from None
+        if not math.isfinite(seconds) or seconds <= 0:
+            raise SettingsError(
+                f"{setting.flag} must be a positive number of seconds, not {value!r}"
+            )
+        return seconds
+
+    def secret(self, credential: Credential) -> Secret | None:
+        for name in credential.variables:
+            value = self._environ.get(name, "").strip()
+            if value:
+                return Secret(value)
+        return None
+
+
+def check_url_segment(value: str, option: str, what: str) -> str:
+    """``value`` if it can go into a URL path as it is, else a usage error naming ``option``."""
+    if not _URL_SEGMENT.fullmatch(value):
+        raise SettingsError(
+            f"{option} {value!r} is not {what}: expected 1 to 128 letters, digits, '-' or '_'"
+        )
+    return value
+
+
+def check_api_url(url: str, option: str) -> str:
+    """``url`` without a trailing slash, if the credentials may go there; else a usage error."""
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(f"{option} {url!r} is not an http(s) URL")
+    if parts.query or parts.fragment:
+        raise SettingsError(f"{option} {url!r} must not have a query or a fragment")
+    if not credentials_may_travel(url):
+        raise SettingsError(
+            f"{option} {url!r} uses plain http to a host that is not this machine; "
+            "the API credentials would cross the network unencrypted. Use https "
+            "(plain http is accepted only for 127.0.0.0/8, ::1 and localhost)."
+        )
+    return url.rstrip("/")
+
+
+def unique(values: Iterable[str]) -> tuple[str, ...]:
+    """In order, each once: the same run twice would give duplicate node ids."""
+    return tuple(dict.fromkeys(values))

@@ -1,0 +1,481 @@
+"""Wait for remote runs of any platform at once, then read each one's results and the details
+its provider asks for about some of its cases, all within one timeout.
+
+One loop and one clock, whatever the platform. Every request has a time it is due: a run's
+status polls, its results request once it has ended, then its case requests. The loop sends
+what is due, a few requests at a time and one at a time per run, and otherwise waits until an
+answer comes or the next thing is due. A request that failed just gets a later due time, so a
+run that backs off never holds up the others, and Ctrl-C lands in the loop's own thread at
+once. Time comes from an injected :class:`~pytest_qatech.core.clock.Clock` and requests go out
+through an injected :class:`~pytest_qatech.core.sending.Sender`, so tests drive the whole loop
+with a fake clock and no thread.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import heapq
+import itertools
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from pytest_qatech.core.client import Client, FinalError, TransientError
+from pytest_qatech.core.clock import Clock, SystemClock
+from pytest_qatech.core.models import FinishedRun, RemoteCase, RunReport, UnreadableRun
+from pytest_qatech.core.providers.base import ApiRequest, BodyError, CaseRequest, Provider
+from pytest_qatech.core.sending import Answer, HttpGetter, Sender, ThreadedSender
+from pytest_qatech.core.settings import TIMEOUT
+from pytest_qatech.core.text import format_duration
+
+if TYPE_CHECKING:
+    from pytest_qatech.core.platforms import Settings
+
+HEARTBEAT_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Target:
+    """A run to wait for: its platform, and the client that reaches that platform's API."""
+
+    provider: Provider
+    client: HttpGetter
+    run_id: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.provider.title} run {self.run_id}"
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    """Where one run stands, for a live line on a terminal."""
+
+    #: The run for people: ``QA.tech run abc123``.
+    run: str
+    #: The last status the API gave; None before the first answer.
+    status: str | None
+    #: How many cases had each outcome, once the run's results are read.
+    cases: str = ""
+
+
+class WaitObserver(Protocol):
+    """Told what happens while waiting, to show signs of life in a CI log.
+
+    ``run`` names the run for people: ``QA.tech run abc123``.
+    """
+
+    @property
+    def live_interval(self) -> float | None:
+        """Seconds between calls of :meth:`waiting` while nothing else happens; None for
+        never, as in a CI log, where only lines that stay are any use."""
+        ...
+
+    def waiting(self, elapsed: float, runs: Sequence[RunProgress]) -> None:
+        """Every run's progress, to redraw a live line; no runs: the wait is over."""
+        ...
+
+    def status_changed(self, run: str, status: str, elapsed: float) -> None: ...
+
+    def still_waiting(self, run: str, status: str, elapsed: float) -> None: ...
+
+    def request_failed(self, run: str, message: str, retry_in: float) -> None: ...
+
+    def interrupted(self, run: str, status: str | None, elapsed: float) -> None: ...
+
+    def warning(self, run: str, message: str) -> None:
+        """Something went wrong that changes no verdict (a case's details are missing)."""
+        ...
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Capped exponential backoff with full jitter.
+
+    Once a run has answered with a status, failed polls are retried until the overall
+    timeout: a flaky network must not lose the wait. Before the first answer (a wrong URL, a
+    dead network), for the one results request and for each case request, ``max_attempts``
+    bounds the retries, so a typo does not cost an hour of CI time.
+    """
+
+    base: float = 1.0
+    cap: float = 60.0
+    max_attempts: int = 8
+
+    def backoff(self, failures: int, rng: random.Random) -> float:
+        return rng.uniform(0.0, min(self.cap, self.base * 2 ** (failures - 1)))
+
+    def delay(self, failures: int, retry_after: float | None, rng: random.Random) -> float:
+        """How long to wait after the ``failures``-th failure: what the server asked, if it
+        asked, else the backoff."""
+        return retry_after if retry_after is not None else self.backoff(failures, rng)
+
+
+class Purpose(enum.Enum):
+    STATUS = "status"
+    RESULTS = "results"
+    CASE = "case"
+
+
+@dataclass(eq=False)
+class Job:
+    """A request the loop sends, and again after a failure, until it is answered or given up."""
+
+    run: _Run
+    purpose: Purpose
+    request: ApiRequest
+    case: CaseRequest | None = None
+    failures: int = 0
+    failing_since: float | None = None
+    last_error: str = ""
+
+    @property
+    def target(self) -> Target:
+        return self.run.target
+
+    @property
+    def url(self) -> str:
+        return self.target.client.url(self.request)
+
+
+@dataclass(eq=False)
+class _Run:
+    target: Target
+    #: Its status request, then its results request.
+    job: Job = field(init=False)
+    #: The last status the API gave.
+    status: str | None = None
+    #: The run's results once read; its case requests may still be under way.
+    read: FinishedRun | None = None
+    #: The cases as their case requests left them, while there are such requests.
+    cases: list[RemoteCase] = field(default_factory=list)
+    open_cases: set[Job] = field(default_factory=set)
+    #: Why a case request gave nothing, by the case's index.
+    case_problems: dict[int, str] = field(default_factory=dict)
+    case_requests: int = 0
+    #: The outcome, once known.
+    report: RunReport | None = None
+
+    def __post_init__(self) -> None:
+        self.job = Job(self, Purpose.STATUS, self.target.provider.status_request(self.run_id))
+
+    @property
+    def run_id(self) -> str:
+        return self.target.run_id
+
+    @property
+    def label(self) -> str:
+        return self.target.label
+
+
+class _Wait:
+    def __init__(
+        self,
+        targets: Sequence[Target],
+        *,
+        poll_interval: float,
+        timeout: float,
+        observer: WaitObserver,
+        clock: Clock,
+        sender: Sender[Job],
+        retry: RetryPolicy,
+        rng: random.Random,
+    ) -> None:
+        self.poll_interval = poll_interval
+        self.timeout = timeout
+        self.observer = observer
+        self.clock = clock
+        self.sender = sender
+        self.retry = retry
+        self.rng = rng
+        self.started = self.last_sign_of_life = clock.now()
+        self.deadline = self.started + timeout
+        self.runs = [_Run(target) for target in targets]
+        self.due: list[tuple[float, int, Job]] = []
+        self.order = itertools.count()
+        self.in_flight = 0
+        for run in self.runs:
+            self.schedule(run.job, self.started)
+
+    def elapsed(self) -> float:
+        return self.clock.now() - self.started
+
+    def waiting_for(self) -> list[_Run]:
+        """The runs whose results are not read yet."""
+        return [run for run in self.runs if run.report is None and run.read is None]
+
+    def schedule(self, job: Job, when: float) -> None:
+        heapq.heappush(self.due, (when, next(self.order), job))
+
+    def drive(self) -> list[RunReport]:
+        while any(run.report is None for run in self.runs):
+            now = self.clock.now()
+            if now >= self.deadline:
+                self.time_out()
+                break
+            while self.due and self.due[0][0] <= now and self.in_flight < self.sender.capacity:
+                job = heapq.heappop(self.due)[2]
+                self.sender.send(job, job.target.client, job.request, max(0.1, self.deadline - now))
+                self.in_flight += 1
+            if self.in_flight:
+                answer = self.sender.answer(self.wake(now) - now)
+                if answer is not None:
+                    self.in_flight -= 1
+                    self.handle(answer)
+                    continue
+            self.heartbeat()
+            self.show()
+            if not self.in_flight:
+                now = self.clock.now()
+                self.clock.sleep(max(0.0, self.wake(now) - now))
+        return [run.report for run in self.runs if run.report is not None]
+
+    def wake(self, now: float) -> float:
+        """When the loop next has something to do, unless an answer comes first."""
+        times = [self.last_sign_of_life + HEARTBEAT_SECONDS, self.deadline]
+        if self.due:
+            times.append(self.due[0][0])
+        if self.observer.live_interval is not None:
+            times.append(now + self.observer.live_interval)
+        return min(times)
+
+    def handle(self, answer: Answer[Job]) -> None:
+        if answer.crash is not None:
+            raise answer.crash
+        job = answer.job
+        if job.run.report is not None:
+            return  # an answer that came after the run was given up
+        error = answer.error
+        if error is None:
+            try:
+                self.answered(job, answer.body)
+            except BodyError as unusable:
+                self.give_up(job, f"GET {job.url} gave an unusable answer: {unusable}")
+        elif isinstance(error, TransientError):
+            self.failed(job, error)
+        elif isinstance(error, FinalError):
+            hint = None
+            if error.http_status is not None and job.purpose is not Purpose.CASE:
+                hint = job.target.provider.hint(error.http_status)
+            self.give_up(job, f"GET {job.url} failed: {error}", hint)
+
+    def answered(self, job: Job, body: object) -> None:
+        run, provider = job.run, job.target.provider
+        if job.purpose is Purpose.CASE:
+            assert job.case is not None
+            assert run.read is not None
+            index = job.case.index
+            run.cases[index] = job.case.apply(run.read.cases[index], body)
+            self.case_done(job)
+        elif job.purpose is Purpose.RESULTS:
+            self.results(run, provider.parse_results(run.run_id, body))
+        else:
+            progress = provider.parse_status(run.run_id, body)
+            previous, now = run.status, self.clock.now()
+            # The state first, then the report: a Ctrl-C during the report must see this status.
+            run.status = progress.status
+            job.failures, job.failing_since = 0, None
+            if progress.status != previous and not (previous is None and progress.finished):
+                self.last_sign_of_life = now
+                self.observer.status_changed(run.label, progress.status, self.elapsed())
+            if not progress.finished:
+                self.schedule(job, now + self.poll_interval)
+                return
+            results_request = provider.results_request(run.run_id)
+            if results_request is None:
+                # This platform's last status answer already holds the cases.
+                self.results(run, provider.parse_results(run.run_id, body))
+                return
+            job.purpose, job.request = Purpose.RESULTS, results_request
+            self.schedule(job, now)
+
+    def results(self, run: _Run, finished: FinishedRun) -> None:
+        run.read = finished
+        case_requests = run.target.provider.case_requests(finished)
+        if not case_requests:
+            run.report = finished
+            return
+        run.cases = list(finished.cases)
+        run.case_requests = len(case_requests)
+        now = self.clock.now()
+        for case_request in case_requests:
+            job = Job(run, Purpose.CASE, case_request.request, case_request)
+            run.open_cases.add(job)
+            self.schedule(job, now)
+
+    def case_done(self, job: Job, problem: str | None = None) -> None:
+        run = job.run
+        run.open_cases.discard(job)
+        if problem is not None:
+            assert job.case is not None
+            run.case_problems[job.case.index] = problem
+        if run.open_cases or run.read is None:
+            return
+        if run.case_problems:
+            problems = [run.case_problems[index] for index in sorted(run.case_problems)]
+            self.observer.warning(
+                run.label,
+                f"the details of {len(problems)} of {run.case_requests} cases could not be read, "
+                f"so they are reported as the run endpoint described them; the first problem: "
+                f"{problems[0]}",
+            )
+        run.report = dataclasses.replace(run.read, cases=tuple(run.cases))
+
+    def failed(self, job: Job, error: TransientError) -> None:
+        now = self.clock.now()
+        job.failures += 1
+        if job.failing_since is None:
+            job.failing_since = now
+        job.last_error = f"GET {job.url}: {error}"
+        bounded = job.purpose is not Purpose.STATUS or job.run.status is None
+        if bounded and job.failures >= self.retry.max_attempts:
+            if job.purpose is Purpose.CASE:
+                self.give_up(job, f"GET {job.url} failed {job.failures} times; the last: {error}")
+            else:
+                self.give_up(
+                    job,
+                    f"the {job.purpose.value} request failed {job.failures} times over "
+                    f"{format_duration(now - job.failing_since)}; the last failure: "
+                    f"{job.last_error}",
+                )
+            return
+        delay = min(
+            self.retry.delay(job.failures, error.retry_after, self.rng),
+            max(0.0, self.deadline - now),
+        )
+        self.schedule(job, now + delay)
+        self.observer.request_failed(job.run.label, job.last_error, delay)
+
+    def give_up(self, job: Job, message: str, hint: str | None = None) -> None:
+        """No more tries: a case stays as its run described it; a run cannot be read."""
+        if job.purpose is Purpose.CASE:
+            self.case_done(job, message)
+            return
+        if hint:
+            message = f"{message}\nhint: {hint}"
+        self.unreadable(job.run, f"{job.run.label} could not be read: {message}")
+
+    def unreadable(self, run: _Run, message: str, *, timed_out: bool = False) -> None:
+        provider = run.target.provider
+        run.report = UnreadableRun(
+            provider.name, run.run_id, message, run.status, provider.run_url(run.run_id), timed_out
+        )
+
+    def time_out(self) -> None:
+        for run in self.runs:
+            if run.report is not None:
+                continue
+            if run.read is not None:
+                for job in list(run.open_cases):
+                    self.case_done(job, f"GET {job.url}: no answer before the wait's timeout")
+                continue
+            message = (
+                f"{run.label} did not finish in time: still "
+                f"{run.status or 'unknown (no status was ever received)'} after "
+                f"{format_duration(self.elapsed())} ({TIMEOUT.flag} {self.timeout:g}s)"
+            )
+            job = run.job
+            if job.failures:
+                assert job.failing_since is not None
+                failed = "request" if job.failures == 1 else f"{job.failures} requests"
+                message += (
+                    f"; the last {failed} failed over "
+                    f"{format_duration(self.clock.now() - job.failing_since)}, most recently: "
+                    f"{job.last_error}"
+                )
+            self.unreadable(run, message, timed_out=True)
+
+    def show(self) -> None:
+        if self.observer.live_interval is None:
+            return
+        self.observer.waiting(
+            self.elapsed(),
+            [
+                RunProgress(run.label, run.status, run.read.tally() if run.read else "")
+                for run in self.runs
+            ],
+        )
+
+    def heartbeat(self) -> None:
+        if self.clock.now() - self.last_sign_of_life < HEARTBEAT_SECONDS:
+            return
+        for run in self.waiting_for():
+            self.observer.still_waiting(run.label, run.status or "unknown", self.elapsed())
+        self.last_sign_of_life = self.clock.now()
+
+
+def wait_for_runs(
+    targets: Sequence[Target],
+    *,
+    poll_interval: float,
+    timeout: float,
+    observer: WaitObserver,
+    clock: Clock,
+    sender: Sender[Job],
+    retry: RetryPolicy | None = None,
+    rng: random.Random | None = None,
+) -> list[RunReport]:
+    """Poll each run until it ends or ``timeout`` seconds pass; then read its results once,
+    and the case requests its provider asks for. The reports come in the order of ``targets``.
+
+    The sender is closed when the wait ends.
+    """
+    wait = _Wait(
+        targets,
+        poll_interval=poll_interval,
+        timeout=timeout,
+        observer=observer,
+        clock=clock,
+        sender=sender,
+        retry=retry or retry_for(poll_interval),
+        rng=rng or random.Random(),
+    )
+    try:
+        return wait.drive()
+    except KeyboardInterrupt:
+        for run in wait.waiting_for():
+            observer.interrupted(run.label, run.status, wait.elapsed())
+        raise
+    finally:
+        sender.close()
+        if observer.live_interval is not None:
+            observer.waiting(wait.elapsed(), ())
+
+
+def wait_for_sources(
+    settings: Settings,
+    *,
+    observer: WaitObserver,
+    clock: Clock | None = None,
+    sender: Sender[Job] | None = None,
+) -> list[RunReport]:
+    """Wait for every run of every source, each platform through an HTTP client of its own."""
+    clients = [
+        Client(source.api_url, source.provider.auth_headers()) for source in settings.sources
+    ]
+    targets = [
+        Target(source.provider, client, run_id)
+        for source, client in zip(settings.sources, clients, strict=True)
+        for run_id in source.run_ids
+    ]
+    try:
+        return wait_for_runs(
+            targets,
+            poll_interval=settings.poll_interval,
+            timeout=settings.timeout,
+            observer=observer,
+            clock=clock or SystemClock(),
+            sender=sender or ThreadedSender(),
+        )
+    finally:
+        for client in clients:
+            client.close()
+
+
+def retry_for(poll_interval: float) -> RetryPolicy:
+    """Backoff that scales with how eagerly the user polls: 1s to 60s at the default 10s
+    interval, proportionally less for the sub-second intervals of the simulator and tests."""
+    base = min(1.0, poll_interval)
+    return RetryPolicy(base=base, cap=60.0 * base)

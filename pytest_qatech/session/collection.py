@@ -1,0 +1,40 @@
+"""Waiting for the remote runs, and a collector per run beside the session's own."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+import pytest
+
+from pytest_qatech.core.models import RunReport
+from pytest_qatech.core.platforms import Settings
+from pytest_qatech.session.items import RunCollector, item_names
+from pytest_qatech.session.state import RemoteRuns
+
+
+def wait(config: pytest.Config, settings: Settings) -> tuple[RunReport, ...]:
+    """Wait for the runs, showing signs of life on the terminal, then tell the project's hooks."""
+    from pytest_qatech.core.waiting import wait_for_sources
+    from pytest_qatech.session.terminal import wait_observer
+
+    reports = tuple(wait_for_sources(settings, observer=wait_observer(config)))
+    for report in reports:
+        config.hook.pytest_qatech_run_finished(config=config, run=report)
+    return reports
+
+
+class RemoteCollection:
+    """Adds a collector per remote run, or per group of runs, to what the session collects."""
+
+    def __init__(self, runs: RemoteRuns) -> None:
+        self._runs = runs
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_make_collect_report(
+        self, collector: pytest.Collector
+    ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+        report = yield
+        if isinstance(collector, pytest.Session) and report.passed:
+            layout = self._runs.layout(item_names(collector))
+            report.result.extend(RunCollector.for_layout(collector, layout))
+        return report

@@ -1,0 +1,74 @@
+"""GitHub Actions: the job summary (``GITHUB_STEP_SUMMARY``) and ``::error`` annotations, written
+once by the process that reports, from the remote items' test reports."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pytest
+
+from pytest_qatech.core import github
+from pytest_qatech.core.models import UnreadableRun
+from pytest_qatech.core.platforms import Settings
+from pytest_qatech.session.items import item_names
+from pytest_qatech.session.state import RemoteRuns
+
+SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"
+
+
+def wanted(environ: Mapping[str, str]) -> bool:
+    return bool(environ.get(SUMMARY_VARIABLE)) or github.is_github_actions(environ)
+
+
+class GitHubReporting:
+    def __init__(self, settings: Settings, runs: RemoteRuns, environ: Mapping[str, str]) -> None:
+        self._titles = settings.titles
+        self._runs = runs
+        self._environ = environ
+        self._links: dict[str, str | None] | None = None
+        self._problems: dict[str, github.Problem] = {}
+        self._session: pytest.Session | None = None
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        self._session = session
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if not report.failed or self._session is None:
+            return
+        if self._links is None:
+            layout = self._runs.layout(item_names(self._session))
+            self._links = {entry.nodeid: entry.link for _, entries in layout for entry in entries}
+        if report.nodeid not in self._links:
+            return  # not a remote item
+        crash = getattr(report.longrepr, "reprcrash", None)
+        headline = crash.message if crash is not None else str(report.longrepr)
+        kind = "failed" if report.when == "call" else "error"
+        problem = github.Problem(report.nodeid, kind, headline, self._links[report.nodeid])
+        self._problems.setdefault(report.nodeid, problem)
+
+    def problems(self) -> list[github.Problem]:
+        unreadable = [
+            github.Problem(
+                f"{report.provider}::{report.run_id}", "error", report.message, report.url
+            )
+            for report in self._runs.known
+            if isinstance(report, UnreadableRun)
+        ]
+        return unreadable + list(self._problems.values())
+
+    def pytest_sessionfinish(self) -> None:
+        summary_path = self._environ.get(SUMMARY_VARIABLE)
+        if summary_path and self._runs.known:
+            markdown = github.step_summary(self._titles, self._runs.known, self.problems())
+            with open(summary_path, "a", encoding="utf-8") as summary:
+                summary.write(markdown)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_terminal_summary(
+        self, terminalreporter: pytest.TerminalReporter, config: pytest.Config
+    ) -> None:
+        if not self._runs.known or config.get_verbosity() < -1:
+            return
+        if github.is_github_actions(self._environ):
+            for line in github.error_annotations(self.problems()):
+                terminalreporter.line(line)

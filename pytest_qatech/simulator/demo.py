@@ -1,0 +1,135 @@
+"""The runs the README's demos show, and the variables that point every platform at a
+simulator."""
+
+from __future__ import annotations
+
+from pytest_qatech.core.settings import (
+    AUTONOMA_API_URL,
+    AUTONOMA_CLIENT_ID,
+    AUTONOMA_CLIENT_SECRET,
+    QATECH_API_URL,
+    QATECH_TOKEN,
+    TESTVIBE_KEY,
+    TESTVIBE_PROJECT,
+    TESTVIBE_SERVER,
+)
+from pytest_qatech.simulator import autonoma, qatech, testvibe
+from pytest_qatech.simulator.autonoma import SimulatedAutonomaRun, step
+from pytest_qatech.simulator.base import Scripted
+from pytest_qatech.simulator.qatech import SimulatedRun, case
+from pytest_qatech.simulator.testvibe import SimulatedTestVibeRun, vibe_test
+
+
+def demo_runs() -> list[Scripted]:
+    """The runs the README demos show, on every platform: passes, readable failures, a skip."""
+    return [
+        SimulatedRun(
+            "abc123",
+            result="FAILED",
+            cases=[
+                case(
+                    "Login flow test",
+                    "PASSED",
+                    goal="Log in with the demo account and reach the dashboard",
+                    short_id="tc0001",
+                ),
+                case(
+                    "Checkout with saved card",
+                    "FAILED",
+                    title="Could not find the 'Pay now' button",
+                    thought=(
+                        "The agent added an item to the cart and opened the checkout page. "
+                        "After choosing the saved card, the 'Pay now' button never became "
+                        "visible; the page showed a spinner for 30 seconds and then an empty "
+                        "payment panel."
+                    ),
+                    goal="Buy one item with the saved card and see the order confirmation",
+                    short_id="tc0002",
+                ),
+                case(
+                    "Newsletter signup",
+                    "SKIPPED",
+                    title="Skipped: the newsletter feature flag is off in this environment",
+                    goal="Sign up for the newsletter from the footer",
+                    short_id="tc0003",
+                ),
+            ],
+        ),
+        SimulatedRun(
+            "green1",
+            result="PASSED",
+            cases=[case("Search finds a product", short_id="tc0101")],
+        ),
+        # TestVibe's own example run, as its get_run reference shows it.
+        SimulatedTestVibeRun(
+            214,
+            tests=[
+                vibe_test("Valid user signs in", duration_ms=4210),
+                vibe_test("Invalid password is rejected", duration_ms=3804),
+                vibe_test(
+                    "Locked-out user sees an error",
+                    "failed",
+                    duration_ms=9120,
+                    error="expect(locator).toBeVisible() failed — "
+                    "locator('[data-test=\"error\"]') not found within 5000ms",
+                ),
+            ],
+            artifacts=[
+                {"kind": "trace", "path": "trace/locked-out-user.zip", "size": 482133},
+                {"kind": "screenshot", "path": "screenshots/locked-out-user.png", "size": 88241},
+            ],
+            log=(
+                "[16:02:45] Locked-out user sees an error\n"
+                "[16:02:45]   fill #user-name locked_out_user\n"
+                "[16:02:46]   click #login-button\n"
+                "[16:02:54]   waiting for locator('[data-test=\"error\"]') timed out"
+            ),
+        ),
+        SimulatedTestVibeRun(215, tests=[vibe_test("Valid user signs in", duration_ms=3980)]),
+        SimulatedAutonomaRun(
+            "gch7uesq5h6m9xe2fdq5ddgd",
+            "Add 'member' to network, verify it can access the listings",
+            folder="private-listing-hub",
+            steps=[
+                step("open the login page", interaction="navigate"),
+                step(
+                    "insert {{variable:QA_ADMIN_USER}} into log in input",
+                    interaction="input-text",
+                    output="input-text on element with text admin@acme.example",
+                    selector="input#username",
+                ),
+                step(
+                    "click the 'Add member' button",
+                    "failed",
+                    output="no element matches the description 'Add member' button",
+                    url="https://app.acme.example/network",
+                    selector="button[data-test=add-member]",
+                ),
+                step("verify the member sees the listings", "pending"),
+            ],
+        ),
+        SimulatedAutonomaRun(
+            "k2d9xq7mm3v0w1p4r8s6t5ua",
+            "Search for a listing by city",
+            folder="private-listing-hub",
+            steps=[
+                step("open the listings page", interaction="navigate"),
+                step("type 'Lisbon' into the search box", interaction="input-text"),
+            ],
+        ),
+    ]
+
+
+def environment(url: str) -> dict[str, str]:
+    """The variables that point every platform's settings at a simulator on ``url``."""
+    variables = {
+        QATECH_API_URL.variable: url,
+        QATECH_TOKEN.variables[0]: qatech.DEFAULT_TOKEN,
+        TESTVIBE_SERVER.variable: url,
+        TESTVIBE_PROJECT.variable: testvibe.TESTVIBE_PROJECT,
+        TESTVIBE_KEY.variables[0]: testvibe.TESTVIBE_KEY,
+        AUTONOMA_API_URL.variable: url,
+        AUTONOMA_CLIENT_ID.variables[0]: autonoma.AUTONOMA_CLIENT_ID,
+        AUTONOMA_CLIENT_SECRET.variables[0]: autonoma.AUTONOMA_CLIENT_SECRET,
+    }
+    return {name: value for name, value in variables.items() if name is not None}

@@ -1,0 +1,168 @@
+"""The simulated APIs, served on 127.0.0.1 from a background thread.
+
+A scripted run moves one status further on each status request (a request that is not the
+full read), so progress depends on requests, never on time. Any request to a run can be
+answered with a scripted :class:`~.base.Answer` instead, to inject faults: any status code and
+headers (``Retry-After``), any body (malformed, HTML), a dropped connection, a delay, a
+truncated body.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from pytest_qatech.simulator import autonoma, qatech, testvibe
+from pytest_qatech.simulator.base import Answer, Api, Served
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    path: str
+    query: dict[str, list[str]]
+    authorized: bool
+    #: time.monotonic() when the request arrived.
+    at: float
+
+
+class Simulator:
+    """The simulated APIs, served on 127.0.0.1 from a background thread."""
+
+    def __init__(
+        self,
+        runs: Iterable[Served] = (),
+        *,
+        token: str = qatech.DEFAULT_TOKEN,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.token = token
+        self.runs: dict[str, Served] = {
+            served.path: served for run in runs for served in run.endpoints()
+        }
+        self.requests: list[RecordedRequest] = []
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._server = _Server((host, port), _handler_for(self))
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        return f"Simulator({self.url!r})"
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def add(self, *runs: Served) -> None:
+        with self._lock:
+            for run in runs:
+                self.runs.update((served.path, served) for served in run.endpoints())
+
+    def requests_for(self, run_id: str) -> list[RecordedRequest]:
+        with self._lock:
+            return [r for r in self.requests if r.path.rstrip("/").endswith(f"/{run_id}")]
+
+    def start(self) -> Simulator:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="qatech-simulator", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+
+    def __enter__(self) -> Simulator:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def _apis(self) -> tuple[Api, ...]:
+        return (*qatech.apis(self.token), testvibe.API, autonoma.API)
+
+    def answer(self, path: str, query: dict[str, list[str]], headers: Mapping[str, str]) -> Answer:
+        """The answer to a GET; ``headers`` has lower-case names."""
+        platform = next((p for p in self._apis() if path.startswith(p.prefix)), None)
+        authorized = platform is not None and platform.authorized(headers)
+        with self._lock:
+            self.requests.append(RecordedRequest(path, query, authorized, time.monotonic()))
+            if platform is None:
+                return Answer(404, {"message": f"Cannot GET {path}"})
+            run = self.runs.get(path)
+            if run is not None:
+                index = run.requests
+                run.requests += 1
+                if index in run.answers:
+                    return run.answers[index]
+            if not authorized:
+                return platform.unauthorized
+            if run is None:
+                return platform.not_found
+            return run.respond(query)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (a read timeout, an interrupt) is part of the simulation.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+def _handler_for(simulator: Simulator) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        # Headers and body go out as two writes; with Nagle's algorithm the second waits for
+        # the client's delayed ACK, some 40 ms per request on a kept-alive connection.
+        disable_nagle_algorithm = True
+
+        def do_GET(self) -> None:
+            parts = urlsplit(self.path)
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            answer = simulator.answer(parts.path, parse_qs(parts.query), headers)
+            if answer.delay:
+                simulator._stopping.wait(answer.delay)
+            if answer.drop:
+                self.close_connection = True
+                self.connection.close()
+                return
+            body = answer.body
+            if isinstance(body, bytes):
+                payload, content_type = body, "application/octet-stream"
+            elif isinstance(body, str):
+                payload, content_type = body.encode(), "text/html; charset=utf-8"
+            elif body is None:
+                payload, content_type = b"", "text/plain"
+            else:
+                payload, content_type = json.dumps(body).encode(), "application/json"
+            self.send_response(answer.status)
+            self.send_header("Content-Type", answer.headers.get("Content-Type", content_type))
+            for name, value in answer.headers.items():
+                if name != "Content-Type":
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            if answer.truncate:
+                self.wfile.write(payload[: len(payload) // 2])
+                self.close_connection = True
+                return
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler
