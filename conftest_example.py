@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_qatech.models import FinishedRun, RemoteCase, RunReport
+from pytest_qatech.core.models import FinishedRun, RemoteCase, RunReport
 
 #: Written by the CI step that started the run (for example with QA.tech's Start Run API).
 RUN_ID_FILE = Path("qatech-run-id.txt")

@@ -1,4 +1,5 @@
-"""Autonoma: the parser against its "Get Specific Test Run" reference, and pytest sessions."""
+"""Autonoma: the parser and the words against its "Get Specific Test Run" reference, and one
+session against the simulator for the wiring (folders as collectors, light polls, one read)."""
 
 from __future__ import annotations
 
@@ -7,17 +8,19 @@ from typing import Any
 
 import pytest
 
-from pytest_qatech.models import Outcome
-from pytest_qatech.providers import BodyError
-from pytest_qatech.providers.autonoma import MEDIA_NOTE, AutonomaProvider
-from pytest_qatech.settings import Secret
+from pytest_qatech.core.models import Link, Outcome, Step
+from pytest_qatech.core.providers.autonoma import AutonomaProvider
+from pytest_qatech.core.providers.base import ApiRequest, BodyError
+from pytest_qatech.core.rendering import render_case
+from pytest_qatech.core.settings import Secret
 from pytest_qatech.simulator import SimulatedAutonomaRun, Simulator, demo_runs, step
 
-from .conftest import FAST
+from .helpers import FAST
 
 provider = AutonomaProvider(Secret("id"), Secret("secret"))
 FAILED_RUN = "gch7uesq5h6m9xe2fdq5ddgd"
 PASSED_RUN = "k2d9xq7mm3v0w1p4r8s6t5ua"
+MEDIA_NOTE = "Media links (screenshots, video) expire an hour after this report was fetched."
 
 
 def reference_body(**changes: Any) -> dict[str, Any]:
@@ -54,15 +57,43 @@ def reference_body(**changes: Any) -> dict[str, Any]:
     return body
 
 
-def test_a_failed_run_names_its_first_failed_step() -> None:
+def test_requests() -> None:
+    assert provider.status_request("a b") == ApiRequest("/run/a%20b")
+    assert provider.results_request("r") == ApiRequest(
+        "/run/r", (("steps", "true"), ("media", "true"))
+    )
+    headers = {name: secret.reveal() for name, secret in provider.auth_headers().items()}
+    assert headers == {"autonoma-client-id": "id", "autonoma-client-secret": "secret"}
+
+
+def test_a_failed_run_carries_its_steps_and_media_as_fields() -> None:
     run = provider.parse_results("run1", reference_body())
     assert (run.provider, run.run_id, run.status, run.group, run.problem) == (
         "autonoma", "run1", "failed", "private-listing-hub", None,
     )  # fmt: skip
     (case,) = run.cases
-    assert (case.name, case.outcome) == ("Add 'member' to network", Outcome.FAILED)
+    assert (case.name, case.outcome, case.case_id) == (
+        "Add 'member' to network", Outcome.FAILED, "cm8d9gt6v000c9fe5glmyi33u",
+    )  # fmt: skip
     assert case.headline == "step 2 failed: insert {{variable:QA_ADMIN_USER}} into log in input"
-    assert case.details == "\n\n".join(
+    assert case.links == (Link("video", "https://storage.example/video.mp4"),)
+    assert case.steps is not None
+    assert case.steps[1] == Step(
+        number=2,
+        status="failed",
+        instruction="insert {{variable:QA_ADMIN_USER}} into log in input",
+        interaction="input-text",
+        output="input-text on element with text axel@autonoma.app",
+        url="https://login.autonoma.app/login",
+        selector="input#username",
+        screenshot="https://storage.example/screenshots/d8e41de595af.jpeg",
+    )
+
+
+def test_a_failure_in_words_names_its_first_failed_step() -> None:
+    run = provider.parse_results("run1", reference_body())
+    rendered = render_case(run, run.cases[0])
+    assert rendered.details == "\n\n".join(
         [
             "Failed step 2 of 3: insert {{variable:QA_ADMIN_USER}} into log in input\n"
             "  interaction: input-text\n"
@@ -79,27 +110,34 @@ def test_a_failed_run_names_its_first_failed_step() -> None:
             "Autonoma run run1 of test cm8d9gt6v000c9fe5glmyi33u",
         ]
     )
-    assert dict(case.properties) == {
-        "run_id": "run1",
-        "test_id": "cm8d9gt6v000c9fe5glmyi33u",
-        "folder": "private-listing-hub",
-        "video_url": "https://storage.example/video.mp4",
-        "screenshot_url": "https://storage.example/screenshots/d8e41de595af.jpeg",
-    }
+    assert rendered.properties == (
+        ("run_id", "run1"),
+        ("test_id", "cm8d9gt6v000c9fe5glmyi33u"),
+        ("folder", "private-listing-hub"),
+        ("video_url", "https://storage.example/video.mp4"),
+        ("screenshot_url", "https://storage.example/screenshots/d8e41de595af.jpeg"),
+    )
 
 
 def test_a_passed_run_without_a_folder() -> None:
     run = provider.parse_results("run1", reference_body(status="passed", folder=None))
     assert run.group is None
     assert [(c.name, c.outcome) for c in run.cases] == [("Add 'member' to network", Outcome.PASSED)]
+    assert render_case(run, run.cases[0]).details == ""
 
 
 def test_a_failed_run_without_a_failed_step_still_fails() -> None:
     body = reference_body(steps=[{"instruction": "a", "status": "passed"}], video_url=None)
-    (case,) = provider.parse_results("run1", body).cases
+    run = provider.parse_results("run1", body)
+    (case,) = run.cases
     assert case.outcome is Outcome.FAILED
     assert case.headline == "Autonoma marked the run failed, but none of its steps is marked failed"
-    assert MEDIA_NOTE not in case.details
+    assert MEDIA_NOTE not in render_case(run, case).details
+
+
+def test_a_run_that_reports_no_steps_says_so() -> None:
+    run = provider.parse_results("run1", reference_body(steps=[], video_url=None, test_id=None))
+    assert render_case(run, run.cases[0]).details == "Steps: none reported\n\nAutonoma run run1"
 
 
 @pytest.mark.parametrize(
@@ -122,18 +160,27 @@ def test_no_verdict_is_an_error_never_a_pass(changes: dict[str, Any], headline: 
     assert (case.outcome, case.headline) == (Outcome.ERROR, headline)
 
 
+def test_unreadable_steps_are_not_listed_as_none() -> None:
+    run = provider.parse_results("run1", reference_body(steps=[None]))
+    assert render_case(run, run.cases[0]).details == "Autonoma run run1"
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
         (reference_body(id="run2"), "asked for run run1, but the API answered with run 'run2'"),
-        (reference_body(name=None), "field 'name' must be a string, received null"),
-        (reference_body(folder={"id": "f"}), "field 'folder': required field 'name' is missing"),
-        ("nope", "expected a JSON object, received a string"),
+        (reference_body(name=None), "run run1: field 'name' must be a string, received null"),
+        (
+            reference_body(folder={"id": "f"}),
+            "run run1, field 'folder': required field 'name' is missing",
+        ),
+        ("nope", "run run1: expected a JSON object, received a string ('nope')"),
     ],
 )
 def test_unusable_bodies_name_the_field(body: object, message: str) -> None:
-    with pytest.raises(BodyError, match=message):
+    with pytest.raises(BodyError) as raised:
         provider.parse_results("run1", body)
+    assert str(raised.value) == message
 
 
 @pytest.mark.parametrize(
@@ -145,11 +192,19 @@ def test_status(status: str, finished: bool) -> None:
     assert (progress.status, progress.finished) == (status, finished)
 
 
-def test_requests() -> None:
-    assert provider.status_request("a b").path == "/run/a%20b"
-    results = provider.results_request("r")
-    assert results is not None
-    assert (results.path, results.params) == ("/run/r", (("steps", "true"), ("media", "true")))
+@pytest.mark.parametrize(
+    ("status", "hint"),
+    [
+        (401, "check AUTONOMA_CLIENT_ID and AUTONOMA_CLIENT_SECRET: missing, mistyped or revoked"),
+        (
+            404,
+            "check the run id: it must be a test run (not a folder run or a test id) of the "
+            "organisation whose credentials are set",
+        ),
+    ],
+)
+def test_hints(status: int, hint: str) -> None:
+    assert provider.hint(status) == hint
 
 
 def demo(run_id: str) -> SimulatedAutonomaRun:
@@ -157,41 +212,28 @@ def demo(run_id: str) -> SimulatedAutonomaRun:
     return run
 
 
-@pytest.mark.parametrize("extra", [(), ("-n", "2")])
 def test_autonoma_runs_as_items_in_a_folder(
-    simulator: Simulator, pytester: pytest.Pytester, extra: tuple[str, ...]
+    simulator: Simulator, pytester: pytest.Pytester
 ) -> None:
     simulator.add(demo(FAILED_RUN), demo(PASSED_RUN))
-    result = pytester.runpytest_subprocess(
-        *FAST, *extra, "--autonoma-run", FAILED_RUN, "--autonoma-run", PASSED_RUN,
-        "--junitxml=report.xml",
+    simulator.add(SimulatedAutonomaRun("r1", "Sign in", steps=[step("open")]))
+    result = pytester.runpytest_inprocess(
+        *FAST, "--autonoma-run", FAILED_RUN, "--autonoma-run", PASSED_RUN,
+        "--autonoma-run", "r1", "--junitxml=report.xml",
     )  # fmt: skip
-    result.assert_outcomes(passed=1, failed=1)
+    result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(
         [
-            f"qatech: Autonoma runs {FAILED_RUN}, {PASSED_RUN} from http://127.0.0.1:*",
+            f"qatech: Autonoma runs {FAILED_RUN}, {PASSED_RUN}, r1 from http://127.0.0.1:*",
             "*_ autonoma private-listing-hub: Add 'member' to network, verify it can access*",
             "step 3 failed: click the 'Add member' button",
             "",
             "Failed step 3 of 4: click the 'Add member' button",
-            "  interaction: click",
-            "  output: no element matches the description 'Add member' button",
-            "  url: https://app.acme.example/network",
-            "  selector: button[[]data-test=add-member]",
-            "  screenshot: https://media.simulator.invalid/screenshots/*.jpeg",
-            "",
-            "Steps:",
-            "    1. passed  open the login page",
-            "    2. passed  insert {{variable:QA_ADMIN_USER}} into log in input",
-            "    3. failed  click the 'Add member' button",
-            "    4. pending verify the member sees the listings",
-            "",
-            f"Video: https://media.simulator.invalid/videos/{FAILED_RUN}.mp4",
-            "",
-            MEDIA_NOTE,
+            "*",
             "*= remote runs =*",
             f"Autonoma run {FAILED_RUN}: failed - 1 failed",
             f"Autonoma run {PASSED_RUN}: passed - 1 passed",
+            "Autonoma run r1: passed - 1 passed",
         ]
     )
     # Light polls until each run ends, then one read with steps and media.
@@ -201,63 +243,8 @@ def test_autonoma_runs_as_items_in_a_folder(
     assert all(request.authorized for request in simulator.requests)
     cases = ET.parse(pytester.path / "report.xml").getroot().iter("testcase")
     folder = "autonoma.private-listing-hub"
-    assert sorted((c.get("classname"), c.get("name")) for c in cases) == [
+    assert [(c.get("classname"), c.get("name")) for c in cases] == [
         (folder, "Add 'member' to network, verify it can access the listings"),
         (folder, "Search for a listing by city"),
+        ("autonoma.r1", "Sign in"),
     ]
-
-
-def test_a_run_without_a_folder_is_collected_under_its_id(
-    simulator: Simulator, pytester: pytest.Pytester
-) -> None:
-    simulator.add(SimulatedAutonomaRun("r1", "Sign in", steps=[step("open")]))
-    simulator.add(SimulatedAutonomaRun("r2", "Sign in", steps=[step("open")], folder="f"))
-    simulator.add(SimulatedAutonomaRun("r3", "Sign in", steps=[step("open")], folder="f"))
-    result = pytester.runpytest_inprocess(
-        *FAST, "--autonoma-run", "r1", "--autonoma-run", "r2", "--autonoma-run", "r3",
-        "--collect-only", "-q",
-    )  # fmt: skip
-    result.stdout.fnmatch_lines(
-        ["autonoma::r1::Sign in", "autonoma::f::Sign in", "autonoma::f::Sign in (2)"]
-    )
-
-
-@pytest.mark.parametrize(
-    ("variable", "message", "hint"),
-    [
-        (
-            "AUTONOMA_CLIENT_SECRET",
-            'HTTP 401 Unauthorized: "Invalid authentication credentials"',
-            "check AUTONOMA_CLIENT_ID and AUTONOMA_CLIENT_SECRET*",
-        ),
-        (None, 'HTTP 404 Not Found: "Resource not found"', "check the run id*"),
-    ],
-)
-def test_401_and_404_are_clear_collection_errors(
-    simulator: Simulator,
-    pytester: pytest.Pytester,
-    monkeypatch: pytest.MonkeyPatch,
-    variable: str | None,
-    message: str,
-    hint: str,
-) -> None:
-    if variable:
-        monkeypatch.setenv(variable, "wrong")
-    result = pytester.runpytest_inprocess(*FAST, "--autonoma-run", "missing")
-    assert result.ret == pytest.ExitCode.INTERRUPTED
-    result.stdout.fnmatch_lines(
-        [
-            "*_ ERROR collecting autonoma _*",
-            f"Autonoma run missing could not be read: GET http://127.0.0.1:*/run/missing "
-            f"failed: {message}",
-            f"hint: {hint}",
-        ]
-    )
-
-
-def test_markers(simulator: Simulator, pytester: pytest.Pytester) -> None:
-    simulator.add(demo(PASSED_RUN))
-    result = pytester.runpytest_inprocess(*FAST, "--autonoma-run", PASSED_RUN, "-m", "autonoma")
-    result.assert_outcomes(passed=1)
-    result = pytester.runpytest_inprocess(*FAST, "--autonoma-run", PASSED_RUN, "-m", "qatech")
-    result.assert_outcomes(deselected=1)

@@ -23,7 +23,7 @@ from pytest_qatech.simulator import (
     vibe_test,
 )
 
-from .conftest import FAST, mixed_run
+from .helpers import FAST, mixed_run
 
 SCHEMA = xmlschema.XMLSchema(Path(__file__).parent / "schemas" / "junit.xsd")
 
@@ -70,16 +70,20 @@ def test_a_report_of_all_three_platforms(
 
 @pytest.mark.parametrize("details", ["failed", "none"])
 def test_case_details_reach_the_report(simulator: Simulator, tmp_path: Path, details: str) -> None:
-    simulator.add(mixed_run())
-    agent_failure = simulator.runs["/v1/run-test-case/tc2"]
-    agent_failure.body["errorCode"] = "AGENT_TIMEOUT"  # type: ignore[attr-defined]
+    run = mixed_run()
+    run.details["tc2"] = {
+        "errorCode": "AGENT_TIMEOUT",
+        "durationMs": 31_250,
+        "recordingUrl": "https://media.example/tc2.webm",
+    }
+    simulator.add(run)
     code, report = run_cli(simulator, tmp_path, "abc123", "--qatech-details", details)
     assert code == 1
     SCHEMA.validate(str(report))
     checkout = ET.parse(report).getroot().find(".//testcase[@name='Checkout']")
     assert checkout is not None
     if details == "none":
-        assert agent_failure.requests == 0
+        assert [r.path for r in simulator.requests if "run-test-case" in r.path] == []
         assert [child.tag for child in checkout] == ["failure", "system-out"]
         assert "error_code" not in (checkout.findtext("system-out") or "")
         return
@@ -87,9 +91,10 @@ def test_case_details_reach_the_report(simulator: Simulator, tmp_path: Path, det
     error = checkout.find("error")
     assert error is not None
     assert (error.get("message") or "").startswith("AGENT_TIMEOUT: the QA.tech agent")
-    seconds = agent_failure.body["durationMs"] / 1000  # type: ignore[attr-defined]
-    assert float(checkout.get("time", "")) == pytest.approx(seconds)
-    assert "recording_url: https://" in (checkout.findtext("system-out") or "")
+    assert checkout.get("time") == "31.250000"
+    assert "recording_url: https://media.example/tc2.webm\n" in (
+        checkout.findtext("system-out") or ""
+    )
 
 
 @pytest.mark.parametrize("tty", [True, False], ids=["terminal", "log"])
@@ -181,6 +186,32 @@ def test_usage_errors_are_exit_4(
     assert main([*args, "-o", str(tmp_path / "r.xml")], environ) == 4
     assert message in capsys.readouterr().err
     assert not (tmp_path / "r.xml").exists()
+
+
+def test_the_command_runs_without_pytest(simulator: Simulator, tmp_path: Path) -> None:
+    simulator.add(*demo_runs())
+    probe = (
+        "import sys\n"
+        "from pytest_qatech.cli import main\n"
+        "code = main(sys.argv[1:])\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('pytest', '_pytest'))\n"
+        "print('pytest modules:', loaded)\n"
+        "sys.exit(code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "abc123", "--testvibe-run", "214", *FAST, "-o", "r.xml"],
+        capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path,
+        env={**os.environ, **environment(simulator.url)},
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "pytest modules: []" in done.stdout.splitlines()
+
+
+def test_the_help_names_no_ini_file(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    shown = capsys.readouterr().out
+    assert "(env QATECH_API_URL, default https://api.qa.tech)" in " ".join(shown.split())
+    assert "ini" not in shown
 
 
 def test_the_console_script(simulator: Simulator, tmp_path: Path) -> None:

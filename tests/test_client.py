@@ -1,26 +1,29 @@
 from __future__ import annotations
 
 import email.utils
+import socket
 
 import pytest
 import requests
 import responses
 
-from pytest_qatech.client import (
+from pytest_qatech.core.client import (
     Client,
     FinalError,
     RequestError,
     TransientError,
     parse_retry_after,
 )
-from pytest_qatech.providers.qatech import QatechProvider
-from pytest_qatech.settings import Secret
+from pytest_qatech.core.providers.qatech import QatechProvider
+from pytest_qatech.core.settings import Secret
+from pytest_qatech.simulator import DEFAULT_TOKEN, Answer, SimulatedRun, Simulator, case
 
 TOKEN = "t0ken-d0-not-leak"
 BASE = "https://api.qa.tech"
 URL = f"{BASE}/v1/run/abc123"
-provider = QatechProvider(Secret(TOKEN))
+provider = QatechProvider(Secret(TOKEN), project=None, details="failed")
 status_request = provider.status_request("abc123")
+provider_for_simulator = QatechProvider(Secret(DEFAULT_TOKEN), project=None, details="failed")
 
 
 @pytest.fixture
@@ -125,7 +128,7 @@ def test_a_body_that_is_not_json_is_final(client: Client) -> None:
 
 @responses.activate
 def test_huge_bodies_are_refused(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("pytest_qatech.client.MAX_BODY_BYTES", 1000)
+    monkeypatch.setattr("pytest_qatech.core.client.MAX_BODY_BYTES", 1000)
     responses.get(URL, body=b"[" + b"1," * 1000 + b"1]")
     assert "larger than" in str(fail(client))
 
@@ -147,3 +150,68 @@ def test_timeouts_never_outlive_the_wait(client: Client) -> None:
     client.get_json(status_request, time_left=2.5)
     sent = [call.request.req_kwargs["timeout"] for call in responses.calls]  # type: ignore[attr-defined]
     assert sent == [(10.0, 30.0), (10.0, 30.0), (2.5, 2.5)]
+
+
+# The same client over a real socket, against faults a server or a proxy really produces.
+
+READ_TIMEOUT = 0.3
+SIMULATED_TRANSIENT = {
+    "503": Answer(503, {"message": "Service Unavailable"}),
+    "502 html from a proxy": Answer(502, "<html><h1>502 Bad Gateway</h1></html>"),
+    "429": Answer(429, {"message": "Too many requests"}, {"Retry-After": "7"}),
+    "dropped connection": Answer(drop=True),
+    "slower than the read timeout": Answer(delay=READ_TIMEOUT * 4),
+    "truncated body": Answer(200, {"padding": "x" * 2000}, truncate=True),
+}
+
+
+@pytest.mark.parametrize("fault", list(SIMULATED_TRANSIENT.values()), ids=list(SIMULATED_TRANSIENT))
+def test_transient_faults_over_a_socket(
+    simulator: Simulator, monkeypatch: pytest.MonkeyPatch, fault: Answer
+) -> None:
+    monkeypatch.setattr("pytest_qatech.core.client.READ_TIMEOUT", READ_TIMEOUT)
+    simulator.add(SimulatedRun("abc123", cases=[case("a")], answers={0: fault}))
+    with Client(simulator.url, provider_for_simulator.auth_headers()) as client:
+        with pytest.raises(TransientError) as raised:
+            client.get_json(status_request)
+        # The fault was one answer: the next request is answered.
+        assert isinstance(client.get_json(status_request), dict)
+    if fault.status == 429:
+        assert raised.value.retry_after == 7.0
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (Answer(200, b'{"id": "u", "shortId": "abc1'), "the answer is not JSON (application/"),
+        (Answer(200, b"\xff\xfe garbage"), "the answer is not JSON (application/octet-stream"),
+        (
+            Answer(200, "<html>Please sign in to the corporate proxy</html>"),
+            "the answer is not JSON (text/html; charset=utf-8, 50 bytes): '<html>Please sign in",
+        ),
+        (
+            Answer(302, None, {"Location": "http://127.0.0.1:9/v1/run/abc123"}),
+            "HTTP 302: the API redirected to http://127.0.0.1:9/v1/run/abc123; redirects are "
+            "not followed",
+        ),
+    ],
+)
+def test_final_faults_over_a_socket(simulator: Simulator, answer: Answer, message: str) -> None:
+    simulator.add(SimulatedRun("abc123", answers={0: answer}))
+    client = Client(simulator.url, provider_for_simulator.auth_headers())
+    with client, pytest.raises(FinalError) as raised:
+        client.get_json(status_request)
+    assert str(raised.value).startswith(message)
+    assert len(simulator.requests) == 1
+
+
+def test_connection_refused_is_transient_and_names_the_reason() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    client = Client(f"http://127.0.0.1:{closed_port}", provider.auth_headers())
+    with client, pytest.raises(TransientError) as raised:
+        client.get_json(status_request)
+    assert str(raised.value) == (
+        "connection failed (ConnectionError: [Errno 111] Connection refused)"
+    )

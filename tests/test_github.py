@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from pytest_qatech.github import Problem, error_annotations, step_summary
-from pytest_qatech.models import FinishedRun
+from pytest_qatech.core.github import Problem, error_annotations, step_summary
+from pytest_qatech.core.models import FinishedRun
 from pytest_qatech.simulator import Answer, SimulatedRun, Simulator, case
 
-from .conftest import FAST, mixed_run
+from .helpers import FAST, mixed_run
+
+CASE_PAGE = "https://app.qa.tech/p/acme/results/abc123/tc2"
 
 
 @pytest.fixture
@@ -26,10 +28,11 @@ def add_runs(simulator: Simulator) -> None:
     crashed = case("Crashed", None, status="ERROR", title="Agent lost the browser")
     run = mixed_run()
     run.cases.append(crashed)
+    run.details["tc2"] = {"url": CASE_PAGE}
     simulator.add(run, SimulatedRun("nope", answers={0: Answer(404, {"message": "Run not found"})}))
 
 
-@pytest.mark.parametrize("extra", [(), ("-n", "2")])
+@pytest.mark.parametrize("extra", [(), ("-n", "2", "--dist", "loadscope")])
 def test_summary_and_annotations(
     simulator: Simulator, pytester: pytest.Pytester, summary_file: Path, extra: tuple[str, ...]
 ) -> None:
@@ -51,9 +54,8 @@ def test_summary_and_annotations(
     assert summary.count("## Remote test runs") == 1
     rows = [line for line in summary.splitlines() if line.startswith("| ")]
     # Each test links to its case's page on QA.tech (from the case's details).
-    case_page = simulator.runs["/v1/run-test-case/tc2"].body["url"]  # type: ignore[attr-defined]
     assert rows[2] == (
-        f"| ❌ failed | [`qatech::abc123::Checkout`]({case_page}) | Could not find login button |"
+        f"| ❌ failed | [`qatech::abc123::Checkout`]({CASE_PAGE}) | Could not find login button |"
     )
     assert rows[3].startswith("| ⚠️ error | `qatech::nope` | QA.tech run nope could not be read")
     assert rows[4].startswith("| ⚠️ error | [`qatech::abc123::Crashed`](https://")

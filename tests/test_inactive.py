@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 
 from pytest_qatech.simulator import Simulator
 
-from .conftest import mixed_run
+from .helpers import mixed_run
 
 PROBE = """
 import json, sys
@@ -29,8 +30,15 @@ def test_no_request_and_no_heavy_import(simulator: Simulator, pytester: pytest.P
     result.assert_outcomes(passed=1)
     assert simulator.requests == []
     loaded = (pytester.path / "modules.json").read_text()
-    # The entry module and the hook declarations, and nothing that talks HTTP.
-    assert loaded == '["pytest_qatech", "pytest_qatech.hooks", "pytest_qatech.plugin"]'
+    # The entry module, the hook declarations and the settings table: nothing that talks HTTP.
+    assert json.loads(loaded) == [
+        "pytest_qatech",
+        "pytest_qatech.core",
+        "pytest_qatech.core.settings",
+        "pytest_qatech.core.urls",
+        "pytest_qatech.hooks",
+        "pytest_qatech.plugin",
+    ]
 
 
 def test_output_is_unchanged(pytester: pytest.Pytester) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from pytest_qatech.simulator import Simulator, demo_runs
 
-from .conftest import FAST
+from .helpers import FAST
 
 ALL_THREE = (
     "--qatech-run", "abc123",
@@ -49,7 +49,10 @@ def test_all_three_platforms_and_local_tests_in_one_session_and_one_junit_file(
 
     for report in ("plain.xml", "wide.xml"):
         classes = sorted(
-            {case.get("classname") for case in ET.parse(pytester.path / report).iter("testcase")}
+            {
+                case.get("classname", "")
+                for case in ET.parse(pytester.path / report).iter("testcase")
+            }
         )
         assert classes == [
             "autonoma.private-listing-hub", "qatech.abc123", "test_local", "testvibe.214",

@@ -17,7 +17,7 @@ from pytest_qatech.simulator import (
     demo_runs,
 )
 
-from .conftest import FAST, mixed_run
+from .helpers import FAST, mixed_run
 
 TOKEN = "qt-SECRET-7f3a9c1e"
 SECRETS = (TOKEN, TESTVIBE_KEY, AUTONOMA_CLIENT_ID, AUTONOMA_CLIENT_SECRET)

@@ -1,16 +1,26 @@
-"""Settings: command line > ini > environment, checked before any request is made."""
+"""Settings: one table, command line > ini > environment > default, checked before any request."""
 
 from __future__ import annotations
 
 import pickle
+import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import pytest
 
-from pytest_qatech.providers import RunSource
-from pytest_qatech.providers.qatech import DEFAULT_API_URL
-from pytest_qatech.settings import Lookup, Secret, Settings, SettingsError, check_api_url, resolve
+from pytest_qatech.core.platforms import PROVIDERS, Settings, resolve
+from pytest_qatech.core.providers.base import RunSource
+from pytest_qatech.core.settings import (
+    PLATFORMS,
+    SETTINGS,
+    Lookup,
+    Secret,
+    SettingsError,
+    check_api_url,
+)
 
+README = Path(__file__).parent.parent / "README.md"
 TOKEN_ENV = {"QATECH_API_TOKEN": "s3cr3t-value"}
 TESTVIBE_ENV = {
     "TESTVIBE_API_KEY": "tv-key",
@@ -36,9 +46,36 @@ def only_source(settings: Settings) -> RunSource:
     return source
 
 
+def readme_options() -> dict[str, tuple[str, str, str]]:
+    """The README's options table: flag -> (ini key, environment variable, default)."""
+    section = README.read_text(encoding="utf-8").split("## Options", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
+        if len(cells) == 4 and cells[0].startswith("`--"):
+            flag = cells[0][1:].split()[0].rstrip("`")
+            default = re.match(r"`([^`]*)`", cells[3])
+            rows[flag] = (cells[1].strip("`"), cells[2].strip("`"), default[1] if default else "")
+    return rows
+
+
+def test_the_readme_documents_every_setting_as_the_table_has_it() -> None:
+    documented = readme_options()
+    expected = {
+        setting.flag: (setting.name, setting.variable or "", setting.default or "")
+        for setting in SETTINGS
+    }
+    expected |= {platform.run_flag: ("", "", "") for platform in PLATFORMS}
+    assert documented == expected
+
+
+def test_every_platform_of_the_table_has_one_provider() -> None:
+    assert [provider.platform for provider in PROVIDERS] == list(PLATFORMS)
+
+
 def test_defaults() -> None:
     settings = settings_from()
-    assert only_source(settings).api_url == DEFAULT_API_URL
+    assert only_source(settings).api_url == "https://api.qa.tech"
     assert only_source(settings).run_ids == ("abc123",)
     assert settings.poll_interval == 10.0
     assert settings.timeout == 3600.0
@@ -58,21 +95,32 @@ def test_command_line_beats_ini_beats_environment() -> None:
 
 @pytest.mark.parametrize("name", ["QATECH_API_TOKEN", "QATECH_API_KEY"])
 def test_token_comes_from_either_variable(name: str) -> None:
-    lookup = Lookup({}.get, lambda _: "", {name: " secret "})
+    lookup = Lookup(lambda _: None, lambda _: "", {name: " secret "})
     provider = only_source(resolve({"qatech": ["a"]}, lookup)).provider
     assert provider.auth_headers()["Authorization"].reveal() == "Bearer secret"
 
 
 def test_token_variable_wins_over_key_variable() -> None:
-    lookup = Lookup({}.get, lambda _: "", {"QATECH_API_TOKEN": "first", "QATECH_API_KEY": "x"})
+    environ = {"QATECH_API_TOKEN": "first", "QATECH_API_KEY": "x"}
+    lookup = Lookup(lambda _: None, lambda _: "", environ)
     provider = only_source(resolve({"qatech": ["a"]}, lookup)).provider
     assert provider.auth_headers()["Authorization"].reveal() == "Bearer first"
 
 
 @pytest.mark.parametrize("environ", [{}, {"QATECH_API_TOKEN": "  "}])
 def test_missing_token_names_the_variable(environ: dict[str, str]) -> None:
+    with pytest.raises(SettingsError) as raised:
+        resolve({"qatech": ["a"]}, Lookup(lambda _: None, lambda _: "", environ))
+    assert str(raised.value).startswith(
+        "--qatech-run needs an API token: set QATECH_API_TOKEN (or QATECH_API_KEY) in the "
+        "environment"
+    )
+
+
+def test_a_token_never_comes_from_the_command_line_or_an_ini_file() -> None:
+    sources = {"QATECH_API_TOKEN": "t", "qatech_api_token": "t", "api_token": "t"}
     with pytest.raises(SettingsError, match="QATECH_API_TOKEN"):
-        resolve({"qatech": ["a"]}, Lookup({}.get, lambda _: "", environ))
+        resolve({"qatech": ["a"]}, Lookup(sources.get, lambda name: sources.get(name, ""), {}))
 
 
 def test_secret_never_shows_its_value() -> None:
@@ -139,17 +187,23 @@ def test_repeated_run_ids_count_once() -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "value"),
-    [("qatech_poll_interval", "soon"), ("qatech_timeout", "0"), ("qatech_timeout", "-1")],
+    ("name", "value", "message"),
+    [
+        (
+            "qatech_poll_interval",
+            "soon",
+            "--qatech-poll-interval 'soon' is not a number of seconds",
+        ),
+        ("qatech_timeout", "0", "--qatech-timeout must be a positive number of seconds, not '0'"),
+        ("qatech_timeout", "-1", "--qatech-timeout must be a positive number of seconds"),
+        ("qatech_timeout", "inf", "--qatech-timeout must be a positive number of seconds"),
+        ("qatech_poll_interval", "nan", "--qatech-poll-interval must be a positive number"),
+    ],
 )
-def test_bad_numbers_are_usage_errors(name: str, value: str) -> None:
-    with pytest.raises(SettingsError, match="seconds"):
+def test_bad_numbers_are_usage_errors(name: str, value: str, message: str) -> None:
+    with pytest.raises(SettingsError) as raised:
         settings_from(cli={name: value})
-
-
-def test_non_finite_numbers_are_refused() -> None:
-    with pytest.raises(SettingsError):
-        settings_from(ini={"qatech_timeout": "inf"})
+    assert str(raised.value).startswith(message)
 
 
 def test_project_slug_from_command_line_ini_or_environment() -> None:
@@ -167,8 +221,25 @@ def test_project_slug_from_command_line_ini_or_environment() -> None:
 
 @pytest.mark.parametrize("slug", ["a/b", "..", "a b", "x?y"])
 def test_project_slug_must_be_safe_in_a_url(slug: str) -> None:
-    with pytest.raises(SettingsError, match="not a project slug"):
+    with pytest.raises(SettingsError, match=r"--qatech-project .* is not a project slug"):
         settings_from(cli={"qatech_project": slug})
+
+
+def test_details_setting_from_command_line_ini_or_environment() -> None:
+    def mode(
+        cli: Mapping[str, str] | None = None,
+        ini: Mapping[str, str] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> str:
+        return repr(only_source(settings_from(cli, ini, environ)).provider)
+
+    assert mode() == "QatechProvider(details='failed')"
+    assert "details='none'" in mode(environ={"QATECH_DETAILS": "none"})
+    assert "details='all'" in mode(ini={"qatech_details": "all"}, environ={"QATECH_DETAILS": "x"})
+    assert "details='none'" in mode(cli={"qatech_details": "none"}, ini={"qatech_details": "all"})
+    with pytest.raises(SettingsError) as raised:
+        mode(cli={"qatech_details": "some"})
+    assert str(raised.value).startswith("--qatech-details 'some' is not one of failed, all, none")
 
 
 def test_each_platform_with_runs_is_one_source_in_the_order_asked() -> None:
@@ -179,6 +250,7 @@ def test_each_platform_with_runs_is_one_source_in_the_order_asked() -> None:
         ("autonoma", ("z",)),
         ("qatech", ("q",)),
     ]
+    assert settings.titles == {"autonoma": "Autonoma", "qatech": "QA.tech"}
 
 
 def test_testvibe_settings() -> None:
@@ -193,17 +265,26 @@ def test_testvibe_settings() -> None:
 
 
 @pytest.mark.parametrize(
-    ("missing", "named"),
+    ("missing", "message"),
     [
-        ("TESTVIBE_SERVER", "--testvibe-server URL .*TESTVIBE_SERVER.* no default"),
-        ("TESTVIBE_PROJECT", "--testvibe-project ID .*TESTVIBE_PROJECT"),
-        ("TESTVIBE_API_KEY", "TESTVIBE_API_KEY"),
+        (
+            "TESTVIBE_SERVER",
+            "--testvibe-run needs the TestVibe server: set --testvibe-server URL (ini "
+            "testvibe_server, env TESTVIBE_SERVER). It has no default.",
+        ),
+        (
+            "TESTVIBE_PROJECT",
+            "--testvibe-run needs the project the runs belong to: set --testvibe-project ID "
+            "(ini testvibe_project, env TESTVIBE_PROJECT) to the project's public id.",
+        ),
+        ("TESTVIBE_API_KEY", "--testvibe-run needs an API key: set TESTVIBE_API_KEY"),
     ],
 )
-def test_testvibe_needs_server_project_and_key(missing: str, named: str) -> None:
+def test_testvibe_needs_server_project_and_key(missing: str, message: str) -> None:
     environ = {name: value for name, value in TESTVIBE_ENV.items() if name != missing}
-    with pytest.raises(SettingsError, match=named):
+    with pytest.raises(SettingsError) as raised:
         settings_from(environ=environ, testvibe=["214"])
+    assert str(raised.value).startswith(message)
 
 
 @pytest.mark.parametrize("run_id", ["abc", "-1", "1.5", "", "²", "1" * 19])

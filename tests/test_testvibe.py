@@ -1,4 +1,5 @@
-"""TestVibe: the parser against its get_run reference, and pytest sessions against the simulator."""
+"""TestVibe: the parser and the words against its get_run reference, and one session against the
+simulator (under xdist) for the wiring."""
 
 from __future__ import annotations
 
@@ -7,19 +8,20 @@ from typing import Any
 
 import pytest
 
-from pytest_qatech.models import Outcome
-from pytest_qatech.providers import BodyError
-from pytest_qatech.providers.testvibe import LOG_SECTION, TestVibeProvider
-from pytest_qatech.settings import Secret
-from pytest_qatech.simulator import Answer, SimulatedTestVibeRun, Simulator, demo_runs, vibe_test
+from pytest_qatech.core.models import Artifact, Outcome
+from pytest_qatech.core.providers.base import ApiRequest, BodyError
+from pytest_qatech.core.providers.testvibe import TestVibeProvider
+from pytest_qatech.core.rendering import render_case
+from pytest_qatech.core.settings import Secret
+from pytest_qatech.simulator import Simulator, demo_runs
 
-from .conftest import FAST
+from .helpers import FAST
 
 provider = TestVibeProvider(Secret("k"), "proj")
 
 
 def reference_body(**changes: Any) -> dict[str, Any]:
-    """The example answer of TestVibe's get_run reference."""
+    """The example answer of TestVibe's get_run reference, with a two-line error."""
     body: dict[str, Any] = {
         "runId": 214,
         "status": "failed",
@@ -51,6 +53,13 @@ def reference_body(**changes: Any) -> dict[str, Any]:
     return body
 
 
+def test_requests_and_credentials() -> None:
+    assert provider.status_request("214") == ApiRequest("/api/v1/ops/projects/proj/runs/214")
+    # The last status answer holds the results: no second request.
+    assert provider.results_request("214") is None
+    assert provider.auth_headers()["Authorization"].reveal() == "Bearer k"
+
+
 def test_the_reference_example() -> None:
     run = provider.parse_results("214", reference_body())
     assert (run.provider, run.run_id, run.status, run.result, run.problem) == (
@@ -61,18 +70,46 @@ def test_the_reference_example() -> None:
         ("Invalid password is rejected", Outcome.PASSED, 3.804),
         ("Locked-out user sees an error", Outcome.FAILED, 9.12),
     ]
-    failed = run.cases[2]
-    assert failed.headline == "expect(locator).toBeVisible() failed"
-    assert failed.details.startswith("Call log:\n  - waiting\n\nArtifacts")
-    assert "  trace       trace/locked-out-user.zip (482,133 bytes)" in failed.details
-    assert "  screenshot  screenshots/locked-out-user.png (88,241 bytes)" in failed.details
-    assert failed.details.endswith(
+    assert run.context == (
+        ("feature", "Login Functionality"),
+        ("config", "Default"),
+        ("site_url", "https://shop.acme.example"),
+    )
+    assert run.artifacts == (
+        Artifact("trace", "trace/locked-out-user.zip", 482133),
+        Artifact("screenshot", "screenshots/locked-out-user.png", 88241),
+    )
+    assert run.log == "runner output"
+
+
+def test_a_failure_in_words() -> None:
+    run = provider.parse_results("214", reference_body())
+    rendered = render_case(run, run.cases[2])
+    assert rendered.text == (
+        "expect(locator).toBeVisible() failed\n\n"
+        "Call log:\n  - waiting\n\n"
+        "Artifacts (download links: testvibe runs artifacts):\n"
+        "  trace       trace/locked-out-user.zip (482,133 bytes)\n"
+        "  screenshot  screenshots/locked-out-user.png (88,241 bytes)\n\n"
         "TestVibe run 214 (feature 'Login Functionality', config 'Default', "
         "site https://shop.acme.example)"
     )
-    assert failed.sections == ((LOG_SECTION, "runner output"),)
-    assert run.cases[0].sections == ()
-    assert ("site_url", "https://shop.acme.example") in failed.properties
+    assert rendered.sections == (("TestVibe run log", "runner output"),)
+    assert rendered.properties == (
+        ("run_id", "214"),
+        ("feature", "Login Functionality"),
+        ("config", "Default"),
+        ("site_url", "https://shop.acme.example"),
+    )
+    passed = render_case(run, run.cases[0])
+    assert (passed.details, passed.sections) == ("", ())
+    assert passed.properties == rendered.properties
+
+
+def test_a_passed_run_has_no_log() -> None:
+    body = reference_body(status="passed", tests=reference_body()["tests"][:2])
+    body["summary"] = {"total": 2, "passed": 2, "failed": 0, "other": 0}
+    assert provider.parse_results("214", body).log is None
 
 
 @pytest.mark.parametrize(
@@ -88,8 +125,20 @@ def test_other_test_statuses_are_what_they_are_never_a_pass(
 ) -> None:
     tests = [{"name": "t", "status": status, "durationMs": 5, "error": None}]
     body = reference_body(tests=tests, summary={"total": 1, "passed": 0, "failed": 0, "other": 1})
-    (case,) = provider.parse_results("214", body).cases
+    run = provider.parse_results("214", body)
+    (case,) = run.cases
     assert (case.outcome, case.headline) == (outcome, headline)
+    # The run's log goes with an error, not with a skip.
+    assert bool(render_case(run, case).sections) is (outcome is Outcome.ERROR)
+
+
+def test_a_reason_is_kept_for_a_test_without_a_verdict() -> None:
+    tests = [{"name": "t", "status": "timedOut", "durationMs": 5, "error": "Test timeout of 3s"}]
+    body = reference_body(tests=tests, summary={"total": 1, "passed": 0, "failed": 0, "other": 1})
+    (case,) = provider.parse_results("214", body).cases
+    assert case.headline == (
+        "the test ended 'timedOut', neither passed nor failed: Test timeout of 3s"
+    )
 
 
 def test_a_failed_test_without_an_error_still_fails() -> None:
@@ -140,16 +189,29 @@ def test_a_run_that_cannot_be_green_says_why(changes: dict[str, Any], problem: s
     ("body", "message"),
     [
         (reference_body(runId=215), "asked for run 214, but the API answered with run 215"),
-        (reference_body(runId="214"), "field 'runId' must be an integer, received a string"),
-        ({**reference_body(), "tests": None}, "field 'tests' must be a list, received null"),
-        ({k: v for k, v in reference_body().items() if k != "tests"}, "'tests' is missing"),
-        (reference_body(summary={"total": "3"}), "field 'total' must be an integer"),
+        (
+            reference_body(runId="214"),
+            "run 214: field 'runId' must be an integer, received a string ('214')",
+        ),
+        (
+            {**reference_body(), "tests": None},
+            "run 214: field 'tests' must be a list, received null",
+        ),
+        (
+            {k: v for k, v in reference_body().items() if k != "tests"},
+            "run 214: required field 'tests' is missing",
+        ),
+        (
+            reference_body(summary={"total": "3"}),
+            "run 214, field 'summary': field 'total' must be an integer, received a string ('3')",
+        ),
         ([], "run 214: expected a JSON object, received a list of 0"),
     ],
 )
 def test_unusable_bodies_name_the_field(body: object, message: str) -> None:
-    with pytest.raises(BodyError, match=message):
+    with pytest.raises(BodyError) as raised:
         provider.parse_results("214", body)
+    assert str(raised.value) == message
 
 
 @pytest.mark.parametrize(
@@ -162,23 +224,36 @@ def test_status(status: str, finished: bool) -> None:
 
 
 def test_a_malformed_artifact_entry_is_listed_as_such() -> None:
-    body = reference_body(artifacts=[{"kind": "trace", "path": "t.zip"}])
-    failed = provider.parse_results("214", body).cases[2]
-    assert "  (artifact #1: required field 'size' is missing)" in failed.details
+    run = provider.parse_results("214", reference_body(artifacts=[{"kind": "trace", "path": "t"}]))
+    assert "  (artifact #1: required field 'size' is missing)" in (
+        render_case(run, run.cases[2]).details.splitlines()
+    )
 
 
-def reference_run() -> SimulatedTestVibeRun:
-    (run,) = (r for r in demo_runs() if isinstance(r, SimulatedTestVibeRun) and r.run_id == 214)
-    return run
+@pytest.mark.parametrize(
+    ("status", "hint"),
+    [
+        (401, "check TESTVIBE_API_KEY: it is missing, mistyped or revoked"),
+        (403, "check that TESTVIBE_API_KEY has access to this project"),
+        (
+            404,
+            "check the run id and --testvibe-project (TESTVIBE_PROJECT): the run must belong "
+            "to that project",
+        ),
+        (500, None),
+    ],
+)
+def test_hints(status: int, hint: str | None) -> None:
+    assert provider.hint(status) == hint
 
 
-@pytest.mark.parametrize("extra", [(), ("-n", "2")])
-def test_a_testvibe_run_as_pytest_items(
-    simulator: Simulator, pytester: pytest.Pytester, extra: tuple[str, ...]
+def test_a_testvibe_run_as_pytest_items_under_xdist(
+    simulator: Simulator, pytester: pytest.Pytester
 ) -> None:
-    simulator.add(reference_run())
+    (run,) = (r for r in demo_runs() if r.path.endswith("/runs/214"))
+    simulator.add(run)
     result = pytester.runpytest_subprocess(
-        *FAST, *extra, "--testvibe-run", "214", "--junitxml=report.xml", "-rf"
+        *FAST, "-n", "2", "--testvibe-run", "214", "--junitxml=report.xml", "--durations=2"
     )
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(
@@ -196,6 +271,9 @@ def test_a_testvibe_run_as_pytest_items(
             "[[]16:02:45] Locked-out user sees an error",
             "*= remote runs =*",
             "TestVibe run 214: failed - 2 passed, 1 failed",
+            "*slowest 2 durations*",
+            "9.12s call     testvibe::214::Locked-out user sees an error",
+            "4.21s call     testvibe::214::Valid user signs in",
             "FAILED testvibe::214::Locked-out user sees an error - expect(locator)*",
         ]
     )
@@ -209,106 +287,3 @@ def test_a_testvibe_run_as_pytest_items(
         ("testvibe.214", "Locked-out user sees an error", "9.120"),
         ("testvibe.214", "Valid user signs in", "4.210"),
     ]
-
-
-def test_remote_durations_show_in_durations(
-    simulator: Simulator, pytester: pytest.Pytester
-) -> None:
-    simulator.add(reference_run())
-    result = pytester.runpytest_inprocess(*FAST, "--testvibe-run", "214", "--durations=2")
-    result.stdout.fnmatch_lines(
-        [
-            "*slowest 2 durations*",
-            "9.12s call     testvibe::214::Locked-out user sees an error",
-            "4.21s call     testvibe::214::Valid user signs in",
-        ]
-    )
-
-
-@pytest.mark.parametrize(
-    ("expression", "passed"), [("testvibe", 2), ("remote", 2), ("not testvibe", 1)]
-)
-def test_markers(
-    simulator: Simulator, pytester: pytest.Pytester, expression: str, passed: int
-) -> None:
-    simulator.add(SimulatedTestVibeRun(7, tests=[vibe_test("a"), vibe_test("b")]))
-    pytester.makepyfile(test_local="def test_local():\n    pass\n")
-    result = pytester.runpytest_inprocess(*FAST, "--testvibe-run", "7", "-m", expression)
-    result.assert_outcomes(passed=passed)
-
-
-def test_an_unknown_run_is_a_404_collection_error(
-    simulator: Simulator, pytester: pytest.Pytester
-) -> None:
-    simulator.add(SimulatedTestVibeRun(7, tests=[vibe_test("a")]))
-    result = pytester.runpytest_inprocess(
-        *FAST, "--testvibe-run", "8", "--testvibe-run", "7", "--continue-on-collection-errors"
-    )
-    result.assert_outcomes(passed=1, errors=1)
-    assert result.ret == pytest.ExitCode.TESTS_FAILED
-    result.stdout.fnmatch_lines(
-        [
-            "*_ ERROR collecting testvibe _*",
-            "TestVibe run 8 could not be read: GET http://127.0.0.1:*/api/v1/ops/projects/"
-            'demo-project/runs/8 failed: HTTP 404 Not Found: "No such run in this project."',
-            "hint: check the run id and --testvibe-project (TESTVIBE_PROJECT)*",
-        ]
-    )
-
-
-def test_a_bad_key_is_a_401_collection_error(
-    simulator: Simulator, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("TESTVIBE_API_KEY", "wrong")
-    simulator.add(SimulatedTestVibeRun(7, tests=[vibe_test("a")]))
-    result = pytester.runpytest_inprocess(*FAST, "--testvibe-run", "7")
-    assert result.ret == pytest.ExitCode.INTERRUPTED
-    result.stdout.fnmatch_lines(
-        ['*HTTP 401 Unauthorized: "Invalid API key"', "hint: check TESTVIBE_API_KEY*"]
-    )
-
-
-def test_retries_and_other_statuses_are_shared_with_qatech(
-    simulator: Simulator, pytester: pytest.Pytester
-) -> None:
-    run = SimulatedTestVibeRun(
-        7,
-        tests=[vibe_test("a"), vibe_test("b", "timedOut", error="Test timeout of 30000ms")],
-        answers={1: Answer(503, "busy", {"Retry-After": "0"})},
-    )
-    simulator.add(run)
-    result = pytester.runpytest_inprocess(*FAST, "--testvibe-run", "7")
-    result.assert_outcomes(passed=1, errors=1)
-    result.stdout.fnmatch_lines(
-        [
-            "qatech: GET http://127.0.0.1:*/runs/7: HTTP 503 Service Unavailable*; trying again*",
-            "_* ERROR at setup of testvibe 7: b _*",
-            "the test ended 'timedOut', neither passed nor failed: Test timeout of 30000ms",
-            "ERROR testvibe::7::b - the test ended 'timedOut', neither passed nor failed*",
-        ]
-    )
-
-
-def test_a_missing_server_is_a_usage_error_that_names_it(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("TESTVIBE_API_KEY", "k")
-    monkeypatch.setenv("TESTVIBE_PROJECT", "p")
-    result = pytester.runpytest_inprocess("--testvibe-run", "214")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(
-        ["*--testvibe-run needs the TestVibe server: set --testvibe-server*"]
-    )
-
-
-def test_settings_from_ini(
-    simulator: Simulator, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("TESTVIBE_SERVER")
-    monkeypatch.delenv("TESTVIBE_PROJECT")
-    pytester.makeini(
-        f"[pytest]\ntestvibe_server = {simulator.url}\ntestvibe_project = other-project\n"
-    )
-    simulator.add(SimulatedTestVibeRun(7, tests=[vibe_test("a")], project="other-project"))
-    result = pytester.runpytest_inprocess(*FAST, "--testvibe-run", "7")
-    result.assert_outcomes(passed=1)

@@ -1,146 +1,69 @@
-"""The poll loop, driven by a fake clock: no test here waits for real time to pass."""
+"""The wait loop, driven by a fake clock and a serial sender: no test here waits for real time.
+
+Polls, results, case details, retries, timeouts and interrupts are all decided here; the
+end-to-end tests only check that the front ends wire this loop up.
+"""
 
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import pytest
 
-from pytest_qatech.client import FinalError, TransientError
-from pytest_qatech.models import FinishedRun, RunReport, UnreadableRun
-from pytest_qatech.providers import ApiRequest
-from pytest_qatech.providers.qatech import QatechProvider
-from pytest_qatech.settings import Secret
-from pytest_qatech.simulator import case
-from pytest_qatech.waiting import (
-    RetryPolicy,
-    RunProgress,
-    Target,
-    format_duration,
-    wait_for_runs,
-)
+from pytest_qatech.core.client import FinalError, TransientError
+from pytest_qatech.core.models import FinishedRun, RunReport, UnreadableRun
+from pytest_qatech.core.providers.base import ApiRequest, Provider
+from pytest_qatech.core.providers.qatech import QatechProvider
+from pytest_qatech.core.sending import SerialSender, ThreadedSender
+from pytest_qatech.core.settings import Secret
+from pytest_qatech.core.text import format_duration
+from pytest_qatech.core.waiting import RetryPolicy, Target, retry_for, wait_for_runs
 
-provider = QatechProvider(Secret("x"))
+from .helpers import FakeApi, FakeClock, RecordingObserver, Scripted, qatech_case, qatech_run
+
+WITHOUT_DETAILS = QatechProvider(Secret("x"), project=None, details="none")
+FAILED_DETAILS = QatechProvider(Secret("x"), project=None, details="failed")
 
 
-class FakeClock:
-    def __init__(self) -> None:
-        self.time = 1000.0
-        self.slept: list[float] = []
-
-    def now(self) -> float:
-        return self.time
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds >= 0
-        self.slept.append(seconds)
-        self.time += seconds
-
-
-Answer = object  # a JSON body, or an exception to raise
-
-
-@dataclass
-class FakeApi:
-    """Per run: a list of answers to light polls (the last repeats) and one for results."""
-
-    clock: FakeClock
-    polls: dict[str, Sequence[Answer]]
-    results: dict[str, list[Answer]] = field(default_factory=dict)
-    log: list[tuple[float, str, bool]] = field(default_factory=list)
-
-    def url(self, request: ApiRequest) -> str:
-        return "https://api.test" + request.path
-
-    def get_json(self, request: ApiRequest, time_left: float | None = None) -> object:
-        run_id = request.path.rsplit("/", 1)[-1]
-        full = bool(request.params)
-        self.log.append((self.clock.now(), run_id, full))
-        if full:
-            answers = self.results.get(run_id) or [body(run_id, "COMPLETED", [])]
-            answer = answers.pop(0) if len(answers) > 1 else answers[0]
-        else:
-            count = sum(1 for _, rid, f in self.log if rid == run_id and not f)
-            script = self.polls[run_id]
-            answer = script[min(count - 1, len(script) - 1)]
-        if isinstance(answer, BaseException):
-            raise answer
-        return answer
-
-
-def body(run_id: str, status: str, cases: list[object] | None = None) -> dict[str, object]:
-    ended = status not in ("INITIATED", "RUNNING")
-    return {
-        "id": "u",
-        "shortId": run_id,
-        "status": status,
-        "result": "PASSED" if ended else None,
-        "runTestCases": cases if cases is not None else [],
-    }
-
-
-@dataclass
-class RecordingObserver:
-    lines: list[str] = field(default_factory=list)
-    live_interval: float | None = None
-
-    def waiting(self, elapsed: float, runs: Sequence[RunProgress]) -> None:
-        shown = ", ".join(f"{run.run} {run.status} {run.cases}".rstrip() for run in runs)
-        self.lines.append(
-            f"live at {elapsed:g}: {shown}" if runs else f"live cleared at {elapsed:g}"
-        )
-
-    def status_changed(self, run: str, status: str, elapsed: float) -> None:
-        self.lines.append(f"{run} {status} at {elapsed:g}")
-
-    def still_waiting(self, run: str, status: str, elapsed: float) -> None:
-        self.lines.append(f"{run} still {status} at {elapsed:g}")
-
-    def request_failed(self, run: str, message: str, retry_in: float) -> None:
-        self.lines.append(f"{run} failed: {message}")
-
-    def interrupted(self, run: str, status: str | None, elapsed: float) -> None:
-        self.lines.append(f"{run} interrupted {status}")
-
-    def details_missing(self, run: str, message: str) -> None:
-        self.lines.append(f"{run} details missing: {message}")
-
-
-def progression(run_id: str, running_polls: int) -> list[Answer]:
-    return [body(run_id, "RUNNING")] * running_polls + [body(run_id, "COMPLETED")]
-
-
-def wait(  # type: ignore[no-untyped-def]
-    api: FakeApi, run_ids: Sequence[str], observer: RecordingObserver | None = None, **kw
+def wait(
+    api: FakeApi,
+    run_ids: Sequence[str],
+    observer: RecordingObserver | None = None,
+    provider: Provider = WITHOUT_DETAILS,
+    poll_interval: float = 10.0,
+    timeout: float = 3600.0,
+    retry: RetryPolicy | None = None,
 ) -> dict[str, RunReport]:
     """The reports by run id."""
-    options = {"poll_interval": 10.0, "timeout": 3600.0, **kw}
     reports = wait_for_runs(
         [Target(provider, api, run_id) for run_id in run_ids],
+        poll_interval=poll_interval,
+        timeout=timeout,
         observer=observer or RecordingObserver(),
         clock=api.clock,
+        sender=SerialSender(),
+        retry=retry,
         rng=random.Random(1),
-        **options,
     )
     return {report.run_id: report for report in reports}
+
+
+def progression(run_id: str, running_polls: int) -> list[Scripted]:
+    return [qatech_run(run_id, "RUNNING")] * running_polls + [qatech_run(run_id, "COMPLETED")]
 
 
 def test_polls_light_until_the_end_then_reads_results_once() -> None:
     api = FakeApi(FakeClock(), {"abc": progression("abc", 2)})
     reports = wait(api, ["abc"])
     assert isinstance(reports["abc"], FinishedRun)
-    assert [(t - 1000.0, full) for t, _, full in api.log] == [
-        (0.0, False),
-        (10.0, False),
-        (20.0, False),
-        (20.0, True),
-    ]
+    assert api.log == [(0.0, "poll", "abc"), (10.0, "poll", "abc"), (20.0, "poll", "abc"),
+                       (20.0, "read", "abc")]  # fmt: skip
 
 
 def test_a_finished_run_costs_two_requests_and_prints_nothing() -> None:
-    api = FakeApi(FakeClock(), {"abc": [body("abc", "COMPLETED")]})
+    api = FakeApi(FakeClock(), {"abc": [qatech_run("abc", "COMPLETED")]})
     observer = RecordingObserver()
     wait(api, ["abc"], observer)
     assert len(api.log) == 2
@@ -149,14 +72,10 @@ def test_a_finished_run_costs_two_requests_and_prints_nothing() -> None:
 
 
 def test_status_changes_are_reported() -> None:
-    script = [
-        body("abc", "INITIATED"),
-        body("abc", "RUNNING"),
-        body("abc", "RUNNING"),
-        body("abc", "COMPLETED"),
-    ]
+    statuses = ["INITIATED", "RUNNING", "RUNNING", "COMPLETED"]
     observer = RecordingObserver()
-    wait(FakeApi(FakeClock(), {"abc": script}), ["abc"], observer)
+    api = FakeApi(FakeClock(), {"abc": [qatech_run("abc", status) for status in statuses]})
+    wait(api, ["abc"], observer)
     assert observer.lines == [
         "QA.tech run abc INITIATED at 0",
         "QA.tech run abc RUNNING at 10",
@@ -171,8 +90,7 @@ def test_runs_are_waited_for_together() -> None:
     reports = wait(api, list(lengths))
     assert list(reports) == list(lengths)
     assert api.clock.time - 1000.0 == 10.0 * max(lengths.values())
-    light = sum(1 for *_, full in api.log if not full)
-    assert light == sum(n + 1 for n in lengths.values())
+    assert len(api.made("poll")) == sum(n + 1 for n in lengths.values())
 
 
 def test_heartbeat_at_least_once_a_minute() -> None:
@@ -180,39 +98,6 @@ def test_heartbeat_at_least_once_a_minute() -> None:
     wait(FakeApi(FakeClock(), {"abc": progression("abc", 30)}), ["abc"], observer)
     beats = [line for line in observer.lines if "still" in line]
     assert beats == [f"QA.tech run abc still RUNNING at {t}" for t in (60, 120, 180, 240)]
-
-
-def test_a_live_observer_sees_progress_every_second_at_no_extra_request() -> None:
-    def api() -> FakeApi:
-        return FakeApi(
-            FakeClock(),
-            {"r1": progression("r1", 1), "r2": progression("r2", 2)},
-            results={"r1": [body("r1", "COMPLETED", [case("a"), case("b", "FAILED")])]},
-        )
-
-    plain, live = api(), api()
-    wait(plain, ["r1", "r2"])
-    observer = RecordingObserver(live_interval=1.0)
-    wait(live, ["r1", "r2"], observer)
-    assert [(t, run, full) for t, run, full in live.log] == plain.log
-    shown = [line for line in observer.lines if line.startswith("live")]
-    assert shown[:2] == [
-        "live at 0: QA.tech run r1 RUNNING, QA.tech run r2 RUNNING",
-        "live at 1: QA.tech run r1 RUNNING, QA.tech run r2 RUNNING",
-    ]
-    assert "live at 10: QA.tech run r1 COMPLETED 1 passed, 1 failed, QA.tech run r2 RUNNING" in (
-        shown
-    )
-    assert [line.split(":")[0] for line in shown[:-1]] == [f"live at {t}" for t in range(20)]
-    assert shown[-1] == "live cleared at 20"
-
-
-def test_an_interrupted_live_observer_is_cleared() -> None:
-    api = FakeApi(FakeClock(), {"abc": [body("abc", "RUNNING"), KeyboardInterrupt()]})
-    observer = RecordingObserver(live_interval=1.0)
-    with pytest.raises(KeyboardInterrupt):
-        wait(api, ["abc"], observer)
-    assert observer.lines[-2:] == ["QA.tech run abc interrupted RUNNING", "live cleared at 10"]
 
 
 def test_heartbeat_with_a_poll_interval_longer_than_a_minute() -> None:
@@ -229,14 +114,65 @@ def test_heartbeat_with_a_poll_interval_longer_than_a_minute() -> None:
     ]
 
 
+def test_a_live_observer_sees_progress_every_second_at_no_extra_request() -> None:
+    def api() -> FakeApi:
+        cases = [qatech_case("a", short_id="t1"), qatech_case("b", "FAILED", short_id="t2")]
+        return FakeApi(
+            FakeClock(),
+            {"r1": progression("r1", 1), "r2": progression("r2", 2)},
+            reads={"r1": [qatech_run("r1", "COMPLETED", cases)]},
+        )
+
+    plain, live = api(), api()
+    wait(plain, ["r1", "r2"])
+    observer = RecordingObserver(live_interval=1.0)
+    wait(live, ["r1", "r2"], observer)
+    assert live.log == plain.log
+    shown = [line for line in observer.lines if line.startswith("live")]
+    assert shown[:2] == [
+        "live at 0: QA.tech run r1 RUNNING, QA.tech run r2 RUNNING",
+        "live at 1: QA.tech run r1 RUNNING, QA.tech run r2 RUNNING",
+    ]
+    assert "live at 10: QA.tech run r1 COMPLETED 1 passed, 1 failed, QA.tech run r2 RUNNING" in (
+        shown
+    )
+    assert [line.split(":")[0] for line in shown[:-1]] == [f"live at {t}" for t in range(20)]
+    assert shown[-1] == "live cleared at 20"
+
+
+def test_an_interrupted_live_observer_is_cleared() -> None:
+    api = FakeApi(FakeClock(), {"abc": [qatech_run("abc", "RUNNING"), KeyboardInterrupt()]})
+    observer = RecordingObserver(live_interval=1.0)
+    with pytest.raises(KeyboardInterrupt):
+        wait(api, ["abc"], observer)
+    assert observer.lines[-2:] == ["QA.tech run abc interrupted RUNNING", "live cleared at 10"]
+
+
+def test_interrupt_names_the_runs_being_waited_for() -> None:
+    clock = FakeClock()
+    api = FakeApi(
+        clock, {"abc": [qatech_run("abc", "RUNNING")], "done": [qatech_run("done", "COMPLETED")]}
+    )
+
+    def interrupting_sleep(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    clock.sleep = interrupting_sleep  # type: ignore[method-assign]
+    observer = RecordingObserver()
+    with pytest.raises(KeyboardInterrupt):
+        wait(api, ["abc", "done"], observer)
+    assert observer.lines[-1:] == ["QA.tech run abc interrupted RUNNING"]
+
+
 def test_timeout_names_the_run_its_last_status_and_the_time_waited() -> None:
     api = FakeApi(
-        FakeClock(), {"abc": [body("abc", "RUNNING")], "done": [body("done", "COMPLETED")]}
+        FakeClock(),
+        {"abc": [qatech_run("abc", "RUNNING")], "done": [qatech_run("done", "COMPLETED")]},
     )
     reports = wait(api, ["abc", "done"], timeout=95.0)
     report = reports["abc"]
     assert isinstance(report, UnreadableRun)
-    assert report.last_status == "RUNNING"
+    assert (report.last_status, report.timed_out) == ("RUNNING", True)
     assert report.message == (
         "QA.tech run abc did not finish in time: still RUNNING after 1m 35s (--qatech-timeout 95s)"
     )
@@ -244,25 +180,50 @@ def test_timeout_names_the_run_its_last_status_and_the_time_waited() -> None:
     assert api.clock.time - 1000.0 == 95.0
 
 
+def test_a_run_that_never_answered_times_out_without_a_status() -> None:
+    api = FakeApi(FakeClock(), {"abc": [TransientError("HTTP 503")]})
+    report = wait(api, ["abc"], timeout=2.0)["abc"]
+    assert isinstance(report, UnreadableRun)
+    assert report.message == (
+        "QA.tech run abc did not finish in time: still unknown (no status was ever received) "
+        "after 2.0s (--qatech-timeout 2s); the last 3 requests failed over 2.0s, most recently: "
+        "GET https://api.test/v1/run/abc: HTTP 503"
+    )
+
+
 def test_a_failed_poll_does_not_lose_the_wait() -> None:
     flaky = [
-        body("abc", "RUNNING"),
+        qatech_run("abc", "RUNNING"),
         TransientError("HTTP 503"),
         TransientError("HTTP 503"),
-        body("abc", "COMPLETED"),
+        qatech_run("abc", "COMPLETED"),
     ]
     observer = RecordingObserver()
     reports = wait(FakeApi(FakeClock(), {"abc": flaky}), ["abc"], observer)
     assert isinstance(reports["abc"], FinishedRun)
-    assert (
-        observer.lines.count("QA.tech run abc failed: GET https://api.test/v1/run/abc: HTTP 503")
-        == 2
-    )
+    assert observer.lines.count(
+        "QA.tech run abc failed: GET https://api.test/v1/run/abc: HTTP 503"
+    ) == 2  # fmt: skip
+
+
+@pytest.mark.parametrize("purpose", ["poll", "read"])
+def test_a_transient_fault_on_any_request_is_retried(purpose: str) -> None:
+    fault = TransientError("connection failed (ConnectionError: [Errno 104] reset)")
+    polls: list[Scripted] = [qatech_run("abc", "RUNNING"), qatech_run("abc", "COMPLETED")]
+    reads: list[Scripted] = [qatech_run("abc", "COMPLETED")]
+    (polls if purpose == "poll" else reads).insert(0 if purpose == "read" else 1, fault)
+    api = FakeApi(FakeClock(), {"abc": polls}, reads={"abc": reads})
+    observer = RecordingObserver()
+    assert isinstance(wait(api, ["abc"], observer)["abc"], FinishedRun)
+    path = "/v1/run/abc"
+    assert f"QA.tech run abc failed: GET https://api.test{path}: {fault}" in observer.lines
+    assert len(api.log) == 4
 
 
 def test_retry_after_is_honoured_and_capped_by_the_time_left() -> None:
     api = FakeApi(
-        FakeClock(), {"abc": [TransientError("429", retry_after=42.0), body("abc", "COMPLETED")]}
+        FakeClock(),
+        {"abc": [TransientError("429", retry_after=42.0), qatech_run("abc", "COMPLETED")]},
     )
     wait(api, ["abc"])
     assert api.log[1][0] - api.log[0][0] == 42.0
@@ -285,36 +246,46 @@ def test_backoff_is_capped_exponential_with_full_jitter() -> None:
     assert max(delays[5]) > 4.0  # the cap, not the exponent, bounds late attempts
 
 
-def test_results_request_gives_up_after_bounded_attempts() -> None:
+def test_backoff_scales_with_the_poll_interval() -> None:
+    assert retry_for(10.0) == RetryPolicy(base=1.0, cap=60.0, max_attempts=8)
+    assert retry_for(0.01) == RetryPolicy(base=0.01, cap=0.6, max_attempts=8)
+
+
+def test_results_request_gives_up_after_eight_attempts() -> None:
     api = FakeApi(
         FakeClock(),
-        {"abc": [body("abc", "COMPLETED")]},
-        results={"abc": [TransientError("HTTP 502")]},
+        {"abc": [qatech_run("abc", "COMPLETED")]},
+        reads={"abc": [TransientError("HTTP 502")]},
     )
     report = wait(api, ["abc"], poll_interval=1.0)["abc"]
     assert isinstance(report, UnreadableRun)
-    assert sum(1 for *_, full in api.log if full) == RetryPolicy().max_attempts
-    assert "the results request failed 8 times over" in report.message
-    assert "HTTP 502" in report.message
+    assert len(api.made("read")) == 8
+    assert report.message.startswith(
+        "QA.tech run abc could not be read: the results request failed 8 times over "
+    )
+    assert report.message.endswith("; the last failure: GET https://api.test/v1/run/abc: HTTP 502")
 
 
-def test_a_run_never_reached_gives_up_after_bounded_attempts() -> None:
+def test_a_run_never_reached_gives_up_after_eight_attempts() -> None:
     refused = TransientError("connection failed (ConnectionError: [Errno 111] Connection refused)")
     api = FakeApi(FakeClock(), {"abc": [refused]})
     report = wait(api, ["abc"])["abc"]
     assert isinstance(report, UnreadableRun)
-    assert len(api.log) == RetryPolicy().max_attempts
+    assert len(api.log) == 8
     assert report.message.startswith(
-        "QA.tech run abc could not be read: the status request failed 8"
+        "QA.tech run abc could not be read: the status request failed 8 times over "
     )
     assert report.message.endswith("[Errno 111] Connection refused)")
     # Seven backoffs of at most 1, 2, 4, ... capped at 60 seconds: minutes at worst, not the hour.
-    worst = sum(min(60.0, 2.0**k) for k in range(RetryPolicy().max_attempts - 1))
-    assert api.clock.time - 1000.0 <= worst == 123.0
+    assert api.clock.time - 1000.0 <= 1 + 2 + 4 + 8 + 16 + 32 + 60
 
 
 def test_an_established_wait_outlasts_any_number_of_failed_polls() -> None:
-    script = [body("abc", "RUNNING"), *[TransientError("HTTP 502")] * 20, body("abc", "COMPLETED")]
+    script = [
+        qatech_run("abc", "RUNNING"),
+        *[TransientError("HTTP 502")] * 20,
+        qatech_run("abc", "COMPLETED"),
+    ]
     api = FakeApi(FakeClock(), {"abc": script})
     assert isinstance(wait(api, ["abc"])["abc"], FinishedRun)
     assert len(api.log) == 23
@@ -325,7 +296,7 @@ def test_final_errors_end_that_run_at_once_with_a_hint() -> None:
         FakeClock(),
         {
             "gone": [FinalError('HTTP 404 Not Found: "Run not found"', 404)],
-            "ok": [body("ok", "COMPLETED")],
+            "ok": [qatech_run("ok", "COMPLETED")],
         },
     )
     reports = wait(api, ["gone", "ok"])
@@ -336,7 +307,7 @@ def test_final_errors_end_that_run_at_once_with_a_hint() -> None:
         'HTTP 404 Not Found: "Run not found"\n'
         "hint: check the run id, and that QATECH_API_TOKEN belongs to the project that ran it"
     )
-    assert [rid for _, rid, _ in api.log].count("gone") == 1
+    assert api.made("poll").count("gone") == 1
     assert isinstance(reports["ok"], FinishedRun)
 
 
@@ -350,23 +321,179 @@ def test_an_unusable_body_names_the_request_and_the_field() -> None:
     )
 
 
-def test_interrupt_names_the_runs_being_waited_for() -> None:
-    clock = FakeClock()
-    api = FakeApi(clock, {"abc": [body("abc", "RUNNING")], "done": [body("done", "COMPLETED")]})
-
-    def interrupting_sleep(seconds: float) -> None:
-        raise KeyboardInterrupt
-
-    clock.sleep = interrupting_sleep  # type: ignore[method-assign]
-    observer = RecordingObserver()
-    with pytest.raises(KeyboardInterrupt):
-        wait(api, ["abc", "done"], observer)
-    assert observer.lines[-1] == "QA.tech run abc interrupted RUNNING"
-
-
 @pytest.mark.parametrize(
     ("seconds", "shown"),
     [(0.04, "0.0s"), (9.96, "10.0s"), (42, "42s"), (95, "1m 35s"), (7322, "2h 02m")],
 )
 def test_durations_read_well(seconds: float, shown: str) -> None:
     assert format_duration(seconds) == shown
+
+
+# Case requests (QA.tech's case details): in the same loop, with the same clock and deadline.
+
+
+def failed_cases(count: int) -> list[Scripted]:
+    return [qatech_case(f"case {n}", "FAILED", title="t", short_id=f"tc{n}") for n in range(count)]
+
+
+def detailed_api(cases: dict[str, Sequence[Scripted]], count: int = 2) -> FakeApi:
+    run = qatech_run("abc", "COMPLETED", failed_cases(count), "FAILED")
+    return FakeApi(FakeClock(), {"abc": [run]}, reads={"abc": [run]}, cases=cases)
+
+
+def test_case_details_are_read_once_the_run_is_read() -> None:
+    api = detailed_api({"tc0": [{"durationMs": 1500}], "tc1": [{"durationMs": 2500}]})
+    report = wait(api, ["abc"], provider=FAILED_DETAILS)["abc"]
+    assert isinstance(report, FinishedRun)
+    assert [case.duration for case in report.cases] == [1.5, 2.5]
+    assert [(kind, key) for _, kind, key in api.log] == [
+        ("poll", "abc"), ("read", "abc"), ("case", "tc0"), ("case", "tc1"),
+    ]  # fmt: skip
+
+
+def test_a_run_that_ended_early_has_its_details_read_while_others_still_poll() -> None:
+    early = qatech_run("early", "COMPLETED", failed_cases(1), "FAILED")
+    api = FakeApi(
+        FakeClock(),
+        {"early": [early], "late": progression("late", 3)},
+        reads={"early": [early]},
+        cases={"tc0": [{"durationMs": 1000}]},
+    )
+    wait(api, ["early", "late"], provider=FAILED_DETAILS)
+    assert [time for time, kind, _ in api.log if kind == "case"] == [0.0]
+    assert api.clock.time - 1000.0 == 30.0
+
+
+def test_transient_failures_of_a_case_request_are_retried() -> None:
+    busy = TransientError("HTTP 503 Service Unavailable", retry_after=2)
+    api = detailed_api({"tc0": [{"durationMs": 2000}], "tc1": [busy, busy, {"durationMs": 2000}]})
+    observer = RecordingObserver()
+    report = wait(api, ["abc"], observer, provider=FAILED_DETAILS)["abc"]
+    assert isinstance(report, FinishedRun)
+    assert [c.duration for c in report.cases] == [2.0, 2.0]
+    assert (
+        observer.lines
+        == [
+            "QA.tech run abc failed: GET https://api.test/v1/run-test-case/tc1: "
+            "HTTP 503 Service Unavailable"
+        ]
+        * 2
+    )
+    assert [time for time, _, key in api.log if key == "tc1"] == [0.0, 2.0, 4.0]
+
+
+@pytest.mark.parametrize(
+    ("answer", "problem"),
+    [
+        (
+            TransientError("connection failed"),
+            "GET https://api.test/v1/run-test-case/tc0 failed 8 times; the last: connection failed",
+        ),
+        (
+            FinalError('HTTP 404 Not Found: "Test case not found"', 404),
+            'GET https://api.test/v1/run-test-case/tc0 failed: HTTP 404 Not Found: "Test case '
+            'not found"',
+        ),
+        (
+            {"durationMs": "soon"},
+            "GET https://api.test/v1/run-test-case/tc0 gave an unusable answer: details of "
+            "case tc0: field 'durationMs' must be a non-negative number or null, received a "
+            "string ('soon')",
+        ),
+    ],
+    ids=["retries exhausted", "final error", "unusable answer"],
+)
+def test_unreadable_details_leave_the_verdict_as_it_was_with_a_warning(
+    answer: Scripted, problem: str
+) -> None:
+    api = detailed_api({"tc0": [answer], "tc1": [answer]})
+    observer = RecordingObserver()
+    report = wait(api, ["abc"], observer, provider=FAILED_DETAILS)["abc"]
+    without = wait(detailed_api({}), ["abc"])["abc"]
+    assert report == without
+    assert observer.lines[-1] == (
+        "QA.tech run abc warning: the details of 2 of 2 cases could not be read, so they are "
+        f"reported as the run endpoint described them; the first problem: {problem}"
+    )
+
+
+def test_the_first_problem_is_the_first_case_s() -> None:
+    gone = FinalError("HTTP 404 Not Found", 404)
+    api = detailed_api({"tc0": [TransientError("x")] * 2 + [gone], "tc1": [gone]})
+    observer = RecordingObserver()
+    wait(api, ["abc"], observer, provider=FAILED_DETAILS)
+    assert observer.lines[-1].endswith(
+        "the first problem: GET https://api.test/v1/run-test-case/tc0 failed: HTTP 404 Not Found"
+    )
+
+
+def test_details_never_outlast_the_wait() -> None:
+    slow = TransientError("HTTP 503", retry_after=30)
+    api = detailed_api({"tc0": [slow], "tc1": [{"durationMs": 1000}]})
+    observer = RecordingObserver()
+    report = wait(api, ["abc"], observer, provider=FAILED_DETAILS, timeout=50.0)["abc"]
+    assert isinstance(report, FinishedRun)
+    assert [c.duration for c in report.cases] == [None, 1.0]
+    assert api.clock.time - 1000.0 == 50.0
+    assert observer.lines[-1] == (
+        "QA.tech run abc warning: the details of 1 of 2 cases could not be read, so they are "
+        "reported as the run endpoint described them; the first problem: GET "
+        "https://api.test/v1/run-test-case/tc0: no answer before the wait's timeout"
+    )
+
+
+# The threaded sender: several requests at once, and none left behind.
+
+
+class BlockingApi:
+    """Answers each case request only once three requests are in flight at once."""
+
+    def __init__(self) -> None:
+        self.barrier = threading.Barrier(3, timeout=10)
+        self.lock = threading.Lock()
+        self.in_flight = self.most_in_flight = 0
+
+    def url(self, request: ApiRequest) -> str:
+        return "https://api.test" + request.path
+
+    def get_json(self, request: ApiRequest, time_left: float | None = None) -> object:
+        if not request.path.startswith("/v1/run-test-case/"):
+            return qatech_run("abc", "COMPLETED", failed_cases(9), "FAILED")
+        with self.lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        self.barrier.wait()
+        with self.lock:
+            self.in_flight -= 1
+        return {"durationMs": 1000}
+
+
+def test_requests_run_in_parallel_up_to_the_bound() -> None:
+    # Each answer waits until three requests are in flight at once: only a sender that keeps
+    # three going can finish; the barrier breaks (and the test fails) for a serial one.
+    api = BlockingApi()
+    (report,) = wait_for_runs(
+        [Target(FAILED_DETAILS, api, "abc")],
+        poll_interval=10.0,
+        timeout=60.0,
+        observer=RecordingObserver(),
+        clock=FakeClock(),
+        sender=ThreadedSender(workers=3),
+    )
+    assert isinstance(report, FinishedRun)
+    assert [c.duration for c in report.cases] == [1.0] * 9
+    assert api.most_in_flight == 3
+
+
+def test_an_interrupt_leaves_no_request_thread_behind() -> None:
+    api = detailed_api({f"tc{n}": [KeyboardInterrupt() if n == 3 else {}] for n in range(6)}, 6)
+    with pytest.raises(KeyboardInterrupt):
+        wait_for_runs(
+            [Target(FAILED_DETAILS, api, "abc")],
+            poll_interval=10.0,
+            timeout=60.0,
+            observer=RecordingObserver(),
+            clock=api.clock,
+            sender=ThreadedSender(workers=2),
+        )
+    assert [t for t in threading.enumerate() if t.name == "qatech-request"] == []

@@ -72,6 +72,12 @@ class Client:
     def close(self) -> None:
         self._session.close()
 
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def url(self, request: ApiRequest) -> str:
         return self._base_url + request.path
 

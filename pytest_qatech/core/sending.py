@@ -64,12 +64,7 @@ class SerialSender(Generic[J]):
         self._answers: collections.deque[Answer[J]] = collections.deque()
 
     def send(self, job: J, client: HttpGetter, request: ApiRequest, time_left: float) -> None:
-        try:
-            body = client.get_json(request, time_left=time_left)
-        except RequestError as error:
-            self._answers.append(Answer(job, error=error))
-        else:
-            self._answers.append(Answer(job, body))
+        self._answers.append(_answer(_Todo(job, client, request, time_left)))
 
     def answer(self, timeout: float) -> Answer[J] | None:
         return self._answers.popleft() if self._answers else None
@@ -123,17 +118,21 @@ class ThreadedSender(Generic[J]):
         while (todo := self._todo.get()) is not None:
             with self._lock:
                 self._working.add(me)
-            try:
-                body = todo.client.get_json(todo.request, time_left=todo.time_left)
-            except RequestError as error:
-                self._answers.put(Answer(todo.job, error=error))
-            except BaseException as error:  # the loop's thread decides what it means
-                self._answers.put(Answer(todo.job, crash=error))
-            else:
-                self._answers.put(Answer(todo.job, body))
-            finally:
-                with self._lock:
-                    self._working.discard(me)
+            answer = _answer(todo)
+            # Idle again before the answer is seen: close() must not wait for this thread.
+            with self._lock:
+                self._working.discard(me)
+            self._answers.put(answer)
+
+
+def _answer(todo: _Todo[J]) -> Answer[J]:
+    try:
+        body = todo.client.get_json(todo.request, time_left=todo.time_left)
+    except RequestError as error:
+        return Answer(todo.job, error=error)
+    except BaseException as error:  # the loop's thread decides what it means
+        return Answer(todo.job, crash=error)
+    return Answer(todo.job, body)
 
 
 @dataclass(frozen=True)

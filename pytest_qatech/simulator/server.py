@@ -71,8 +71,12 @@ class Simulator:
             return [r for r in self.requests if r.path.rstrip("/").endswith(f"/{run_id}")]
 
     def start(self) -> Simulator:
+        # A short poll interval: stop() waits for the serving loop to notice.
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="qatech-simulator", daemon=True
+            target=self._server.serve_forever,
+            args=(0.05,),
+            name="qatech-simulator",
+            daemon=True,
         )
         self._thread.start()
         return self

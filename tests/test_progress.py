@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_qatech.reporting import LIVE_INTERVAL, LiveLine, TerminalObserver
+from pytest_qatech.core.progress import LiveLine, TerminalObserver, header_line
+from pytest_qatech.core.waiting import RunProgress
 from pytest_qatech.simulator import SimulatedRun, Simulator, case
-from pytest_qatech.waiting import RunProgress
 
-from .conftest import FAST
+from .helpers import FAST
 
 RUNS = [
     RunProgress("QA.tech run abc123", "RUNNING"),
@@ -33,9 +33,32 @@ def test_a_log_gets_whole_lines_only() -> None:
     assert lines == ["qatech: still waiting for QA.tech run abc123: RUNNING after 1m 00s"]
 
 
+def test_every_event_is_a_line_of_its_own_in_a_log() -> None:
+    lines: list[str] = []
+    observer = TerminalObserver(lines.append)
+    observer.status_changed("QA.tech run abc123", "COMPLETED", 2.0)
+    observer.request_failed("QA.tech run abc123", "GET https://x/v1/run/abc123: HTTP 503", 1.0)
+    observer.interrupted("QA.tech run abc123", "RUNNING", 42.0)
+    observer.interrupted("TestVibe run 7", None, 0.5)
+    observer.warning("QA.tech run abc123", "the details of 1 of 2 cases could not be read")
+    assert lines == [
+        "qatech: QA.tech run abc123 is COMPLETED (2.0s)",
+        "qatech: GET https://x/v1/run/abc123: HTTP 503; trying again in 1.0s",
+        "qatech: interrupted while waiting for QA.tech run abc123 (RUNNING, 42s)",
+        "qatech: interrupted while waiting for TestVibe run 7 (no status yet, 0.5s)",
+        "qatech: warning: QA.tech run abc123: the details of 1 of 2 cases could not be read",
+    ]
+
+
+def test_a_header_line_per_platform() -> None:
+    assert header_line("Autonoma", ["r1", "r2"], "https://autonoma.app/api") == (
+        "qatech: Autonoma runs r1, r2 from https://autonoma.app/api"
+    )
+
+
 def test_a_terminal_gets_a_live_line_each_interval() -> None:
     observer, raw, lines = terminal()
-    assert observer.live_interval == LIVE_INTERVAL
+    assert observer.live_interval == 1.0
     observer.waiting(65.0, RUNS)
     assert raw == [
         "\rqatech: waiting 1m 05s: QA.tech run abc123 RUNNING; TestVibe run 214 failed "

@@ -1,0 +1,178 @@
+"""What several test modules share: fake time, a scripted API for the wait loop, an observer that
+records, and the simulated runs the end-to-end tests use."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_qatech.core.providers.base import ApiRequest
+from pytest_qatech.core.waiting import RunProgress
+from pytest_qatech.simulator import SimulatedRun, Simulator, case
+
+#: Fast polling against the simulator: its runs advance per request, not per second.
+FAST = ("--qatech-poll-interval", "0.01")
+LOCAL_TEST = "def test_local():\n    assert True\n"
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.time = 1000.0
+        self.slept: list[float] = []
+
+    def now(self) -> float:
+        return self.time
+
+    def sleep(self, seconds: float) -> None:
+        assert seconds >= 0
+        self.slept.append(seconds)
+        self.time += seconds
+
+
+#: What a scripted API gives for a request: a JSON body, or an exception to raise.
+Scripted = object
+
+
+@dataclass
+class FakeApi:
+    """A scripted API for the wait loop, on a fake clock.
+
+    Per run: the answers to its light polls (the last one repeats) and to its full reads (the
+    last one repeats; a COMPLETED run without cases if none); per case short id, the answers
+    to its details requests (the last one repeats). ``log`` has (seconds since 1000, kind, id)
+    for each request, kind being ``poll``, ``read`` or ``case``.
+    """
+
+    clock: FakeClock
+    polls: dict[str, Sequence[Scripted]]
+    reads: dict[str, Sequence[Scripted]] = field(default_factory=dict)
+    cases: dict[str, Sequence[Scripted]] = field(default_factory=dict)
+    log: list[tuple[float, str, str]] = field(default_factory=list)
+
+    def url(self, request: ApiRequest) -> str:
+        return "https://api.test" + request.path
+
+    def get_json(self, request: ApiRequest, time_left: float | None = None) -> object:
+        key = request.path.rsplit("/", 1)[-1]
+        if request.path.startswith("/v1/run-test-case/"):
+            kind, script = "case", self.cases[key]
+        elif request.params:
+            kind, script = "read", self.reads.get(key) or [qatech_run(key, "COMPLETED", [])]
+        else:
+            kind, script = "poll", self.polls[key]
+        count = sum(1 for _, k, i in self.log if (k, i) == (kind, key))
+        self.log.append((self.clock.now() - 1000.0, kind, key))
+        answer = script[min(count, len(script) - 1)]
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    def made(self, kind: str) -> list[str]:
+        return [key for _, k, key in self.log if k == kind]
+
+
+def qatech_run(
+    short_id: str, status: str, cases: list[Any] | None = None, result: Any = "unset"
+) -> dict[str, Any]:
+    """A ``GetRunResponse`` of QA.tech's "Get run" OpenAPI definition."""
+    ended = status in ("COMPLETED", "ERROR", "CANCELLED")
+    return {
+        "id": "6c1f3a2e-0000-4000-8000-000000000001",
+        "shortId": short_id,
+        "status": status,
+        "result": ("PASSED" if ended else None) if result == "unset" else result,
+        "runTestCases": cases if cases is not None else [],
+    }
+
+
+def qatech_case(
+    name: str,
+    result: str | None = "PASSED",
+    *,
+    short_id: str,
+    status: str = "COMPLETED",
+    title: str | None = None,
+    thought: str | None = None,
+    goal: str | None = None,
+) -> dict[str, Any]:
+    """A ``RunTestCase`` of QA.tech's "Get run" OpenAPI definition, every required field set."""
+    return {
+        "id": f"6c1f3a2e-0000-4000-8000-{short_id.encode().hex()[:12].ljust(12, '0')}",
+        "shortId": short_id,
+        "name": name,
+        "status": status,
+        "result": result,
+        "resultTitle": title,
+        "evaluationThought": thought,
+        "promptGoal": goal,
+        "promptExamples": None,
+    }
+
+
+@dataclass
+class RecordingObserver:
+    lines: list[str] = field(default_factory=list)
+    live_interval: float | None = None
+
+    def waiting(self, elapsed: float, runs: Sequence[RunProgress]) -> None:
+        shown = ", ".join(f"{run.run} {run.status} {run.cases}".rstrip() for run in runs)
+        self.lines.append(
+            f"live at {elapsed:g}: {shown}" if runs else f"live cleared at {elapsed:g}"
+        )
+
+    def status_changed(self, run: str, status: str, elapsed: float) -> None:
+        self.lines.append(f"{run} {status} at {elapsed:g}")
+
+    def still_waiting(self, run: str, status: str, elapsed: float) -> None:
+        self.lines.append(f"{run} still {status} at {elapsed:g}")
+
+    def request_failed(self, run: str, message: str, retry_in: float) -> None:
+        self.lines.append(f"{run} failed: {message}")
+
+    def interrupted(self, run: str, status: str | None, elapsed: float) -> None:
+        self.lines.append(f"{run} interrupted {status}")
+
+    def warning(self, run: str, message: str) -> None:
+        self.lines.append(f"{run} warning: {message}")
+
+
+def mixed_run(short_id: str = "abc123") -> SimulatedRun:
+    """A finished run with one case of each verdict."""
+    return SimulatedRun(
+        short_id,
+        result="FAILED",
+        cases=[
+            case("Login flow test", "PASSED", goal="Log in", short_id="tc1"),
+            case(
+                "Checkout",
+                "FAILED",
+                title="Could not find login button",
+                thought="The login button was not visible on the page.",
+                goal="Test the checkout flow",
+                short_id="tc2",
+            ),
+            case("Newsletter", "SKIPPED", title="Feature flag off", short_id="tc3"),
+        ],
+    )
+
+
+#: What mixed_run() costs: three light polls, one read of the cases, then the details of the
+#: failed and the skipped case (in either order: they are read in parallel).
+MIXED_RUN_REQUESTS = [
+    ("/v1/run/abc123", {}),
+    ("/v1/run/abc123", {}),
+    ("/v1/run/abc123", {}),
+    ("/v1/run/abc123", {"testCases": ["all"]}),
+    ("/v1/run-test-case/tc2", {}),
+    ("/v1/run-test-case/tc3", {}),
+]
+
+
+def requests_made(simulator: Simulator) -> list[tuple[str, dict[str, list[str]]]]:
+    """The requests the simulator received, in order, except that the details requests that
+    follow a run's read are sorted: they are sent in parallel."""
+    made = [(request.path, request.query) for request in simulator.requests]
+    reads = [i for i, (_, query) in enumerate(made) if "testCases" in query]
+    start = reads[-1] + 1 if reads else len(made)
+    return made[:start] + sorted(made[start:], key=lambda request: request[0])

@@ -1,0 +1,85 @@
+"""The floor plan holds: a core without pytest, dependencies that point one way, and a README
+that names every module where a newcomer looks for it."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+PACKAGE = Path(__file__).parent.parent / "pytest_qatech"
+README = PACKAGE.parent / "README.md"
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports(path: Path) -> Iterator[str]:
+    """Every module ``path`` imports, at the top or inside a function, as an absolute name."""
+    package = (
+        module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
+    )
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                up = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                base = ".".join([*up, base] if base else up)
+            yield base
+            yield from (f"{base}.{alias.name}" for alias in node.names)
+
+
+def modules() -> dict[str, Path]:
+    return {module_name(path): path for path in PACKAGE.rglob("*.py")}
+
+
+def test_the_core_imports_no_pytest() -> None:
+    core = {name: path for name, path in modules().items() if name.startswith("pytest_qatech.core")}
+    assert len(core) > 10
+    offenders = {
+        name: sorted(
+            imported
+            for imported in imports(path)
+            if imported.split(".")[0] in ("pytest", "_pytest", "pluggy", "xdist")
+            or imported.startswith(("pytest_qatech.session", "pytest_qatech.plugin"))
+        )
+        for name, path in core.items()
+    }
+    assert {name: found for name, found in offenders.items() if found} == {}
+
+
+def test_no_import_circle() -> None:
+    known = modules()
+    graph: dict[str, set[str]] = {}
+    for name, path in known.items():
+        targets = set()
+        for imported in imports(path):
+            while imported and imported not in known:
+                imported = imported.rpartition(".")[0]
+            # A package handing on its members' names is not a dependency between floors.
+            inside = imported.startswith(name + ".") or name.startswith(imported + ".")
+            if imported and imported != name and not inside:
+                targets.add(imported)
+        graph[name] = targets
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        for target in graph[start]:
+            if target == goal or (target not in seen and reaches(target, goal, seen | {target})):
+                return True
+        return False
+
+    assert sorted(name for name in graph if reaches(name, name, {name})) == []
+
+
+def test_the_readme_names_every_module_in_its_layout() -> None:
+    section = README.read_text(encoding="utf-8").split("## Development", 1)[1]
+    unnamed = [
+        str(path.relative_to(PACKAGE))
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path.name != "__init__.py" and f"`{path.relative_to(PACKAGE)}`" not in section
+    ]
+    assert unnamed == []

@@ -1,0 +1,50 @@
+"""What every front end prints the same way: a run's problem, the summary, remote text."""
+
+from __future__ import annotations
+
+from pytest_qatech.core.models import (
+    FinishedRun,
+    Outcome,
+    RemoteCase,
+    RunReport,
+    UnreadableRun,
+)
+from pytest_qatech.core.rendering import render_case, render_problem, summary_lines
+from pytest_qatech.core.text import visible
+
+TITLES = {"qatech": "QA.tech", "testvibe": "TestVibe"}
+
+
+def test_a_run_that_ended_badly() -> None:
+    run = FinishedRun(
+        "qatech", "abc", "ERROR", None, (RemoteCase("a", Outcome.PASSED),), "ended ERROR"
+    )
+    assert render_problem(run).text == "ended ERROR\n\nThe run reported 1 case: 1 passed."
+    empty = FinishedRun("qatech", "abc", "CANCELLED", None, (), "ended CANCELLED")
+    assert render_problem(empty).text == "ended CANCELLED\n\nThe run reported 0 cases."
+
+
+def test_the_summary_has_a_line_per_run() -> None:
+    reports: list[RunReport] = [
+        FinishedRun("qatech", "abc", "COMPLETED", "FAILED", (RemoteCase("a", Outcome.FAILED),)),
+        FinishedRun("testvibe", "214", "passed", None, (), url="https://tv/214"),
+        UnreadableRun("qatech", "gone", "could not be read", "RUNNING\x1b[2J"),
+    ]
+    assert summary_lines(TITLES, reports) == [
+        "QA.tech run abc: COMPLETED, result FAILED - 1 failed",
+        "TestVibe run 214: passed - no cases - https://tv/214",
+        "QA.tech run gone: could not be read (last status RUNNING\\x1b[2J); see the error above",
+    ]
+
+
+def test_remote_text_is_spelled_out_newlines_and_tabs_kept() -> None:
+    assert visible("a\x1b[31mb\x00\r\n\tc\u2028\x9b") == "a\\x1b[31mb\\x00\\r\n\tc\\u2028\\x9b"
+    assert visible(visible("\x07")) == "\\x07"
+
+
+def test_a_case_s_words_are_visible_whatever_the_platform_sent() -> None:
+    case = RemoteCase("a", Outcome.FAILED, "bad\x00title", "esc \x1b\x0b\x0c end", case_id="c")
+    run = FinishedRun("qatech", "abc", "COMPLETED", "FAILED", (case,))
+    rendered = render_case(run, case)
+    assert rendered.headline == "bad\\x00title"
+    assert rendered.details.startswith("esc \\x1b\\x0b\\x0c end\n\n")
