@@ -110,6 +110,20 @@ def qatech_case(
     }
 
 
+#: A details answer (``GET /v1/run-test-case/{shortId}``) for case tc2, every field the issue
+#: tracker names for that endpoint set.
+TC2_DETAILS = {
+    "shortId": "tc2",
+    "durationMs": 42_500,
+    "errorCode": "TEST_FAILED",
+    "url": "https://app.qa.tech/case/tc2",
+    "screenshotUrl": "https://media.example/tc2.png",
+    "recordingUrl": "https://media.example/tc2.webm",
+    "startedAt": "2026-06-10T16:02:11Z",
+    "completedAt": "2026-06-10T16:02:53.500Z",
+}
+
+
 @dataclass
 class RecordingObserver:
     lines: list[str] = field(default_factory=list)

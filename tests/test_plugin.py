@@ -13,18 +13,14 @@ import pytest
 
 from pytest_qatech.simulator import Answer, SimulatedRun, Simulator, case
 
-from .helpers import FAST, LOCAL_TEST, MIXED_RUN_REQUESTS, mixed_run, requests_made
-
-#: The details the simulator gives the failed case of mixed_run() in these tests.
-CHECKOUT_DETAILS = {
-    "durationMs": 42_500,
-    "errorCode": "TEST_FAILED",
-    "url": "https://app.qa.tech/case/tc2",
-    "screenshotUrl": "https://media.example/tc2.png",
-    "recordingUrl": "https://media.example/tc2.webm",
-    "startedAt": "2026-06-10T16:02:11Z",
-    "completedAt": "2026-06-10T16:02:53.500Z",
-}
+from .helpers import (
+    FAST,
+    LOCAL_TEST,
+    MIXED_RUN_REQUESTS,
+    TC2_DETAILS,
+    mixed_run,
+    requests_made,
+)
 
 
 def inprocess(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
@@ -33,7 +29,7 @@ def inprocess(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
 
 def detailed_mixed_run() -> SimulatedRun:
     run = mixed_run()
-    run.details["tc2"] = CHECKOUT_DETAILS
+    run.details["tc2"] = TC2_DETAILS
     run.details["tc3"] = {"durationMs": 1_250}
     return run
 

@@ -3,6 +3,7 @@ JUnit properties a case is shown with. Bodies are written here in the reference'
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from pytest_qatech.core.providers.qatech import QatechProvider
 from pytest_qatech.core.rendering import render_case
 from pytest_qatech.core.settings import Secret
 
-from .helpers import qatech_case, qatech_run
+from .helpers import TC2_DETAILS, qatech_case, qatech_run
 
 provider = QatechProvider(Secret("t0ken-value"), project=None, details="failed")
 
@@ -25,16 +26,6 @@ FAILED_CASE = qatech_case(
     goal="Pay with the saved card",
     short_id="tc2",
 )
-DETAILS = {
-    "shortId": "tc2",
-    "durationMs": 42_500,
-    "errorCode": "TEST_FAILED",
-    "url": "https://app.qa.tech/case/tc2",
-    "screenshotUrl": "https://media.example/tc2.png",
-    "recordingUrl": "https://media.example/tc2.webm",
-    "startedAt": "2026-06-10T16:02:11Z",
-    "completedAt": "2026-06-10T16:02:53Z",
-}
 
 
 def parse(*raw_cases: Any, result: Any = "FAILED", **run: Any) -> FinishedRun:
@@ -348,18 +339,13 @@ def test_which_cases_get_a_details_request(mode: str, asked: list[str]) -> None:
 
 
 def test_a_product_failure_gains_its_duration_error_code_and_links() -> None:
-    merged = detailed(FAILED_CASE, DETAILS)
-    assert merged == RemoteCase(
-        "Checkout",
-        Outcome.FAILED,
-        "Could not find the 'Pay now' button",
-        "The payment panel stayed empty.",
-        case_id="tc2",
-        goal="Pay with the saved card",
+    merged = detailed(FAILED_CASE, TC2_DETAILS)
+    assert merged == dataclasses.replace(
+        only_case(FAILED_CASE),
         error_code="TEST_FAILED",
         duration=42.5,
         started_at="2026-06-10T16:02:11Z",
-        completed_at="2026-06-10T16:02:53Z",
+        completed_at="2026-06-10T16:02:53.500Z",
         links=(
             Link("case", "https://app.qa.tech/case/tc2"),
             Link("screenshot", "https://media.example/tc2.png"),
@@ -386,7 +372,7 @@ def test_a_product_failure_gains_its_duration_error_code_and_links() -> None:
         ("screenshot_url", "https://media.example/tc2.png"),
         ("recording_url", "https://media.example/tc2.webm"),
         ("started_at", "2026-06-10T16:02:11Z"),
-        ("completed_at", "2026-06-10T16:02:53Z"),
+        ("completed_at", "2026-06-10T16:02:53.500Z"),
     )
 
 

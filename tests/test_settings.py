@@ -233,7 +233,7 @@ def test_details_setting_from_command_line_ini_or_environment() -> None:
     ) -> str:
         return repr(only_source(settings_from(cli, ini, environ)).provider)
 
-    assert mode() == "QatechProvider(details='failed')"
+    assert mode() == "QatechProvider(project=None, details='failed')"
     assert "details='none'" in mode(environ={"QATECH_DETAILS": "none"})
     assert "details='all'" in mode(ini={"qatech_details": "all"}, environ={"QATECH_DETAILS": "x"})
     assert "details='none'" in mode(cli={"qatech_details": "none"}, ini={"qatech_details": "all"})

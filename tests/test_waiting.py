@@ -19,7 +19,7 @@ from pytest_qatech.core.providers.qatech import QatechProvider
 from pytest_qatech.core.sending import SerialSender, ThreadedSender
 from pytest_qatech.core.settings import Secret
 from pytest_qatech.core.text import format_duration
-from pytest_qatech.core.waiting import RetryPolicy, Target, retry_for, wait_for_runs
+from pytest_qatech.core.waiting import RetryPolicy, Target, Wait, retry_for
 
 from .helpers import FakeApi, FakeClock, RecordingObserver, Scripted, qatech_case, qatech_run
 
@@ -37,7 +37,7 @@ def wait(
     retry: RetryPolicy | None = None,
 ) -> dict[str, RunReport]:
     """The reports by run id."""
-    reports = wait_for_runs(
+    reports = Wait(
         [Target(provider, api, run_id) for run_id in run_ids],
         poll_interval=poll_interval,
         timeout=timeout,
@@ -46,7 +46,7 @@ def wait(
         sender=SerialSender(),
         retry=retry,
         rng=random.Random(1),
-    )
+    ).run()
     return {report.run_id: report for report in reports}
 
 
@@ -472,14 +472,14 @@ def test_requests_run_in_parallel_up_to_the_bound() -> None:
     # Each answer waits until three requests are in flight at once: only a sender that keeps
     # three going can finish; the barrier breaks (and the test fails) for a serial one.
     api = BlockingApi()
-    (report,) = wait_for_runs(
+    (report,) = Wait(
         [Target(FAILED_DETAILS, api, "abc")],
         poll_interval=10.0,
         timeout=60.0,
         observer=RecordingObserver(),
         clock=FakeClock(),
         sender=ThreadedSender(workers=3),
-    )
+    ).run()
     assert isinstance(report, FinishedRun)
     assert [c.duration for c in report.cases] == [1.0] * 9
     assert api.most_in_flight == 3
@@ -488,12 +488,12 @@ def test_requests_run_in_parallel_up_to_the_bound() -> None:
 def test_an_interrupt_leaves_no_request_thread_behind() -> None:
     api = detailed_api({f"tc{n}": [KeyboardInterrupt() if n == 3 else {}] for n in range(6)}, 6)
     with pytest.raises(KeyboardInterrupt):
-        wait_for_runs(
+        Wait(
             [Target(FAILED_DETAILS, api, "abc")],
             poll_interval=10.0,
             timeout=60.0,
             observer=RecordingObserver(),
             clock=api.clock,
             sender=ThreadedSender(workers=2),
-        )
+        ).run()
     assert [t for t in threading.enumerate() if t.name == "qatech-request"] == []

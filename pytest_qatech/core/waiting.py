@@ -170,7 +170,13 @@ class _Run:
         return self.target.label
 
 
-class _Wait:
+class Wait:
+    """One wait for some runs: poll each until it ends or ``timeout`` seconds pass, then read its
+    results once, and the case requests its provider asks for.
+
+    :meth:`run` returns the reports in the order of ``targets`` and closes the sender.
+    """
+
     def __init__(
         self,
         targets: Sequence[Target],
@@ -180,16 +186,16 @@ class _Wait:
         observer: WaitObserver,
         clock: Clock,
         sender: Sender[Job],
-        retry: RetryPolicy,
-        rng: random.Random,
+        retry: RetryPolicy | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self.poll_interval = poll_interval
         self.timeout = timeout
         self.observer = observer
         self.clock = clock
         self.sender = sender
-        self.retry = retry
-        self.rng = rng
+        self.retry = retry or retry_for(poll_interval)
+        self.rng = rng or random.Random()
         self.started = self.last_sign_of_life = clock.now()
         self.deadline = self.started + timeout
         self.runs = [_Run(target) for target in targets]
@@ -209,7 +215,19 @@ class _Wait:
     def schedule(self, job: Job, when: float) -> None:
         heapq.heappush(self.due, (when, next(self.order), job))
 
-    def drive(self) -> list[RunReport]:
+    def run(self) -> list[RunReport]:
+        try:
+            return self._drive()
+        except KeyboardInterrupt:
+            for run in self.waiting_for():
+                self.observer.interrupted(run.label, run.status, self.elapsed())
+            raise
+        finally:
+            self.sender.close()
+            if self.observer.live_interval is not None:
+                self.observer.waiting(self.elapsed(), ())
+
+    def _drive(self) -> list[RunReport]:
         while any(run.report is None for run in self.runs):
             now = self.clock.now()
             if now >= self.deadline:
@@ -406,44 +424,6 @@ class _Wait:
         self.last_sign_of_life = self.clock.now()
 
 
-def wait_for_runs(
-    targets: Sequence[Target],
-    *,
-    poll_interval: float,
-    timeout: float,
-    observer: WaitObserver,
-    clock: Clock,
-    sender: Sender[Job],
-    retry: RetryPolicy | None = None,
-    rng: random.Random | None = None,
-) -> list[RunReport]:
-    """Poll each run until it ends or ``timeout`` seconds pass; then read its results once,
-    and the case requests its provider asks for. The reports come in the order of ``targets``.
-
-    The sender is closed when the wait ends.
-    """
-    wait = _Wait(
-        targets,
-        poll_interval=poll_interval,
-        timeout=timeout,
-        observer=observer,
-        clock=clock,
-        sender=sender,
-        retry=retry or retry_for(poll_interval),
-        rng=rng or random.Random(),
-    )
-    try:
-        return wait.drive()
-    except KeyboardInterrupt:
-        for run in wait.waiting_for():
-            observer.interrupted(run.label, run.status, wait.elapsed())
-        raise
-    finally:
-        sender.close()
-        if observer.live_interval is not None:
-            observer.waiting(wait.elapsed(), ())
-
-
 def wait_for_sources(
     settings: Settings,
     *,
@@ -461,7 +441,7 @@ def wait_for_sources(
         for run_id in source.run_ids
     ]
     try:
-        return wait_for_runs(
+        wait = Wait(
             targets,
             poll_interval=settings.poll_interval,
             timeout=settings.timeout,
@@ -469,6 +449,7 @@ def wait_for_sources(
             clock=clock or SystemClock(),
             sender=sender or ThreadedSender(),
         )
+        return wait.run()
     finally:
         for client in clients:
             client.close()

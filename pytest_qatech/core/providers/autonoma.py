@@ -8,6 +8,7 @@ becomes one case, named after the test, under its folder when it has one.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import ClassVar
 from urllib.parse import quote
 
@@ -20,7 +21,7 @@ from pytest_qatech.core.providers.base import (
     Provider,
     RunSource,
 )
-from pytest_qatech.core.providers.body import Fields
+from pytest_qatech.core.providers.body import Fields, unlisted
 from pytest_qatech.core.settings import (
     AUTONOMA,
     AUTONOMA_API_URL,
@@ -38,7 +39,11 @@ WAITING_STATUSES = frozenset({"pending", "running"})
 _ID, _SECRET = AUTONOMA_CLIENT_ID.names, AUTONOMA_CLIENT_SECRET.names
 
 
+@dataclass(frozen=True)
 class AutonomaProvider(Provider):
+    client_id: Secret = field(repr=False)
+    client_secret: Secret = field(repr=False)
+
     platform = AUTONOMA
     hints: ClassVar[Mapping[int, str]] = {
         401: f"check {_ID} and {_SECRET}: missing, mistyped or revoked",
@@ -46,13 +51,6 @@ class AutonomaProvider(Provider):
         404: "check the run id: it must be a test run (not a folder run or a test id) of the "
         "organisation whose credentials are set",
     }
-
-    def __init__(self, client_id: Secret, client_secret: Secret) -> None:
-        self._client_id = client_id
-        self._client_secret = client_secret
-
-    def __repr__(self) -> str:
-        return "AutonomaProvider()"
 
     @classmethod
     def configure(cls, run_ids: Sequence[str], lookup: Lookup) -> RunSource:
@@ -73,8 +71,8 @@ class AutonomaProvider(Provider):
 
     def auth_headers(self) -> Mapping[str, Secret]:
         return {
-            "autonoma-client-id": self._client_id,
-            "autonoma-client-secret": self._client_secret,
+            "autonoma-client-id": self.client_id,
+            "autonoma-client-secret": self.client_secret,
         }
 
     def status_request(self, run_id: str) -> ApiRequest:
@@ -99,14 +97,7 @@ class AutonomaProvider(Provider):
         except BodyError as error:
             # The run's verdict cannot be trusted without readable steps: an error, never a pass.
             case = RemoteCase(name, Outcome.ERROR, str(error))
-        return FinishedRun(
-            provider=self.name,
-            run_id=run_id,
-            status=status,
-            result=None,
-            cases=(case,),
-            group=folder_name,
-        )
+        return FinishedRun(self.name, run_id, status, None, (case,), group=folder_name)
 
     @staticmethod
     def describe(run: FinishedRun, case: RemoteCase) -> Description:
@@ -184,10 +175,8 @@ def _case(run_id: str, name: str, status: str, run: Fields) -> RemoteCase:
         )
     else:
         outcome = Outcome.ERROR
-        headline = (
-            f"the run has status {status!r}, which the Autonoma API reference does not list "
-            "(pending, running, passed, failed)"
-        )
+        listed = "pending, running, passed, failed"
+        headline = unlisted("the run", "status", status, AUTONOMA.title, listed)
     return RemoteCase(name, outcome, headline, case_id=test_id, links=links, steps=steps)
 
 

@@ -88,6 +88,14 @@ def entry_name(raw: object, fallback: str) -> str:
     return name if isinstance(name, str) else fallback
 
 
+def unlisted(subject: str, field: str, value: str, platform: str, listed: str) -> str:
+    """What to say of a value that the platform's API reference does not list."""
+    return (
+        f"{subject} has {field} {value!r}, which the {platform} API reference does not list "
+        f"({listed})"
+    )
+
+
 def kind(value: object) -> str:
     """What a JSON value is, briefly, for an error message."""
     if value is None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import ClassVar
 from urllib.parse import quote, urlsplit
 
@@ -28,7 +29,7 @@ from pytest_qatech.core.providers.base import (
     Provider,
     RunSource,
 )
-from pytest_qatech.core.providers.body import MISSING, Fields, entry_name, kind
+from pytest_qatech.core.providers.body import MISSING, Fields, entry_name, kind, unlisted
 from pytest_qatech.core.settings import (
     QATECH,
     QATECH_API_URL,
@@ -58,7 +59,13 @@ _LABELS = {kind: label for _, kind, label in _LINKS}
 _TOKEN = QATECH_TOKEN.variables[0]
 
 
+@dataclass(frozen=True)
 class QatechProvider(Provider):
+    token: Secret = field(repr=False)
+    project: str | None
+    #: Which cases' details to read: failed (failed, skipped and errored), all or none.
+    details: str
+
     platform = QATECH
     hints: ClassVar[Mapping[int, str]] = {
         400: "the API rejected the query; this is a bug in pytest-qatech, please report it",
@@ -66,14 +73,6 @@ class QatechProvider(Provider):
         403: "the organisation may be suspended, or the token lacks access to this project",
         404: f"check the run id, and that {_TOKEN} belongs to the project that ran it",
     }
-
-    def __init__(self, token: Secret, *, project: str | None, details: str) -> None:
-        self._token = token
-        self._project = project
-        self._details = details
-
-    def __repr__(self) -> str:
-        return f"QatechProvider(details={self._details!r})"
 
     @classmethod
     def configure(cls, run_ids: Sequence[str], lookup: Lookup) -> RunSource:
@@ -101,11 +100,11 @@ class QatechProvider(Provider):
                 "a project slug (as in https://app.qa.tech/p/<slug>/...)",
             )
         api_url = check_api_url(lookup.text(QATECH_API_URL), QATECH_API_URL.flag)
-        provider = cls(token, project=project, details=lookup.text(QATECH_DETAILS))
+        provider = cls(token, project, lookup.text(QATECH_DETAILS))
         return RunSource(provider, api_url, checked)
 
     def auth_headers(self) -> Mapping[str, Secret]:
-        return {"Authorization": Secret(f"Bearer {self._token.reveal()}")}
+        return {"Authorization": Secret(f"Bearer {self.token.reveal()}")}
 
     def status_request(self, run_id: str) -> ApiRequest:
         return ApiRequest(_run_path(run_id))
@@ -114,7 +113,7 @@ class QatechProvider(Provider):
         return ApiRequest(_run_path(run_id), (("testCases", "all"),))
 
     def case_requests(self, run: FinishedRun) -> Sequence[CaseRequest]:
-        if self._details == "none":
+        if self.details == "none":
             return ()
         return [
             CaseRequest(
@@ -125,13 +124,13 @@ class QatechProvider(Provider):
             for index, case in enumerate(run.cases)
             # A case too malformed to have a short id is an error already; nothing to ask.
             if case.case_id is not None
-            and (self._details == "all" or case.outcome is not Outcome.PASSED)
+            and (self.details == "all" or case.outcome is not Outcome.PASSED)
         ]
 
     def run_url(self, run_id: str) -> str | None:
-        if self._project is None:
+        if self.project is None:
             return None
-        return f"{DASHBOARD}/p/{quote(self._project, safe='')}/results/{quote(run_id, safe='')}"
+        return f"{DASHBOARD}/p/{quote(self.project, safe='')}/results/{quote(run_id, safe='')}"
 
     def parse_status(self, run_id: str, body: object) -> Progress:
         run = Fields(body, f"run {run_id}")
@@ -157,15 +156,8 @@ class QatechProvider(Provider):
                 f"run has ended, received {received}"
             )
         cases = tuple(_case(run_id, index, raw) for index, raw in enumerate(raw_cases))
-        return FinishedRun(
-            provider=self.name,
-            run_id=run_id,
-            status=status,
-            result=result,
-            cases=cases,
-            problem=_run_problem(run_id, status, result, cases),
-            url=self.run_url(run_id),
-        )
+        problem = _run_problem(run_id, status, result, cases)
+        return FinishedRun(self.name, run_id, status, result, cases, problem, self.run_url(run_id))
 
     @staticmethod
     def describe(run: FinishedRun, case: RemoteCase) -> Description:
@@ -208,17 +200,13 @@ def _run_problem(
     if status in RUNNING_STATUSES:
         return f"QA.tech run {run_id} is still {status}: its results are not final"
     if status != "COMPLETED":
-        return (
-            f"QA.tech run {run_id} has status {status!r}, which the QA.tech API reference does "
-            "not list (INITIATED, RUNNING, COMPLETED, ERROR, CANCELLED)"
-        )
+        listed = "INITIATED, RUNNING, COMPLETED, ERROR, CANCELLED"
+        return unlisted(f"QA.tech run {run_id}", "status", status, QATECH.title, listed)
     if result is None:
         return f"QA.tech run {run_id} is COMPLETED but has no result"
     if result not in RESULTS:
-        return (
-            f"QA.tech run {run_id} has result {result!r}, which the QA.tech API reference "
-            "does not list (PASSED, FAILED, SKIPPED)"
-        )
+        listed = "PASSED, FAILED, SKIPPED"
+        return unlisted(f"QA.tech run {run_id}", "result", result, QATECH.title, listed)
     if result == "FAILED" and not has_failure(cases):
         return f"QA.tech run {run_id} has result FAILED, but none of its {len(cases)} cases failed"
     return None
@@ -261,10 +249,8 @@ def _verdict(name: str, case: Fields) -> RemoteCase:
     if result is None:
         return error(f"the case has no result although its run has ended (case status {status})")
     if result != "PASSED":
-        return error(
-            f"the case has result {result!r}, which the QA.tech API reference does not list "
-            "(PASSED, FAILED, SKIPPED or null)"
-        )
+        listed = "PASSED, FAILED, SKIPPED or null"
+        return error(unlisted("the case", "result", result, QATECH.title, listed))
     if status != "COMPLETED":
         return error(f"the case has result PASSED but status {status!r}, not COMPLETED")
     return verdict(Outcome.PASSED)
@@ -279,12 +265,12 @@ def _detailed(short_id: str, case: RemoteCase, body: object) -> RemoteCase:
     duration_ms = fields.optional_number("durationMs")
     code = fields.optional_text("errorCode") or None
     links = []
-    for field, link_kind, _ in _LINKS:
-        link = fields.optional_text(field)
+    for name, link_kind, _ in _LINKS:
+        link = fields.optional_text(name)
         if link is None:
             continue
         if urlsplit(link).scheme not in ("https", "http"):
-            raise BodyError(f"details of case {short_id}: field {field!r} is not a web link")
+            raise BodyError(f"details of case {short_id}: field {name!r} is not a web link")
         links.append(Link(link_kind, link))
 
     outcome, headline = case.outcome, case.headline

@@ -8,6 +8,7 @@ exist, so the last status answer is also the results: no second request.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import ClassVar
 from urllib.parse import quote
 
@@ -20,7 +21,7 @@ from pytest_qatech.core.providers.base import (
     Provider,
     RunSource,
 )
-from pytest_qatech.core.providers.body import Fields, entry_name
+from pytest_qatech.core.providers.body import Fields, entry_name, unlisted
 from pytest_qatech.core.settings import (
     TESTVIBE,
     TESTVIBE_KEY,
@@ -39,9 +40,13 @@ _MAX_RUN_ID_DIGITS = 18
 _KEY = TESTVIBE_KEY.variables[0]
 
 
+@dataclass(frozen=True)
 class TestVibeProvider(Provider):
     # Not a test class, whatever its name says.
     __test__ = False
+
+    key: Secret = field(repr=False)
+    project: str
 
     platform = TESTVIBE
     hints: ClassVar[Mapping[int, str]] = {
@@ -50,13 +55,6 @@ class TestVibeProvider(Provider):
         404: f"check the run id and {TESTVIBE_PROJECT.flag} ({TESTVIBE_PROJECT.variable}): the "
         "run must belong to that project",
     }
-
-    def __init__(self, key: Secret, project: str) -> None:
-        self._key = key
-        self._project = project
-
-    def __repr__(self) -> str:
-        return f"TestVibeProvider(project={self._project!r})"
 
     @classmethod
     def configure(cls, run_ids: Sequence[str], lookup: Lookup) -> RunSource:
@@ -86,10 +84,10 @@ class TestVibeProvider(Provider):
         return RunSource(cls(key, project), check_api_url(server, TESTVIBE_SERVER.flag), checked)
 
     def auth_headers(self) -> Mapping[str, Secret]:
-        return {"Authorization": Secret(f"Bearer {self._key.reveal()}")}
+        return {"Authorization": Secret(f"Bearer {self.key.reveal()}")}
 
     def status_request(self, run_id: str) -> ApiRequest:
-        project = quote(self._project, safe="")
+        project = quote(self.project, safe="")
         return ApiRequest(f"/api/v1/ops/projects/{project}/runs/{quote(run_id, safe='')}")
 
     def parse_status(self, run_id: str, body: object) -> Progress:
@@ -109,13 +107,14 @@ class TestVibeProvider(Provider):
             ("site_url", run.optional_text("siteUrl")),
         )
         cases = tuple(_case(run_id, index, raw) for index, raw in enumerate(raw_tests))
+        problem = _run_problem(run_id, status, cases, run.optional_object("summary"))
         return FinishedRun(
-            provider=self.name,
-            run_id=run_id,
-            status=status,
-            result=None,
-            cases=cases,
-            problem=_run_problem(run_id, status, cases, run.optional_object("summary")),
+            self.name,
+            run_id,
+            status,
+            None,
+            cases,
+            problem,
             context=tuple((key, value) for key, value in context if value),
             artifacts=_artifacts(run),
             log=log if status != "passed" and log else None,
@@ -222,10 +221,8 @@ def _run_problem(
 ) -> str | None:
     """Why the run must not count as green on its own account, if it must not."""
     if status not in ENDED_STATUSES:
-        return (
-            f"TestVibe run {run_id} has status {status!r}, which the TestVibe API reference "
-            "does not list (running, passed, failed)"
-        )
+        listed = "running, passed, failed"
+        return unlisted(f"TestVibe run {run_id}", "status", status, TESTVIBE.title, listed)
     if status == "failed" and not has_failure(cases):
         return f"TestVibe run {run_id} failed, but none of its {len(cases)} tests failed"
     if summary is not None:
