@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from pytest_qatech.core import progress
+from pytest_qatech.core.lookup import Lookup, SettingsError
 from pytest_qatech.core.models import (
     FinishedRun,
     Outcome,
@@ -36,15 +37,7 @@ from pytest_qatech.core.models import (
 from pytest_qatech.core.naming import RUN_ITEM_NAME, groups
 from pytest_qatech.core.platforms import resolve
 from pytest_qatech.core.rendering import Rendered, render_case, render_problem, summary_lines
-from pytest_qatech.core.settings import (
-    PLATFORMS,
-    QATECH,
-    SETTINGS,
-    TIMEOUT,
-    Lookup,
-    SettingsError,
-    run_help,
-)
+from pytest_qatech.core.settings import PLATFORMS, QATECH, SETTINGS, TIMEOUT, run_help
 from pytest_qatech.core.text import first_line, visible
 
 PASSED, FAILED, UNREADABLE, TIMED_OUT, USAGE, INTERRUPTED = 0, 1, 2, 3, 4, 130

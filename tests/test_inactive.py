@@ -35,7 +35,6 @@ def test_no_request_and_no_heavy_import(simulator: Simulator, pytester: pytest.P
         "pytest_qatech",
         "pytest_qatech.core",
         "pytest_qatech.core.settings",
-        "pytest_qatech.core.urls",
         "pytest_qatech.hooks",
         "pytest_qatech.plugin",
     ]

@@ -8,13 +8,13 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pytest_qatech.core.lookup import Secret
 from pytest_qatech.core.models import FinishedRun, Outcome
 from pytest_qatech.core.providers.autonoma import AutonomaProvider
 from pytest_qatech.core.providers.base import BodyError, Progress, Provider
 from pytest_qatech.core.providers.qatech import QatechProvider
 from pytest_qatech.core.providers.testvibe import TestVibeProvider
 from pytest_qatech.core.rendering import render_case
-from pytest_qatech.core.settings import Secret
 from pytest_qatech.session.state import Handoff
 
 QATECH = QatechProvider(Secret("x"), project="p", details="all")

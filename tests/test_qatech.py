@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from pytest_qatech.core.lookup import Secret
 from pytest_qatech.core.models import FinishedRun, Link, Outcome, RemoteCase
 from pytest_qatech.core.providers.base import ApiRequest, BodyError
 from pytest_qatech.core.providers.qatech import QatechProvider
 from pytest_qatech.core.rendering import render_case
-from pytest_qatech.core.settings import Secret
 
 from .helpers import TC2_DETAILS, qatech_case, qatech_run
 

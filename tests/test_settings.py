@@ -9,16 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from pytest_qatech.core.lookup import Lookup, Secret, SettingsError, check_api_url
 from pytest_qatech.core.platforms import PROVIDERS, Settings, resolve
 from pytest_qatech.core.providers.base import RunSource
-from pytest_qatech.core.settings import (
-    PLATFORMS,
-    SETTINGS,
-    Lookup,
-    Secret,
-    SettingsError,
-    check_api_url,
-)
+from pytest_qatech.core.settings import PLATFORMS, SETTINGS
 
 README = Path(__file__).parent.parent / "README.md"
 TOKEN_ENV = {"QATECH_API_TOKEN": "s3cr3t-value"}

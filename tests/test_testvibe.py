@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from pytest_qatech.core.lookup import Secret
 from pytest_qatech.core.models import Artifact, Outcome
 from pytest_qatech.core.providers.base import ApiRequest, BodyError
 from pytest_qatech.core.providers.testvibe import TestVibeProvider
 from pytest_qatech.core.rendering import render_case
-from pytest_qatech.core.settings import Secret
 from pytest_qatech.simulator import Simulator, demo_runs
 
 from .helpers import FAST

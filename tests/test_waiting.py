@@ -13,13 +13,13 @@ from collections.abc import Sequence
 import pytest
 
 from pytest_qatech.core.client import FinalError, TransientError
+from pytest_qatech.core.lookup import Secret
 from pytest_qatech.core.models import FinishedRun, RunReport, UnreadableRun
 from pytest_qatech.core.providers.base import ApiRequest, Provider
 from pytest_qatech.core.providers.qatech import QatechProvider
-from pytest_qatech.core.sending import SerialSender, ThreadedSender
-from pytest_qatech.core.settings import Secret
+from pytest_qatech.core.sending import Answer, SerialSender, ThreadedSender
 from pytest_qatech.core.text import format_duration
-from pytest_qatech.core.waiting import RetryPolicy, Target, Wait, retry_for
+from pytest_qatech.core.waiting import Job, RetryPolicy, Target, Wait, retry_for
 
 from .helpers import FakeApi, FakeClock, RecordingObserver, Scripted, qatech_case, qatech_run
 
@@ -497,3 +497,39 @@ def test_an_interrupt_leaves_no_request_thread_behind() -> None:
             sender=ThreadedSender(workers=2),
         ).run()
     assert [t for t in threading.enumerate() if t.name == "qatech-request"] == []
+
+
+class HesitantSender(SerialSender[Job]):
+    """Has no answer the first time it is asked for each, and records how long it was told to
+    wait for one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waits: list[float] = []
+        self._asked = False
+
+    def answer(self, timeout: float) -> Answer[Job] | None:
+        if not self._asked:
+            self._asked = True
+            self.waits.append(timeout)
+            return None
+        self._asked = False
+        return super().answer(timeout)
+
+
+def test_requests_that_are_due_but_have_no_place_wait_for_an_answer() -> None:
+    api = detailed_api({f"tc{n}": [{"durationMs": 1000}] for n in range(4)}, 4)
+    sender = HesitantSender()
+    (report,) = Wait(
+        [Target(FAILED_DETAILS, api, "abc")],
+        poll_interval=10.0,
+        timeout=3600.0,
+        observer=RecordingObserver(),
+        clock=api.clock,
+        sender=sender,
+    ).run()
+    assert isinstance(report, FinishedRun)
+    # With the one place taken and the other case requests due, the loop waits for the answer
+    # (until the next heartbeat), never for no time at all.
+    assert len(sender.waits) == 6
+    assert min(sender.waits) == 60.0

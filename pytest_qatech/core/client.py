@@ -17,8 +17,8 @@ from collections.abc import Mapping
 import requests
 
 from pytest_qatech import __version__
+from pytest_qatech.core.lookup import Secret
 from pytest_qatech.core.providers.base import ApiRequest
-from pytest_qatech.core.settings import Secret
 from pytest_qatech.core.urls import credentials_may_travel
 
 CONNECT_TIMEOUT = 10.0

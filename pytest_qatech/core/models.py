@@ -23,7 +23,7 @@ class Outcome(enum.Enum):
     ERROR = "error"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Link:
     """A web page or file about a case; ``kind`` says what it shows: ``case`` (its page),
     ``screenshot``, ``recording``, ``video``."""
@@ -32,7 +32,7 @@ class Link:
     url: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Step:
     """One step of a remote test, as the platform reports it (Autonoma's ``steps``)."""
 
@@ -46,7 +46,7 @@ class Step:
     screenshot: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Artifact:
     """A file a run produced (TestVibe's manifest); ``problem`` is set for an entry that could
     not be read, and says why."""
@@ -57,7 +57,7 @@ class Artifact:
     problem: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RemoteCase:
     """One remote test case and its verdict.
 
@@ -99,7 +99,7 @@ def has_failure(cases: Iterable[RemoteCase]) -> bool:
     return any(case.outcome in (Outcome.FAILED, Outcome.ERROR) for case in cases)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FinishedRun:
     """A run that ended and whose cases could be read.
 
@@ -129,7 +129,7 @@ class FinishedRun:
         return tally(case.outcome for case in self.cases)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class UnreadableRun:
     """A run whose outcome could not be learned: API error, bad body, timeout, network.
 

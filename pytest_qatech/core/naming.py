@@ -28,14 +28,19 @@ def own_name(case: RemoteCase, run_id: str) -> str:
     return case.name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """An item: a case of a run, or (``case`` None) the run's problem."""
 
-    nodeid: str
+    #: The node id of the entry's group: one string object for all of them.
+    parent: str
     name: str
     run: FinishedRun
     case: RemoteCase | None
+
+    @property
+    def nodeid(self) -> str:
+        return f"{self.parent}::{self.name}"
 
     @property
     def link(self) -> str | None:
@@ -44,7 +49,7 @@ class Entry:
         return page or self.run.url
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Group:
     """A collector: one run, or the runs of one platform group."""
 
@@ -84,11 +89,11 @@ class Group:
             (name_of(case, run.run_id) for run, case in pairs),
             reserved={RUN_ITEM_NAME, *(name for name, _ in problems)},
         )
+        parent = self.nodeid
         entries = [
-            Entry(f"{self.nodeid}::{name}", name, run, case)
-            for name, (run, case) in zip(names, pairs, strict=True)
+            Entry(parent, name, run, case) for name, (run, case) in zip(names, pairs, strict=True)
         ]
-        entries += [Entry(f"{self.nodeid}::{name}", name, run, None) for name, run in problems]
+        entries += [Entry(parent, name, run, None) for name, run in problems]
         return entries
 
 

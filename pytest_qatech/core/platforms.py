@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from pytest_qatech.core.lookup import Lookup
 from pytest_qatech.core.providers.autonoma import AutonomaProvider
 from pytest_qatech.core.providers.base import Provider, RunSource
 from pytest_qatech.core.providers.qatech import QatechProvider
 from pytest_qatech.core.providers.testvibe import TestVibeProvider
-from pytest_qatech.core.settings import POLL_INTERVAL, TIMEOUT, Lookup
+from pytest_qatech.core.settings import POLL_INTERVAL, TIMEOUT
 
 PROVIDERS: tuple[type[Provider], ...] = (QatechProvider, TestVibeProvider, AutonomaProvider)
 _BY_NAME = {provider.platform.name: provider for provider in PROVIDERS}

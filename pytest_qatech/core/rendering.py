@@ -15,7 +15,7 @@ from pytest_qatech.core.platforms import provider_class
 from pytest_qatech.core.text import visible
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rendered:
     """What an item shows: a one-line headline, the text below it, its JUnit properties and
     further named texts."""

@@ -1,31 +1,18 @@
 """The settings table: every option, ini key, environment variable, default and credential, once.
 
 pytest's entry point imports this module on every run to add the options, so it holds plain data
-and imports only what pytest has loaded already. Reading a value (command line, else ini file,
+(named tuples, the cheapest typed records to define) and imports only what pytest has loaded
+already. Reading a value (command line, else ini file,
 else environment, else the table's default) and the checks every platform shares are here too;
 what a platform makes of its settings is in its provider.
 """
 
 from __future__ import annotations
 
-import math
-import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from urllib.parse import urlsplit
-
-from pytest_qatech.core.urls import credentials_may_travel
-
-# Run ids and project ids go into URL paths: beyond this alphabet they could change the URL.
-_URL_SEGMENT = re.compile(r"[A-Za-z0-9_-]{1,128}")
+from typing import NamedTuple
 
 
-class SettingsError(Exception):
-    """A setting is missing or wrong; shown to the user as a usage error."""
-
-
-@dataclass(frozen=True)
-class Platform:
+class Platform(NamedTuple):
     """A remote testing platform, as options, markers and node ids name it."""
 
     #: In node ids, markers and option names: ``qatech``.
@@ -46,8 +33,7 @@ class Platform:
         return f"{self.name}_run"
 
 
-@dataclass(frozen=True)
-class Credential:
+class Credential(NamedTuple):
     """A credential of a platform, read only from the environment: a command line shows up in
     process lists and CI logs. The first of ``variables`` that is set wins."""
 
@@ -61,8 +47,7 @@ class Credential:
         return first + "".join(f" (or {other})" for other in others)
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(NamedTuple):
     """An option ``--a-b`` (dest ``a_b``), also read from the ini key ``a_b`` and, where named,
     from an environment variable."""
 
@@ -162,114 +147,3 @@ def run_help(platform: Platform) -> str:
     """The help of ``--<platform>-run``: what it does and where its credentials come from."""
     names = " and ".join(c.names for c in CREDENTIALS if c.platform is platform)
     return f"{platform.run_what}. Credentials are read from the environment: {names}."
-
-
-class Secret:
-    """A credential that never shows itself in a repr, a str or a traceback's locals."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('********')"
-
-    __str__ = __repr__
-
-    def __reduce__(self) -> tuple[object, ...]:
-        raise TypeError("a Secret is never pickled")
-
-
-class Lookup:
-    """A setting's value from the command line, else the ini file, else the environment, else
-    the table's default. An option's ``dest`` and its ini key are the setting's name."""
-
-    def __init__(
-        self,
-        option: Callable[[str], object],
-        ini: Callable[[str], str],
-        environ: Mapping[str, str],
-    ) -> None:
-        self._option = option
-        self._ini = ini
-        self._environ = environ
-
-    def __repr__(self) -> str:
-        return "Lookup()"
-
-    def value(self, setting: Setting) -> str | None:
-        candidates = (
-            self._option(setting.name),
-            self._ini(setting.name),
-            self._environ.get(setting.variable) if setting.variable else None,
-        )
-        for candidate in candidates:
-            if candidate is not None and str(candidate).strip() != "":
-                value = str(candidate).strip()
-                if setting.choices and value not in setting.choices:
-                    raise SettingsError(
-                        f"{setting.flag} {value!r} is not one of {', '.join(setting.choices)}: "
-                        f"{setting.what}"
-                    )
-                return value
-        return setting.default
-
-    def text(self, setting: Setting) -> str:
-        """The value of a setting that has a default."""
-        value = self.value(setting)
-        assert value is not None, f"{setting.name} has no default"
-        return value
-
-    def seconds(self, setting: Setting) -> float:
-        value = self.text(setting)
-        try:
-            seconds = float(value)
-        except ValueError:
-            raise SettingsError(f"{setting.flag} {value!r} is not a number of seconds") from None
-        if not math.isfinite(seconds) or seconds <= 0:
-            raise SettingsError(
-                f"{setting.flag} must be a positive number of seconds, not {value!r}"
-            )
-        return seconds
-
-    def secret(self, credential: Credential) -> Secret | None:
-        for name in credential.variables:
-            value = self._environ.get(name, "").strip()
-            if value:
-                return Secret(value)
-        return None
-
-
-def check_url_segment(value: str, option: str, what: str) -> str:
-    """``value`` if it can go into a URL path as it is, else a usage error naming ``option``."""
-    if not _URL_SEGMENT.fullmatch(value):
-        raise SettingsError(
-            f"{option} {value!r} is not {what}: expected 1 to 128 letters, digits, '-' or '_'"
-        )
-    return value
-
-
-def check_api_url(url: str, option: str) -> str:
-    """``url`` without a trailing slash, if the credentials may go there; else a usage error."""
-    url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SettingsError(f"{option} {url!r} is not an http(s) URL")
-    if parts.query or parts.fragment:
-        raise SettingsError(f"{option} {url!r} must not have a query or a fragment")
-    if not credentials_may_travel(url):
-        raise SettingsError(
-            f"{option} {url!r} uses plain http to a host that is not this machine; "
-            "the API credentials would cross the network unencrypted. Use https "
-            "(plain http is accepted only for 127.0.0.0/8, ::1 and localhost)."
-        )
-    return url.rstrip("/")
-
-
-def unique(values: Iterable[str]) -> tuple[str, ...]:
-    """In order, each once: the same run twice would give duplicate node ids."""
-    return tuple(dict.fromkeys(values))

@@ -253,7 +253,8 @@ class Wait:
     def wake(self, now: float) -> float:
         """When the loop next has something to do, unless an answer comes first."""
         times = [self.last_sign_of_life + HEARTBEAT_SECONDS, self.deadline]
-        if self.due:
+        # A request that is due but has no free place must wait for an answer, not spin.
+        if self.due and self.in_flight < self.sender.capacity:
             times.append(self.due[0][0])
         if self.observer.live_interval is not None:
             times.append(now + self.observer.live_interval)

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from pytest_qatech.core.lookup import Lookup, SettingsError
 from pytest_qatech.core.platforms import resolve
-from pytest_qatech.core.settings import Lookup, SettingsError
 from pytest_qatech.session.collection import RemoteCollection, wait
 from pytest_qatech.session.items import RemoteReports
 from pytest_qatech.session.state import Handoff, RemoteRuns

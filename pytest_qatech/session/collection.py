@@ -7,8 +7,9 @@ from collections.abc import Generator
 import pytest
 
 from pytest_qatech.core.models import RunReport
+from pytest_qatech.core.naming import groups
 from pytest_qatech.core.platforms import Settings
-from pytest_qatech.session.items import RunCollector, item_names
+from pytest_qatech.session.items import RunCollector
 from pytest_qatech.session.state import RemoteRuns
 
 
@@ -35,6 +36,5 @@ class RemoteCollection:
     ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
         report = yield
         if isinstance(collector, pytest.Session) and report.passed:
-            layout = self._runs.layout(item_names(collector))
-            report.result.extend(RunCollector.for_layout(collector, layout))
+            report.result.extend(RunCollector.for_groups(collector, groups(self._runs.reports())))
         return report

@@ -9,6 +9,7 @@ import pytest
 
 from pytest_qatech.core import github
 from pytest_qatech.core.models import UnreadableRun
+from pytest_qatech.core.naming import groups
 from pytest_qatech.core.platforms import Settings
 from pytest_qatech.session.items import item_names
 from pytest_qatech.session.state import RemoteRuns
@@ -36,8 +37,13 @@ class GitHubReporting:
         if not report.failed or self._session is None:
             return
         if self._links is None:
-            layout = self._runs.layout(item_names(self._session))
-            self._links = {entry.nodeid: entry.link for _, entries in layout for entry in entries}
+            # Named as the collectors named them; needed only once something remote fails.
+            name_of = item_names(self._session)
+            self._links = {
+                entry.nodeid: entry.link
+                for group in groups(self._runs.known)
+                for entry in group.entries(name_of)
+            }
         if report.nodeid not in self._links:
             return  # not a remote item
         crash = getattr(report.longrepr, "reprcrash", None)

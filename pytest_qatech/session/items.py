@@ -22,8 +22,8 @@ from _pytest._code.code import (
     TerminalRepr,
 )
 
-from pytest_qatech.core.models import Outcome, RemoteCase
-from pytest_qatech.core.naming import Entry, Group, NameOf
+from pytest_qatech.core.models import FinishedRun, Outcome, RemoteCase
+from pytest_qatech.core.naming import Group, NameOf
 from pytest_qatech.core.rendering import Rendered, render_case, render_problem
 from pytest_qatech.core.text import visible
 
@@ -60,20 +60,15 @@ class RunCollector(pytest.Collector):
     """A remote run, whose children are its cases; or, where the platform groups runs (an
     Autonoma folder), the runs of one group, whose children are their cases."""
 
-    def __init__(self, *, group: Group, entries: list[Entry], **kwargs: Any) -> None:
+    def __init__(self, *, group: Group, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.group = group
-        self.entries = entries
 
     @classmethod
-    def for_layout(
-        cls, session: pytest.Session, layout: Iterable[tuple[Group, list[Entry]]]
-    ) -> list[RunCollector]:
+    def for_groups(cls, session: pytest.Session, groups: Iterable[Group]) -> list[RunCollector]:
         return [
-            cls.from_parent(
-                session, name=group.name, nodeid=group.nodeid, group=group, entries=entries
-            )
-            for group, entries in layout
+            cls.from_parent(session, name=group.name, nodeid=group.nodeid, group=group)
+            for group in groups
         ]
 
     def collect(self) -> Iterable[pytest.Item]:
@@ -81,20 +76,22 @@ class RunCollector(pytest.Collector):
             raise RemoteVerdict(Rendered(visible(report.message)))
         # The same marker objects for all the items: with 10,000 cases, one each adds up.
         markers = (getattr(pytest.mark, self.group.provider), pytest.mark.remote)
-        cases = [
-            RemoteCaseItem.from_parent(self, name=entry.name, entry=entry, markers=markers)
-            for entry in self.entries
-            if entry.case is not None
-        ]
-        for item in cases:
+        items: list[pytest.Item] = []
+        problems: list[pytest.Item] = []
+        for entry in self.group.entries(item_names(self.session)):
+            if entry.case is None:
+                problems.append(
+                    RunProblemItem.from_parent(
+                        self, name=entry.name, run=entry.run, markers=markers
+                    )
+                )
+                continue
+            item = RemoteCaseItem.from_parent(
+                self, name=entry.name, run=entry.run, case=entry.case, markers=markers
+            )
             self.ihook.pytest_qatech_modify_item(item=item, case=item.case)
-        items: list[pytest.Item] = [*cases]
-        items += [
-            RunProblemItem.from_parent(self, name=entry.name, entry=entry, markers=markers)
-            for entry in self.entries
-            if entry.case is None
-        ]
-        return items
+            items.append(item)
+        return items + problems
 
     def repr_failure(  # type: ignore[override]  # as pytest's own Collector.repr_failure
         self, excinfo: pytest.ExceptionInfo[BaseException]
@@ -115,10 +112,10 @@ class RemoteItem(pytest.Item):
     """Base of the items that report remote facts rather than run local code."""
 
     def __init__(
-        self, *, entry: Entry, markers: tuple[pytest.MarkDecorator, ...], **kwargs: Any
+        self, *, run: FinishedRun, markers: tuple[pytest.MarkDecorator, ...], **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
-        self.entry = entry
+        self.run = run
         for marker in markers:
             self.add_marker(marker)
 
@@ -136,18 +133,22 @@ class RemoteItem(pytest.Item):
 
 
 class RemoteCaseItem(RemoteItem):
-    def __init__(self, **kwargs: Any) -> None:
+    #: The case in words, kept only where it shows (not for a pass: 10,000 of them add up).
+    rendered: Rendered | None = None
+
+    def __init__(self, *, case: RemoteCase, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        assert self.entry.case is not None
-        self.case: RemoteCase = self.entry.case
-        self.rendered = render_case(self.entry.run, self.case)
-        self.user_properties.extend(self.rendered.properties)
+        self.case = case
+        rendered = render_case(self.run, case)
+        if self.case.outcome is not Outcome.PASSED:
+            self.rendered = rendered
+        self.user_properties.extend(rendered.properties)
         if self.case.name != self.name:
             self.user_properties.append(("case_name", self.case.name))
         if self.case.outcome is Outcome.SKIPPED:
             # A mark, not pytest.skip(): reported at the item's location, not at this file's.
-            self.add_marker(pytest.mark.skip(reason=self.rendered.headline))
-        for title, text in self.rendered.sections:
+            self.add_marker(pytest.mark.skip(reason=rendered.headline))
+        for title, text in rendered.sections:
             self.add_report_section(self.verdict_phase, title, text)
 
     @property
@@ -157,10 +158,12 @@ class RemoteCaseItem(RemoteItem):
 
     def setup(self) -> None:
         if self.case.outcome is Outcome.ERROR:
+            assert self.rendered is not None
             raise RemoteVerdict(self.rendered)
 
     def runtest(self) -> None:
         if self.case.outcome is Outcome.FAILED:
+            assert self.rendered is not None
             raise RemoteVerdict(self.rendered)
 
 
@@ -168,7 +171,7 @@ class RunProblemItem(RemoteItem):
     """Stands for a run that ended badly, so that it never yields a green session."""
 
     def setup(self) -> None:
-        raise RemoteVerdict(render_problem(self.entry.run))
+        raise RemoteVerdict(render_problem(self.run))
 
     def runtest(self) -> None:  # pragma: no cover - setup always raises
         raise AssertionError("unreachable")

@@ -9,7 +9,6 @@ from typing import Any
 
 from pytest_qatech.core.codec import from_data, to_data
 from pytest_qatech.core.models import RunReport
-from pytest_qatech.core.naming import Entry, Group, NameOf, groups
 
 #: The key of the handoff in an xdist worker's ``workerinput``.
 HANDOFF_KEY = "qatech_runs"
@@ -40,7 +39,6 @@ class RemoteRuns:
     def __init__(self, learn: Callable[[], Sequence[RunReport]]) -> None:
         self._learn = learn
         self._reports: tuple[RunReport, ...] | None = None
-        self._layout: list[tuple[Group, list[Entry]]] | None = None
 
     def __repr__(self) -> str:
         return f"RemoteRuns(known={self._reports is not None})"
@@ -55,9 +53,3 @@ class RemoteRuns:
         if self._reports is None:
             self._reports = tuple(self._learn())
         return self._reports
-
-    def layout(self, name_of: NameOf) -> list[tuple[Group, list[Entry]]]:
-        """Every collector with its items (named once, by the first caller's rule)."""
-        if self._layout is None:
-            self._layout = [(group, group.entries(name_of)) for group in groups(self.reports())]
-        return self._layout

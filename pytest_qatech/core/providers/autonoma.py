@@ -12,6 +12,14 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 from urllib.parse import quote
 
+from pytest_qatech.core.lookup import (
+    Lookup,
+    Secret,
+    SettingsError,
+    check_api_url,
+    check_url_segment,
+    unique,
+)
 from pytest_qatech.core.models import FinishedRun, Link, Outcome, RemoteCase, Step
 from pytest_qatech.core.providers.base import (
     ApiRequest,
@@ -27,12 +35,6 @@ from pytest_qatech.core.settings import (
     AUTONOMA_API_URL,
     AUTONOMA_CLIENT_ID,
     AUTONOMA_CLIENT_SECRET,
-    Lookup,
-    Secret,
-    SettingsError,
-    check_api_url,
-    check_url_segment,
-    unique,
 )
 
 WAITING_STATUSES = frozenset({"pending", "running"})

@@ -19,6 +19,14 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 from urllib.parse import quote, urlsplit
 
+from pytest_qatech.core.lookup import (
+    Lookup,
+    Secret,
+    SettingsError,
+    check_api_url,
+    check_url_segment,
+    unique,
+)
 from pytest_qatech.core.models import FinishedRun, Link, Outcome, RemoteCase, has_failure
 from pytest_qatech.core.providers.base import (
     ApiRequest,
@@ -36,12 +44,6 @@ from pytest_qatech.core.settings import (
     QATECH_DETAILS,
     QATECH_PROJECT,
     QATECH_TOKEN,
-    Lookup,
-    Secret,
-    SettingsError,
-    check_api_url,
-    check_url_segment,
-    unique,
 )
 
 DASHBOARD = "https://app.qa.tech"

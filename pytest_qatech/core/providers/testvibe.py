@@ -12,6 +12,14 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 from urllib.parse import quote
 
+from pytest_qatech.core.lookup import (
+    Lookup,
+    Secret,
+    SettingsError,
+    check_api_url,
+    check_url_segment,
+    unique,
+)
 from pytest_qatech.core.models import Artifact, FinishedRun, Outcome, RemoteCase, has_failure
 from pytest_qatech.core.providers.base import (
     ApiRequest,
@@ -22,18 +30,7 @@ from pytest_qatech.core.providers.base import (
     RunSource,
 )
 from pytest_qatech.core.providers.body import Fields, entry_name, unlisted
-from pytest_qatech.core.settings import (
-    TESTVIBE,
-    TESTVIBE_KEY,
-    TESTVIBE_PROJECT,
-    TESTVIBE_SERVER,
-    Lookup,
-    Secret,
-    SettingsError,
-    check_api_url,
-    check_url_segment,
-    unique,
-)
+from pytest_qatech.core.settings import TESTVIBE, TESTVIBE_KEY, TESTVIBE_PROJECT, TESTVIBE_SERVER
 
 ENDED_STATUSES = frozenset({"passed", "failed"})
 _MAX_RUN_ID_DIGITS = 18
