@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from pytest_qatech.core.lookup import Secret
 from pytest_qatech.core.models import FinishedRun, Outcome
 from pytest_qatech.core.providers.autonoma import AutonomaProvider
-from pytest_qatech.core.providers.base import BodyError, Progress, Provider
+from pytest_qatech.core.providers.base import Progress, Provider
+from pytest_qatech.core.providers.body import BodyError
 from pytest_qatech.core.providers.qatech import QatechProvider
 from pytest_qatech.core.providers.testvibe import TestVibeProvider
 from pytest_qatech.core.rendering import render_case

@@ -10,7 +10,8 @@ import pytest
 
 from pytest_qatech.core.lookup import Secret
 from pytest_qatech.core.models import FinishedRun, Link, Outcome, RemoteCase
-from pytest_qatech.core.providers.base import ApiRequest, BodyError
+from pytest_qatech.core.providers.base import ApiRequest
+from pytest_qatech.core.providers.body import BodyError
 from pytest_qatech.core.providers.qatech import QatechProvider
 from pytest_qatech.core.rendering import render_case
 

@@ -10,7 +10,8 @@ import pytest
 
 from pytest_qatech.core.lookup import Secret
 from pytest_qatech.core.models import Artifact, Outcome
-from pytest_qatech.core.providers.base import ApiRequest, BodyError
+from pytest_qatech.core.providers.base import ApiRequest
+from pytest_qatech.core.providers.body import BodyError
 from pytest_qatech.core.providers.testvibe import TestVibeProvider
 from pytest_qatech.core.rendering import render_case
 from pytest_qatech.simulator import Simulator, demo_runs

@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
-from pytest_qatech.core.settings import Credential, Setting
+from pytest_qatech.core.settings import Credential, Platform, Setting
 from pytest_qatech.core.urls import credentials_may_travel
 
 # Run ids and project ids go into URL paths: beyond this alphabet they could change the URL.
@@ -74,6 +74,18 @@ class Lookup:
                 return value
         return setting.default
 
+    def api_url(self, setting: Setting, missing: str = "") -> str:
+        """A URL setting's value, checked as a place the credentials may go."""
+        value = self.value(setting)
+        if value is None:
+            raise SettingsError(missing or f"{setting.flag} is not set")
+        return check_api_url(value, setting.flag)
+
+    def url_segment(self, setting: Setting, what: str) -> str | None:
+        """A setting's value, checked as something that can go into a URL path as it is."""
+        value = self.value(setting)
+        return None if value is None else check_url_segment(value, setting.flag, what)
+
     def text(self, setting: Setting) -> str:
         """The value of a setting that has a default."""
         value = self.value(setting)
@@ -98,6 +110,11 @@ class Lookup:
             if value:
                 return Secret(value)
         return None
+
+
+def checked_run_ids(platform: Platform, run_ids: Iterable[str], what: str) -> tuple[str, ...]:
+    """Each run id once, in order, if each can go into a URL path; else a usage error."""
+    return unique(check_url_segment(run_id, platform.run_flag, what) for run_id in run_ids)
 
 
 def check_url_segment(value: str, option: str, what: str) -> str:

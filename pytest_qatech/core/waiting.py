@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Protocol
 from pytest_qatech.core.client import Client, FinalError, TransientError
 from pytest_qatech.core.clock import Clock, SystemClock
 from pytest_qatech.core.models import FinishedRun, RemoteCase, RunReport, UnreadableRun
-from pytest_qatech.core.providers.base import ApiRequest, BodyError, CaseRequest, Provider
+from pytest_qatech.core.providers.base import ApiRequest, CaseRequest, Provider
+from pytest_qatech.core.providers.body import BodyError
 from pytest_qatech.core.sending import Answer, HttpGetter, Sender, ThreadedSender
 from pytest_qatech.core.settings import TIMEOUT
 from pytest_qatech.core.text import format_duration

@@ -12,24 +12,10 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 from urllib.parse import quote
 
-from pytest_qatech.core.lookup import (
-    Lookup,
-    Secret,
-    SettingsError,
-    check_api_url,
-    check_url_segment,
-    unique,
-)
+from pytest_qatech.core.lookup import Lookup, Secret, SettingsError, checked_run_ids
 from pytest_qatech.core.models import FinishedRun, Link, Outcome, RemoteCase, Step
-from pytest_qatech.core.providers.base import (
-    ApiRequest,
-    BodyError,
-    Description,
-    Progress,
-    Provider,
-    RunSource,
-)
-from pytest_qatech.core.providers.body import Fields, unlisted
+from pytest_qatech.core.providers.base import ApiRequest, Description, Progress, Provider, RunSource
+from pytest_qatech.core.providers.body import BodyError, Fields, unlisted
 from pytest_qatech.core.settings import (
     AUTONOMA,
     AUTONOMA_API_URL,
@@ -56,10 +42,7 @@ class AutonomaProvider(Provider):
 
     @classmethod
     def configure(cls, run_ids: Sequence[str], lookup: Lookup) -> RunSource:
-        checked = unique(
-            check_url_segment(run_id, AUTONOMA.run_flag, "an Autonoma test run id")
-            for run_id in run_ids
-        )
+        checked = checked_run_ids(AUTONOMA, run_ids, "an Autonoma test run id")
         client_id = lookup.secret(AUTONOMA_CLIENT_ID)
         client_secret = lookup.secret(AUTONOMA_CLIENT_SECRET)
         if client_id is None or client_secret is None:
@@ -68,8 +51,7 @@ class AutonomaProvider(Provider):
                 "environment. They are read only from the environment, never from the "
                 "command line or an ini file."
             )
-        api_url = check_api_url(lookup.text(AUTONOMA_API_URL), AUTONOMA_API_URL.flag)
-        return RunSource(cls(client_id, client_secret), api_url, checked)
+        return RunSource(cls(client_id, client_secret), lookup.api_url(AUTONOMA_API_URL), checked)
 
     def auth_headers(self) -> Mapping[str, Secret]:
         return {

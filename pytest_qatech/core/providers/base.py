@@ -18,10 +18,6 @@ from pytest_qatech.core.models import FinishedRun, RemoteCase
 from pytest_qatech.core.settings import Platform
 
 
-class BodyError(Exception):
-    """A response body is not what the platform's API reference describes."""
-
-
 @dataclass(frozen=True)
 class ApiRequest:
     """A GET relative to the provider's API URL; ``path`` is already percent-encoded."""
@@ -39,7 +35,8 @@ class Progress:
 @dataclass(frozen=True)
 class CaseRequest:
     """One more request about the case at ``index`` of a finished run, and what its answer
-    changes: ``apply`` returns the case with it, or raises :class:`BodyError`."""
+    changes: ``apply`` returns the case with it, or raises
+    :class:`~pytest_qatech.core.providers.body.BodyError`."""
 
     index: int
     request: ApiRequest

@@ -6,7 +6,9 @@ describe is reported the same way whichever platform sent it.
 
 from __future__ import annotations
 
-from pytest_qatech.core.providers.base import BodyError
+
+class BodyError(Exception):
+    """A response body is not what the platform's API reference describes."""
 
 
 class _Missing:

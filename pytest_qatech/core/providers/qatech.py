@@ -19,25 +19,17 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 from urllib.parse import quote, urlsplit
 
-from pytest_qatech.core.lookup import (
-    Lookup,
-    Secret,
-    SettingsError,
-    check_api_url,
-    check_url_segment,
-    unique,
-)
+from pytest_qatech.core.lookup import Lookup, Secret, SettingsError, checked_run_ids
 from pytest_qatech.core.models import FinishedRun, Link, Outcome, RemoteCase, has_failure
 from pytest_qatech.core.providers.base import (
     ApiRequest,
-    BodyError,
     CaseRequest,
     Description,
     Progress,
     Provider,
     RunSource,
 )
-from pytest_qatech.core.providers.body import MISSING, Fields, entry_name, kind, unlisted
+from pytest_qatech.core.providers.body import MISSING, BodyError, Fields, entry_name, kind, unlisted
 from pytest_qatech.core.settings import (
     QATECH,
     QATECH_API_URL,
@@ -78,13 +70,8 @@ class QatechProvider(Provider):
 
     @classmethod
     def configure(cls, run_ids: Sequence[str], lookup: Lookup) -> RunSource:
-        checked = unique(
-            check_url_segment(
-                run_id,
-                QATECH.run_flag,
-                "a run short id (the shortId returned by QA.tech's Start Run API)",
-            )
-            for run_id in run_ids
+        checked = checked_run_ids(
+            QATECH, run_ids, "a run short id (the shortId returned by QA.tech's Start Run API)"
         )
         token = lookup.secret(QATECH_TOKEN)
         if token is None:
@@ -94,16 +81,11 @@ class QatechProvider(Provider):
                 "API. It is read only from the environment, never from the command line or an "
                 "ini file."
             )
-        project = lookup.value(QATECH_PROJECT)
-        if project is not None:
-            check_url_segment(
-                project,
-                QATECH_PROJECT.flag,
-                "a project slug (as in https://app.qa.tech/p/<slug>/...)",
-            )
-        api_url = check_api_url(lookup.text(QATECH_API_URL), QATECH_API_URL.flag)
+        project = lookup.url_segment(
+            QATECH_PROJECT, "a project slug (as in https://app.qa.tech/p/<slug>/...)"
+        )
         provider = cls(token, project, lookup.text(QATECH_DETAILS))
-        return RunSource(provider, api_url, checked)
+        return RunSource(provider, lookup.api_url(QATECH_API_URL), checked)
 
     def auth_headers(self) -> Mapping[str, Secret]:
         return {"Authorization": Secret(f"Bearer {self.token.reveal()}")}

@@ -12,24 +12,10 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 from urllib.parse import quote
 
-from pytest_qatech.core.lookup import (
-    Lookup,
-    Secret,
-    SettingsError,
-    check_api_url,
-    check_url_segment,
-    unique,
-)
+from pytest_qatech.core.lookup import Lookup, Secret, SettingsError, unique
 from pytest_qatech.core.models import Artifact, FinishedRun, Outcome, RemoteCase, has_failure
-from pytest_qatech.core.providers.base import (
-    ApiRequest,
-    BodyError,
-    Description,
-    Progress,
-    Provider,
-    RunSource,
-)
-from pytest_qatech.core.providers.body import Fields, entry_name, unlisted
+from pytest_qatech.core.providers.base import ApiRequest, Description, Progress, Provider, RunSource
+from pytest_qatech.core.providers.body import BodyError, Fields, entry_name, unlisted
 from pytest_qatech.core.settings import TESTVIBE, TESTVIBE_KEY, TESTVIBE_PROJECT, TESTVIBE_SERVER
 
 ENDED_STATUSES = frozenset({"passed", "failed"})
@@ -56,21 +42,19 @@ class TestVibeProvider(Provider):
     @classmethod
     def configure(cls, run_ids: Sequence[str], lookup: Lookup) -> RunSource:
         checked = unique(_check_run_id(run_id) for run_id in run_ids)
-        server = lookup.value(TESTVIBE_SERVER)
-        if server is None:
-            raise SettingsError(
-                f"{TESTVIBE.run_flag} needs the TestVibe server: set {TESTVIBE_SERVER.flag} "
-                f"URL (ini {TESTVIBE_SERVER.name}, env {TESTVIBE_SERVER.variable}). It has no "
-                "default."
-            )
-        project = lookup.value(TESTVIBE_PROJECT)
+        server = lookup.api_url(
+            TESTVIBE_SERVER,
+            missing=f"{TESTVIBE.run_flag} needs the TestVibe server: set {TESTVIBE_SERVER.flag} "
+            f"URL (ini {TESTVIBE_SERVER.name}, env {TESTVIBE_SERVER.variable}). It has no "
+            "default.",
+        )
+        project = lookup.url_segment(TESTVIBE_PROJECT, "a TestVibe project's public id")
         if project is None:
             raise SettingsError(
                 f"{TESTVIBE.run_flag} needs the project the runs belong to: set "
                 f"{TESTVIBE_PROJECT.flag} ID (ini {TESTVIBE_PROJECT.name}, env "
                 f"{TESTVIBE_PROJECT.variable}) to the project's public id."
             )
-        check_url_segment(project, TESTVIBE_PROJECT.flag, "a TestVibe project's public id")
         key = lookup.secret(TESTVIBE_KEY)
         if key is None:
             raise SettingsError(
@@ -78,7 +62,7 @@ class TestVibeProvider(Provider):
                 "environment. It is read only from the environment, never from the command "
                 "line or an ini file."
             )
-        return RunSource(cls(key, project), check_api_url(server, TESTVIBE_SERVER.flag), checked)
+        return RunSource(cls(key, project), server, checked)
 
     def auth_headers(self) -> Mapping[str, Secret]:
         return {"Authorization": Secret(f"Bearer {self.key.reveal()}")}
