@@ -4,6 +4,7 @@ that names every module where a newcomer looks for it."""
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -83,3 +84,26 @@ def test_the_readme_names_every_module_in_its_layout() -> None:
         if path.name != "__init__.py" and f"`{path.relative_to(PACKAGE)}`" not in section
     ]
     assert unnamed == []
+
+
+def test_each_core_module_uses_only_those_the_readme_lists_after_it() -> None:
+    section = README.read_text(encoding="utf-8").split("The core (`core/`)", 1)[1]
+    section = section.split("\n\n", 2)[1]
+    order = [
+        f"pytest_qatech.{path[:-3].replace('/', '.')}"
+        for path in re.findall(r"`(core/[\w/]+\.py)`", section)
+    ]
+    known = modules()
+    core = [
+        name
+        for name, path in known.items()
+        if name.startswith("pytest_qatech.core.") and path.name != "__init__.py"
+    ]
+    assert sorted(order) == sorted(core)
+    upward = [
+        (name, imported)
+        for position, name in enumerate(order)
+        for imported in imports(known[name])
+        if imported in order[:position]
+    ]
+    assert upward == []
