@@ -147,11 +147,12 @@ def waiting_pytest(
 ) -> Iterator[subprocess.Popen[str]]:
     simulator.add(SimulatedRun("abc123", statuses=("RUNNING",)))
     pytester.makeconftest(
-        "import threading\n\n"
+        "import threading\n"
+        "from pathlib import Path\n\n"
         "def pytest_unconfigure():\n"
         "    others = [t for t in threading.enumerate() if t is not threading.main_thread()]\n"
         "    names = sorted(t.name for t in others)\n"
-        "    open('threads.txt', 'w').write(repr(names))\n"
+        "    Path('threads.txt').write_text(repr(names))\n"
     )
     env = {**os.environ, "QATECH_API_URL": simulator.url, "QATECH_API_TOKEN": DEFAULT_TOKEN}
     command = [

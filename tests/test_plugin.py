@@ -590,13 +590,14 @@ def test_the_plugins_go_when_the_session_ends(
 ) -> None:
     simulator.add(mixed_run())
     pytester.makeconftest(
+        "from pathlib import Path\n\n"
         "import pytest\n\n"
         "from pytest_qatech.plugin import ACTIVATION\n\n"
         "@pytest.hookimpl(trylast=True)\n"
         "def pytest_unconfigure(config):\n"
         "    plugins = config.pluginmanager.list_name_plugin()\n"
         "    names = [name for name, _ in plugins if 'qatech-' in str(name)]\n"
-        "    open('left.txt', 'w').write(repr((names, ACTIVATION in config.stash)))\n"
+        "    Path('left.txt').write_text(repr((names, ACTIVATION in config.stash)))\n"
     )
     inprocess(pytester, "--qatech-run", "abc123")
     assert (pytester.path / "left.txt").read_text() == "([], False)"
