@@ -3,17 +3,22 @@ API says "unauthorized" and "not found"."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+#: What an answer's body may be: bytes as they are, text as HTML, anything else as JSON.
+Body = bytes | dict[str, Any] | list[Any] | str | None
 
 
 @dataclass
 class Answer:
-    """A scripted HTTP answer; ``body`` goes out as is (bytes) or as JSON."""
+    """A scripted HTTP answer; ``body`` goes out as is (bytes), as HTML (str) or as JSON, or is
+    made from the request's headers (lower-case names), to echo them as a careless server
+    would."""
 
     status: int = 200
-    body: bytes | dict[str, Any] | list[Any] | str | None = None
+    body: Body | Callable[[Mapping[str, str]], Body] = None
     headers: dict[str, str] = field(default_factory=dict)
     #: Close the connection without answering at all.
     drop: bool = False
@@ -21,6 +26,8 @@ class Answer:
     delay: float = 0.0
     #: Announce the whole body but send only its first half, then close the connection.
     truncate: bool = False
+    #: Seconds between the bytes of the whole answer, status line and headers included.
+    drip: float = 0.0
 
 
 class Served:

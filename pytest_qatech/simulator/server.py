@@ -10,6 +10,7 @@ truncated body.
 from __future__ import annotations
 
 import json
+import ssl
 import sys
 import threading
 import time
@@ -42,7 +43,9 @@ class Simulator:
         token: str = qatech.DEFAULT_TOKEN,
         host: str = "127.0.0.1",
         port: int = 0,
+        certificate: tuple[str, str] | None = None,
     ) -> None:
+        """``certificate``: the files of a certificate and its key, to serve https."""
         self.token = token
         self.runs: dict[str, Served] = {
             served.path: served for run in runs for served in run.endpoints()
@@ -51,6 +54,12 @@ class Simulator:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._server = _Server((host, port), _handler_for(self))
+        self._scheme = "http"
+        if certificate is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*certificate)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+            self._scheme = "https"
         self._thread: threading.Thread | None = None
 
     def __repr__(self) -> str:
@@ -59,7 +68,7 @@ class Simulator:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return f"{self._scheme}://{host!s}:{port}"
 
     def add(self, *runs: Served) -> None:
         with self._lock:
@@ -144,7 +153,7 @@ def _handler_for(simulator: Simulator) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 self.connection.close()
                 return
-            body = answer.body
+            body = answer.body(headers) if callable(answer.body) else answer.body
             if isinstance(body, bytes):
                 payload, content_type = body, "application/octet-stream"
             elif isinstance(body, str):
@@ -153,18 +162,34 @@ def _handler_for(simulator: Simulator) -> type[BaseHTTPRequestHandler]:
                 payload, content_type = b"", "text/plain"
             else:
                 payload, content_type = json.dumps(body).encode(), "application/json"
+            headers_out = {"Content-Type": content_type, **answer.headers}
+            headers_out["Content-Length"] = str(len(payload))
+            if answer.drip:
+                self._drip(answer, headers_out, payload)
+                return
             self.send_response(answer.status)
-            self.send_header("Content-Type", answer.headers.get("Content-Type", content_type))
-            for name, value in answer.headers.items():
-                if name != "Content-Type":
-                    self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
+            for name, value in headers_out.items():
+                self.send_header(name, value)
             self.end_headers()
             if answer.truncate:
                 self.wfile.write(payload[: len(payload) // 2])
                 self.close_connection = True
                 return
             self.wfile.write(payload)
+
+        def _drip(self, answer: Answer, headers: Mapping[str, str], payload: bytes) -> None:
+            """The whole answer a byte at a time, as a server or proxy that barely moves."""
+            head = f"HTTP/1.1 {answer.status} {self.responses[answer.status][0]}\r\n"
+            head += "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+            self.close_connection = True
+            for byte in (head + "\r\n").encode() + payload:
+                if simulator._stopping.wait(answer.drip):
+                    return
+                try:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                except OSError:  # the client gave up: as it should
+                    return
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
