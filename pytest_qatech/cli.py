@@ -42,6 +42,8 @@ from pytest_qatech.core.text import first_line, visible
 
 PASSED, FAILED, UNREADABLE, TIMED_OUT, USAGE, INTERRUPTED = 0, 1, 2, 3, 4, 130
 PROG = "qatech-junit"
+#: What this command's own lines start with.
+PREFIX = f"{PROG}:"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -88,23 +90,23 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     environ = os.environ if environ is None else environ
     requested = {platform.name: getattr(args, platform.run_dest) for platform in PLATFORMS}
     if not any(requested.values()):
-        print(f"{PROG}: error: no run given", file=sys.stderr)
+        print(f"{PREFIX} error: no run given", file=sys.stderr)
         return USAGE
     try:
         settings = resolve(requested, Lookup(lambda name: getattr(args, name), _no_ini, environ))
     except SettingsError as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
+        print(f"{PREFIX} error: {error}", file=sys.stderr)
         return USAGE
 
     from pytest_qatech.core.waiting import wait_for_sources
 
     for source in settings.sources:
         title = source.provider.title
-        print(progress.header_line(title, source.run_ids, source.api_url), flush=True)
+        print(progress.header_line(title, source.run_ids, source.api_url, PREFIX), flush=True)
     live = None
     if sys.stdout.isatty():
         live = progress.LiveLine(_write_now, shutil.get_terminal_size().columns)
-    observer = progress.TerminalObserver(lambda line: print(line, flush=True), live)
+    observer = progress.TerminalObserver(lambda line: print(line, flush=True), live, PREFIX)
     try:
         reports = wait_for_sources(settings, observer=observer)
     except KeyboardInterrupt:
@@ -231,7 +233,7 @@ def _print_summary(
     for line in summary_lines(titles, reports):
         print(line)
     counts = tally(case.outcome for case in everything) or "no tests"
-    print(f"{PROG}: {counts}; wrote {output}")
+    print(f"{PREFIX} {counts}; wrote {output}")
 
 
 if __name__ == "__main__":

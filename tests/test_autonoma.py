@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from pytest_qatech.core.lookup import Secret
 from pytest_qatech.core.models import Link, Outcome, Step
 from pytest_qatech.core.providers.autonoma import AutonomaProvider
 from pytest_qatech.core.providers.base import ApiRequest
 from pytest_qatech.core.providers.body import BodyError
 from pytest_qatech.core.rendering import render_case
+from pytest_qatech.core.secrets import Secret
 from pytest_qatech.simulator import SimulatedAutonomaRun, Simulator, demo_runs, step
 
 from .helpers import FAST

@@ -109,9 +109,9 @@ def test_a_live_line_only_on_a_terminal(
     simulator.add(SimulatedRun("abc123", cases=[case("a")]))
     assert run_cli(simulator, tmp_path, "abc123")[0] == 0
     out = capsys.readouterr().out
-    assert ("\rqatech: waiting 0.0s: QA.tech run abc123 INITIATED" in out) is tty
+    assert ("\rqatech-junit: waiting 0.0s: QA.tech run abc123 INITIATED" in out) is tty
     assert ("\r" in out) is tty
-    assert "qatech: QA.tech run abc123 is COMPLETED" in out
+    assert "qatech-junit: QA.tech run abc123 is COMPLETED" in out
 
 
 def test_all_passed_is_exit_0(simulator: Simulator, tmp_path: Path) -> None:

@@ -14,8 +14,8 @@ from pytest_qatech.core.client import (
     TransientError,
     parse_retry_after,
 )
-from pytest_qatech.core.lookup import Secret
 from pytest_qatech.core.providers.qatech import QatechProvider
+from pytest_qatech.core.secrets import Secret
 from pytest_qatech.simulator import DEFAULT_TOKEN, Answer, SimulatedRun, Simulator, case
 
 TOKEN = "t0ken-d0-not-leak"

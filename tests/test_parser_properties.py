@@ -8,7 +8,6 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_qatech.core.lookup import Secret
 from pytest_qatech.core.models import FinishedRun, Outcome
 from pytest_qatech.core.providers.autonoma import AutonomaProvider
 from pytest_qatech.core.providers.base import Progress, Provider
@@ -16,6 +15,7 @@ from pytest_qatech.core.providers.body import BodyError
 from pytest_qatech.core.providers.qatech import QatechProvider
 from pytest_qatech.core.providers.testvibe import TestVibeProvider
 from pytest_qatech.core.rendering import render_case
+from pytest_qatech.core.secrets import Secret
 from pytest_qatech.session.state import Handoff
 
 QATECH = QatechProvider(Secret("x"), project="p", details="all")

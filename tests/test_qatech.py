@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from pytest_qatech.core.lookup import Secret
 from pytest_qatech.core.models import FinishedRun, Link, Outcome, RemoteCase
 from pytest_qatech.core.providers.base import ApiRequest
 from pytest_qatech.core.providers.body import BodyError
 from pytest_qatech.core.providers.qatech import QatechProvider
 from pytest_qatech.core.rendering import render_case
+from pytest_qatech.core.secrets import Secret
 
 from .helpers import TC2_DETAILS, qatech_case, qatech_run
 

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_qatech.core.lookup import Lookup, Secret, SettingsError, check_api_url
+from pytest_qatech.core.lookup import Lookup, SettingsError, check_api_url
 from pytest_qatech.core.platforms import PROVIDERS, Settings, resolve
 from pytest_qatech.core.providers.base import RunSource
+from pytest_qatech.core.secrets import Secret
 from pytest_qatech.core.settings import PLATFORMS, SETTINGS
 
 README = Path(__file__).parent.parent / "README.md"

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from pytest_qatech.core.lookup import Secret
 from pytest_qatech.core.models import Artifact, Outcome
 from pytest_qatech.core.providers.base import ApiRequest
 from pytest_qatech.core.providers.body import BodyError
 from pytest_qatech.core.providers.testvibe import TestVibeProvider
 from pytest_qatech.core.rendering import render_case
+from pytest_qatech.core.secrets import Secret
 from pytest_qatech.simulator import Simulator, demo_runs
 
 from .helpers import FAST

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 import pytest
 
 from pytest_qatech.core.client import FinalError, TransientError
-from pytest_qatech.core.lookup import Secret
 from pytest_qatech.core.models import FinishedRun, RunReport, UnreadableRun
 from pytest_qatech.core.providers.base import ApiRequest, Provider
 from pytest_qatech.core.providers.qatech import QatechProvider
+from pytest_qatech.core.secrets import Secret
 from pytest_qatech.core.sending import Answer, SerialSender, ThreadedSender
 from pytest_qatech.core.text import format_duration
 from pytest_qatech.core.waiting import Job, RetryPolicy, Target, Wait, retry_for

@@ -1,32 +1,49 @@
 """HTTP: one GET at a time, with timeouts, and every way it can go wrong sorted into
 "try again later" (:class:`TransientError`) or "this will not get better" (:class:`FinalError`).
 
-Retrying is not done here but by the wait loop in :mod:`pytest_qatech.core.waiting`, so that
-one run backing off never holds up the others. This is the only module that imports ``requests``
-and it is imported only when a run is asked for.
+Everything a server sends is hostile until checked, and this is where it comes in: a request
+ends by its deadline whatever the server does, an answer is read only up to a size and a
+depth, and every string in it is cleaned (:func:`~pytest_qatech.core.text.clean`) before
+anything else sees it. Retrying is not done here but by the wait loop in
+:mod:`pytest_qatech.core.waiting`, so that one run backing off never holds up the others. This
+is the only module that imports ``requests``, and it is imported only when a run is asked for.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
 import re
+import socket
+import threading
 import time
 from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from pytest_qatech import __version__
-from pytest_qatech.core.lookup import Secret
 from pytest_qatech.core.providers.base import ApiRequest
+from pytest_qatech.core.secrets import Secret
+from pytest_qatech.core.text import clean, format_duration
 from pytest_qatech.core.urls import credentials_may_travel
 
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 30.0
+#: The longest any one request may take, whatever the server does: socket timeouts bound each
+#: read, and a server that answers a byte at a time keeps every read alive.
+MAX_REQUEST_SECONDS = 60.0
 # 10,000 cases with long evaluation texts stay far below this; a larger body is no API answer.
 MAX_BODY_BYTES = 64 * 1024 * 1024
 _SNIPPET = 200
 _OS_REASON = re.compile(r"\[Errno -?\d+\][^'\")]*|Read timed out|timed out")
+_TLS_REASON = re.compile(r"\[SSL: [A-Z_]+\][^'\"]*")
+_watched = threading.local()
 
 
 class RequestError(Exception):
@@ -65,6 +82,12 @@ class Client:
         self._session = requests.Session()
         self._session.headers["User-Agent"] = f"pytest-qatech/{__version__}"
         self._session.headers["Accept"] = "application/json"
+        for scheme in ("http://", "https://"):
+            self._session.mount(scheme, _WatchedAdapter())
+        if urlsplit(base_url).scheme == "http":
+            # Plain http goes only to this machine, and never through a proxy (HTTP_PROXY)
+            # nor with a .netrc's login: the credentials would travel in clear.
+            self._session.trust_env = False
 
     def __repr__(self) -> str:
         return f"Client({self._base_url!r})"
@@ -82,36 +105,42 @@ class Client:
         return self._base_url + request.path
 
     def get_json(self, request: ApiRequest, time_left: float | None = None) -> object:
-        """GET ``request`` and return its JSON body, or raise a :class:`RequestError`.
+        """GET ``request`` and return its JSON body, cleaned, or raise a :class:`RequestError`.
 
-        ``time_left`` caps the connect and read timeouts, so no request outlives the wait.
+        The request ends within ``time_left`` (and :data:`MAX_REQUEST_SECONDS`), whatever the
+        server does, so no request outlives the wait.
         """
         headers = {name: secret.reveal() for name, secret in self._auth_headers.items()}
-        connect, read = CONNECT_TIMEOUT, READ_TIMEOUT
-        if time_left is not None:
-            connect, read = min(connect, time_left), min(read, time_left)
-        try:
-            with self._session.get(
-                self.url(request),
-                params=request.params,
-                headers=headers,
-                timeout=(connect, read),
-                # A redirect could carry the credentials to another host; the API never needs one.
-                allow_redirects=False,
-                stream=True,
-            ) as response:
-                return self._read(response)
-        except requests.Timeout as error:
-            raise TransientError(f"no answer in time ({_cause(error)})") from None
-        except requests.ConnectionError as error:
-            raise TransientError(f"connection failed ({_cause(error)})") from None
-        except requests.RequestException as error:
-            raise TransientError(f"request failed ({_cause(error)})") from None
+        seconds = MAX_REQUEST_SECONDS if time_left is None else min(MAX_REQUEST_SECONDS, time_left)
+        timeouts = (min(CONNECT_TIMEOUT, seconds), min(READ_TIMEOUT, seconds))
+        with _Deadline(seconds) as deadline:
+            try:
+                with self._session.get(
+                    self.url(request),
+                    params=request.params,
+                    headers=headers,
+                    timeout=timeouts,
+                    # A redirect could carry the credentials to another host; the API never
+                    # needs one.
+                    allow_redirects=False,
+                    stream=True,
+                ) as response:
+                    answer = self._read(response)
+            except (RequestError, requests.RequestException) as error:
+                if deadline.passed:
+                    raise deadline.error() from None
+                if isinstance(error, RequestError):
+                    raise
+                raise _sorted(error) from None
+            if deadline.passed:  # whatever came before the connection was cut is not all
+                raise deadline.error()
+            return answer
 
     def _read(self, response: requests.Response) -> object:
         status = response.status_code
+        reason = clean(response.reason or "")
         if 300 <= status < 400:
-            location = response.headers.get("Location", "?")
+            location = clean(response.headers.get("Location", "?"))
             raise FinalError(
                 f"HTTP {status}: the API redirected to {location}; redirects are not followed "
                 "(they could carry the token elsewhere), so point the API URL at the final "
@@ -121,17 +150,21 @@ class Client:
         body = _read_capped(response)
         if status == 429 or status >= 500:
             raise TransientError(
-                f"HTTP {status} {response.reason}{_server_says(body)}",
+                f"HTTP {status} {reason}{_server_says(body)}",
                 retry_after=parse_retry_after(response.headers.get("Retry-After")),
             )
         if status >= 400:
-            raise FinalError(f"HTTP {status} {response.reason}{_server_says(body)}", status)
+            raise FinalError(f"HTTP {status} {reason}{_server_says(body)}", status)
         if status != 200:
-            raise FinalError(f"HTTP {status} {response.reason}: expected 200 with a JSON body")
+            raise FinalError(f"HTTP {status} {reason}: expected 200 with a JSON body")
         try:
-            return json.loads(body)
+            return _cleaned(json.loads(body))
+        except RecursionError:
+            raise FinalError(
+                f"the answer is nested too deeply to read ({len(body)} bytes)"
+            ) from None
         except ValueError:
-            content_type = response.headers.get("Content-Type", "no content type")
+            content_type = clean(response.headers.get("Content-Type", "no content type"))
             raise FinalError(
                 f"the answer is not JSON ({content_type}, {len(body)} bytes): {_snippet(body)}"
             ) from None
@@ -171,22 +204,149 @@ def _server_says(body: bytearray) -> str:
     """The server's own explanation: ``{"message": ...}`` (QA.tech) or ``{"error": ...}``."""
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return f": {_snippet(body)}" if body.strip() else ""
     if isinstance(data, dict):
         for key in ("message", "error"):
             if isinstance(data.get(key), str) and data[key]:
-                return f': "{data[key]}"'
+                return f': "{clean(data[key])}"'
     return f": {_snippet(body)}"
 
 
 def _snippet(body: bytearray) -> str:
-    text = " ".join(body.decode("utf-8", "replace").split())
+    text = clean(" ".join(body.decode("utf-8", "replace").split()))
     return repr(text if len(text) <= _SNIPPET else text[:_SNIPPET] + "...")
+
+
+def _cleaned(data: object) -> object:
+    """``data`` (decoded JSON) with every string in it, keys too, made fit to keep."""
+    if isinstance(data, str):
+        return clean(data)
+    # A loop, not recursion: json.loads accepts nesting almost as deep as the stack allows.
+    todo = [data]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, list):
+            for index, value in enumerate(node):
+                if isinstance(value, str):
+                    node[index] = clean(value)
+                elif isinstance(value, list | dict):
+                    todo.append(value)
+        elif isinstance(node, dict):
+            for key in list(node):
+                value = node[key]
+                if isinstance(value, str):
+                    node[key] = clean(value)
+                elif isinstance(value, list | dict):
+                    todo.append(value)
+                if (cleaned := clean(key)) != key:
+                    node[cleaned] = node.pop(key)
+    return data
+
+
+def _sorted(error: requests.RequestException) -> RequestError:
+    """What a failure of ``requests`` means here."""
+    if isinstance(error, requests.exceptions.SSLError):
+        reason = _TLS_REASON.search(str(error))
+        tls = clean(reason.group(0).strip() if reason else _cause(error))
+        if "CERTIFICATE" in tls.upper():
+            # Trying again will meet the same certificate.
+            return FinalError(
+                f"TLS: the server's certificate could not be verified ({tls}). If a proxy or a "
+                "private certificate authority signs it, set REQUESTS_CA_BUNDLE to the file of "
+                "that authority's certificate (PEM)"
+            )
+        return TransientError(f"TLS failed ({tls})")
+    if isinstance(error, requests.Timeout):
+        return TransientError(f"no answer in time ({_cause(error)})")
+    if isinstance(error, requests.ConnectionError):
+        return TransientError(f"connection failed ({_cause(error)})")
+    return TransientError(f"request failed ({_cause(error)})")
 
 
 def _cause(error: requests.RequestException) -> str:
     """The OS-level reason when there is one ("[Errno 111] Connection refused"), else the text."""
-    text = str(error)
+    text = clean(str(error))
     reason = _OS_REASON.search(text)
     return f"{type(error).__name__}: {reason.group(0) if reason else text[:_SNIPPET]}"
+
+
+class _Deadline:
+    """Cuts a request's connection when its time is up, whatever the server is doing then.
+
+    The connection is the one :class:`_WatchedAdapter`'s pools hand this thread for the request;
+    shutting its socket down makes the read that waits on it return at once.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.passed = False
+        self.connection: Any = None
+        self._over = threading.Event()
+        self._watch = threading.Thread(target=self._cut, name="qatech-deadline", daemon=True)
+
+    def __enter__(self) -> _Deadline:
+        _watched.deadline = self
+        self._watch.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        _watched.deadline = None
+        self._over.set()
+
+    def error(self) -> TransientError:
+        return TransientError(
+            f"no answer in time: the request took longer than {format_duration(self.seconds)}"
+        )
+
+    def _cut(self) -> None:
+        if self._over.wait(self.seconds):
+            return
+        self.passed = True
+        # Until the request ends: a connection still being opened has no socket yet.
+        while not self._over.is_set():
+            sock = getattr(self.connection, "sock", None)
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+                return
+            self._over.wait(0.05)
+
+
+def _note(connection: Any) -> Any:
+    """``connection`` as the one the current request of this thread uses."""
+    deadline: _Deadline | None = getattr(_watched, "deadline", None)
+    if deadline is not None:
+        deadline.connection = connection
+    return connection
+
+
+class _WatchedHTTPPool(HTTPConnectionPool):
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        return _note(super()._get_conn(timeout))
+
+
+class _WatchedHTTPSPool(HTTPSConnectionPool):
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        return _note(super()._get_conn(timeout))
+
+
+_WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+
+class _WatchedAdapter(HTTPAdapter):
+    """An adapter whose connections a :class:`_Deadline` can find, proxied or not."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _WATCHED_POOLS
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager.pool_classes_by_scheme = _WATCHED_POOLS
+        return manager

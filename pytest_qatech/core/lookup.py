@@ -5,39 +5,16 @@ shares, so that a mistake is a usage error before anything is sent."""
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
+from pytest_qatech.core.secrets import Secret
 from pytest_qatech.core.settings import Credential, Platform, Setting
-from pytest_qatech.core.urls import credentials_may_travel
-
-# Run ids and project ids go into URL paths: beyond this alphabet they could change the URL.
-_URL_SEGMENT = re.compile(r"[A-Za-z0-9_-]{1,128}")
+from pytest_qatech.core.urls import credentials_may_travel, is_path_segment
 
 
 class SettingsError(Exception):
     """A setting is missing or wrong; shown to the user as a usage error."""
-
-
-class Secret:
-    """A credential that never shows itself in a repr, a str or a traceback's locals."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('********')"
-
-    __str__ = __repr__
-
-    def __reduce__(self) -> tuple[object, ...]:
-        raise TypeError("a Secret is never pickled")
 
 
 class Lookup:
@@ -119,7 +96,7 @@ def checked_run_ids(platform: Platform, run_ids: Iterable[str], what: str) -> tu
 
 def check_url_segment(value: str, option: str, what: str) -> str:
     """``value`` if it can go into a URL path as it is, else a usage error naming ``option``."""
-    if not _URL_SEGMENT.fullmatch(value):
+    if not is_path_segment(value):
         raise SettingsError(
             f"{option} {value!r} is not {what}: expected 1 to 128 letters, digits, '-' or '_'"
         )

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pytest_qatech.core.text import format_duration, visible
 from pytest_qatech.core.waiting import RunProgress
 
+#: What the plugin's own lines start with; qatech-junit's start with its name.
 PREFIX = "qatech:"
 #: Seconds between redraws of the live line on a terminal.
 LIVE_INTERVAL = 1.0
@@ -53,9 +54,15 @@ class TerminalObserver:
     time waited up to date, once a second, instead of a line a minute.
     """
 
-    def __init__(self, write_line: Callable[[str], None], live: LiveLine | None = None) -> None:
+    def __init__(
+        self,
+        write_line: Callable[[str], None],
+        live: LiveLine | None = None,
+        prefix: str = PREFIX,
+    ) -> None:
         self._write_line = write_line
         self._live = live
+        self._prefix = prefix
         self.live_interval = LIVE_INTERVAL if live is not None else None
 
     def _write(self, line: str) -> None:
@@ -75,28 +82,28 @@ class TerminalObserver:
             f"{run.run} {run.status or 'no status yet'}" + (f" ({run.cases})" if run.cases else "")
             for run in runs
         )
-        self._live.show(visible(f"{PREFIX} waiting {format_duration(elapsed)}: {states}"))
+        self._live.show(visible(f"{self._prefix} waiting {format_duration(elapsed)}: {states}"))
 
     def status_changed(self, run: str, status: str, elapsed: float) -> None:
-        self._write(f"{PREFIX} {run} is {status} ({format_duration(elapsed)})")
+        self._write(f"{self._prefix} {run} is {status} ({format_duration(elapsed)})")
 
     def still_waiting(self, run: str, status: str, elapsed: float) -> None:
         if self._live is None:  # the live line says it already
             self._write(
-                f"{PREFIX} still waiting for {run}: {status} after {format_duration(elapsed)}"
+                f"{self._prefix} still waiting for {run}: {status} after {format_duration(elapsed)}"
             )
 
     def request_failed(self, run: str, message: str, retry_in: float) -> None:
-        self._write(f"{PREFIX} {message}; trying again in {format_duration(retry_in)}")
+        self._write(f"{self._prefix} {message}; trying again in {format_duration(retry_in)}")
 
     def interrupted(self, run: str, status: str | None, elapsed: float) -> None:
         self._write(
-            f"{PREFIX} interrupted while waiting for {run} "
+            f"{self._prefix} interrupted while waiting for {run} "
             f"({status or 'no status yet'}, {format_duration(elapsed)})"
         )
 
     def warning(self, run: str, message: str) -> None:
-        self._write(f"{PREFIX} warning: {run}: {message}")
+        self._write(f"{self._prefix} warning: {run}: {message}")
 
 
 class SilentObserver:
@@ -121,5 +128,5 @@ class SilentObserver:
         pass
 
 
-def header_line(title: str, run_ids: Iterable[str], api_url: str) -> str:
-    return f"{PREFIX} {title} runs {', '.join(run_ids)} from {api_url}"
+def header_line(title: str, run_ids: Iterable[str], api_url: str, prefix: str = PREFIX) -> str:
+    return f"{prefix} {title} runs {', '.join(run_ids)} from {api_url}"

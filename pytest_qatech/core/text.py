@@ -1,26 +1,45 @@
-"""Remote text made safe to print, and durations made readable."""
+"""Remote text made safe: cleaned where it comes in, spelled out where it goes out; and durations
+made readable."""
 
 from __future__ import annotations
 
 import re
 
-# C0 and C1 controls and the Unicode line separators: an escape sequence must not recolour or
-# rewrite a CI log, and XML cannot hold most of them.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+from pytest_qatech.core.secrets import redact
+
+# C0 and C1 controls, the Unicode line separators, lone surrogates and the two noncharacters
+# XML refuses: an escape sequence must not recolour or rewrite a CI log, and neither a terminal,
+# an environment variable nor an XML file can hold the rest.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
 _KEPT = frozenset("\n\t")
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+# What GitHub Actions' runner takes for a workflow command: a line that starts with "::" once
+# leading white space is trimmed, or "##[" anywhere in a line (its legacy form), per
+# actions/runner's ActionCommand.TryParseV2 and TryParse.
+_COMMAND_START = re.compile(r"^([^\S\n]*):(?=:)", re.MULTILINE)
+_LEGACY_COMMAND = "##["
+
+
+def clean(text: str) -> str:
+    """Text as it arrives from a server, made fit to keep: no credential this process holds,
+    and no lone surrogate (which nothing can encode), replaced by U+FFFD."""
+    return redact(_SURROGATES.sub("\ufffd", text))
 
 
 def visible(text: str) -> str:
-    """Remote text with its control characters spelled out (``\\x1b``), newlines and tabs kept.
+    """Remote text with its control characters spelled out (``\\x1b``), newlines and tabs kept,
+    and nothing in it that a CI runner would take for a command.
 
     Every text from a remote service that is printed or written goes through here.
     """
-    return _CONTROL.sub(_spelled_out, text)
+    text = _UNSAFE.sub(_spelled_out, text)
+    text = _COMMAND_START.sub(r"\1\\x3a", text)
+    return text.replace(_LEGACY_COMMAND, "#\\x23[")
 
 
 def one_line(text: str) -> str:
-    """``text`` with every run of white space and control characters made one space."""
-    return " ".join(_CONTROL.sub(" ", text).split())
+    """``text`` with every run of white space and unsafe characters made one space."""
+    return " ".join(_UNSAFE.sub(" ", text).split())
 
 
 def first_line(text: str) -> str:

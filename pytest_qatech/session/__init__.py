@@ -1,9 +1,10 @@
 """The pytest side of a session that asked for remote runs, loaded only then.
 
 Small plugin objects with one job each share what this process knows of the runs
-(:class:`~.state.RemoteRuns`): collection (:mod:`.collection`), the remote items' reports
-(:mod:`.items`), terminal reporting (:mod:`.terminal`), GitHub reporting (:mod:`.github`, only
-under GitHub Actions) and the xdist handoff (:mod:`.xdist`, only on an xdist controller).
+(:class:`~.state.RemoteRuns`): collection and the exit status (:mod:`.collection`), the remote
+items' reports (:mod:`.items`), terminal reporting (:mod:`.terminal`), GitHub reporting
+(:mod:`.github`, only under GitHub Actions) and the xdist handoff (:mod:`.xdist`, only on an
+xdist controller).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 
 from pytest_qatech.core.lookup import Lookup, SettingsError
 from pytest_qatech.core.platforms import resolve
-from pytest_qatech.session.collection import RemoteCollection, wait
+from pytest_qatech.session.collection import ExitStatus, RemoteCollection, wait
 from pytest_qatech.session.items import RemoteReports
 from pytest_qatech.session.state import Handoff, RemoteRuns
 
@@ -54,7 +55,10 @@ def activate(config: pytest.Config, requested: Mapping[str, Sequence[str]]) -> A
         from pytest_qatech.session.terminal import TerminalReporting
 
         runs = RemoteRuns(functools.partial(wait, config, settings))
-        plugins = {"qatech-terminal": TerminalReporting(settings, runs)}
+        plugins = {
+            "qatech-terminal": TerminalReporting(settings, runs),
+            "qatech-exit-status": ExitStatus(runs),
+        }
         if github.wanted(os.environ):
             plugins["qatech-github"] = github.GitHubReporting(settings, runs, os.environ)
         if config.pluginmanager.hasplugin("xdist"):

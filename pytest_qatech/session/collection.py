@@ -6,7 +6,7 @@ from collections.abc import Generator
 
 import pytest
 
-from pytest_qatech.core.models import RunReport
+from pytest_qatech.core.models import RunReport, UnreadableRun
 from pytest_qatech.core.naming import groups
 from pytest_qatech.core.platforms import Settings
 from pytest_qatech.session.items import RunCollector
@@ -38,3 +38,18 @@ class RemoteCollection:
         if isinstance(collector, pytest.Session) and report.passed:
             report.result.extend(RunCollector.for_groups(collector, groups(self._runs.reports())))
         return report
+
+
+class ExitStatus:
+    """A run that could not be read makes the session exit 2, as any collection error would
+    without xdist or --continue-on-collection-errors (which count it as a failure, 1): a CI must
+    see the same code whichever was used. Registered in the process that reports."""
+
+    def __init__(self, runs: RemoteRuns) -> None:
+        self._runs = runs
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        unreadable = any(isinstance(run, UnreadableRun) for run in self._runs.known)
+        if unreadable and session.exitstatus in (0, 1):
+            session.exitstatus = pytest.ExitCode.INTERRUPTED

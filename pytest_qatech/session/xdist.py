@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import pytest
-
-from pytest_qatech.core.models import UnreadableRun
 from pytest_qatech.session.state import HANDOFF_KEY, Handoff, RemoteRuns
 
 if TYPE_CHECKING:
@@ -24,11 +21,3 @@ class XdistHandoff:
         if self._serialized is None:
             self._serialized = Handoff(self._runs.reports()).serialized()
         node.workerinput[HANDOFF_KEY] = self._serialized
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        # Without xdist an unreadable run stops the session with exit code 2; xdist counts
-        # collection errors as failures (1). A CI must see the same code either way.
-        unreadable = any(isinstance(run, UnreadableRun) for run in self._runs.known)
-        if self._serialized is not None and unreadable and session.exitstatus in (0, 1):
-            session.exitstatus = pytest.ExitCode.INTERRUPTED

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 from urllib.parse import quote
 
-from pytest_qatech.core.lookup import Lookup, Secret, SettingsError, checked_run_ids
+from pytest_qatech.core.lookup import Lookup, SettingsError, checked_run_ids
 from pytest_qatech.core.models import FinishedRun, Link, Outcome, RemoteCase, Step
 from pytest_qatech.core.providers.base import ApiRequest, Description, Progress, Provider, RunSource
 from pytest_qatech.core.providers.body import BodyError, Fields, unlisted
+from pytest_qatech.core.secrets import Secret
 from pytest_qatech.core.settings import (
     AUTONOMA,
     AUTONOMA_API_URL,

@@ -13,8 +13,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from pytest_qatech.core.lookup import Lookup, Secret
+from pytest_qatech.core.lookup import Lookup
 from pytest_qatech.core.models import FinishedRun, RemoteCase
+from pytest_qatech.core.secrets import Secret
 from pytest_qatech.core.settings import Platform
 
 

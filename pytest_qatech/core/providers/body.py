@@ -6,6 +6,10 @@ describe is reported the same way whichever platform sent it.
 
 from __future__ import annotations
 
+import math
+
+from pytest_qatech.core.urls import is_path_segment
+
 
 class BodyError(Exception):
     """A response body is not what the platform's API reference describes."""
@@ -53,12 +57,27 @@ class Fields:
         return value
 
     def optional_number(self, field: str) -> float | None:
+        """A finite number of at least 0, or None (JSON's NaN and Infinity are no numbers
+        here, nor is an integer too large to count with)."""
         value = self.get(field)
         if value is None or value is MISSING:
             return None
-        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-            raise self._wrong(field, value, "a non-negative number or null")
-        return float(value)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            try:
+                number = float(value)
+            except OverflowError:
+                number = math.inf
+            if math.isfinite(number) and number >= 0:
+                return number
+        raise self._wrong(field, value, "a non-negative number or null")
+
+    def identifier(self, field: str) -> str:
+        """A string that can go into a URL path as it is: a server's id must not change where
+        a request goes (``..`` would)."""
+        value = self.text(field)
+        if not is_path_segment(value):
+            raise self._wrong(field, value, "an id of 1 to 128 letters, digits, '-' or '_'")
+        return value
 
     def objects(self, field: str, *, required: bool = True) -> list[object]:
         """A list (its entries are checked by the caller, one at a time); [] when optional."""
@@ -98,6 +117,10 @@ def unlisted(subject: str, field: str, value: str, platform: str, listed: str) -
     )
 
 
+def _shortened(text: str) -> str:
+    return text if len(text) <= 40 else text[:40] + "..."
+
+
 def kind(value: object) -> str:
     """What a JSON value is, briefly, for an error message."""
     if value is None:
@@ -105,10 +128,9 @@ def kind(value: object) -> str:
     if isinstance(value, bool):
         return f"a boolean ({value})"
     if isinstance(value, int | float):
-        return f"a number ({value})"
+        return f"a number ({_shortened(repr(value))})"
     if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:40] + "..."
-        return f"a string ({shown!r})"
+        return f"a string ({_shortened(value)!r})"
     if isinstance(value, list):
         return f"a list of {len(value)}"
     if isinstance(value, dict):

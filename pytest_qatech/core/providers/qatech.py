@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 from urllib.parse import quote, urlsplit
 
-from pytest_qatech.core.lookup import Lookup, Secret, SettingsError, checked_run_ids
+from pytest_qatech.core.lookup import Lookup, SettingsError, checked_run_ids
 from pytest_qatech.core.models import FinishedRun, Link, Outcome, RemoteCase, has_failure
 from pytest_qatech.core.providers.base import (
     ApiRequest,
@@ -30,6 +30,7 @@ from pytest_qatech.core.providers.base import (
     RunSource,
 )
 from pytest_qatech.core.providers.body import MISSING, BodyError, Fields, entry_name, kind, unlisted
+from pytest_qatech.core.secrets import Secret
 from pytest_qatech.core.settings import (
     QATECH,
     QATECH_API_URL,
@@ -207,7 +208,7 @@ def _case(run_id: str, index: int, raw: object) -> RemoteCase:
 
 def _verdict(name: str, case: Fields) -> RemoteCase:
     case.text("name")
-    short_id = case.text("shortId")
+    short_id = case.identifier("shortId")
     status = case.text("status")
     result = case.optional_text("result", required=True)
     title = case.optional_text("resultTitle")
