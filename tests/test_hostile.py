@@ -82,12 +82,14 @@ def test_a_dripping_server_cannot_hold_a_request_past_its_deadline(
     assert str(raised.value) == "no answer in time: the request took longer than 1.0s"
 
 
+@pytest.mark.parametrize("extra", [(), ("-n", "2")])
 def test_a_dripping_server_cannot_hold_the_session(
-    simulator: Simulator, pytester: pytest.Pytester, tmp_path: Path
+    simulator: Simulator, pytester: pytest.Pytester, tmp_path: Path, extra: tuple[str, ...]
 ) -> None:
     drip = {index: Answer(200, {"x": 1}, drip=0.2) for index in range(100)}
     simulator.add(SimulatedRun("abc123", answers=drip))
-    result = pytester.runpytest_inprocess(*FAST, "--qatech-run", "abc123", "--qatech-timeout", "1")
+    session = pytester.runpytest_subprocess if extra else pytester.runpytest_inprocess
+    result = session(*FAST, *extra, "--qatech-run", "abc123", "--qatech-timeout", "1")
     assert result.ret == pytest.ExitCode.INTERRUPTED
     result.stdout.fnmatch_lines(
         ["QA.tech run abc123 did not finish in time: still unknown (no status was ever received)*"]
@@ -194,9 +196,13 @@ def test_odd_values_crash_no_report(simulator: Simulator, tmp_path: Path) -> Non
 # 3. Credentials a server echoes are never printed or written.
 
 
-@pytest.mark.parametrize("status", [401, 503])
+@pytest.mark.parametrize(("status", "extra"), [(401, ()), (503, ()), (401, ("-n", "2"))])
 def test_echoed_credentials_are_redacted(
-    simulator: Simulator, pytester: pytest.Pytester, tmp_path: Path, status: int
+    simulator: Simulator,
+    pytester: pytest.Pytester,
+    tmp_path: Path,
+    status: int,
+    extra: tuple[str, ...],
 ) -> None:
     refusal = Answer(status, echo, {"Retry-After": "0"})
     title = f"Login failed for token {DEFAULT_TOKEN}"
@@ -207,8 +213,9 @@ def test_echoed_credentials_are_redacted(
         SimulatedAutonomaRun("r1", "x", answers={0: refusal}),
     )
     others = ("--testvibe-run", "7", "--autonoma-run", "r1", "--qatech-timeout", "3")
-    result = pytester.runpytest_inprocess(
-        *FAST, "--qatech-run", "abc123", "--qatech-run", "leaky", *others,
+    session = pytester.runpytest_subprocess if extra else pytester.runpytest_inprocess
+    result = session(
+        *FAST, *extra, "--qatech-run", "abc123", "--qatech-run", "leaky", *others,
         "--junitxml=report.xml", "-rA", "--continue-on-collection-errors",
     )  # fmt: skip
     for run in simulator.runs.values():  # the same script again, from its first request

@@ -533,3 +533,40 @@ def test_requests_that_are_due_but_have_no_place_wait_for_an_answer() -> None:
     # (until the next heartbeat), never for no time at all.
     assert len(sender.waits) == 6
     assert min(sender.waits) == 60.0
+
+
+class UnansweredSender(SerialSender[Job]):
+    """Sends, and never gets an answer: each wait for one lets its whole time pass."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__()
+        self.clock = clock
+        self.sent: list[str] = []
+
+    def send(self, job: Job, client: object, request: object, time_left: float) -> None:
+        self.sent.append(f"{job.url} within {time_left:g}s")
+
+    def answer(self, timeout: float) -> Answer[Job] | None:
+        self.clock.sleep(timeout)
+        return None
+
+
+def test_a_request_that_never_ends_cannot_hold_the_wait_past_its_timeout() -> None:
+    clock = FakeClock()
+    sender = UnansweredSender(clock)
+    observer = RecordingObserver()
+    (report,) = Wait(
+        [Target(WITHOUT_DETAILS, FakeApi(clock, {}), "abc")],
+        poll_interval=10.0,
+        timeout=300.0,
+        observer=observer,
+        clock=clock,
+        sender=sender,
+    ).run()
+    assert isinstance(report, UnreadableRun)
+    assert report.timed_out
+    assert clock.time - 1000.0 == 300.0
+    # The request was told its deadline: the wait's own.
+    assert sender.sent == ["https://api.test/v1/run/abc within 300s"]
+    # Signs of life go on while it hangs.
+    assert observer.lines == [f"QA.tech run abc still unknown at {t}" for t in (60, 120, 180, 240)]

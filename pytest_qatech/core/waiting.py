@@ -419,7 +419,9 @@ class Wait:
         )
 
     def heartbeat(self) -> None:
-        if self.clock.now() - self.last_sign_of_life < HEARTBEAT_SECONDS:
+        now = self.clock.now()
+        # At the deadline the runs still going are reported as timed out instead.
+        if now - self.last_sign_of_life < HEARTBEAT_SECONDS or now >= self.deadline:
             return
         for run in self.waiting_for():
             self.observer.still_waiting(run.label, run.status or "unknown", self.elapsed())
