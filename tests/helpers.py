@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pytest_qatech.core.providers.base import ApiRequest
-from pytest_qatech.core.waiting import RunProgress
+from pytest_qatech.core.models import RemoteCase, RunReport
+from pytest_qatech.core.providers.base import ApiRequest, Progress
+from pytest_qatech.core.waiting import RunProgress, Target
 from pytest_qatech.simulator import SimulatedRun, Simulator, case
 
 #: Fast polling against the simulator: its runs advance per request, not per second.
@@ -49,6 +50,8 @@ class FakeApi:
     reads: dict[str, Sequence[Scripted]] = field(default_factory=dict)
     cases: dict[str, Sequence[Scripted]] = field(default_factory=dict)
     log: list[tuple[float, str, str]] = field(default_factory=list)
+    #: Polls list the run's cases (``testCases=all``), and there are no separate reads.
+    listing: bool = False
 
     def url(self, request: ApiRequest) -> str:
         return "https://api.test" + request.path
@@ -57,7 +60,7 @@ class FakeApi:
         key = request.path.rsplit("/", 1)[-1]
         if request.path.startswith("/v1/run-test-case/"):
             kind, script = "case", self.cases[key]
-        elif request.params:
+        elif request.params and not self.listing:
             kind, script = "read", self.reads.get(key) or [qatech_run(key, "COMPLETED", [])]
         else:
             kind, script = "poll", self.polls[key]
@@ -190,3 +193,23 @@ def requests_made(simulator: Simulator) -> list[tuple[str, dict[str, list[str]]]
     reads = [i for i, (_, query) in enumerate(made) if "testCases" in query]
     start = reads[-1] + 1 if reads else len(made)
     return made[:start] + sorted(made[start:], key=lambda request: request[0])
+
+
+@dataclass
+class RecordingStream:
+    """A stream that notes, with the fake time, each fact the wait reports."""
+
+    clock: FakeClock
+    events: list[str] = field(default_factory=list)
+
+    def progressed(self, target: Target, progress: Progress) -> None:
+        listed = [f"{c.key}{'' if c.verdict is None else '=' + c.verdict.outcome.value}"
+                  for c in progress.cases or ()]  # fmt: skip
+        self.events.append(f"{self.clock.time - 1000:g} {progress.status} {' '.join(listed)}")
+
+    def decided(self, target: Target, case: RemoteCase) -> None:
+        duration = "" if case.duration is None else f" {case.duration:g}s"
+        self.events.append(f"{self.clock.time - 1000:g} {case.key} {case.outcome.value}{duration}")
+
+    def ended(self, target: Target, report: RunReport) -> None:
+        self.events.append(f"{self.clock.time - 1000:g} ended {type(report).__name__}")

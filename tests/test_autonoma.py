@@ -249,3 +249,14 @@ def test_autonoma_runs_as_items_in_a_folder(
         (folder, "Search for a listing by city"),
         ("autonoma.r1", "Sign in"),
     ]
+
+
+def test_every_answer_names_the_run_s_one_test_and_its_folder() -> None:
+    light = {"id": "run1", "status": "running", "name": "Sign in", "folder": {"name": "smoke"}}
+    progress = provider.parse_status("run1", light)
+    assert progress.cases is not None
+    assert [(c.key, c.name, c.verdict) for c in progress.cases] == [("run1", "Sign in", None)]
+    assert progress.group == "smoke"
+    # The verdict comes from the read with steps and media, keyed the same.
+    (case,) = provider.parse_results("run1", reference_body()).cases
+    assert case.key == "run1"

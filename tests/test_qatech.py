@@ -41,7 +41,8 @@ def only_case(raw: Any) -> RemoteCase:
 def detailed(raw: dict[str, Any], answer: dict[str, Any]) -> RemoteCase:
     every = QatechProvider(Secret("t"), project=None, details="all")
     run = every.parse_results("abc123", qatech_run("abc123", "COMPLETED", [raw], "FAILED"))
-    (request,) = every.case_requests(run)
+    request = every.case_request(run.cases[0])
+    assert request is not None
     return request.apply(run.cases[0], {"shortId": raw["shortId"], **answer})
 
 
@@ -145,6 +146,7 @@ def test_a_case_carries_its_facts_as_fields() -> None:
         Outcome.FAILED,
         "Could not find the 'Pay now' button",
         "The payment panel stayed empty.",
+        key="tc2",
         case_id="tc2",
         goal="Pay with the saved card",
     )
@@ -332,11 +334,10 @@ def test_which_cases_get_a_details_request(mode: str, asked: list[str]) -> None:
         {"name": "e", "status": "COMPLETED"},
     ]
     run = moded.parse_results("abc123", qatech_run("abc123", "COMPLETED", cases, "FAILED"))
-    requests = moded.case_requests(run)
-    assert [request.request for request in requests] == [
-        ApiRequest(f"/v1/run-test-case/{short_id}") for short_id in asked
+    requests = [(case.key, moded.case_request(case)) for case in run.cases]
+    assert [(key, request.request) for key, request in requests if request is not None] == [
+        (short_id, ApiRequest(f"/v1/run-test-case/{short_id}")) for short_id in asked
     ]
-    assert [run.cases[request.index].case_id for request in requests] == asked
 
 
 def test_a_product_failure_gains_its_duration_error_code_and_links() -> None:
@@ -465,6 +466,47 @@ def test_an_answer_that_does_not_fit_is_refused(answer: dict[str, Any], message:
 def test_an_answer_that_is_no_object_is_refused() -> None:
     every = QatechProvider(Secret("t"), project=None, details="all")
     run = every.parse_results("abc123", qatech_run("abc123", "COMPLETED", [FAILED_CASE], "FAILED"))
-    (request,) = every.case_requests(run)
+    request = every.case_request(run.cases[0])
+    assert request is not None
     with pytest.raises(BodyError, match="details of case tc2: expected a JSON object"):
         request.apply(run.cases[0], ["not", "an", "object"])
+
+
+# A session that reports each case as it ends polls with testCases=all.
+
+
+def test_listing_polls_ask_for_every_case_and_are_the_read() -> None:
+    assert provider.status_request("abc123", listing=True) == ApiRequest(
+        "/v1/run/abc123", (("testCases", "all"),)
+    )
+    assert provider.results_request("abc123", listing=True) is None
+
+
+def test_a_running_run_lists_its_cases_each_with_a_verdict_once_it_has_ended() -> None:
+    cases = [
+        qatech_case("done", "FAILED", title="Broken", short_id="tc1"),
+        qatech_case("going", None, status="RUNNING", short_id="tc2"),
+        qatech_case("crashed", None, status="ERROR", short_id="tc3"),
+        {"name": "odd", "status": ["x"]},
+    ]
+    progress = provider.parse_status("abc123", qatech_run("abc123", "RUNNING", cases))
+    assert (progress.status, progress.finished) == ("RUNNING", False)
+    assert progress.cases is not None
+    assert [(c.key, c.name) for c in progress.cases] == [
+        ("tc1", "done"), ("tc2", "going"), ("tc3", "crashed"), ("#4", "odd"),
+    ]  # fmt: skip
+    verdicts = [c.verdict and (c.verdict.outcome, c.verdict.headline) for c in progress.cases]
+    assert verdicts == [
+        (Outcome.FAILED, "Broken"),
+        None,
+        (Outcome.ERROR, "the case ended ERROR (result None): it produced no verdict"),
+        None,
+    ]
+
+
+@pytest.mark.parametrize("cases", [None, []])
+def test_a_run_that_lists_no_case_yet_lists_none(cases: list[Any] | None) -> None:
+    body = qatech_run("abc123", "INITIATED", cases)
+    if cases is None:
+        del body["runTestCases"]
+    assert provider.parse_status("abc123", body).cases is None

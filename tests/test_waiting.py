@@ -13,15 +13,23 @@ from collections.abc import Sequence
 import pytest
 
 from pytest_qatech.core.client import FinalError, TransientError
-from pytest_qatech.core.models import FinishedRun, RunReport, UnreadableRun
+from pytest_qatech.core.models import FinishedRun, Outcome, RunReport, UnreadableRun
 from pytest_qatech.core.providers.base import ApiRequest, Provider
 from pytest_qatech.core.providers.qatech import QatechProvider
 from pytest_qatech.core.secrets import Secret
 from pytest_qatech.core.sending import Answer, SerialSender, ThreadedSender
 from pytest_qatech.core.text import format_duration
-from pytest_qatech.core.waiting import Job, RetryPolicy, Target, Wait, retry_for
+from pytest_qatech.core.waiting import Job, RetryPolicy, Stopped, Target, Wait, retry_for
 
-from .helpers import FakeApi, FakeClock, RecordingObserver, Scripted, qatech_case, qatech_run
+from .helpers import (
+    FakeApi,
+    FakeClock,
+    RecordingObserver,
+    RecordingStream,
+    Scripted,
+    qatech_case,
+    qatech_run,
+)
 
 WITHOUT_DETAILS = QatechProvider(Secret("x"), project=None, details="none")
 FAILED_DETAILS = QatechProvider(Secret("x"), project=None, details="failed")
@@ -570,3 +578,111 @@ def test_a_request_that_never_ends_cannot_hold_the_wait_past_its_timeout() -> No
     assert sender.sent == ["https://api.test/v1/run/abc within 300s"]
     # Signs of life go on while it hangs.
     assert observer.lines == [f"QA.tech run abc still unknown at {t}" for t in (60, 120, 180, 240)]
+
+
+# Listing: a case is known, and decided, while its run goes on.
+
+
+def test_listing_polls_decide_each_case_when_it_ends_not_when_its_run_does() -> None:
+    clock = FakeClock()
+    running = [qatech_case("a", None, status="RUNNING", short_id="tc1"),
+               qatech_case("b", None, status="RUNNING", short_id="tc2")]  # fmt: skip
+    first_done = [qatech_case("a", "FAILED", title="t", short_id="tc1"), running[1]]
+    both_done = [first_done[0], qatech_case("b", "PASSED", short_id="tc2")]
+    polls = [
+        qatech_run("abc", "RUNNING", running),
+        qatech_run("abc", "RUNNING", first_done),
+        qatech_run("abc", "COMPLETED", both_done, "FAILED"),
+    ]
+    api = FakeApi(clock, {"abc": polls}, cases={"tc1": [{"durationMs": 2000}]}, listing=True)
+    stream = RecordingStream(clock)
+    (report,) = Wait(
+        [Target(FAILED_DETAILS, api, "abc")],
+        poll_interval=10.0,
+        timeout=3600.0,
+        observer=RecordingObserver(),
+        clock=clock,
+        sender=SerialSender(),
+        listing=True,
+        stream=stream,
+    ).run()
+    assert stream.events == [
+        "0 RUNNING tc1 tc2",
+        "10 RUNNING tc1=failed tc2",
+        # The failure has its details read at once, before its run has ended.
+        "10 tc1 failed 2s",
+        "20 COMPLETED ",
+        "20 tc2 passed",
+        "20 ended FinishedRun",
+    ]
+    # No separate read: the last listing poll was the results.
+    assert [(t, kind, key) for t, kind, key in api.log] == [
+        (0.0, "poll", "abc"), (10.0, "poll", "abc"), (10.0, "case", "tc1"), (20.0, "poll", "abc")
+    ]  # fmt: skip
+    assert isinstance(report, FinishedRun)
+    assert [(c.key, c.outcome, c.duration) for c in report.cases] == [
+        ("tc1", Outcome.FAILED, 2.0),
+        ("tc2", Outcome.PASSED, None),
+    ]
+
+
+def test_a_case_listed_but_gone_at_the_end_is_not_lost() -> None:
+    clock = FakeClock()
+    polls = [
+        qatech_run("abc", "RUNNING", [qatech_case("gone", None, status="RUNNING", short_id="g")]),
+        qatech_run("abc", "COMPLETED", [qatech_case("late", short_id="l")], "PASSED"),
+    ]
+    api = FakeApi(clock, {"abc": polls}, listing=True)
+    report = wait_listing(api)
+    assert isinstance(report, FinishedRun)
+    assert [(c.key, c.name, c.outcome) for c in report.cases] == [
+        ("l", "late", Outcome.PASSED),
+        ("g", "gone", Outcome.ERROR),
+    ]
+    assert report.cases[1].headline == (
+        "the case was listed while its run was going, but not once the run had ended: it has "
+        "no verdict"
+    )
+
+
+def test_a_run_is_not_over_before_every_case_has_its_details() -> None:
+    # A pass that asks for nothing more, then a failure whose details are still to be read.
+    cases = [qatech_case("a", short_id="tc1"), qatech_case("b", "FAILED", short_id="tc2")]
+    run = qatech_run("abc", "COMPLETED", cases, "FAILED")
+    api = FakeApi(FakeClock(), {"abc": [run]}, reads={"abc": [run]},
+                  cases={"tc2": [{"durationMs": 3000}]})  # fmt: skip
+    report = wait(api, ["abc"], provider=FAILED_DETAILS)["abc"]
+    assert isinstance(report, FinishedRun)
+    assert [c.duration for c in report.cases] == [None, 3.0]
+
+
+def test_a_stopped_wait_ends_at_once() -> None:
+    clock = FakeClock()
+    stop = threading.Event()
+    api = FakeApi(clock, {"abc": [qatech_run("abc", "RUNNING")]})
+    observer = RecordingObserver()
+    observer.status_changed = lambda *args: stop.set()  # type: ignore[method-assign]
+    with pytest.raises(Stopped):
+        Wait(
+            [Target(WITHOUT_DETAILS, api, "abc")],
+            poll_interval=10.0,
+            timeout=3600.0,
+            observer=observer,
+            clock=clock,
+            sender=SerialSender(),
+            stop=stop,
+        ).run()
+    assert len(api.log) == 1
+
+
+def wait_listing(api: FakeApi) -> RunReport:
+    (report,) = Wait(
+        [Target(FAILED_DETAILS, api, "abc")],
+        poll_interval=10.0,
+        timeout=3600.0,
+        observer=RecordingObserver(),
+        clock=api.clock,
+        sender=SerialSender(),
+        listing=True,
+    ).run()
+    return report

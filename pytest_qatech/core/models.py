@@ -69,6 +69,9 @@ class RemoteCase:
     outcome: Outcome
     headline: str = ""
     explanation: str = ""
+    #: Who the case is within its run, the same in every answer about the run: a QA.tech
+    #: case's short id, an Autonoma run's id, else its place in the run's list (``#2``).
+    key: str = ""
     #: The platform's id of the case (a QA.tech case short id, an Autonoma test id).
     case_id: str | None = None
     #: What the case set out to do (QA.tech's ``promptGoal``).

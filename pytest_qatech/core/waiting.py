@@ -1,10 +1,13 @@
-"""Wait for remote runs of any platform at once, then read each one's results and the details
-its provider asks for about some of its cases, all within one timeout.
+"""Wait for remote runs of any platform at once, and learn each case's verdict, with the details
+its provider asks for, all within one timeout.
 
 One loop and one clock, whatever the platform. Every request has a time it is due: a run's
-status polls, its results request once it has ended, then its case requests. The loop sends
-what is due, a few requests at a time and one at a time per run, and otherwise waits until an
-answer comes or the next thing is due. A request that failed just gets a later due time, so a
+status polls, its results request once it has ended, and a case request for each case whose
+provider has more to say about it once the case has its verdict. With ``listing``, the polls
+ask for the run's cases too, so that a case is known, and then decided, while its run goes on;
+a :class:`Stream` hears each fact the moment the loop learns it. The loop sends what is due, a
+few requests at a time and one at a time per run, and otherwise waits until an answer comes or
+the next thing is due. A request that failed just gets a later due time, so a
 run that backs off never holds up the others, and Ctrl-C lands in the loop's own thread at
 once. Time comes from an injected :class:`~pytest_qatech.core.clock.Clock` and requests go out
 through an injected :class:`~pytest_qatech.core.sending.Sender`, so tests drive the whole loop
@@ -18,14 +21,22 @@ import enum
 import heapq
 import itertools
 import random
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from pytest_qatech.core.client import Client, FinalError, TransientError
 from pytest_qatech.core.clock import Clock, SystemClock
-from pytest_qatech.core.models import FinishedRun, RemoteCase, RunReport, UnreadableRun
-from pytest_qatech.core.providers.base import ApiRequest, CaseRequest, Provider
+from pytest_qatech.core.models import (
+    FinishedRun,
+    Outcome,
+    RemoteCase,
+    RunReport,
+    UnreadableRun,
+    tally,
+)
+from pytest_qatech.core.providers.base import ApiRequest, CaseRequest, Progress, Provider
 from pytest_qatech.core.providers.body import BodyError
 from pytest_qatech.core.sending import Answer, HttpGetter, Sender, ThreadedSender
 from pytest_qatech.core.settings import TIMEOUT
@@ -91,6 +102,27 @@ class WaitObserver(Protocol):
         ...
 
 
+class Stream(Protocol):
+    """Hears each fact the wait learns, the moment it learns it, in the loop's thread: for a
+    front end that reports a case as soon as the case has its verdict."""
+
+    def progressed(self, target: Target, progress: Progress) -> None:
+        """A status answer: the run's status, and its cases as listed so far."""
+        ...
+
+    def decided(self, target: Target, case: RemoteCase) -> None:
+        """A case's verdict, final: its details, if any were asked for, are in it."""
+        ...
+
+    def ended(self, target: Target, report: RunReport) -> None:
+        """A run's outcome: every case of it decided, or why it could not be read."""
+        ...
+
+
+class Stopped(Exception):
+    """The wait was told to stop (the session is over); what it learnt so far stands."""
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """Capped exponential backoff with full jitter.
@@ -127,7 +159,9 @@ class Job:
     run: _Run
     purpose: Purpose
     request: ApiRequest
-    case: CaseRequest | None = None
+    #: For a case request: the case, and what its answer changes.
+    case: RemoteCase | None = None
+    case_request: CaseRequest | None = None
     failures: int = 0
     failing_since: float | None = None
     last_error: str = ""
@@ -144,23 +178,29 @@ class Job:
 @dataclass(eq=False)
 class _Run:
     target: Target
+    listing: bool
     #: Its status request, then its results request.
     job: Job = field(init=False)
     #: The last status the API gave.
     status: str | None = None
-    #: The run's results once read; its case requests may still be under way.
-    read: FinishedRun | None = None
-    #: The cases as their case requests left them, while there are such requests.
-    cases: list[RemoteCase] = field(default_factory=list)
-    open_cases: set[Job] = field(default_factory=set)
-    #: Why a case request gave nothing, by the case's index.
-    case_problems: dict[int, str] = field(default_factory=dict)
+    #: The keys of the cases the run has listed while going, in order.
+    listed: dict[str, str] = field(default_factory=dict)
+    #: Each case's verdict, by key, as first given; the final one once its details are in.
+    decided: dict[str, RemoteCase] = field(default_factory=dict)
+    final: dict[str, RemoteCase] = field(default_factory=dict)
+    #: The case requests under way, by the key of their case.
+    open_cases: dict[str, Job] = field(default_factory=dict)
     case_requests: int = 0
+    #: Why a case request gave nothing, by the key of its case.
+    case_problems: dict[str, str] = field(default_factory=dict)
+    #: The run's results once read: its cases may still wait for their case requests.
+    read: FinishedRun | None = None
     #: The outcome, once known.
     report: RunReport | None = None
 
     def __post_init__(self) -> None:
-        self.job = Job(self, Purpose.STATUS, self.target.provider.status_request(self.run_id))
+        request = self.target.provider.status_request(self.run_id, listing=self.listing)
+        self.job = Job(self, Purpose.STATUS, request)
 
     @property
     def run_id(self) -> str:
@@ -172,9 +212,11 @@ class _Run:
 
 
 class Wait:
-    """One wait for some runs: poll each until it ends or ``timeout`` seconds pass, then read its
-    results once, and the case requests its provider asks for.
+    """One wait for some runs: poll each until it ends or ``timeout`` seconds pass, read its
+    results, and the case requests its provider asks for.
 
+    With ``listing``, polls ask for each run's cases too, and ``stream`` hears each case's
+    verdict as soon as it is known. ``stop``, once set, ends the wait at once (:class:`Stopped`).
     :meth:`run` returns the reports in the order of ``targets`` and closes the sender.
     """
 
@@ -189,6 +231,9 @@ class Wait:
         sender: Sender[Job],
         retry: RetryPolicy | None = None,
         rng: random.Random | None = None,
+        listing: bool = False,
+        stream: Stream | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.poll_interval = poll_interval
         self.timeout = timeout
@@ -197,9 +242,11 @@ class Wait:
         self.sender = sender
         self.retry = retry or retry_for(poll_interval)
         self.rng = rng or random.Random()
+        self.stream = stream
+        self.stop = stop
         self.started = self.last_sign_of_life = clock.now()
         self.deadline = self.started + timeout
-        self.runs = [_Run(target) for target in targets]
+        self.runs = [_Run(target, listing) for target in targets]
         self.due: list[tuple[float, int, Job]] = []
         self.order = itertools.count()
         self.in_flight = 0
@@ -230,6 +277,8 @@ class Wait:
 
     def _drive(self) -> list[RunReport]:
         while any(run.report is None for run in self.runs):
+            if self.stop is not None and self.stop.is_set():
+                raise Stopped
             now = self.clock.now()
             if now >= self.deadline:
                 self.time_out()
@@ -285,10 +334,8 @@ class Wait:
         run, provider = job.run, job.target.provider
         if job.purpose is Purpose.CASE:
             assert job.case is not None
-            assert run.read is not None
-            index = job.case.index
-            run.cases[index] = job.case.apply(run.read.cases[index], body)
-            self.case_done(job)
+            assert job.case_request is not None
+            self.case_done(job, job.case_request.apply(job.case, body))
         elif job.purpose is Purpose.RESULTS:
             self.results(run, provider.parse_results(run.run_id, body))
         else:
@@ -300,10 +347,16 @@ class Wait:
             if progress.status != previous and not (previous is None and progress.finished):
                 self.last_sign_of_life = now
                 self.observer.status_changed(run.label, progress.status, self.elapsed())
+            if self.stream is not None:
+                self.stream.progressed(run.target, progress)
+            for listed in progress.cases or ():
+                run.listed.setdefault(listed.key, listed.name)
+                if listed.verdict is not None and listed.key not in run.decided:
+                    self.decide(run, listed.verdict)
             if not progress.finished:
                 self.schedule(job, now + self.poll_interval)
                 return
-            results_request = provider.results_request(run.run_id)
+            results_request = provider.results_request(run.run_id, listing=run.listing)
             if results_request is None:
                 # This platform's last status answer already holds the cases.
                 self.results(run, provider.parse_results(run.run_id, body))
@@ -311,37 +364,71 @@ class Wait:
             job.purpose, job.request = Purpose.RESULTS, results_request
             self.schedule(job, now)
 
-    def results(self, run: _Run, finished: FinishedRun) -> None:
-        run.read = finished
-        case_requests = run.target.provider.case_requests(finished)
-        if not case_requests:
-            run.report = finished
+    def decide(self, run: _Run, case: RemoteCase) -> None:
+        """A case has its verdict: final now, or once its provider's case request is answered."""
+        run.decided[case.key] = case
+        case_request = run.target.provider.case_request(case)
+        if case_request is None:
+            self.final(run, case)
             return
-        run.cases = list(finished.cases)
-        run.case_requests = len(case_requests)
-        now = self.clock.now()
-        for case_request in case_requests:
-            job = Job(run, Purpose.CASE, case_request.request, case_request)
-            run.open_cases.add(job)
-            self.schedule(job, now)
+        job = Job(run, Purpose.CASE, case_request.request, case, case_request)
+        run.open_cases[case.key] = job
+        run.case_requests += 1
+        self.schedule(job, self.clock.now())
 
-    def case_done(self, job: Job, problem: str | None = None) -> None:
-        run = job.run
-        run.open_cases.discard(job)
-        if problem is not None:
-            assert job.case is not None
-            run.case_problems[job.case.index] = problem
-        if run.open_cases or run.read is None:
+    def final(self, run: _Run, case: RemoteCase) -> None:
+        run.final[case.key] = case
+        if self.stream is not None:
+            self.stream.decided(run.target, case)
+        self.maybe_ended(run)
+
+    def results(self, run: _Run, finished: FinishedRun) -> None:
+        read_keys = {case.key for case in finished.cases}
+        vanished = tuple(
+            RemoteCase(
+                name,
+                Outcome.ERROR,
+                "the case was listed while its run was going, but not once the run had ended: "
+                "it has no verdict",
+                key=key,
+            )
+            for key, name in run.listed.items()
+            if key not in read_keys
+        )
+        read = dataclasses.replace(finished, cases=finished.cases + vanished)
+        for case in read.cases:
+            if case.key not in run.decided:
+                self.decide(run, case)
+        # Read only now: the run must not end on the first case decided while others are not.
+        run.read = read
+        self.maybe_ended(run)
+
+    def maybe_ended(self, run: _Run) -> None:
+        if run.read is None or run.open_cases or run.report is not None:
             return
         if run.case_problems:
-            problems = [run.case_problems[index] for index in sorted(run.case_problems)]
+            order = [case.key for case in run.read.cases]
+            problems = sorted(run.case_problems.items(), key=lambda item: order.index(item[0]))
             self.observer.warning(
                 run.label,
                 f"the details of {len(problems)} of {run.case_requests} cases could not be read, "
                 f"so they are reported as the run endpoint described them; the first problem: "
-                f"{problems[0]}",
+                f"{problems[0][1]}",
             )
-        run.report = dataclasses.replace(run.read, cases=tuple(run.cases))
+        cases = tuple(run.final.get(case.key, case) for case in run.read.cases)
+        self.end(run, dataclasses.replace(run.read, cases=cases))
+
+    def end(self, run: _Run, report: RunReport) -> None:
+        run.report = report
+        if self.stream is not None:
+            self.stream.ended(run.target, report)
+
+    def case_done(self, job: Job, case: RemoteCase, problem: str | None = None) -> None:
+        run = job.run
+        del run.open_cases[case.key]
+        if problem is not None:
+            run.case_problems[case.key] = problem
+        self.final(run, case)
 
     def failed(self, job: Job, error: TransientError) -> None:
         now = self.clock.now()
@@ -371,7 +458,8 @@ class Wait:
     def give_up(self, job: Job, message: str, hint: str | None = None) -> None:
         """No more tries: a case stays as its run described it; a run cannot be read."""
         if job.purpose is Purpose.CASE:
-            self.case_done(job, message)
+            assert job.case is not None
+            self.case_done(job, job.case, message)
             return
         if hint:
             message = f"{message}\nhint: {hint}"
@@ -379,8 +467,16 @@ class Wait:
 
     def unreadable(self, run: _Run, message: str, *, timed_out: bool = False) -> None:
         provider = run.target.provider
-        run.report = UnreadableRun(
-            provider.name, run.run_id, message, run.status, provider.run_url(run.run_id), timed_out
+        self.end(
+            run,
+            UnreadableRun(
+                provider.name,
+                run.run_id,
+                message,
+                run.status,
+                provider.run_url(run.run_id),
+                timed_out,
+            ),
         )
 
     def time_out(self) -> None:
@@ -388,8 +484,11 @@ class Wait:
             if run.report is not None:
                 continue
             if run.read is not None:
-                for job in list(run.open_cases):
-                    self.case_done(job, f"GET {job.url}: no answer before the wait's timeout")
+                for job in list(run.open_cases.values()):
+                    assert job.case is not None
+                    self.case_done(
+                        job, job.case, f"GET {job.url}: no answer before the wait's timeout"
+                    )
                 continue
             message = (
                 f"{run.label} did not finish in time: still "
@@ -413,7 +512,7 @@ class Wait:
         self.observer.waiting(
             self.elapsed(),
             [
-                RunProgress(run.label, run.status, run.read.tally() if run.read else "")
+                RunProgress(run.label, run.status, tally(c.outcome for c in run.final.values()))
                 for run in self.runs
             ],
         )
@@ -434,29 +533,38 @@ def wait_for_sources(
     observer: WaitObserver,
     clock: Clock | None = None,
     sender: Sender[Job] | None = None,
+    listing: bool = False,
+    stream: Stream | None = None,
+    stop: threading.Event | None = None,
 ) -> list[RunReport]:
     """Wait for every run of every source, each platform through an HTTP client of its own."""
-    clients = [
-        Client(source.api_url, source.provider.auth_headers()) for source in settings.sources
-    ]
-    targets = [
-        Target(source.provider, client, run_id)
-        for source, client in zip(settings.sources, clients, strict=True)
-        for run_id in source.run_ids
-    ]
+    sources = settings.sources
+    clients = [Client(source.api_url, source.provider.auth_headers()) for source in sources]
     try:
         wait = Wait(
-            targets,
+            targets_of(settings, clients),
             poll_interval=settings.poll_interval,
             timeout=settings.timeout,
             observer=observer,
             clock=clock or SystemClock(),
             sender=sender or ThreadedSender(),
+            listing=listing,
+            stream=stream,
+            stop=stop,
         )
         return wait.run()
     finally:
         for client in clients:
             client.close()
+
+
+def targets_of(settings: Settings, clients: Sequence[HttpGetter]) -> list[Target]:
+    """A target per run of each source, each through its source's client."""
+    return [
+        Target(source.provider, client, run_id)
+        for source, client in zip(settings.sources, clients, strict=True)
+        for run_id in source.run_ids
+    ]
 
 
 def retry_for(poll_interval: float) -> RetryPolicy:

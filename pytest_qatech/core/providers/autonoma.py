@@ -14,7 +14,14 @@ from urllib.parse import quote
 
 from pytest_qatech.core.lookup import Lookup, SettingsError, checked_run_ids
 from pytest_qatech.core.models import FinishedRun, Link, Outcome, RemoteCase, Step
-from pytest_qatech.core.providers.base import ApiRequest, Description, Progress, Provider, RunSource
+from pytest_qatech.core.providers.base import (
+    ApiRequest,
+    Description,
+    Listed,
+    Progress,
+    Provider,
+    RunSource,
+)
 from pytest_qatech.core.providers.body import BodyError, Fields, unlisted
 from pytest_qatech.core.secrets import Secret
 from pytest_qatech.core.settings import (
@@ -60,16 +67,23 @@ class AutonomaProvider(Provider):
             "autonoma-client-secret": self.client_secret,
         }
 
-    def status_request(self, run_id: str) -> ApiRequest:
+    def status_request(self, run_id: str, *, listing: bool = False) -> ApiRequest:
+        # Every answer names the run's one test, and its folder: that is its listing.
         return ApiRequest(_run_path(run_id))
 
-    def results_request(self, run_id: str) -> ApiRequest | None:
+    def results_request(self, run_id: str, *, listing: bool = False) -> ApiRequest | None:
         return ApiRequest(_run_path(run_id), (("steps", "true"), ("media", "true")))
 
     def parse_status(self, run_id: str, body: object) -> Progress:
-        status = _run_fields(run_id, body).text("status")
+        run = _run_fields(run_id, body)
+        status = run.text("status")
+        name = run.optional_text("name")
+        folder = run.optional_object("folder")
+        group = folder.optional_text("name") if folder is not None else None
         # A status the reference does not list ends the wait; parse_results reports it.
-        return Progress(status=status, finished=status not in WAITING_STATUSES)
+        finished = status not in WAITING_STATUSES
+        listed = (Listed(run_id, name),) if name is not None and not finished else None
+        return Progress(status, finished, listed, group)
 
     def parse_results(self, run_id: str, body: object) -> FinishedRun:
         run = _run_fields(run_id, body)
@@ -81,7 +95,7 @@ class AutonomaProvider(Provider):
             case = _case(run_id, name, status, run)
         except BodyError as error:
             # The run's verdict cannot be trusted without readable steps: an error, never a pass.
-            case = RemoteCase(name, Outcome.ERROR, str(error))
+            case = RemoteCase(name, Outcome.ERROR, str(error), key=run_id)
         return FinishedRun(self.name, run_id, status, None, (case,), group=folder_name)
 
     @staticmethod
@@ -162,7 +176,9 @@ def _case(run_id: str, name: str, status: str, run: Fields) -> RemoteCase:
         outcome = Outcome.ERROR
         listed = "pending, running, passed, failed"
         headline = unlisted("the run", "status", status, AUTONOMA.title, listed)
-    return RemoteCase(name, outcome, headline, case_id=test_id, links=links, steps=steps)
+    return RemoteCase(
+        name, outcome, headline, key=run_id, case_id=test_id, links=links, steps=steps
+    )
 
 
 def _step_line(step: Step) -> str:

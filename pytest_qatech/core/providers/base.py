@@ -27,19 +27,33 @@ class ApiRequest:
     params: tuple[tuple[str, str], ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A case as an answer about a run lists it: who it is (its ``key``), its name, and its
+    verdict once it has one."""
+
+    key: str
+    name: str
+    verdict: RemoteCase | None = None
+
+
 @dataclass(frozen=True)
 class Progress:
     status: str
     finished: bool
+    #: The run's cases as this answer lists them; None where it lists none (a platform that
+    #: lists a run's cases only once it is over, or a request that did not ask for them).
+    cases: tuple[Listed, ...] | None = None
+    #: The collector the run's cases appear under, when not the run itself (an Autonoma
+    #: folder), as far as this answer says.
+    group: str | None = None
 
 
 @dataclass(frozen=True)
 class CaseRequest:
-    """One more request about the case at ``index`` of a finished run, and what its answer
-    changes: ``apply`` returns the case with it, or raises
-    :class:`~pytest_qatech.core.providers.body.BodyError`."""
+    """One more request about a case, and what its answer changes: ``apply`` returns the case
+    with it, or raises :class:`~pytest_qatech.core.providers.body.BodyError`."""
 
-    index: int
     request: ApiRequest
     apply: Callable[[RemoteCase, object], RemoteCase]
 
@@ -86,22 +100,25 @@ class Provider(ABC):
     def auth_headers(self) -> Mapping[str, Secret]: ...
 
     @abstractmethod
-    def status_request(self, run_id: str) -> ApiRequest: ...
+    def status_request(self, run_id: str, *, listing: bool = False) -> ApiRequest:
+        """The request that asks how a run is going; with ``listing``, one whose answer also
+        lists the run's cases and each one's verdict so far, where the platform can."""
 
     @abstractmethod
     def parse_status(self, run_id: str, body: object) -> Progress: ...
 
-    def results_request(self, run_id: str) -> ApiRequest | None:
-        """The request for an ended run's cases; None: the last status answer holds them."""
+    def results_request(self, run_id: str, *, listing: bool = False) -> ApiRequest | None:
+        """The request for an ended run's cases; None where the last status answer holds
+        them (with or without ``listing``, as the status requests were made)."""
         return None
 
     @abstractmethod
     def parse_results(self, run_id: str, body: object) -> FinishedRun: ...
 
-    def case_requests(self, run: FinishedRun) -> Sequence[CaseRequest]:
-        """More requests about some cases of a finished run, where the platform has more to
-        say about a case than its run does."""
-        return ()
+    def case_request(self, case: RemoteCase) -> CaseRequest | None:
+        """One more request about a case that has its verdict, where the platform has more to
+        say about it than its run does (QA.tech's case details)."""
+        return None
 
     def run_url(self, run_id: str) -> str | None:
         """The run's page for people, when it can be known."""

@@ -1,7 +1,9 @@
 """QA.tech: ``GET /v1/run/{shortId}`` (see QA.tech's "Get run" OpenAPI and "Get Run Status API").
 
 Light polls leave out ``testCases`` (``runTestCases`` is then empty or absent); once the run
-has ended, one request with ``testCases=all`` returns every case with its verdict.
+has ended, one request with ``testCases=all`` returns every case with its verdict. A session
+that reports each case as soon as it has a verdict polls with ``testCases=all`` instead: while
+the run is RUNNING, the answer lists every case, each without a result until it finishes.
 
 Then, per case, ``GET /v1/run-test-case/{shortId}`` adds what the run endpoint leaves out:
 ``durationMs``, ``errorCode`` and links to the case, its screenshot and its recording. This
@@ -25,6 +27,7 @@ from pytest_qatech.core.providers.base import (
     ApiRequest,
     CaseRequest,
     Description,
+    Listed,
     Progress,
     Provider,
     RunSource,
@@ -38,9 +41,13 @@ from pytest_qatech.core.settings import (
     QATECH_PROJECT,
     QATECH_TOKEN,
 )
+from pytest_qatech.core.urls import is_path_segment
 
 DASHBOARD = "https://app.qa.tech"
 RUNNING_STATUSES = frozenset({"INITIATED", "RUNNING"})
+#: The statuses of a case that has ended (and so has its verdict), while its run goes on.
+CASE_ENDED_STATUSES = frozenset({"COMPLETED", "ERROR", "CANCELLED"})
+_ALL_CASES = (("testCases", "all"),)
 RESULTS = frozenset({"PASSED", "FAILED", "SKIPPED"})
 #: Error codes that blame the test agent or the platform, not the product under test.
 EXECUTION_ERROR_PREFIXES = ("AGENT_", "PLATFORM_")
@@ -91,26 +98,23 @@ class QatechProvider(Provider):
     def auth_headers(self) -> Mapping[str, Secret]:
         return {"Authorization": Secret(f"Bearer {self.token.reveal()}")}
 
-    def status_request(self, run_id: str) -> ApiRequest:
-        return ApiRequest(_run_path(run_id))
+    def status_request(self, run_id: str, *, listing: bool = False) -> ApiRequest:
+        return ApiRequest(_run_path(run_id), _ALL_CASES if listing else ())
 
-    def results_request(self, run_id: str) -> ApiRequest:
-        return ApiRequest(_run_path(run_id), (("testCases", "all"),))
+    def results_request(self, run_id: str, *, listing: bool = False) -> ApiRequest | None:
+        # A listing poll's answer is the full read once the run has ended.
+        return None if listing else ApiRequest(_run_path(run_id), _ALL_CASES)
 
-    def case_requests(self, run: FinishedRun) -> Sequence[CaseRequest]:
-        if self.details == "none":
-            return ()
-        return [
-            CaseRequest(
-                index,
-                ApiRequest(f"/v1/run-test-case/{quote(case.case_id, safe='')}"),
-                functools.partial(_detailed, case.case_id),
-            )
-            for index, case in enumerate(run.cases)
-            # A case too malformed to have a short id is an error already; nothing to ask.
-            if case.case_id is not None
-            and (self.details == "all" or case.outcome is not Outcome.PASSED)
-        ]
+    def case_request(self, case: RemoteCase) -> CaseRequest | None:
+        # A case too malformed to have a short id is an error already; nothing to ask.
+        if self.details == "none" or case.case_id is None:
+            return None
+        if self.details == "failed" and case.outcome is Outcome.PASSED:
+            return None
+        return CaseRequest(
+            ApiRequest(f"/v1/run-test-case/{quote(case.case_id, safe='')}"),
+            functools.partial(_detailed, case.case_id),
+        )
 
     def run_url(self, run_id: str) -> str | None:
         if self.project is None:
@@ -123,7 +127,14 @@ class QatechProvider(Provider):
         run.optional_text("result")
         # A status the reference does not list is not worth waiting an hour for: it ends the
         # wait, and parse_results reports it as a problem of the run.
-        return Progress(status=status, finished=status not in RUNNING_STATUSES)
+        finished = status not in RUNNING_STATUSES
+        raw_cases = run.get("runTestCases")
+        if finished or not isinstance(raw_cases, list) or not raw_cases:
+            # Once the run has ended its cases are read as results; an empty list is a run
+            # whose cases are not listed yet.
+            return Progress(status, finished)
+        listed = tuple(_listed(run_id, index, raw) for index, raw in enumerate(raw_cases))
+        return Progress(status, finished, listed)
 
     def parse_results(self, run_id: str, body: object) -> FinishedRun:
         run = Fields(body, f"run {run_id}")
@@ -197,13 +208,30 @@ def _run_problem(
     return None
 
 
+def _key(index: int, raw: object) -> str:
+    """Who a case is across answers: its short id, or (malformed) its place in the list."""
+    short_id = raw.get("shortId") if isinstance(raw, dict) else None
+    if isinstance(short_id, str) and is_path_segment(short_id):
+        return short_id
+    return f"#{index + 1}"
+
+
+def _listed(run_id: str, index: int, raw: object) -> Listed:
+    """A case of a run still going: with its verdict once the case has ended."""
+    key, name = _key(index, raw), entry_name(raw, f"case #{index + 1}")
+    status = raw.get("status") if isinstance(raw, dict) else None
+    if isinstance(status, str) and status in CASE_ENDED_STATUSES:
+        return Listed(key, name, _case(run_id, index, raw))
+    return Listed(key, name)
+
+
 def _case(run_id: str, index: int, raw: object) -> RemoteCase:
     name = entry_name(raw, f"case #{index + 1}")
     try:
         return _verdict(name, Fields(raw, f"case #{index + 1} of run {run_id}"))
     except BodyError as error:
         # One malformed case must not hide the others: it becomes an error of its own.
-        return RemoteCase(name=name, outcome=Outcome.ERROR, headline=str(error))
+        return RemoteCase(name, Outcome.ERROR, str(error), key=_key(index, raw))
 
 
 def _verdict(name: str, case: Fields) -> RemoteCase:
@@ -215,7 +243,7 @@ def _verdict(name: str, case: Fields) -> RemoteCase:
     thought = case.optional_text("evaluationThought")
     goal = case.optional_text("promptGoal")
     case.optional_text("promptExamples")
-    verdict = functools.partial(RemoteCase, name, case_id=short_id, goal=goal)
+    verdict = functools.partial(RemoteCase, name, key=short_id, case_id=short_id, goal=goal)
 
     def error(headline: str) -> RemoteCase:
         explanation = "\n\n".join(part for part in (title, thought) if part)

@@ -68,7 +68,8 @@ class TestVibeProvider(Provider):
     def auth_headers(self) -> Mapping[str, Secret]:
         return {"Authorization": Secret(f"Bearer {self.key.reveal()}")}
 
-    def status_request(self, run_id: str) -> ApiRequest:
+    def status_request(self, run_id: str, *, listing: bool = False) -> ApiRequest:
+        # TestVibe lists a run's tests only once it has ended: listing asks nothing more.
         project = quote(self.project, safe="")
         return ApiRequest(f"/api/v1/ops/projects/{project}/runs/{quote(run_id, safe='')}")
 
@@ -170,7 +171,7 @@ def _manifest(artifacts: Sequence[Artifact]) -> str:
 
 
 def _case(run_id: str, index: int, raw: object) -> RemoteCase:
-    name = entry_name(raw, f"test #{index + 1}")
+    name, key = entry_name(raw, f"test #{index + 1}"), f"#{index + 1}"
     try:
         test = Fields(raw, f"test #{index + 1} of run {run_id}")
         test.text("name")
@@ -179,10 +180,10 @@ def _case(run_id: str, index: int, raw: object) -> RemoteCase:
         duration_ms = test.optional_number("durationMs")
     except BodyError as bad:
         # One malformed test must not hide the others: it becomes an error of its own.
-        return RemoteCase(name, Outcome.ERROR, str(bad))
+        return RemoteCase(name, Outcome.ERROR, str(bad), key=key)
     duration = duration_ms / 1000 if duration_ms is not None else None
     if status == "passed":
-        return RemoteCase(name, Outcome.PASSED, duration=duration)
+        return RemoteCase(name, Outcome.PASSED, key=key, duration=duration)
     headline, _, rest = (error or "").strip().partition("\n")
     if status == "failed":
         outcome = Outcome.FAILED
@@ -195,7 +196,7 @@ def _case(run_id: str, index: int, raw: object) -> RemoteCase:
         outcome = Outcome.ERROR
         reason = f": {headline}" if headline else ""
         headline = f"the test ended {status!r}, neither passed nor failed{reason}"
-    return RemoteCase(name, outcome, headline, rest.strip(), duration=duration)
+    return RemoteCase(name, outcome, headline, rest.strip(), key, duration=duration)
 
 
 def _run_problem(
