@@ -53,7 +53,9 @@ def test_results_request_asks_for_all_test_cases(client: Client) -> None:
     responses.get(
         URL, json={}, match=[responses.matchers.query_param_matcher({"testCases": "all"})]
     )
-    assert client.get_json(provider.results_request("abc123")) == {}
+    results_request = provider.results_request("abc123")
+    assert results_request is not None
+    assert client.get_json(results_request) == {}
 
 
 @responses.activate
