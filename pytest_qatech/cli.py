@@ -30,11 +30,12 @@ from pytest_qatech.core.models import (
     FinishedRun,
     Outcome,
     RunReport,
+    RunSnapshot,
     UnreadableRun,
     has_failure,
     tally,
 )
-from pytest_qatech.core.naming import RUN_ITEM_NAME, groups
+from pytest_qatech.core.naming import groups
 from pytest_qatech.core.platforms import resolve
 from pytest_qatech.core.rendering import Rendered, render_case, render_problem, summary_lines
 from pytest_qatech.core.settings import PLATFORMS, QATECH, SETTINGS, TIMEOUT, run_help
@@ -77,8 +78,9 @@ def _parser() -> argparse.ArgumentParser:
                 help=run_help(platform),
             )
     for setting in SETTINGS:
-        # No ini file here: the command line, else the environment.
-        parser.add_argument(setting.flag, metavar=setting.metavar, help=setting.help(ini=False))
+        if setting.standalone:
+            # No ini file here: the command line, else the environment.
+            parser.add_argument(setting.flag, metavar=setting.metavar, help=setting.help(ini=False))
     return parser
 
 
@@ -162,26 +164,21 @@ class _Suite:
 
 def _suites(reports: Sequence[RunReport]) -> list[_Suite]:
     suites = []
-    for group in groups(reports):
-        cases = [
-            _Case(
-                f"{group.nodeid}::{RUN_ITEM_NAME}",
-                RUN_ITEM_NAME,
-                Outcome.ERROR,
-                Rendered(visible(report.message)),
-            )
-            for report in group.unreadable
-        ]
+    for group in groups(RunSnapshot.of(report) for report in reports):
+        cases = []
         for entry in group.entries():
-            if entry.case is None:
-                cases.append(
-                    _Case(entry.nodeid, entry.name, Outcome.ERROR, render_problem(entry.run))
-                )
+            verdict = entry.case.verdict if entry.case is not None else None
+            if verdict is None:
+                assert entry.run.report is not None
+                rendered = render_problem(entry.run.report)
+                cases.append(_Case(entry.nodeid, entry.name, Outcome.ERROR, rendered))
             else:
-                rendered = render_case(entry.run, entry.case)
-                outcome, duration = entry.case.outcome, entry.case.duration
-                cases.append(_Case(entry.nodeid, entry.name, outcome, rendered, duration))
-        suites.append(_Suite(group.classname, cases, group.reports))
+                rendered = render_case(entry.run.facts(), verdict)
+                cases.append(
+                    _Case(entry.nodeid, entry.name, verdict.outcome, rendered, verdict.duration)
+                )
+        reports_of = tuple(run.report for run in group.runs if run.report is not None)
+        suites.append(_Suite(group.classname, cases, reports_of))
     return suites
 
 

@@ -31,6 +31,14 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """pytest's own, whose sessions run in their written order: pytest-randomly is installed
+    (pytester clears PYTEST_ADDOPTS when it starts, so it is set after)."""
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:randomly")
+    return pytester
+
+
+@pytest.fixture
 def simulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Simulator]:
     """The simulated APIs on 127.0.0.1, with every platform's environment pointing at them."""
     with Simulator() as running:

@@ -174,12 +174,12 @@ def mixed_run(short_id: str = "abc123") -> SimulatedRun:
     )
 
 
-#: What mixed_run() costs: three light polls, one read of the cases, then the details of the
-#: failed and the skipped case (in either order: they are read in parallel).
+#: What mixed_run() costs a pytest session: three polls that list the cases (INITIATED, RUNNING,
+#: COMPLETED; the last is the read), then the details of the failed and the skipped case (in
+#: either order: they are read in parallel).
 MIXED_RUN_REQUESTS = [
-    ("/v1/run/abc123", {}),
-    ("/v1/run/abc123", {}),
-    ("/v1/run/abc123", {}),
+    ("/v1/run/abc123", {"testCases": ["all"]}),
+    ("/v1/run/abc123", {"testCases": ["all"]}),
     ("/v1/run/abc123", {"testCases": ["all"]}),
     ("/v1/run-test-case/tc2", {}),
     ("/v1/run-test-case/tc3", {}),

@@ -12,8 +12,10 @@ from pytest_qatech.core.models import (
     Artifact,
     FinishedRun,
     Link,
+    Listed,
     Outcome,
     RemoteCase,
+    RunSnapshot,
     Step,
     UnreadableRun,
     tally,
@@ -53,14 +55,23 @@ EVERY_FIELD = FinishedRun(
 
 
 def test_every_model_survives_a_json_round_trip() -> None:
-    reports = (
-        EVERY_FIELD,
-        UnreadableRun("qatech", "x", "could not be read", "RUNNING", None, True),
+    going = RunSnapshot(
+        "qatech",
+        "y",
+        "RUNNING",
+        None,
+        (Listed("tc1", "a"), Listed("tc2", "b", EVERY_FIELD.cases[0])),
     )
-    handoff = Handoff(reports)
+    runs = (
+        RunSnapshot.of(EVERY_FIELD),
+        RunSnapshot.of(UnreadableRun("qatech", "x", "could not be read", "RUNNING", None, True)),
+        going,
+        RunSnapshot("testvibe", "214"),
+    )
+    handoff = Handoff(runs)
     again = Handoff.from_serialized(json.loads(json.dumps(handoff.serialized())))
     assert again == handoff
-    finished = again.reports[0]
+    finished = again.runs[0].report
     assert isinstance(finished, FinishedRun)
     assert finished.cases[1].steps == ()  # reported none, not unknown
     assert finished.cases[2].steps is None

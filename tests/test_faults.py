@@ -12,10 +12,11 @@ import signal
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
+from pytest_qatech.core.board import Board
 from pytest_qatech.simulator import DEFAULT_TOKEN, Answer, SimulatedRun, Simulator, case
 
 from .helpers import FAST, mixed_run
@@ -36,8 +37,8 @@ def test_a_failed_poll_is_retried_and_said(simulator: Simulator, pytester: pytes
             '"Service Unavailable"; trying again in *s'
         ]
     )
-    # The usual four requests to the run, plus the one that failed.
-    assert len(simulator.requests_for("abc123")) == 5
+    # The usual three polls of the run (each lists its cases), plus the one that failed.
+    assert len(simulator.requests_for("abc123")) == 4
 
 
 def test_a_malformed_answer_is_a_collection_error_without_retry(
@@ -45,7 +46,7 @@ def test_a_malformed_answer_is_a_collection_error_without_retry(
 ) -> None:
     without_cases = {"id": "u", "shortId": "abc123", "status": "COMPLETED", "result": "PASSED"}
     simulator.add(
-        SimulatedRun("abc123", statuses=("COMPLETED",), answers={1: Answer(200, without_cases)})
+        SimulatedRun("abc123", statuses=("COMPLETED",), answers={0: Answer(200, without_cases)})
     )
     result = run_abc(pytester)
     assert result.ret == pytest.ExitCode.INTERRUPTED
@@ -58,7 +59,7 @@ def test_a_malformed_answer_is_a_collection_error_without_retry(
         ]
     )
     assert "Traceback" not in result.stdout.str()
-    assert len(simulator.requests) == 2
+    assert len(simulator.requests) == 1
 
 
 def test_awkward_names_and_texts_are_safe_in_junit(
@@ -125,11 +126,14 @@ def test_interrupt_while_waiting(
     simulator: Simulator, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     simulator.add(SimulatedRun("abc123", statuses=("RUNNING",)))
+    wait = Board.wait
 
-    def interrupt(self: object, seconds: float) -> None:
+    def interrupted(board: Board, ready: Callable[[], bool], timeout: float | None) -> bool:
+        # Ctrl-C, once the run has said how it is: where the main thread waits for it.
+        wait(board, lambda: board.run("qatech", "abc123").status is not None, None)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("pytest_qatech.core.clock.SystemClock.sleep", interrupt)
+    monkeypatch.setattr(Board, "wait", interrupted)
     # pytester re-raises an inner Ctrl-C in this process unless told not to.
     result = pytester.runpytest_inprocess(*FAST, "--qatech-run", "abc123", no_reraise_ctrlc=True)
     assert result.ret == pytest.ExitCode.INTERRUPTED

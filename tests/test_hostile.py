@@ -312,7 +312,7 @@ def test_plain_http_to_this_machine_bypasses_proxies(
         result = pytester.runpytest_inprocess(*FAST, "--qatech-run", "abc123")
         result.assert_outcomes(passed=1)
         assert proxy.requests == []
-    assert len(simulator.requests) == 4
+    assert len(simulator.requests) == 3
 
 
 # 7. A certificate that cannot be trusted is final at once, and says so.

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pytest_qatech.core.models import (
     FinishedRun,
-    Link,
+    Listed,
     Outcome,
     RemoteCase,
     RunReport,
+    RunSnapshot,
     UnreadableRun,
 )
 from pytest_qatech.core.naming import display_name, groups, unique_names
@@ -16,6 +17,10 @@ from pytest_qatech.core.naming import display_name, groups, unique_names
 def run(run_id: str, *names: str, group: str | None = None, **fields: object) -> FinishedRun:
     cases = tuple(RemoteCase(name, Outcome.PASSED) for name in names)
     return FinishedRun("autonoma", run_id, "passed", None, cases, group=group, **fields)  # type: ignore[arg-type]
+
+
+def ended(report: RunReport) -> RunSnapshot:
+    return RunSnapshot.of(report)
 
 
 def test_names_are_safe_and_unique() -> None:
@@ -39,41 +44,59 @@ def test_a_folder_name_is_made_safe_too() -> None:
 
 
 def test_a_collector_per_run_or_per_group_of_runs() -> None:
-    reports: list[RunReport] = [
-        run("r1", "Sign in"),
-        run("r2", "Sign in", group="f"),
-        UnreadableRun("autonoma", "r9", "could not be read"),
-        run("r3", "Sign in", group="f"),
+    runs = [
+        ended(run("r1", "Sign in")),
+        ended(run("r2", "Sign in", group="f")),
+        ended(UnreadableRun("autonoma", "r9", "could not be read")),
+        ended(run("r3", "Sign in", group="f")),
     ]
-    laid_out = [(g.nodeid, g.classname, [e.nodeid for e in g.entries()]) for g in groups(reports)]
+    laid_out = [(g.nodeid, g.classname, [e.nodeid for e in g.entries()]) for g in groups(runs)]
     assert laid_out == [
         ("autonoma::r1", "autonoma.r1", ["autonoma::r1::Sign in"]),
         ("autonoma::f", "autonoma.f", ["autonoma::f::Sign in", "autonoma::f::Sign in (2)"]),
-        ("autonoma::r9", "autonoma.r9", []),
+        ("autonoma::r9", "autonoma.r9", ["autonoma::r9::(run)"]),
     ]
-    assert [len(g.unreadable) for g in groups(reports)] == [0, 0, 1]
+    assert [len(g.unreadable) for g in groups(runs)] == [0, 0, 1]
 
 
 def test_a_run_that_ended_badly_gets_an_entry_of_its_own() -> None:
     alone = run("r1", "(run)", "a", problem="ended ERROR")
     grouped = run("r2", "b", group="f", problem="ended ERROR")
-    both: list[RunReport] = [alone, grouped]
-    names = [[e.name for e in g.entries()] for g in groups(both)]
+    names = [[e.name for e in g.entries()] for g in groups([ended(alone), ended(grouped)])]
     assert names == [["(run) (2)", "a", "(run)"], ["b", "(run r2)"]]
-    problem = groups([alone])[0].entries()[-1]
-    assert (problem.case, problem.run) == (None, alone)
+    problem = groups([ended(alone)])[0].entries()[-1]
+    assert problem.case is None
+    assert problem.run.report == alone
 
 
 def test_a_chosen_name_is_made_safe_and_unique() -> None:
-    (group,) = groups([run("r1", "a", "b")])
+    (group,) = groups([ended(run("r1", "a", "b"))])
     entries = group.entries(lambda case, run_id: f"{run_id}::same")
     assert [e.name for e in entries] == ["r1:same", "r1:same (2)"]
     assert [e.case.name for e in entries if e.case] == ["a", "b"]
 
 
-def test_an_entry_links_to_its_case_else_to_its_run() -> None:
-    page = RemoteCase("a", Outcome.FAILED, links=(Link("case", "https://case"),))
-    plain = RemoteCase("b", Outcome.FAILED)
-    finished = FinishedRun("qatech", "r1", "COMPLETED", "FAILED", (page, plain), url="https://run")
-    (group,) = groups([finished])
-    assert [entry.link for entry in group.entries()] == ["https://case", "https://run"]
+def test_a_going_run_is_laid_out_as_far_as_it_is_listed() -> None:
+    going = RunSnapshot("qatech", "r1", "RUNNING", cases=(Listed("tc1", "a"), Listed("tc2", "b")))
+    unlisted = RunSnapshot("testvibe", "214", "running")
+    laid_out = [[e.nodeid for e in g.entries()] for g in groups([going, unlisted])]
+    assert laid_out == [["qatech::r1::a", "qatech::r1::b"], []]
+
+
+def test_what_comes_late_keeps_the_names_given_before() -> None:
+    first = RunSnapshot(
+        "qatech", "r1", "RUNNING", cases=(Listed("tc1", "same"), Listed("tc2", "b"))
+    )
+    earlier = groups([first])[0].entries()
+    renamed = Listed("tc2", "renamed", RemoteCase("renamed", Outcome.PASSED, key="tc2"))
+    late = Listed("tc3", "same", RemoteCase("same", Outcome.PASSED, key="tc3"))
+    report = FinishedRun("qatech", "r1", "ERROR", None, (), problem="ended ERROR")
+    kept = Listed("tc1", "same")
+    final = RunSnapshot("qatech", "r1", "ERROR", cases=(kept, renamed, late), report=report)
+    entries = groups([final])[0].entries(earlier=earlier)
+    # The case known before keeps its item, whatever it is called now; the new one and the
+    # run's problem are new items, named apart from the earlier ones.
+    assert [(e.name, e.case.key if e.case else None) for e in entries] == [
+        ("same (2)", "tc3"),
+        ("(run)", None),
+    ]

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_qatech.core.models import FinishedRun, Outcome
+from pytest_qatech.core.models import FinishedRun, Outcome, RunSnapshot
 from pytest_qatech.core.providers.autonoma import AutonomaProvider
 from pytest_qatech.core.providers.base import Progress, Provider
 from pytest_qatech.core.providers.body import BodyError
@@ -101,7 +101,8 @@ def check(provider: Provider, run_id: str, body: Any) -> None:
     except BodyError:
         return
     assert isinstance(run, FinishedRun)
-    assert Handoff.from_serialized(Handoff((run,)).serialized()) == Handoff((run,))
+    handoff = Handoff((RunSnapshot.of(run),))
+    assert Handoff.from_serialized(handoff.serialized()) == handoff
     for case in run.cases:
         rendered = render_case(run, case)
         assert isinstance(case.name, str)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pytest_qatech.core.models import (
     FinishedRun,
+    Link,
     Outcome,
     RemoteCase,
     RunReport,
     UnreadableRun,
 )
-from pytest_qatech.core.rendering import render_case, render_problem, summary_lines
+from pytest_qatech.core.rendering import case_link, render_case, render_problem, summary_lines
 from pytest_qatech.core.text import visible
 
 TITLES = {"qatech": "QA.tech", "testvibe": "TestVibe"}
@@ -22,6 +23,15 @@ def test_a_run_that_ended_badly() -> None:
     assert render_problem(run).text == "ended ERROR\n\nThe run reported 1 case: 1 passed."
     empty = FinishedRun("qatech", "abc", "CANCELLED", None, (), "ended CANCELLED")
     assert render_problem(empty).text == "ended CANCELLED\n\nThe run reported 0 cases."
+    unreadable = UnreadableRun("qatech", "abc", "did not finish in time: \x1b still RUNNING")
+    assert render_problem(unreadable).text == "did not finish in time: \\x1b still RUNNING"
+
+
+def test_a_case_links_to_its_page_else_to_its_run() -> None:
+    page = RemoteCase("a", Outcome.FAILED, links=(Link("case", "https://case"),))
+    plain = RemoteCase("b", Outcome.FAILED)
+    run = FinishedRun("qatech", "r1", "COMPLETED", "FAILED", (page, plain), url="https://run")
+    assert [case_link(run, case) for case in run.cases] == ["https://case", "https://run"]
 
 
 def test_the_summary_has_a_line_per_run() -> None:

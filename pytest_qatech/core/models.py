@@ -1,4 +1,4 @@
-"""What a remote run looks like once it is over, whatever platform ran it.
+"""What a remote run looks like, going or over, whatever platform ran it.
 
 Providers turn their API's answers into these objects, and every front end reads only these.
 A case carries its facts as fields (ids, links, error code, duration, ...); the text people read
@@ -149,3 +149,58 @@ class UnreadableRun:
 
 
 RunReport = FinishedRun | UnreadableRun
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A case as an answer about a run lists it: who it is (its ``key``), its name, and its
+    verdict once it has one."""
+
+    key: str
+    name: str
+    verdict: RemoteCase | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunSnapshot:
+    """A run as known at one moment, ended or not: what a front end lays out items from while
+    the run goes on."""
+
+    provider: str
+    run_id: str
+    #: The last status the API gave; None before the first answer.
+    status: str | None = None
+    #: The collector its cases appear under, when not the run itself (an Autonoma folder).
+    group: str | None = None
+    #: Its cases as listed so far, each with its final verdict once it has one; None while
+    #: the run has listed none.
+    cases: tuple[Listed, ...] | None = None
+    #: Its outcome, once it has ended or could not be read.
+    report: RunReport | None = None
+    #: Where a person sees the run, when known.
+    url: str | None = None
+
+    @classmethod
+    def of(cls, report: RunReport) -> RunSnapshot:
+        """A run that has ended, or could not be read."""
+        if isinstance(report, UnreadableRun):
+            return cls(
+                report.provider, report.run_id, report.last_status, report=report, url=report.url
+            )
+        cases = tuple(Listed(case.key, case.name, case) for case in report.cases)
+        return cls(
+            report.provider, report.run_id, report.status, report.group, cases, report, report.url
+        )
+
+    def facts(self) -> FinishedRun:
+        """The run as far as known, to describe a case of it: its report once it has ended,
+        else what a running run already tells (its status, page and group)."""
+        if isinstance(self.report, FinishedRun):
+            return self.report
+        status = self.status or "unknown"
+        return FinishedRun(
+            self.provider, self.run_id, status, None, (), url=self.url, group=self.group
+        )
+
+    def case(self, key: str) -> Listed | None:
+        return next((listed for listed in self.cases or () if listed.key == key), None)

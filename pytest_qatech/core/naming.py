@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from pytest_qatech.core.models import FinishedRun, RemoteCase, RunReport, UnreadableRun
+from pytest_qatech.core.models import Listed, RunSnapshot, UnreadableRun
 from pytest_qatech.core.text import one_line
 
 #: The entry that stands for a run that ended badly (``qatech::abc123::(run)``).
@@ -21,10 +21,10 @@ MAX_NAME_LENGTH = 200
 _COLONS = re.compile(r":{2,}")
 
 #: The name wanted for a case of a run, before it is made safe and unique.
-NameOf = Callable[[RemoteCase, str], str]
+NameOf = Callable[[Listed, str], str]
 
 
-def own_name(case: RemoteCase, run_id: str) -> str:
+def own_name(case: Listed, run_id: str) -> str:
     return case.name
 
 
@@ -35,18 +35,13 @@ class Entry:
     #: The node id of the entry's group: one string object for all of them.
     parent: str
     name: str
-    run: FinishedRun
-    case: RemoteCase | None
+    #: The run as known when the entry was laid out.
+    run: RunSnapshot
+    case: Listed | None
 
     @property
     def nodeid(self) -> str:
         return f"{self.parent}::{self.name}"
-
-    @property
-    def link(self) -> str | None:
-        """Where a person sees it: the case's page, else its run's."""
-        page = self.case.link("case") if self.case is not None else None
-        return page or self.run.url
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +50,7 @@ class Group:
 
     provider: str
     name: str
-    reports: tuple[RunReport, ...]
+    runs: tuple[RunSnapshot, ...]
 
     @property
     def nodeid(self) -> str:
@@ -67,47 +62,50 @@ class Group:
 
     @property
     def unreadable(self) -> list[UnreadableRun]:
-        return [report for report in self.reports if isinstance(report, UnreadableRun)]
+        return [run.report for run in self.runs if isinstance(run.report, UnreadableRun)]
 
-    @property
-    def finished(self) -> list[FinishedRun]:
-        return [report for report in self.reports if isinstance(report, FinishedRun)]
+    def entries(self, name_of: NameOf = own_name, earlier: Iterable[Entry] = ()) -> list[Entry]:
+        """The group's items, in order: each case of each run as listed so far, then each
+        problem of a run (it ended badly, or could not be read).
 
-    def entries(self, name_of: NameOf = own_name) -> list[Entry]:
-        """The group's items, in order: each case of each finished run, then each run's problem.
-
-        ``name_of(case, run_id)`` is the name wanted for a case before it is made safe.
+        ``name_of(case, run_id)`` is the name wanted for a case before it is made safe. Entries
+        laid out ``earlier`` are left out, and their names are not given again: a case listed
+        late gets a name of its own.
         """
-        runs = self.finished
+        earlier = list(earlier)
+        known = {(e.run.run_id, e.case.key) for e in earlier if e.case is not None}
         problems = [
             (RUN_ITEM_NAME if run.run_id == self.name else f"(run {run.run_id})", run)
-            for run in runs
-            if run.problem
+            for run in self.runs
+            if isinstance(run.report, UnreadableRun)
+            or (run.report is not None and run.report.problem)
         ]
-        pairs = [(run, case) for run in runs for case in run.cases]
-        names = unique_names(
-            (name_of(case, run.run_id) for run, case in pairs),
-            reserved={RUN_ITEM_NAME, *(name for name, _ in problems)},
-        )
+        taken = {RUN_ITEM_NAME, *(name for name, _ in problems), *(e.name for e in earlier)}
+        pairs = [
+            (run, case)
+            for run in self.runs
+            for case in run.cases or ()
+            if (run.run_id, case.key) not in known
+        ]
+        names = unique_names((name_of(case, run.run_id) for run, case in pairs), taken)
         parent = self.nodeid
         entries = [
             Entry(parent, name, run, case) for name, (run, case) in zip(names, pairs, strict=True)
         ]
-        entries += [Entry(parent, name, run, None) for name, run in problems]
+        done = {e.name for e in earlier}
+        entries += [Entry(parent, name, run, None) for name, run in problems if name not in done]
         return entries
 
 
-def groups(reports: Iterable[RunReport]) -> list[Group]:
+def groups(runs: Iterable[RunSnapshot]) -> list[Group]:
     """The groups of these runs, in order: a group per run, or per platform group of runs."""
-    members: dict[tuple[str, str, bool], list[RunReport]] = {}
-    for report in reports:
-        group = report.group if isinstance(report, FinishedRun) else None
-        name = display_name(group) if group is not None else report.run_id
-        # A run that could not be read is a collection error of its own, never in a group.
-        members.setdefault((report.provider, name, group is not None), []).append(report)
-    return [
-        Group(provider, name, tuple(reports)) for (provider, name, _), reports in members.items()
-    ]
+    members: dict[tuple[str, str, bool], list[RunSnapshot]] = {}
+    for run in runs:
+        # A run that could not be read is an error of its own, never in a group.
+        group = None if isinstance(run.report, UnreadableRun) else run.group
+        name = display_name(group) if group is not None else run.run_id
+        members.setdefault((run.provider, name, group is not None), []).append(run)
+    return [Group(provider, name, tuple(runs)) for (provider, name, _), runs in members.items()]
 
 
 def unique_names(names: Iterable[str], reserved: Iterable[str] = ()) -> Iterator[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from pytest_qatech.core.models import FinishedRun, RemoteCase, RunReport
+from pytest_qatech.core.models import FinishedRun, RemoteCase, RunReport, UnreadableRun
 from pytest_qatech.core.platforms import provider_class
 from pytest_qatech.core.text import visible
 
@@ -40,10 +40,18 @@ def render_case(run: FinishedRun, case: RemoteCase) -> Rendered:
     )
 
 
-def render_problem(run: FinishedRun) -> Rendered:
-    """The error that stands for a run that ended badly."""
+def render_problem(run: RunReport) -> Rendered:
+    """The error that stands for a run that ended badly, or could not be read."""
+    if isinstance(run, UnreadableRun):
+        return Rendered(visible(run.message))
     assert run.problem is not None
     return Rendered(visible(run.problem), tally_sentence(run))
+
+
+def case_link(run: FinishedRun, case: RemoteCase | None) -> str | None:
+    """Where a person sees a case: its page, else its run's."""
+    page = case.link("case") if case is not None else None
+    return page or run.url
 
 
 def tally_sentence(run: FinishedRun) -> str:

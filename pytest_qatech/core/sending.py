@@ -82,7 +82,8 @@ class ThreadedSender(Generic[J]):
     def __init__(self, workers: int = WORKERS) -> None:
         self.capacity = workers
         self._todo: queue.SimpleQueue[_Todo[J] | None] = queue.SimpleQueue()
-        self._answers: queue.SimpleQueue[Answer[J]] = queue.SimpleQueue()
+        # None: interrupt() wakes the loop without an answer.
+        self._answers: queue.SimpleQueue[Answer[J] | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
         self._sent = 0
         self._lock = threading.Lock()
@@ -101,8 +102,13 @@ class ThreadedSender(Generic[J]):
             answer = self._answers.get(timeout=max(0.0, timeout))
         except queue.Empty:
             return None
-        self._sent -= 1
+        if answer is not None:
+            self._sent -= 1
         return answer
+
+    def interrupt(self) -> None:
+        """Wake the loop from :meth:`answer` at once, from any thread: it has been told to stop."""
+        self._answers.put(None)
 
     def close(self) -> None:
         for _ in self._threads:

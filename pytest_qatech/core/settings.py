@@ -59,6 +59,8 @@ class Setting(NamedTuple):
     default: str | None = None
     #: The only values accepted, when there is such a list.
     choices: tuple[str, ...] = ()
+    #: Whether ``qatech-junit`` takes it too; else only a pytest session does.
+    standalone: bool = True
 
     @property
     def flag(self) -> str:
@@ -121,6 +123,12 @@ TIMEOUT = Setting(
     "longest wait for all remote runs, in seconds; a run still going then is an error",
     default="3600",
 )  # fmt: skip
+ORDER = Setting(
+    QATECH, "qatech_order", "ORDER",
+    "when remote items run: last (after the local tests, while the remote runs finish) or "
+    "collected (where collection and other plugins put them)", "QATECH_ORDER", "last",
+    choices=("last", "collected"), standalone=False,
+)  # fmt: skip
 TESTVIBE_PROJECT = Setting(
     TESTVIBE, "testvibe_project", "ID", "TestVibe project's public id", "TESTVIBE_PROJECT"
 )
@@ -137,6 +145,7 @@ SETTINGS = (
     QATECH_DETAILS,
     POLL_INTERVAL,
     TIMEOUT,
+    ORDER,
     TESTVIBE_PROJECT,
     TESTVIBE_SERVER,
     AUTONOMA_API_URL,

@@ -30,6 +30,7 @@ from pytest_qatech.core.client import Client, FinalError, TransientError
 from pytest_qatech.core.clock import Clock, SystemClock
 from pytest_qatech.core.models import (
     FinishedRun,
+    Listed,
     Outcome,
     RemoteCase,
     RunReport,
@@ -396,6 +397,11 @@ class Wait:
             if key not in read_keys
         )
         read = dataclasses.replace(finished, cases=finished.cases + vanished)
+        if self.stream is not None:
+            # Every case is known before the first is decided: a front end that looks in between
+            # must not take a case still waiting for its details for one that never was.
+            listed = tuple(Listed(case.key, case.name) for case in read.cases)
+            self.stream.progressed(run.target, Progress(read.status, True, listed, read.group))
         for case in read.cases:
             if case.key not in run.decided:
                 self.decide(run, case)

@@ -9,7 +9,6 @@ xdist controller).
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,22 +17,33 @@ import pytest
 
 from pytest_qatech.core.lookup import Lookup, SettingsError
 from pytest_qatech.core.platforms import resolve
-from pytest_qatech.session.collection import ExitStatus, RemoteCollection, wait
+from pytest_qatech.core.settings import ORDER
+from pytest_qatech.session.collection import (
+    ExitStatus,
+    RemoteCollection,
+    RemoteLast,
+    RemoteRunner,
+    WorkerSelection,
+)
 from pytest_qatech.session.items import RemoteReports
-from pytest_qatech.session.state import Handoff, RemoteRuns
+from pytest_qatech.session.live import LIVE_RUNS, LiveRuns
+from pytest_qatech.session.state import Handoff
 
 
 @dataclass(frozen=True)
 class Activation:
     """The plugins a session registered for its remote runs, by name."""
 
-    pluginmanager: pytest.PytestPluginManager
-    runs: RemoteRuns
+    config: pytest.Config
     plugins: Mapping[str, object]
 
     def deactivate(self) -> None:
+        live = self.config.stash.get(LIVE_RUNS, None)
+        if live is not None:
+            del self.config.stash[LIVE_RUNS]
+            live.stop()
         for plugin in self.plugins.values():
-            self.pluginmanager.unregister(plugin)
+            self.config.pluginmanager.unregister(plugin)
 
 
 def activate(config: pytest.Config, requested: Mapping[str, Sequence[str]]) -> Activation:
@@ -41,32 +51,38 @@ def activate(config: pytest.Config, requested: Mapping[str, Sequence[str]]) -> A
     lookup = Lookup(config.getoption, lambda name: str(config.getini(name)), os.environ)
     try:
         settings = resolve(requested, lookup)
+        order = lookup.text(ORDER)
     except SettingsError as error:
         raise pytest.UsageError(str(error)) from None
 
+    plugins: dict[str, object] = {}
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:
-        # An xdist worker: the controller has waited; workers never talk to the API.
+        # An xdist worker collects the remote items, but the controller runs them: workers
+        # never talk to the API.
         handoff = Handoff.received(workerinput)
-        runs = RemoteRuns(lambda: handoff.reports)
-        plugins: dict[str, object] = {}
+        plugins["qatech-collection"] = RemoteCollection(lambda: handoff.runs)
+        plugins["qatech-worker"] = WorkerSelection(config.workeroutput)  # type: ignore[attr-defined]
     else:
         from pytest_qatech.session import github
         from pytest_qatech.session.terminal import TerminalReporting
 
-        runs = RemoteRuns(functools.partial(wait, config, settings))
-        plugins = {
-            "qatech-terminal": TerminalReporting(settings, runs),
-            "qatech-exit-status": ExitStatus(runs),
-        }
+        live = LiveRuns(config, settings)
+        config.stash[LIVE_RUNS] = live
+        plugins["qatech-live"] = live
+        plugins["qatech-collection"] = RemoteCollection(live.first)
+        if order == "last":
+            plugins["qatech-order"] = RemoteLast()
+        plugins["qatech-runner"] = RemoteRunner(live)
+        plugins["qatech-terminal"] = TerminalReporting(settings, live)
+        plugins["qatech-exit-status"] = ExitStatus(live)
         if github.wanted(os.environ):
-            plugins["qatech-github"] = github.GitHubReporting(settings, runs, os.environ)
+            plugins["qatech-github"] = github.GitHubReporting(settings, live, os.environ)
         if config.pluginmanager.hasplugin("xdist"):
             from pytest_qatech.session.xdist import XdistHandoff
 
-            plugins["qatech-xdist"] = XdistHandoff(runs)
-    plugins["qatech-collection"] = RemoteCollection(runs)
-    plugins["qatech-reports"] = RemoteReports()
+            plugins["qatech-xdist"] = XdistHandoff(live)
+        plugins["qatech-reports"] = RemoteReports()
     for name, plugin in plugins.items():
         config.pluginmanager.register(plugin, name)
-    return Activation(config.pluginmanager, runs, plugins)
+    return Activation(config, plugins)

@@ -1,34 +1,28 @@
-"""Waiting for the remote runs, and a collector per run beside the session's own."""
+"""Where remote items come from and when they run: collected beside the session's own from the
+runs' first snapshot, moved after the local tests, and, for what collection could not know, laid
+out and run after the main test loop."""
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator, Sequence
+from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_qatech.core.models import RunReport, UnreadableRun
-from pytest_qatech.core.naming import groups
-from pytest_qatech.core.platforms import Settings
-from pytest_qatech.session.items import RunCollector
-from pytest_qatech.session.state import RemoteRuns
+from pytest_qatech.core.models import RunSnapshot, UnreadableRun
+from pytest_qatech.session.items import Layout, RemoteItem, RunCollector
+from pytest_qatech.session.live import LiveRuns
+from pytest_qatech.session.state import SELECTED_KEY
 
-
-def wait(config: pytest.Config, settings: Settings) -> tuple[RunReport, ...]:
-    """Wait for the runs, showing signs of life on the terminal, then tell the project's hooks."""
-    from pytest_qatech.core.waiting import wait_for_sources
-    from pytest_qatech.session.terminal import wait_observer
-
-    reports = tuple(wait_for_sources(settings, observer=wait_observer(config)))
-    for report in reports:
-        config.hook.pytest_qatech_run_finished(config=config, run=report)
-    return reports
+if TYPE_CHECKING:
+    from xdist.workermanage import WorkerController
 
 
 class RemoteCollection:
     """Adds a collector per remote run, or per group of runs, to what the session collects."""
 
-    def __init__(self, runs: RemoteRuns) -> None:
-        self._runs = runs
+    def __init__(self, first: Callable[[], Sequence[RunSnapshot]]) -> None:
+        self._first = first
 
     @pytest.hookimpl(wrapper=True)
     def pytest_make_collect_report(
@@ -36,8 +30,101 @@ class RemoteCollection:
     ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
         report = yield
         if isinstance(collector, pytest.Session) and report.passed:
-            report.result.extend(RunCollector.for_groups(collector, groups(self._runs.reports())))
+            report.result.extend(RunCollector.laid_out(collector, self._first()))
         return report
+
+
+class RemoteLast:
+    """Remote items run after the local tests, whatever order other plugins chose (random,
+    failed first, ...): by then most remote cases are done. Their own order stays."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        items = session.items
+        items[:] = [i for i in items if not isinstance(i, RemoteItem)] + [
+            i for i in items if isinstance(i, RemoteItem)
+        ]
+
+
+class WorkerSelection:
+    """On an xdist worker: hands the remote items it selected to the controller, which runs
+    them, and keeps only the local ones. Every worker collects the same items from the same
+    snapshot, so every selection hook sees what it would see without xdist."""
+
+    def __init__(self, workeroutput: dict[str, object]) -> None:
+        self._workeroutput = workeroutput
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        # Before xdist's own hook sends the worker's collection to the controller.
+        items = session.items
+        self._workeroutput[SELECTED_KEY] = [i.nodeid for i in items if isinstance(i, RemoteItem)]
+        items[:] = [i for i in items if not isinstance(i, RemoteItem)]
+
+
+class RemoteRunner:
+    """Runs, after the main test loop, the remote items it did not: under xdist those the
+    workers selected (the controller alone waits for verdicts), and the items laid out late, for
+    runs that were not listed in time, cases listed late and runs that ended badly."""
+
+    def __init__(self, live: LiveRuns) -> None:
+        self._live = live
+        self._selected: list[str] | None = None
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: WorkerController, error: object) -> None:
+        output = getattr(node, "workeroutput", {})
+        if self._selected is None and SELECTED_KEY in output:
+            self._selected = list(output[SELECTED_KEY])
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, object, object]:
+        result = yield
+        config = session.config
+        if config.option.collectonly or session.shouldfail or session.shouldstop:
+            return result
+        first = self._live.first()
+        earlier = _layout(RunCollector.laid_out(session, first))
+        if config.pluginmanager.has_plugin("dsession"):
+            by_id = {item.nodeid: item for item in _items(session, first, None)}
+            selected = [by_id[nodeid] for nodeid in self._selected or () if nodeid in by_id]
+            if not self._run(session, selected):
+                return result
+        late = _items(session, self._live.ended(), earlier)
+        if late:
+            config.hook.pytest_collection_modifyitems(session=session, config=config, items=late)
+            self._run(session, late)
+        return result
+
+    @staticmethod
+    def _run(session: pytest.Session, items: Sequence[pytest.Item]) -> bool:
+        """Run ``items`` as the main loop would; whether the session goes on."""
+        session.testscollected += len(items)
+        for index, item in enumerate(items):
+            following = items[index + 1] if index + 1 < len(items) else None
+            item.ihook.pytest_runtest_protocol(item=item, nextitem=following)
+            if session.shouldfail or session.shouldstop:
+                return False
+        return True
+
+
+def _items(
+    session: pytest.Session, runs: Sequence[RunSnapshot], earlier: Layout | None
+) -> list[pytest.Item]:
+    # Built without collection hooks: their items are already known to the session (the
+    # workers collected them), or are reported as they run.
+    return [
+        item
+        for collector in RunCollector.laid_out(session, runs, earlier)
+        # A run that could not be read at collection is the workers' collection error.
+        if collector.late or not collector.group.unreadable
+        for item in collector.collect()
+        if isinstance(item, pytest.Item)
+    ]
+
+
+def _layout(collectors: Sequence[RunCollector]) -> Layout:
+    return {collector.nodeid: collector.entries for collector in collectors}
 
 
 class ExitStatus:
@@ -45,11 +132,11 @@ class ExitStatus:
     without xdist or --continue-on-collection-errors (which count it as a failure, 1): a CI must
     see the same code whichever was used. Registered in the process that reports."""
 
-    def __init__(self, runs: RemoteRuns) -> None:
-        self._runs = runs
+    def __init__(self, live: LiveRuns) -> None:
+        self._live = live
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        unreadable = any(isinstance(run, UnreadableRun) for run in self._runs.known)
+        unreadable = any(isinstance(run, UnreadableRun) for run in self._live.known)
         if unreadable and session.exitstatus in (0, 1):
             session.exitstatus = pytest.ExitCode.INTERRUPTED

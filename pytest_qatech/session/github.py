@@ -1,5 +1,6 @@
 """GitHub Actions: the job summary (``GITHUB_STEP_SUMMARY``) and ``::error`` annotations, written
-once by the process that reports, from the remote items' test reports."""
+once by the process that reports, from the remote items' test reports (remote items report in
+that process, with or without xdist)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,8 @@ import pytest
 
 from pytest_qatech.core import github
 from pytest_qatech.core.models import UnreadableRun
-from pytest_qatech.core.naming import groups
 from pytest_qatech.core.platforms import Settings
-from pytest_qatech.session.items import item_names
-from pytest_qatech.session.state import RemoteRuns
+from pytest_qatech.session.live import LiveRuns
 
 SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"
 
@@ -22,34 +21,19 @@ def wanted(environ: Mapping[str, str]) -> bool:
 
 
 class GitHubReporting:
-    def __init__(self, settings: Settings, runs: RemoteRuns, environ: Mapping[str, str]) -> None:
+    def __init__(self, settings: Settings, runs: LiveRuns, environ: Mapping[str, str]) -> None:
         self._titles = settings.titles
         self._runs = runs
         self._environ = environ
-        self._links: dict[str, str | None] | None = None
         self._problems: dict[str, github.Problem] = {}
-        self._session: pytest.Session | None = None
-
-    def pytest_sessionstart(self, session: pytest.Session) -> None:
-        self._session = session
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if not report.failed or self._session is None:
-            return
-        if self._links is None:
-            # Named as the collectors named them; needed only once something remote fails.
-            name_of = item_names(self._session)
-            self._links = {
-                entry.nodeid: entry.link
-                for group in groups(self._runs.known)
-                for entry in group.entries(name_of)
-            }
-        if report.nodeid not in self._links:
-            return  # not a remote item
+        if not report.failed or report.nodeid not in self._runs.links:
+            return  # not a remote item that reported here
         crash = getattr(report.longrepr, "reprcrash", None)
         headline = crash.message if crash is not None else str(report.longrepr)
         kind = "failed" if report.when == "call" else "error"
-        problem = github.Problem(report.nodeid, kind, headline, self._links[report.nodeid])
+        problem = github.Problem(report.nodeid, kind, headline, self._runs.links[report.nodeid])
         self._problems.setdefault(report.nodeid, problem)
 
     def problems(self) -> list[github.Problem]:

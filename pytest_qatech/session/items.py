@@ -7,7 +7,7 @@ classname (``qatech.<run id>``) all work as they do for local tests.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -22,10 +22,18 @@ from _pytest._code.code import (
     TerminalRepr,
 )
 
-from pytest_qatech.core.models import FinishedRun, Outcome, RemoteCase
-from pytest_qatech.core.naming import Group, NameOf
-from pytest_qatech.core.rendering import Rendered, render_case, render_problem
+from pytest_qatech.core.models import (
+    Listed,
+    Outcome,
+    RemoteCase,
+    RunReport,
+    RunSnapshot,
+    UnreadableRun,
+)
+from pytest_qatech.core.naming import Entry, Group, NameOf, groups
+from pytest_qatech.core.rendering import Rendered, case_link, render_case, render_problem
 from pytest_qatech.core.text import visible
+from pytest_qatech.session.live import LIVE_RUNS, LiveRuns
 
 if TYPE_CHECKING:
     from _pytest._code.code import TracebackStyle
@@ -49,7 +57,7 @@ def verdict_repr(where: str, rendered: Rendered) -> ReprExceptionInfo:
 def item_names(session: pytest.Session) -> NameOf:
     """The names a project's ``pytest_qatech_item_name`` hook gives, else the cases' own."""
 
-    def name_of(case: RemoteCase, run_id: str) -> str:
+    def name_of(case: Listed, run_id: str) -> str:
         chosen = session.ihook.pytest_qatech_item_name(case=case, run_id=run_id)
         return chosen if isinstance(chosen, str) else case.name
 
@@ -60,38 +68,62 @@ class RunCollector(pytest.Collector):
     """A remote run, whose children are its cases; or, where the platform groups runs (an
     Autonoma folder), the runs of one group, whose children are their cases."""
 
-    def __init__(self, *, group: Group, **kwargs: Any) -> None:
+    def __init__(
+        self, *, group: Group, entries: Sequence[Entry], late: bool, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.group = group
+        self.entries = entries
+        #: Laid out after the main test loop, for what was not known at collection.
+        self.late = late
 
     @classmethod
-    def for_groups(cls, session: pytest.Session, groups: Iterable[Group]) -> list[RunCollector]:
-        return [
-            cls.from_parent(session, name=group.name, nodeid=group.nodeid, group=group)
-            for group in groups
-        ]
+    def laid_out(
+        cls, session: pytest.Session, runs: Iterable[RunSnapshot], earlier: Layout | None = None
+    ) -> list[RunCollector]:
+        """A collector per group of ``runs`` that has something to report: all of it, or, late,
+        what was not laid out ``earlier``."""
+        name_of = item_names(session)
+        collectors = []
+        for group in groups(runs):
+            before = earlier.get(group.nodeid, ()) if earlier is not None else ()
+            entries = group.entries(name_of, before)
+            if entries:
+                collectors.append(
+                    cls.from_parent(
+                        session,
+                        name=group.name,
+                        nodeid=group.nodeid,
+                        group=group,
+                        entries=entries,
+                        late=earlier is not None,
+                    )
+                )
+        return collectors
 
     def collect(self) -> Iterable[pytest.Item]:
-        for report in self.group.unreadable:
-            raise RemoteVerdict(Rendered(visible(report.message)))
+        if not self.late:
+            # A collection error, as a local module that cannot be imported.
+            for report in self.group.unreadable:
+                raise RemoteVerdict(Rendered(visible(report.message)))
         # The same marker objects for all the items: with 10,000 cases, one each adds up.
         markers = (getattr(pytest.mark, self.group.provider), pytest.mark.remote)
         items: list[pytest.Item] = []
-        problems: list[pytest.Item] = []
-        for entry in self.group.entries(item_names(self.session)):
+        for entry in self.entries:
             if entry.case is None:
-                problems.append(
+                assert entry.run.report is not None
+                items.append(
                     RunProblemItem.from_parent(
-                        self, name=entry.name, run=entry.run, markers=markers
+                        self, name=entry.name, report=entry.run.report, markers=markers
                     )
                 )
                 continue
             item = RemoteCaseItem.from_parent(
                 self, name=entry.name, run=entry.run, case=entry.case, markers=markers
             )
-            self.ihook.pytest_qatech_modify_item(item=item, case=item.case)
+            self.ihook.pytest_qatech_modify_item(item=item, case=entry.case)
             items.append(item)
-        return items + problems
+        return items
 
     def repr_failure(  # type: ignore[override]  # as pytest's own Collector.repr_failure
         self, excinfo: pytest.ExceptionInfo[BaseException]
@@ -108,14 +140,15 @@ class RunCollector(pytest.Collector):
         return _location(self)
 
 
+#: The entries laid out for each group, by its node id.
+Layout = Mapping[str, Sequence[Entry]]
+
+
 class RemoteItem(pytest.Item):
     """Base of the items that report remote facts rather than run local code."""
 
-    def __init__(
-        self, *, run: FinishedRun, markers: tuple[pytest.MarkDecorator, ...], **kwargs: Any
-    ) -> None:
+    def __init__(self, *, markers: tuple[pytest.MarkDecorator, ...], **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.run = run
         for marker in markers:
             self.add_marker(marker)
 
@@ -131,73 +164,135 @@ class RemoteItem(pytest.Item):
     def reportinfo(self) -> tuple[str, int, str]:
         return _location(self)
 
+    @property
+    def live(self) -> LiveRuns:
+        """The runs as the background wait learns them; only where the item runs."""
+        return self.config.stash[LIVE_RUNS]
+
 
 class RemoteCaseItem(RemoteItem):
-    #: The case in words, kept only where it shows (not for a pass: 10,000 of them add up).
-    rendered: Rendered | None = None
+    """A remote case. It waits for its own case's verdict when it runs, and reports it."""
 
-    def __init__(self, *, case: RemoteCase, **kwargs: Any) -> None:
+    def __init__(self, *, run: RunSnapshot, case: Listed, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.case = case
-        rendered = render_case(self.run, case)
-        if self.case.outcome is not Outcome.PASSED:
-            self.rendered = rendered
-        self.user_properties.extend(rendered.properties)
-        if self.case.name != self.name:
-            self.user_properties.append(("case_name", self.case.name))
-        if self.case.outcome is Outcome.SKIPPED:
-            # A mark, not pytest.skip(): reported at the item's location, not at this file's.
-            self.add_marker(pytest.mark.skip(reason=rendered.headline))
-        for title, text in rendered.sections:
-            self.add_report_section(self.verdict_phase, title, text)
+        self.provider = run.provider
+        self.run_id = run.run_id
+        self.key = case.key
+        self.case_name = case.name
+        #: The case's verdict, once it has one.
+        self.case: RemoteCase | None = None
+        #: The case in words, kept only where it shows (not for a pass).
+        self.rendered: Rendered | None = None
 
     @property
     def verdict_phase(self) -> str:
         """The test phase whose report carries the remote verdict (and the remote duration)."""
-        return "setup" if self.case.outcome in (Outcome.ERROR, Outcome.SKIPPED) else "call"
+        if self.case is None or self.case.outcome in (Outcome.ERROR, Outcome.SKIPPED):
+            return "setup"
+        return "call"
+
+    def learn_verdict(self) -> None:
+        """Wait for the case's verdict, and take it in."""
+        run = self.live.verdict(self.provider, self.run_id, self.key)
+        listed = run.case(self.key)
+        case = listed.verdict if listed is not None else None
+        if case is None:
+            case = RemoteCase(self.case_name, Outcome.ERROR, _no_verdict(run, self.live.failure))
+        self.case = case
+        facts = run.facts()
+        rendered = render_case(facts, case)
+        self.live.links[self.nodeid] = case_link(facts, case)
+        self.user_properties.extend(rendered.properties)
+        if case.name != self.name:
+            self.user_properties.append(("case_name", case.name))
+        for title, text in rendered.sections:
+            self.add_report_section(self.verdict_phase, title, text)
+        if case.outcome is not Outcome.PASSED:
+            self.rendered = rendered
 
     def setup(self) -> None:
+        if self.case is None:
+            self.learn_verdict()
+        assert self.case is not None
         if self.case.outcome is Outcome.ERROR:
             assert self.rendered is not None
             raise RemoteVerdict(self.rendered)
+        if self.case.outcome is Outcome.SKIPPED:
+            assert self.rendered is not None
+            pytest.skip(self.rendered.headline)
 
     def runtest(self) -> None:
-        if self.case.outcome is Outcome.FAILED:
+        if self.case is not None and self.case.outcome is Outcome.FAILED:
             assert self.rendered is not None
             raise RemoteVerdict(self.rendered)
 
 
 class RunProblemItem(RemoteItem):
-    """Stands for a run that ended badly, so that it never yields a green session."""
+    """Stands for a run that ended badly or could not be read, so that it never yields a green
+    session."""
+
+    def __init__(self, *, report: RunReport, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.report = report
 
     def setup(self) -> None:
-        raise RemoteVerdict(render_problem(self.run))
+        self.live.links[self.nodeid] = self.report.url
+        raise RemoteVerdict(render_problem(self.report))
 
     def runtest(self) -> None:  # pragma: no cover - setup always raises
         raise AssertionError("unreachable")
 
 
+def _no_verdict(run: RunSnapshot, failure: str | None) -> str:
+    if isinstance(run.report, UnreadableRun):
+        return f"no verdict: {run.report.message}"
+    return f"no verdict: {failure or 'the wait for its run was stopped'}"
+
+
 class RemoteReports:
-    """Shapes the test reports of remote items: their verdict's text and remote duration."""
+    """Runs remote items where they report: waits for a case's verdict before its item starts,
+    and shapes their test reports (the verdict's text, location and remote duration)."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> None:
+        # Before the item's progress mark: signs of life printed meanwhile do not split it.
+        if isinstance(item, RemoteCaseItem) and item.case is None:
+            item.learn_verdict()
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_timeout_set_timer(self, item: pytest.Item) -> bool | None:
+        """pytest-timeout's ``--timeout`` is for local code: a remote item waits within the
+        wait's own bound (``--qatech-timeout``)."""
+        return True if isinstance(item, RemoteItem) else None
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_timeout_cancel_timer(self, item: pytest.Item) -> bool | None:
+        return True if isinstance(item, RemoteItem) else None
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
+        if not isinstance(item, RemoteItem):
+            return report
         # pytest asks the item for a repr only for the call phase; a remote error is raised in
         # setup (so it is an error, not a failure) and deserves the same readable text.
         if (
-            isinstance(item, RemoteItem)
-            and call.excinfo is not None
+            call.excinfo is not None
             and isinstance(call.excinfo.value, RemoteVerdict)
             and report.failed
         ):
             report.longrepr = verdict_repr(item.nodeid, call.excinfo.value.rendered)
-        if isinstance(item, RemoteCaseItem) and item.case.duration is not None:
-            # JUnit's time and --durations show how long the case took on the platform; the
-            # moment spent here reporting it is not part of the test.
-            report.duration = item.case.duration if report.when == item.verdict_phase else 0.0
+        if report.skipped and isinstance(report.longrepr, tuple):
+            # At the item's location, as a skip mark's, not at this file's line.
+            path, line, _ = item.location
+            report.longrepr = (path, (line or 0) + 1, report.longrepr[2])
+        if isinstance(item, RemoteCaseItem):
+            # JUnit's time and --durations show how long the case took on the platform, never
+            # how long it was waited for.
+            duration = item.case.duration if item.case is not None else None
+            report.duration = (duration or 0.0) if report.when == item.verdict_phase else 0.0
         return report
 
 

@@ -1,25 +1,27 @@
-"""What a process knows of the session's remote runs, and what the xdist controller hands over."""
+"""What crosses from an xdist controller to its workers, and back."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pytest_qatech.core.codec import from_data, to_data
-from pytest_qatech.core.models import RunReport
+from pytest_qatech.core.models import RunSnapshot
 
 #: The key of the handoff in an xdist worker's ``workerinput``.
 HANDOFF_KEY = "qatech_runs"
+#: The key, in a worker's ``workeroutput``, of the node ids of the remote items it selected.
+SELECTED_KEY = "qatech_selected"
 
 
 @dataclass(frozen=True)
 class Handoff:
-    """The one thing an xdist controller hands each worker: the runs as it learned them, so
-    that every worker collects the same items and none talks to the API."""
+    """The one thing an xdist controller hands each worker: the runs' first snapshot, so that
+    every worker collects the same items as the controller and none talks to the API."""
 
-    reports: tuple[RunReport, ...]
+    runs: tuple[RunSnapshot, ...]
 
     def serialized(self) -> str:
         return json.dumps(to_data(self))
@@ -31,25 +33,3 @@ class Handoff:
     @classmethod
     def received(cls, workerinput: Mapping[str, Any]) -> Handoff:
         return cls.from_serialized(workerinput[HANDOFF_KEY])
-
-
-class RemoteRuns:
-    """The session's remote runs, learned once: waited for, or handed over by the controller."""
-
-    def __init__(self, learn: Callable[[], Sequence[RunReport]]) -> None:
-        self._learn = learn
-        self._reports: tuple[RunReport, ...] | None = None
-
-    def __repr__(self) -> str:
-        return f"RemoteRuns(known={self._reports is not None})"
-
-    @property
-    def known(self) -> tuple[RunReport, ...]:
-        """The runs learned so far, without waiting: none if the wait never finished."""
-        return self._reports or ()
-
-    def reports(self) -> tuple[RunReport, ...]:
-        """The runs, waiting for them first if this process has not yet."""
-        if self._reports is None:
-            self._reports = tuple(self._learn())
-        return self._reports

@@ -1,42 +1,18 @@
-"""What the session prints of its remote runs: the header, signs of life while it waits, and a
-summary of each run."""
+"""What the session prints of its remote runs besides signs of life: the header, what collection
+could not list yet, and a summary of each run."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import pytest
 
 from pytest_qatech.core import progress
 from pytest_qatech.core.platforms import Settings
 from pytest_qatech.core.rendering import summary_lines
-from pytest_qatech.session.state import RemoteRuns
-
-if TYPE_CHECKING:
-    from pytest_qatech.core.waiting import WaitObserver
-
-
-def wait_observer(config: pytest.Config) -> WaitObserver:
-    """Plain lines in a CI log; on a terminal also a live line; nothing with ``-qq``."""
-    terminal = config.pluginmanager.get_plugin("terminalreporter")
-    if terminal is None or config.get_verbosity() < -1:
-        return progress.SilentObserver()
-    writer = config.get_terminal_writer()
-
-    def write_line(line: str) -> None:
-        # pytest leaves "collecting ... " open on the line.
-        if writer.width_of_current_line:
-            writer.line()
-        terminal.write_line(line)
-
-    live = None
-    if terminal.isatty:
-        live = progress.LiveLine(lambda text: writer.write(text, flush=True), writer.fullwidth)
-    return progress.TerminalObserver(write_line, live)
+from pytest_qatech.session.live import LiveRuns
 
 
 class TerminalReporting:
-    def __init__(self, settings: Settings, runs: RemoteRuns) -> None:
+    def __init__(self, settings: Settings, runs: LiveRuns) -> None:
         self._settings = settings
         self._runs = runs
 
@@ -57,3 +33,18 @@ class TerminalReporting:
         terminalreporter.section("remote runs")
         for line in summary_lines(self._settings.titles, self._runs.known):
             terminalreporter.line(line)
+
+    def pytest_report_collectionfinish(self, config: pytest.Config) -> list[str]:
+        if not config.option.collectonly:
+            return []
+        lines = []
+        for run in self._runs.first():
+            if run.report is None:
+                label = f"{self._settings.titles[run.provider]} run {run.run_id}"
+                listed = len(run.cases or ())
+                status = run.status or "without a status yet"
+                lines.append(
+                    f"{progress.PREFIX} {label} is {status}: {listed} of its cases listed so far; "
+                    "more may come"
+                )
+        return lines

@@ -16,7 +16,7 @@ from pytest_qatech.simulator.autonoma import (
 from pytest_qatech.simulator.base import Answer
 from pytest_qatech.simulator.demo import demo_runs, environment
 from pytest_qatech.simulator.qatech import DEFAULT_TOKEN, SimulatedRun, case
-from pytest_qatech.simulator.server import RecordedRequest, Simulator
+from pytest_qatech.simulator.server import RELEASE_PATH, RecordedRequest, Simulator
 from pytest_qatech.simulator.testvibe import (
     TESTVIBE_KEY,
     TESTVIBE_PROJECT,
@@ -28,6 +28,7 @@ __all__ = [
     "AUTONOMA_CLIENT_ID",
     "AUTONOMA_CLIENT_SECRET",
     "DEFAULT_TOKEN",
+    "RELEASE_PATH",
     "TESTVIBE_KEY",
     "TESTVIBE_PROJECT",
     "Answer",

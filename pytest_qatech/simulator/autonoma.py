@@ -59,7 +59,6 @@ class SimulatedAutonomaRun(Scripted):
     #: Empty: ("pending", "running", <passed or failed>).
     statuses: Sequence[str] = ()
     answers: dict[int, Answer] = field(default_factory=dict)
-    light_polls: int = 0
     requests: int = 0
 
     def __post_init__(self) -> None:

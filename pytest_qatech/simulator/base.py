@@ -3,8 +3,9 @@ API says "unauthorized" and "not found"."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 #: What an answer's body may be: bytes as they are, text as HTML, anything else as JSON.
@@ -52,22 +53,43 @@ class Served:
         raise NotImplementedError
 
 
-class Scripted(Served):
-    """A simulated run: a status script, moved on by each status request.
+class _WithStatuses(Served):
+    # Not a dataclass: each run declares the field, with a default of its own.
+    statuses: Sequence[str]
 
-    Subclasses also have the fields ``statuses`` and ``light_polls``.
+
+@dataclass
+class Scripted(_WithStatuses):
+    """A simulated run: a script of statuses, moved a step on by each status request, or, with
+    ``step_seconds``, by the clock: a step per that many seconds since its first request.
+
+    Subclasses are dataclasses with the field ``statuses``.
     """
 
-    statuses: Sequence[str]
-    light_polls: int
+    _: KW_ONLY
+    #: Status requests answered so far: the step the script is at.
+    polls: int = 0
+    step_seconds: float | None = None
+    #: The step a request-driven run stays at until the simulator releases it.
+    hold_at: int | None = None
+    clock: Callable[[], float] = time.monotonic
+    started: float | None = None
+
+    def current_step(self, advance: bool) -> int:
+        """The step the run is at; ``advance``: a status request, which moves the script on."""
+        if self.step_seconds is not None:
+            now = self.clock()
+            if self.started is None:
+                self.started = now
+            return int((now - self.started) / self.step_seconds)
+        held = self.hold_at is not None and self.polls >= self.hold_at
+        if not advance or held:
+            return max(self.polls - (0 if held else 1), 0)
+        self.polls += 1
+        return self.polls - 1
 
     def current_status(self, advance: bool) -> str:
-        last = len(self.statuses) - 1
-        if advance:
-            status = self.statuses[min(self.light_polls, last)]
-            self.light_polls += 1
-            return status
-        return self.statuses[min(max(self.light_polls - 1, 0), last)]
+        return self.statuses[min(self.current_step(advance), len(self.statuses) - 1)]
 
 
 @dataclass(frozen=True)

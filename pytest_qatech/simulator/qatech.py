@@ -62,7 +62,9 @@ def case(
 
 @dataclass
 class SimulatedRun(Scripted):
-    """A QA.tech run."""
+    """A QA.tech run. Every request to it is a status request (with ``testCases``, one that
+    lists its cases): each case is listed from the step ``listed_at`` names (else from the
+    start), and has its result from the step ``finish_at`` names, else once the run has ended."""
 
     short_id: str
     result: str | None = "PASSED"
@@ -72,7 +74,10 @@ class SimulatedRun(Scripted):
     details: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     #: Scripted answers by the index of the request to this run (0 is the first request).
     answers: dict[int, Answer] = field(default_factory=dict)
-    light_polls: int = 0
+    #: Per case short id: the step from which the case is listed.
+    listed_at: dict[str, int] = field(default_factory=dict)
+    #: Per case short id: the step from which the case has its result.
+    finish_at: dict[str, int] = field(default_factory=dict)
     requests: int = 0
 
     @property
@@ -93,20 +98,23 @@ class SimulatedRun(Scripted):
         test_cases = query.get("testCases", [None])[-1]
         if test_cases not in (None, "all", "failed"):
             return Answer(400, {"message": "Invalid query parameters: testCases"})
-        status = self.current_status(advance=test_cases is None)
-        return Answer(200, self.body(test_cases, status))
+        step = self.current_step(advance=True)
+        return Answer(200, self.body(test_cases, step))
 
-    def body(self, test_cases: str | None, status: str) -> dict[str, Any]:
+    def body(self, test_cases: str | None, step: int) -> dict[str, Any]:
+        status = self.statuses[min(step, len(self.statuses) - 1)]
         ended = status in ENDED
         cases: list[Any] = []
         if test_cases is not None:
             # Cases go out as scripted, malformed ones included: tests feed the plugin garbage.
-            cases = [
-                {**raw, "status": "RUNNING", "result": None}
-                if isinstance(raw, dict) and not ended
-                else raw
-                for raw in self.cases
-            ]
+            for raw in self.cases:
+                key = str(raw.get("shortId")) if isinstance(raw, dict) else ""
+                if self.listed_at.get(key, 0) > step and not ended:
+                    continue
+                finished = ended or self.finish_at.get(key, step + 1) <= step
+                if isinstance(raw, dict) and not finished:
+                    raw = {**raw, "status": "RUNNING", "result": None}
+                cases.append(raw)
             if test_cases == "failed":
                 cases = [
                     raw

@@ -1,7 +1,8 @@
 """The simulated APIs, served on 127.0.0.1 from a background thread.
 
-A scripted run moves one status further on each status request (a request that is not the
-full read), so progress depends on requests, never on time. Any request to a run can be
+A scripted run moves one status further on each status request, so progress depends on
+requests, not on time, unless the run is made to go by the clock (``step_seconds``); a run can
+also be held at a step until a test releases it. Any request to a run can be
 answered with a scripted :class:`~.base.Answer` instead, to inject faults: any status code and
 headers (``Retry-After``), any body (malformed, HTML), a dropped connection, a delay, a
 truncated body.
@@ -21,7 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from pytest_qatech.simulator import autonoma, qatech, testvibe
-from pytest_qatech.simulator.base import Answer, Api, Served
+from pytest_qatech.simulator.base import Answer, Api, Scripted, Served
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,14 @@ class Simulator:
             for run in runs:
                 self.runs.update((served.path, served) for served in run.endpoints())
 
+    def release(self) -> None:
+        """Let every held run go on (``hold_at``); also ``POST`` :data:`RELEASE_PATH`, for a
+        test that runs in another process."""
+        with self._lock:
+            for served in self.runs.values():
+                if isinstance(served, Scripted):
+                    served.hold_at = None
+
     def requests_for(self, run_id: str) -> list[RecordedRequest]:
         with self._lock:
             return [r for r in self.requests if r.path.rstrip("/").endswith(f"/{run_id}")]
@@ -127,6 +136,10 @@ class Simulator:
             return run.respond(query)
 
 
+#: Where a ``POST`` releases the held runs: not part of any platform's API.
+RELEASE_PATH = "/_simulator/release"
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -176,6 +189,14 @@ def _handler_for(simulator: Simulator) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 return
             self.wfile.write(payload)
+
+        def do_POST(self) -> None:
+            found = urlsplit(self.path).path == RELEASE_PATH
+            if found:
+                simulator.release()
+            self.send_response(204 if found else 404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
 
         def _drip(self, answer: Answer, headers: Mapping[str, str], payload: bytes) -> None:
             """The whole answer a byte at a time, as a server or proxy that barely moves."""

@@ -41,7 +41,6 @@ class SimulatedTestVibeRun(Scripted):
     log: str | None = None
     project: str = TESTVIBE_PROJECT
     answers: dict[int, Answer] = field(default_factory=dict)
-    light_polls: int = 0
     requests: int = 0
 
     def __post_init__(self) -> None:

@@ -13,11 +13,10 @@ from typing import ClassVar
 from urllib.parse import quote
 
 from pytest_qatech.core.lookup import Lookup, SettingsError, checked_run_ids
-from pytest_qatech.core.models import FinishedRun, Link, Outcome, RemoteCase, Step
+from pytest_qatech.core.models import FinishedRun, Link, Listed, Outcome, RemoteCase, Step
 from pytest_qatech.core.providers.base import (
     ApiRequest,
     Description,
-    Listed,
     Progress,
     Provider,
     RunSource,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from pytest_qatech.core.lookup import Lookup
-from pytest_qatech.core.models import FinishedRun, RemoteCase
+from pytest_qatech.core.models import FinishedRun, Listed, RemoteCase
 from pytest_qatech.core.secrets import Secret
 from pytest_qatech.core.settings import Platform
 
@@ -25,16 +25,6 @@ class ApiRequest:
 
     path: str
     params: tuple[tuple[str, str], ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Listed:
-    """A case as an answer about a run lists it: who it is (its ``key``), its name, and its
-    verdict once it has one."""
-
-    key: str
-    name: str
-    verdict: RemoteCase | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +72,9 @@ class Provider(ABC):
     platform: ClassVar[Platform]
     #: What to check after a final HTTP error, by status code.
     hints: ClassVar[Mapping[int, str]] = {}
+    #: Whether a listing status answer names a run's cases while the run goes on: a front end
+    #: does not wait to lay out the cases of a platform that lists them only at the end.
+    lists_while_running: ClassVar[bool] = True
 
     @property
     def name(self) -> str:

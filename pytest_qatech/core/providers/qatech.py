@@ -22,12 +22,18 @@ from typing import ClassVar
 from urllib.parse import quote, urlsplit
 
 from pytest_qatech.core.lookup import Lookup, SettingsError, checked_run_ids
-from pytest_qatech.core.models import FinishedRun, Link, Outcome, RemoteCase, has_failure
+from pytest_qatech.core.models import (
+    FinishedRun,
+    Link,
+    Listed,
+    Outcome,
+    RemoteCase,
+    has_failure,
+)
 from pytest_qatech.core.providers.base import (
     ApiRequest,
     CaseRequest,
     Description,
-    Listed,
     Progress,
     Provider,
     RunSource,
@@ -129,9 +135,10 @@ class QatechProvider(Provider):
         # wait, and parse_results reports it as a problem of the run.
         finished = status not in RUNNING_STATUSES
         raw_cases = run.get("runTestCases")
-        if finished or not isinstance(raw_cases, list) or not raw_cases:
-            # Once the run has ended its cases are read as results; an empty list is a run
-            # whose cases are not listed yet.
+        if finished or not isinstance(raw_cases, list):
+            # Once the run has ended its cases are read as results. A list, even an empty one
+            # (a run still queued), is what the run has so far: with testCases it is always
+            # there, and without, no one looks at it.
             return Progress(status, finished)
         listed = tuple(_listed(run_id, index, raw) for index, raw in enumerate(raw_cases))
         return Progress(status, finished, listed)

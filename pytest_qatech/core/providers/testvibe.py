@@ -39,6 +39,7 @@ class TestVibeProvider(Provider):
         404: f"check the run id and {TESTVIBE_PROJECT.flag} ({TESTVIBE_PROJECT.variable}): the "
         "run must belong to that project",
     }
+    lists_while_running = False
 
     @classmethod
     def configure(cls, run_ids: Sequence[str], lookup: Lookup) -> RunSource:

@@ -1,0 +1,254 @@
+"""A wait that runs in the background, and the board it writes what it learns to.
+
+The background thread (:class:`Background`) only talks to the APIs and writes to the
+:class:`Board`: each run's status and cases as they are listed and decided, each run's end, and
+what it would have printed. It calls no hook, writes to no terminal and never dies of an
+exception: whatever goes wrong becomes state on the board. A front end's main thread reads the
+board, waits on it for what it needs (a run's cases, a case's verdict), and says what the board
+has queued.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from pytest_qatech.core.models import FinishedRun, Listed, RemoteCase, RunReport, RunSnapshot
+from pytest_qatech.core.platforms import Settings
+from pytest_qatech.core.providers.base import Progress, Provider, RunSource
+from pytest_qatech.core.sending import ThreadedSender
+from pytest_qatech.core.waiting import (
+    Job,
+    RunProgress,
+    Stopped,
+    Target,
+    WaitObserver,
+    wait_for_sources,
+)
+
+#: What the board keeps for the main thread to say: a call on the real observer.
+Event = Callable[[WaitObserver], None]
+
+
+@dataclass
+class _RunState:
+    provider: Provider
+    run_id: str
+    status: str | None = None
+    group: str | None = None
+    #: Each case by its key, in the order first listed; a verdict only once it is final.
+    cases: dict[str, Listed] | None = None
+    report: RunReport | None = None
+
+    def snapshot(self) -> RunSnapshot:
+        return RunSnapshot(
+            self.provider.name,
+            self.run_id,
+            self.status,
+            self.group,
+            None if self.cases is None else tuple(self.cases.values()),
+            self.report,
+            self.provider.run_url(self.run_id),
+        )
+
+    @property
+    def laid_out(self) -> bool:
+        """Whether its cases are known as far as they can be while it goes on."""
+        listing = self.provider.lists_while_running
+        return self.cases is not None or self.report is not None or not listing
+
+
+class Board:
+    """What the background wait has learnt so far; thread-safe.
+
+    It is the wait's :class:`~pytest_qatech.core.waiting.Stream`, and its observer: the
+    observer's calls are queued for the main thread, which replays them on a real observer.
+    """
+
+    #: No live line: the main thread draws what it likes from the board.
+    live_interval = None
+
+    def __init__(self, sources: Sequence[RunSource]) -> None:
+        self._changed = threading.Condition()
+        self._runs = {
+            (source.provider.name, run_id): _RunState(source.provider, run_id)
+            for source in sources
+            for run_id in source.run_ids
+        }
+        self._events: list[Event] = []
+        #: Why the background wait broke off, if it did.
+        self.failure: str | None = None
+        #: The background wait is over: every run has its report, or the wait broke off or
+        #: was stopped.
+        self.over = False
+
+    def __repr__(self) -> str:
+        return f"Board({len(self._runs)} runs, over={self.over})"
+
+    # What the background wait writes.
+
+    def progressed(self, target: Target, progress: Progress) -> None:
+        with self._changed:
+            state = self._state(target)
+            state.status = progress.status
+            if progress.group is not None:
+                state.group = progress.group
+            if progress.cases is not None:
+                known = state.cases or {}
+                # A verdict only from decided(): the one in a listing may still lack details.
+                listed = {
+                    case.key: known.get(case.key) or dataclasses.replace(case, verdict=None)
+                    for case in progress.cases
+                }
+                state.cases = known | {k: v for k, v in listed.items() if k not in known}
+            self._changed.notify_all()
+
+    def decided(self, target: Target, case: RemoteCase) -> None:
+        with self._changed:
+            state = self._state(target)
+            cases = state.cases if state.cases is not None else {}
+            name = cases[case.key].name if case.key in cases else case.name
+            cases[case.key] = Listed(case.key, name, case)
+            state.cases = cases
+            self._changed.notify_all()
+
+    def ended(self, target: Target, report: RunReport) -> None:
+        with self._changed:
+            state = self._state(target)
+            state.report = report
+            if isinstance(report, FinishedRun):
+                state.status, state.group = report.status, report.group
+                known = state.cases or {}
+                state.cases = {
+                    case.key: Listed(case.key, known[case.key].name, case)
+                    if case.key in known
+                    else Listed(case.key, case.name, case)
+                    for case in report.cases
+                }
+            self._changed.notify_all()
+
+    def finish(self, failure: str | None = None) -> None:
+        """The background wait is over; ``failure`` says why, if it broke off."""
+        with self._changed:
+            self.failure = failure
+            self.over = True
+            self._changed.notify_all()
+
+    # The observer's calls, queued for the main thread.
+
+    def waiting(self, elapsed: float, runs: Sequence[RunProgress]) -> None:
+        pass
+
+    def status_changed(self, run: str, status: str, elapsed: float) -> None:
+        self._queue(lambda observer: observer.status_changed(run, status, elapsed))
+
+    def still_waiting(self, run: str, status: str, elapsed: float) -> None:
+        self._queue(lambda observer: observer.still_waiting(run, status, elapsed))
+
+    def request_failed(self, run: str, message: str, retry_in: float) -> None:
+        self._queue(lambda observer: observer.request_failed(run, message, retry_in))
+
+    def interrupted(self, run: str, status: str | None, elapsed: float) -> None:
+        self._queue(lambda observer: observer.interrupted(run, status, elapsed))
+
+    def warning(self, run: str, message: str) -> None:
+        self._queue(lambda observer: observer.warning(run, message))
+
+    # What the main thread reads.
+
+    def take_events(self) -> list[Event]:
+        with self._changed:
+            events, self._events = self._events, []
+            return events
+
+    def runs(self) -> tuple[RunSnapshot, ...]:
+        with self._changed:
+            return tuple(state.snapshot() for state in self._runs.values())
+
+    def run(self, provider: str, run_id: str) -> RunSnapshot:
+        with self._changed:
+            return self._runs[(provider, run_id)].snapshot()
+
+    def laid_out(self) -> bool:
+        """Whether every run's cases are known as far as they can be while it goes on."""
+        with self._changed:
+            return self.over or all(state.laid_out for state in self._runs.values())
+
+    def ended_all(self) -> bool:
+        with self._changed:
+            return self.over or all(state.report is not None for state in self._runs.values())
+
+    def wait(self, ready: Callable[[], bool], timeout: float | None) -> bool:
+        """Until ``ready()``, something is queued to say, or ``timeout`` seconds pass (None:
+        no limit); whether it is ready. ``ready`` is called with the board locked: it may read
+        the board."""
+        with self._changed:
+            self._changed.wait_for(lambda: ready() or bool(self._events), timeout)
+            return ready()
+
+    def _state(self, target: Target) -> _RunState:
+        return self._runs[(target.provider.name, target.run_id)]
+
+    def _queue(self, event: Event) -> None:
+        with self._changed:
+            self._events.append(event)
+            self._changed.notify_all()
+
+
+class _StoppableClock:
+    """System time, whose sleep a stop cuts short."""
+
+    def __init__(self, stop: threading.Event) -> None:
+        self._stop = stop
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        self._stop.wait(seconds)
+
+
+@dataclass
+class Background:
+    """The wait for a session's runs, with listing, in a thread of its own, writing to
+    ``board``."""
+
+    settings: Settings
+    board: Board
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _sender: ThreadedSender[Job] = field(default_factory=ThreadedSender)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._wait, name="qatech-wait", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """End the wait at once, and its thread soon after."""
+        self._stop.set()
+        self._sender.interrupt()
+        if self._thread is not None:
+            self._thread.join(timeout=5.0)
+
+    def _wait(self) -> None:
+        failure = None
+        try:
+            wait_for_sources(
+                self.settings,
+                observer=self.board,
+                clock=_StoppableClock(self._stop),
+                sender=self._sender,
+                listing=True,
+                stream=self.board,
+                stop=self._stop,
+            )
+        except Stopped:
+            pass
+        except BaseException as error:  # it becomes what the items report
+            last = traceback.format_exception_only(type(error), error)[-1].strip()
+            failure = f"the wait for the remote runs broke off: {last}"
+        self.board.finish(failure)

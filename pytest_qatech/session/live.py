@@ -1,0 +1,149 @@
+"""The session's remote runs as a background wait learns them, read from the main thread.
+
+The wait starts with the session and runs beside collection and the local tests
+(:class:`~pytest_qatech.core.board.Background`). The main thread waits on its board only for
+what it needs at that moment: the runs' cases, to collect them (briefly), a case's verdict, to
+report it, and the runs' end, to report what came late. Whenever it waits, it says what the
+board has queued (status changes, signs of life, warnings) and tells the project's hooks of each
+run that ended.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+
+import pytest
+
+from pytest_qatech.core import progress
+from pytest_qatech.core.board import Background, Board
+from pytest_qatech.core.models import RunReport, RunSnapshot
+from pytest_qatech.core.platforms import Settings
+from pytest_qatech.core.waiting import WaitObserver
+
+
+def wait_observer(config: pytest.Config) -> WaitObserver:
+    """Plain lines, on a terminal as in a CI log; nothing with ``-qq``.
+
+    They may come between two tests (a remote item waits for its verdict) or during one (an
+    item's hook implementation waits): the capture is suspended around them.
+    """
+    terminal = config.pluginmanager.get_plugin("terminalreporter")
+    if terminal is None or config.get_verbosity() < -1:
+        return progress.SilentObserver()
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    writer = config.get_terminal_writer()
+
+    def write_line(line: str) -> None:
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            terminal.ensure_newline()
+            # pytest leaves "collecting ... " open on the line.
+            if writer.width_of_current_line:
+                writer.line()
+            terminal.write_line(line)
+
+    return progress.TerminalObserver(write_line)
+
+
+#: Where a session's items find the runs they report.
+LIVE_RUNS: pytest.StashKey[LiveRuns] = pytest.StashKey()
+#: The longest collection waits for the runs' cases to be listed. A run not listed by then has
+#: its items after the local tests, with the cases that appear late.
+LISTING_SECONDS = 5.0
+
+
+class LiveRuns:
+    """Registered in the process that talks to the APIs: the only one, or the xdist controller."""
+
+    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+        self._config = config
+        self._titles = settings.titles
+        self._board = Board(settings.sources)
+        self._background = Background(settings, self._board)
+        self._observer: WaitObserver = progress.SilentObserver()
+        self._started = time.monotonic()
+        self._first: tuple[RunSnapshot, ...] | None = None
+        self._told: set[tuple[str, str]] = set()
+        #: Where a person sees each remote item that has reported, by node id.
+        self.links: dict[str, str | None] = {}
+
+    def __repr__(self) -> str:
+        return f"LiveRuns({self._board!r})"
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        # Before xdist starts its workers (trylast), which are handed the first snapshot.
+        self._observer = wait_observer(self._config)
+        self._started = time.monotonic()
+        self._background.start()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """End the wait, if it is still going (the session stopped early), and say what is left."""
+        self._background.stop()
+        self._say()
+
+    @property
+    def failure(self) -> str | None:
+        """Why the wait broke off, if it did."""
+        return self._board.failure
+
+    def first(self) -> tuple[RunSnapshot, ...]:
+        """The runs as known once their cases are listed, or a few seconds have passed: what
+        every process collects items from. The same snapshot every time it is asked for."""
+        if self._first is None:
+            self.until(self._board.laid_out, self._started + LISTING_SECONDS)
+            self._first = self._board.runs()
+        return self._first
+
+    def verdict(self, provider: str, run_id: str, key: str) -> RunSnapshot:
+        """The run once the case ``key`` has its final verdict, or the run has ended (a case
+        without a verdict then never gets one)."""
+
+        def decided() -> bool:
+            run = self._board.run(provider, run_id)
+            case = run.case(key)
+            return run.report is not None or (case is not None and case.verdict is not None)
+
+        self.until(decided)
+        return self._board.run(provider, run_id)
+
+    def ended(self) -> tuple[RunSnapshot, ...]:
+        """Every run, once each has ended or could not be read."""
+        self.until(self._board.ended_all)
+        return self._board.runs()
+
+    @property
+    def known(self) -> tuple[RunReport, ...]:
+        """The outcomes of the runs that have ended so far, without waiting."""
+        return tuple(run.report for run in self._board.runs() if run.report is not None)
+
+    def until(self, ready: Callable[[], bool], deadline: float | None = None) -> bool:
+        """Wait until ``ready()`` (or the wait is over, or ``deadline`` passes); whether it is
+        ready. Ctrl-C lands here at once."""
+        board = self._board
+        while True:
+            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+            done = board.wait(lambda: ready() or board.over, timeout)
+            self._say()
+            if done or (deadline is not None and time.monotonic() >= deadline):
+                return ready()
+
+    def pytest_keyboard_interrupt(self) -> None:
+        elapsed = time.monotonic() - self._started
+        for run in self._board.runs():
+            if run.report is None:
+                label = f"{self._titles[run.provider]} run {run.run_id}"
+                self._observer.interrupted(label, run.status, elapsed)
+
+    def _say(self) -> None:
+        for event in self._board.take_events():
+            event(self._observer)
+        for run in self._board.runs():
+            if run.report is not None and (run.provider, run.run_id) not in self._told:
+                self._told.add((run.provider, run.run_id))
+                self._config.hook.pytest_qatech_run_finished(config=self._config, run=run.report)
