@@ -15,6 +15,7 @@ from pytest_qatech.simulator import (
     AUTONOMA_CLIENT_ID,
     AUTONOMA_CLIENT_SECRET,
     DEFAULT_TOKEN,
+    RELEASE_PATH,
     TESTVIBE_KEY,
     Answer,
     SimulatedAutonomaRun,
@@ -33,12 +34,62 @@ def get(simulator: Simulator, path: str, **kwargs: object) -> requests.Response:
     return requests.get(simulator.url + path, timeout=5, **kwargs)  # type: ignore[arg-type]
 
 
-def test_a_run_moves_on_with_each_light_poll(simulator: Simulator) -> None:
+def test_a_run_moves_on_with_each_request(simulator: Simulator) -> None:
     simulator.add(SimulatedRun("abc", "FAILED", [case("a", "FAILED", title="t")]))
     seen = [get(simulator, "/v1/run/abc", headers=AUTH).json() for _ in range(4)]
     assert [body["status"] for body in seen] == ["INITIATED", "RUNNING", "COMPLETED", "COMPLETED"]
     assert [body["result"] for body in seen] == [None, None, "FAILED", "FAILED"]
     assert all(body["runTestCases"] == [] for body in seen)
+
+
+def listing(simulator: Simulator, path: str = "/v1/run/abc") -> tuple[str, list[str]]:
+    """A poll with testCases=all: the run's status, and each case as ``name=result``."""
+    body = get(simulator, f"{path}?testCases=all", headers=AUTH).json()
+    return body["status"], [f"{c['name']}={c['result']}" for c in body["runTestCases"]]
+
+
+def test_cases_are_listed_and_finish_step_by_step(simulator: Simulator) -> None:
+    cases = [case("a", short_id="t1"), case("b", "FAILED", short_id="t2"), case("c", short_id="t3")]
+    simulator.add(
+        SimulatedRun(
+            "abc",
+            "FAILED",
+            cases,
+            statuses=("RUNNING", "RUNNING", "RUNNING", "COMPLETED"),
+            listed_at={"t3": 2},
+            finish_at={"t1": 1},
+        )
+    )
+    assert [listing(simulator) for _ in range(4)] == [
+        ("RUNNING", ["a=None", "b=None"]),
+        ("RUNNING", ["a=PASSED", "b=None"]),
+        ("RUNNING", ["a=PASSED", "b=None", "c=None"]),
+        ("COMPLETED", ["a=PASSED", "b=FAILED", "c=PASSED"]),
+    ]
+
+
+def test_a_held_run_waits_for_its_release(simulator: Simulator) -> None:
+    simulator.add(SimulatedRun("abc", cases=[case("a")], hold_at=1))
+    assert [listing(simulator)[0] for _ in range(3)] == ["INITIATED", "RUNNING", "RUNNING"]
+    # As a test in another process would.
+    assert requests.post(simulator.url + RELEASE_PATH, timeout=5).status_code == 204
+    assert [listing(simulator)[0] for _ in range(2)] == ["RUNNING", "COMPLETED"]
+
+
+def test_a_run_can_go_by_the_clock(simulator: Simulator) -> None:
+    now = [0.0]
+    simulator.add(SimulatedRun("abc", cases=[case("a")], step_seconds=10.0, clock=lambda: now[0]))
+    seen = []
+    for at in (5.0, 9.0, 15.0, 25.0, 100.0):  # from the first request, at 5
+        now[0] = at
+        seen.append(listing(simulator))
+    assert seen == [
+        ("INITIATED", ["a=None"]),
+        ("INITIATED", ["a=None"]),
+        ("RUNNING", ["a=None"]),
+        ("COMPLETED", ["a=PASSED"]),
+        ("COMPLETED", ["a=PASSED"]),
+    ]
 
 
 def test_test_cases_all_and_failed(simulator: Simulator) -> None:

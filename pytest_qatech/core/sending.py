@@ -7,6 +7,7 @@ from __future__ import annotations
 import collections
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -118,6 +119,13 @@ class ThreadedSender(Generic[J]):
         # Idle threads end as soon as they take their None; busy ones are left to end alone.
         for thread in idle:
             thread.join(timeout=1.0)
+
+    def join(self, timeout: float) -> None:
+        """Wait at most ``timeout`` seconds in all for the threads to end, after :meth:`close`:
+        a request still under way ends when its server answers, or its own time is up."""
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def _work(self) -> None:
         me = threading.current_thread()

@@ -1,0 +1,230 @@
+"""The board the background wait writes to, and the background wait itself.
+
+The board is plain state behind a lock: its tests drive it directly. The background wait runs
+a real thread against the simulator; every wait in these tests is on the board's condition,
+bounded, never a sleep.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+
+from pytest_qatech.core.board import Background, Board
+from pytest_qatech.core.lookup import Lookup
+from pytest_qatech.core.models import (
+    FinishedRun,
+    Listed,
+    Outcome,
+    RemoteCase,
+    RunSnapshot,
+    UnreadableRun,
+)
+from pytest_qatech.core.platforms import Settings, resolve
+from pytest_qatech.core.providers.base import Progress, Provider
+from pytest_qatech.core.providers.qatech import QatechProvider
+from pytest_qatech.core.waiting import Target
+from pytest_qatech.simulator import SimulatedRun, SimulatedTestVibeRun, Simulator, case, vibe_test
+
+from .helpers import RecordingObserver
+
+#: Long enough never to pass on a working machine; only a broken wait gets there.
+BOUND = 30.0
+
+
+def settings(requested: dict[str, list[str]], poll_interval: str = "0.01") -> Settings:
+    options = {"qatech_poll_interval": poll_interval}
+    return resolve(requested, Lookup(options.get, lambda name: "", os.environ))
+
+
+def target(board_settings: Settings, run_id: str) -> Target:
+    source = next(s for s in board_settings.sources if run_id in s.run_ids)
+    return Target(source.provider, None, run_id)  # type: ignore[arg-type]  # never sends
+
+
+def until(board: Board, ready: Callable[[], bool]) -> bool:
+    """Wait on the board until ``ready()``, dropping what it has to say, within the bound."""
+    deadline = time.monotonic() + BOUND
+    while time.monotonic() < deadline:
+        if board.wait(ready, deadline - time.monotonic()):
+            return True
+        board.take_events()
+    return False
+
+
+def has_verdict(listed: Listed | None) -> bool:
+    return listed is not None and listed.verdict is not None
+
+
+def snapshot(board: Board, provider: str = "qatech", run_id: str = "abc") -> RunSnapshot:
+    return board.run(provider, run_id)
+
+
+@pytest.fixture
+def qatech_settings(monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("QATECH_API_TOKEN", "t")
+    return settings({"qatech": ["abc"]})
+
+
+def test_a_listing_is_known_without_its_verdicts(qatech_settings: Settings) -> None:
+    board = Board(qatech_settings.sources)
+    assert not board.laid_out()
+    verdict = RemoteCase("a", Outcome.FAILED, "t", key="tc1")
+    listed = (Listed("tc1", "a", verdict), Listed("tc2", "b"))
+    board.progressed(target(qatech_settings, "abc"), Progress("RUNNING", False, listed))
+    assert board.laid_out()
+    # A verdict in a listing may still wait for its details: only decided() makes it final.
+    assert snapshot(board).cases == (Listed("tc1", "a"), Listed("tc2", "b"))
+    assert snapshot(board).status == "RUNNING"
+
+
+def test_a_case_keeps_its_first_name_and_its_place(qatech_settings: Settings) -> None:
+    board = Board(qatech_settings.sources)
+    run = target(qatech_settings, "abc")
+    board.progressed(run, Progress("RUNNING", False, (Listed("tc1", "a"), Listed("tc2", "b"))))
+    renamed = RemoteCase("b renamed", Outcome.PASSED, key="tc2")
+    board.decided(run, renamed)
+    board.progressed(run, Progress("RUNNING", False, (Listed("tc2", "b renamed"),)))
+    first = RemoteCase("a", Outcome.PASSED, key="tc1")
+    report = FinishedRun("qatech", "abc", "COMPLETED", "PASSED", (first, renamed))
+    board.ended(run, report)
+    assert snapshot(board).cases == (Listed("tc1", "a", first), Listed("tc2", "b", renamed))
+    assert snapshot(board).report == report
+    assert board.ended_all()
+
+
+def test_a_run_that_lists_only_at_its_end_is_laid_out_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TESTVIBE_API_KEY", "k")
+    monkeypatch.setenv("TESTVIBE_SERVER", "https://testvibe.example")
+    monkeypatch.setenv("TESTVIBE_PROJECT", "p")
+    board = Board(settings({"testvibe": ["214"]}).sources)
+    # Collection does not wait for what cannot come before the end.
+    assert board.laid_out()
+    assert snapshot(board, "testvibe", "214").cases is None
+
+
+def test_what_the_wait_would_say_waits_for_the_main_thread(qatech_settings: Settings) -> None:
+    board = Board(qatech_settings.sources)
+    board.status_changed("QA.tech run abc", "RUNNING", 1.0)
+    board.warning("QA.tech run abc", "details missing")
+    # Something to say wakes a waiting main thread, ready or not.
+    assert board.wait(lambda: False, BOUND) is False
+    observer = RecordingObserver()
+    for event in board.take_events():
+        event(observer)
+    assert observer.lines == [
+        "QA.tech run abc RUNNING at 1",
+        "QA.tech run abc warning: details missing",
+    ]
+    assert board.take_events() == []
+
+
+def test_a_waiting_thread_wakes_when_its_case_is_decided(qatech_settings: Settings) -> None:
+    board = Board(qatech_settings.sources)
+    run = target(qatech_settings, "abc")
+    decided = RemoteCase("a", Outcome.PASSED, key="tc1")
+    deciding = threading.Thread(target=board.decided, args=(run, decided))
+
+    deciding.start()
+    assert board.wait(lambda: has_verdict(snapshot(board).case("tc1")), BOUND)
+    deciding.join()
+
+
+# The background wait, against the simulator.
+
+
+def background_for(simulator: Simulator) -> Background:
+    # The simulator fixture points every platform's variables at it.
+    run_settings = settings({"qatech": ["abc"]})
+    return Background(run_settings, Board(run_settings.sources))
+
+
+def test_the_background_wait_reports_each_case_as_it_ends(
+    simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cases = [case("a", short_id="tc1"), case("b", "FAILED", title="t", short_id="tc2")]
+    run = SimulatedRun("abc", "FAILED", cases, finish_at={"tc1": 1}, hold_at=2)
+    simulator.add(run)
+    background = background_for(simulator)
+    board = background.board
+    background.start()
+    try:
+        # The first case has its verdict while the run is held, still going.
+        assert until(board, lambda: has_verdict(snapshot(board).case("tc1")))
+        assert snapshot(board).report is None
+        assert snapshot(board).case("tc2") == Listed("tc2", "b")
+        simulator.release()
+        assert until(board, board.ended_all)
+    finally:
+        background.stop()
+    report = snapshot(board).report
+    assert isinstance(report, FinishedRun)
+    assert [(c.key, c.outcome) for c in report.cases] == [
+        ("tc1", Outcome.PASSED),
+        ("tc2", Outcome.FAILED),
+    ]
+    assert board.over
+    assert board.failure is None
+
+
+def test_stopping_ends_the_wait_at_once_and_its_threads(
+    simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    simulator.add(SimulatedRun("abc", cases=[case("a")], statuses=("RUNNING",)))
+    background = background_for(simulator)
+    board = background.board
+    background.start()
+    assert until(board, board.laid_out)
+    background.stop()
+    assert board.over
+    assert snapshot(board).report is None  # stopped, not ended
+    assert not [t for t in threading.enumerate() if t.name in ("qatech-wait", "qatech-request")]
+
+
+def test_a_crash_of_the_wait_becomes_state(
+    simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    simulator.add(SimulatedRun("abc", cases=[case("a")]))
+
+    def broken(self: Provider, run_id: str, body: object) -> Progress:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(QatechProvider, "parse_status", broken)
+    background = background_for(simulator)
+    board = background.board
+    background.start()
+    assert until(board, lambda: board.over)
+    background.stop()
+    assert board.failure == "the wait for the remote runs broke off: RuntimeError: a bug"
+
+
+def test_an_unreadable_run_ends_on_the_board(
+    simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No run abc on the simulator: a 404, final at once.
+    background = background_for(simulator)
+    board = background.board
+    background.start()
+    assert until(board, board.ended_all)
+    background.stop()
+    assert isinstance(snapshot(board).report, UnreadableRun)
+    assert board.laid_out()
+
+
+def test_a_testvibe_run_is_listed_when_it_ends(
+    simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    simulator.add(SimulatedTestVibeRun(214, [vibe_test("Login", "passed")]))
+    run_settings = settings({"testvibe": ["214"]})
+    background = Background(run_settings, Board(run_settings.sources))
+    background.start()
+    assert until(background.board, background.board.ended_all)
+    background.stop()
+    run = background.board.run("testvibe", "214")
+    assert [(c.name, c.verdict is not None) for c in run.cases or ()] == [("Login", True)]

@@ -1,0 +1,235 @@
+"""Local tests run while the remote runs finish: whole sessions against the simulator.
+
+The order of events is forced, never timed: a simulated run is held at a step until a local test
+(or a hook) releases it, so a session that waited for the remote runs before the local tests, or
+for a whole run before one case's verdict, could not finish: it would end in errors at its
+``--qatech-timeout`` instead.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from pytest_qatech.simulator import (
+    RELEASE_PATH,
+    SimulatedRun,
+    SimulatedTestVibeRun,
+    Simulator,
+    case,
+    vibe_test,
+)
+
+from .helpers import FAST, LOCAL_TEST, mixed_run
+
+#: Far beyond what any of these sessions needs; only a session that waits wrongly gets there.
+TIMEOUT = ("--qatech-timeout", "60")
+
+RELEASING_TEST = f"""
+import os
+import urllib.request
+
+
+def test_local_releases_the_remote_run():
+    # A held run goes on only once this local test has run.
+    url = os.environ["QATECH_API_URL"] + "{RELEASE_PATH}"
+    request = urllib.request.Request(url, method="POST")
+    assert urllib.request.urlopen(request, timeout=10).status == 204
+"""
+
+
+def held_run(hold_at: int = 1, **fields: object) -> SimulatedRun:
+    """Two cases, listed from the start; the run stays at step ``hold_at`` (RUNNING) until it
+    is released."""
+    return SimulatedRun(
+        "abc123",
+        cases=[case("a", short_id="tc1"), case("b", short_id="tc2")],
+        hold_at=hold_at,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def verbose_order(result: pytest.RunResult) -> list[str]:
+    """The node ids in the order ``-v`` reported their outcomes, with or without xdist."""
+    words = {"PASSED", "FAILED", "ERROR", "SKIPPED"}
+    order = []
+    for line in result.outlines:
+        tokens = line.split()
+        if words & set(tokens) and tokens[0] not in words:
+            order += [token for token in tokens if "::" in token][:1]
+    return order
+
+
+@pytest.mark.parametrize("xdist", [(), ("-n", "2")], ids=["one process", "xdist"])
+def test_local_tests_run_while_the_remote_run_goes_on(
+    simulator: Simulator, pytester: pytest.Pytester, xdist: tuple[str, ...]
+) -> None:
+    simulator.add(held_run())
+    pytester.makepyfile(test_local=RELEASING_TEST)
+    result = pytester.runpytest_subprocess(*FAST, *TIMEOUT, "--qatech-run", "abc123", "-v", *xdist)
+    result.assert_outcomes(passed=3)
+    assert result.ret == pytest.ExitCode.OK
+    assert verbose_order(result) == [
+        "test_local.py::test_local_releases_the_remote_run",
+        "qatech::abc123::a",
+        "qatech::abc123::b",
+    ]
+    if not xdist:  # xdist counts only the items its workers run: the local ones
+        # Collected while the run was going: its cases are items, not late ones.
+        result.stdout.fnmatch_lines(["collected 3 items"])
+
+
+PROMPT_CONFTEST = f"""
+import os
+import urllib.request
+
+
+def pytest_runtest_logreport(report):
+    # The run is released only once case a has reported: a's verdict cannot wait for b's.
+    if report.nodeid == "qatech::abc123::a" and report.when == "call":
+        url = os.environ["QATECH_API_URL"] + "{RELEASE_PATH}"
+        urllib.request.urlopen(urllib.request.Request(url, method="POST"), timeout=10)
+"""
+
+
+def test_a_verdict_is_reported_as_soon_as_its_case_has_one(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    statuses = ("RUNNING", "RUNNING", "RUNNING", "COMPLETED")
+    simulator.add(held_run(statuses=statuses, finish_at={"tc1": 1}, hold_at=2))
+    pytester.makeconftest(PROMPT_CONFTEST)
+    result = pytester.runpytest_inprocess(*FAST, *TIMEOUT, "--qatech-run", "abc123", "-v")
+    result.assert_outcomes(passed=2)
+    assert verbose_order(result) == ["qatech::abc123::a", "qatech::abc123::b"]
+
+
+def test_what_comes_late_is_reported_as_items_of_its_own(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    late = case("Late", "FAILED", title="Broken", short_id="tc9")
+    simulator.add(
+        SimulatedRun(
+            "abc123",
+            None,
+            [case("a", short_id="tc1"), late],
+            statuses=("RUNNING", "RUNNING", "ERROR"),
+            listed_at={"tc9": 2},
+            hold_at=1,
+        ),
+        # TestVibe lists a run's tests only once it has ended.
+        SimulatedTestVibeRun(214, [vibe_test("Login", "passed"), vibe_test("Pay", "failed")]),
+    )
+    pytester.makepyfile(test_local=RELEASING_TEST)
+    result = pytester.runpytest_inprocess(
+        *FAST, *TIMEOUT, "--qatech-run", "abc123", "--testvibe-run", "214", "-v",
+        "--junitxml=report.xml",
+    )  # fmt: skip
+    result.assert_outcomes(passed=3, failed=2, errors=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["collected 2 items"])
+    assert verbose_order(result) == [
+        "test_local.py::test_local_releases_the_remote_run",
+        "qatech::abc123::a",
+        "qatech::abc123::Late",
+        "qatech::abc123::(run)",
+        "testvibe::214::Login",
+        "testvibe::214::Pay",
+    ]
+    junit = ET.parse(pytester.path / "report.xml").getroot()
+    outcomes = {
+        (case.get("classname"), case.get("name")): {child.tag for child in case}
+        for case in junit.iter("testcase")
+    }
+    assert "failure" in outcomes[("qatech.abc123", "Late")]
+    assert "error" in outcomes[("qatech.abc123", "(run)")]
+    assert "failure" in outcomes[("testvibe.214", "Pay")]
+    suite = junit.find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("6", "2", "1")
+
+
+def test_the_timeout_makes_each_waiting_case_an_error(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    simulator.add(held_run())  # never released
+    result = pytester.runpytest_inprocess(
+        *FAST, "--qatech-run", "abc123", "--qatech-timeout", "1", "-rE"
+    )
+    result.assert_outcomes(errors=3)
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at setup of qatech abc123: a*",
+            "no verdict: QA.tech run abc123 did not finish in time: still RUNNING after *s "
+            "(--qatech-timeout 1s)",
+            "*ERROR at setup of qatech abc123: (run)*",
+        ]
+    )
+
+
+def test_exitfirst_stops_without_waiting_for_the_runs(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    simulator.add(held_run())  # never released
+    pytester.makepyfile(test_local="def test_local():\n    assert False\n")
+    result = pytester.runpytest_inprocess(*FAST, *TIMEOUT, "--qatech-run", "abc123", "-x")
+    result.assert_outcomes(failed=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_collect_only_says_more_may_come(simulator: Simulator, pytester: pytest.Pytester) -> None:
+    simulator.add(held_run(hold_at=0))
+    result = pytester.runpytest_inprocess(*FAST, "--qatech-run", "abc123", "--co", "-q")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(
+        [
+            "qatech: QA.tech run abc123 is INITIATED: 2 of its cases listed so far; more may come",
+            "qatech::abc123::a",
+            "qatech::abc123::b",
+        ]
+    )
+
+
+@pytest.mark.parametrize("seed", ["1", "2", "3"])
+def test_pytest_randomly_does_not_put_remote_items_first(
+    simulator: Simulator,
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    seed: str,
+) -> None:
+    monkeypatch.delenv("PYTEST_ADDOPTS")  # pytest-randomly on, as a user may have it
+    simulator.add(mixed_run())
+    pytester.makepyfile(
+        test_local="".join(f"def test_{n}():\n    pass\n\n\n" for n in "abcdef"),
+    )
+    result = pytester.runpytest_inprocess(
+        *FAST, "--qatech-run", "abc123", "-v", f"--randomly-seed={seed}"
+    )
+    result.stdout.fnmatch_lines([f"Using --randomly-seed={seed}"])
+    order = verbose_order(result)
+    assert len(order) == 9
+    assert all(nodeid.startswith("test_local.py::") for nodeid in order[:6]), order
+
+
+def test_pytest_timeout_leaves_a_waiting_remote_item_alone(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    # The run ends 2 s after its first poll, by the clock: its item waits far past --timeout.
+    statuses = ("RUNNING", "COMPLETED")
+    simulator.add(SimulatedRun("abc123", cases=[case("a")], statuses=statuses, step_seconds=2.0))
+    result = pytester.runpytest_inprocess(
+        *FAST, "--qatech-run", "abc123", "--timeout", "0.25", "--timeout-method", "thread"
+    )
+    result.assert_outcomes(passed=1)
+
+
+def test_without_pytest_timeout_nothing_is_missing(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    simulator.add(mixed_run())
+    pytester.makepyfile(test_local=LOCAL_TEST)
+    result = pytester.runpytest_inprocess(
+        *FAST, "--qatech-run", "abc123", "-p", "no:timeout", "--strict-markers", "-W", "error"
+    )
+    result.assert_outcomes(passed=2, failed=1, skipped=1)
