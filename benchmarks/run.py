@@ -99,6 +99,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument(
+        "--only-overlap", action="store_true", help="measure only the overlap of local and remote"
+    )
+    parser.add_argument(
+        "--plugin-path",
+        metavar="DIR",
+        help="put DIR first on the sessions' path: another checkout of the plugin, to compare",
+    )
     options = parser.parse_args(argv)
     repeat, count = options.repeat, options.cases
     print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores; "
@@ -122,9 +130,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     env = {**os.environ, "QATECH_API_TOKEN": DEFAULT_TOKEN}
     env.pop("PYTEST_ADDOPTS", None)
+    if options.plugin_path:
+        env["PYTHONPATH"] = options.plugin_path
 
     with Simulator(runs) as simulator:
         env["QATECH_API_URL"] = simulator.url
+        if options.only_overlap:
+            overlap(simulator, repeat, env)
+            return 0
 
         # Startup is a quarter of a second: more samples, and CPU time beside the wall clock.
         inactive, disabled = interleaved(
@@ -176,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         def reset() -> None:
             for run in runs:
-                run.light_polls = 0
+                run.polls = 0
 
         def five() -> Sample:
             reset()
@@ -189,7 +202,81 @@ def main(argv: Sequence[str] | None = None) -> int:
         five_side, alone_side = interleaved(repeat, five, alone)
         title = "five staggered runs vs the slowest alone: wall"
         report(title, "<= 1.1", five_side, alone_side, "seconds")
+
+        overlap(simulator, repeat, env)
     return 0
+
+
+#: (what, seconds the local tests take, seconds the remote run takes, extra pytest options);
+#: under -n 2 the local tests are twice as many, as two workers share them.
+OVERLAPS = (
+    ("local longer", 2.0, 1.0, ()),
+    ("remote longer", 1.0, 2.0, ()),
+    ("equal", 1.5, 1.5, ()),
+    ("equal, -n 2", 1.5, 1.5, ("-n", "2")),
+)
+#: Local tests and remote cases per scenario; each local test sleeps its share (it stands for
+#: a test that waits on something), each remote case finishes one step after the previous.
+PARTS = 5
+
+
+def overlap(simulator: Simulator, repeat: int, env: dict[str, str]) -> None:
+    """Local tests beside a remote run that goes on meanwhile: the wall time of one session
+    with both, over the longer of the two alone."""
+    for what, local_seconds, remote_seconds, extra in OVERLAPS:
+        together, local, remote = overlap_of(
+            simulator, repeat, env, local_seconds, remote_seconds, extra
+        )
+        longer = max(local, remote)
+        print(
+            f"{'overlap, ' + what + ': both / the longer alone':<62} {together / longer:6.3f}  "
+            f"({together:.3f}s / {longer:.3f}s; local {local:.3f}s, remote {remote:.3f}s)  "
+            "target <= 1.2"
+        )
+
+
+def overlap_of(
+    simulator: Simulator,
+    repeat: int,
+    env: dict[str, str],
+    local_seconds: float,
+    remote_seconds: float,
+    extra: Sequence[str],
+) -> tuple[float, float, float]:
+    """The median walls of a session with both, of the local tests alone and of the remote
+    run alone."""
+    workers = 2 if extra else 1
+    tests = "".join(
+        f"def test_{i}():\n    time.sleep({local_seconds / PARTS})\n\n"
+        for i in range(PARTS * workers)
+    )
+    local = project({"pytest.ini": "[pytest]\n", "test_local.py": "import time\n\n" + tests})
+    empty = project({"pytest.ini": "[pytest]\n"})
+    run = SimulatedRun(
+        f"overlap{len(simulator.runs)}",
+        cases=[case(f"case {i}", short_id=f"c{i}") for i in range(PARTS)],
+        statuses=("RUNNING",) * PARTS + ("COMPLETED",),
+        finish_at={f"c{i}": i + 1 for i in range(PARTS)},
+        step_seconds=remote_seconds / PARTS,
+    )
+    simulator.add(run)
+    args = ["-q", "--qatech-poll-interval", "0.1", *extra]
+
+    def with_run(folder: Path) -> Sample:
+        run.started, run.polls = None, 0  # the run starts with each session
+        return run_pytest([*args, "--qatech-run", run.short_id], folder, env)
+
+    sides: list[tuple[Callable[[], Sample], list[Sample]]] = [
+        (lambda: with_run(local), []),
+        (lambda: run_pytest(args, local, env), []),
+        (lambda: with_run(empty), []),
+    ]
+    for index in range(repeat):
+        # Each side goes first in turn: a busy moment of the machine hits all alike.
+        for measure, samples in sides[index % 3 :] + sides[: index % 3]:
+            samples.append(measure())
+    together, local_alone, remote_alone = (median(samples, "seconds") for _, samples in sides)
+    return together, local_alone, remote_alone
 
 
 if __name__ == "__main__":

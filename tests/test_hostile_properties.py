@@ -10,7 +10,6 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
@@ -29,6 +28,7 @@ from pytest_qatech.simulator import (
     Simulator,
     environment,
 )
+from pytest_qatech.simulator.base import Scripted
 
 from .helpers import FAST
 
@@ -176,7 +176,7 @@ def test_hostile_text_anywhere(
     autonoma: SimulatedAutonomaRun,
     refusal: str | None,
 ) -> None:
-    runs: list[Any] = [qatech, testvibe, autonoma]
+    runs: list[Scripted] = [qatech, testvibe, autonoma]
     args = ["--testvibe-run", "7", "--autonoma-run", "r1", *FAST]
     qatech_ids = ["abc123"]
     if refusal is not None:  # a server that answers with hostile words, and echoes the token
@@ -193,7 +193,7 @@ def test_hostile_text_anywhere(
             "-p", "no:cacheprovider",
         )  # fmt: skip
         for run in runs:  # the same scripts again, from their first request
-            run.requests = run.light_polls = 0
+            run.requests = run.polls = 0
         printed = io.StringIO()
         report = tmp_path / "junit.xml"
         with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):

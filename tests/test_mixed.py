@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from pytest_qatech.simulator import Simulator, demo_runs
+from pytest_qatech.simulator.base import Scripted
 
 from .helpers import FAST
 
@@ -18,14 +19,22 @@ ALL_THREE = (
 )  # fmt: skip
 
 
+def stepwise(runs: list[Scripted]) -> list[Scripted]:
+    """The demo's runs moved on by requests, not by the clock: their requests can be counted."""
+    for run in runs:
+        run.step_seconds = None
+    return runs
+
+
 def test_all_three_platforms_and_local_tests_in_one_session_and_one_junit_file(
     simulator: Simulator, pytester: pytest.Pytester
 ) -> None:
-    simulator.add(*demo_runs())
+    simulator.add(*stepwise(demo_runs()))
     pytester.makepyfile(test_local="def test_local():\n    pass\n")
     plain = pytester.runpytest_subprocess(*FAST, *ALL_THREE, "--junitxml=plain.xml")
     plain_requests = len(simulator.requests)
-    simulator.add(*demo_runs())  # fresh runs, which start from their first status again
+    # Fresh runs, which start from their first status again.
+    simulator.add(*stepwise(demo_runs()))
     wide = pytester.runpytest_subprocess(*FAST, *ALL_THREE, "--junitxml=wide.xml", "-n", "2")
 
     for result in (plain, wide):

@@ -194,12 +194,14 @@ def test_the_readme_demo(tmp_path: Path) -> None:
         sys.executable, "-m", "pytest", "--qatech-run", "abc123", "--qatech-poll-interval", "0.05",
         f"--junitxml={report}", "-p", "no:cacheprovider", "demo",
     ]  # fmt: skip
-    wide = {**os.environ, "COLUMNS": "200"}  # the short summary is cut to the terminal's width
+    # As on the fresh machine the README speaks of: no pytest-randomly. And a wide terminal: the
+    # short summary is cut to its width.
+    wide = {**os.environ, "COLUMNS": "200", "PYTEST_ADDOPTS": "-p no:randomly"}
     done = subprocess.run(
         command, capture_output=True, text=True, timeout=120, check=False, env=wide, cwd=root
     )
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "1 failed, 2 passed, 1 skipped" in done.stdout
+    assert "1 failed, 3 passed, 1 skipped" in done.stdout
     assert (
         "FAILED qatech::abc123::Checkout with saved card - Could not find the 'Pay now' button"
         in done.stdout
@@ -212,6 +214,7 @@ def test_the_readme_demo(tmp_path: Path) -> None:
     names = [element.get("name") for element in ET.parse(report).getroot().iter("testcase")]
     assert names == [
         "test_local_arithmetic",
+        "test_local_integration",
         "Login flow test",
         "Checkout with saved card",
         "Newsletter signup",
@@ -229,10 +232,11 @@ def test_the_readme_demo_of_all_three_platforms(tmp_path: Path) -> None:
         "-p", "no:cacheprovider", "demo",
     ]  # fmt: skip
     done = subprocess.run(
-        command, capture_output=True, text=True, timeout=120, check=False, cwd=root
-    )
+        command, capture_output=True, text=True, timeout=120, check=False, cwd=root,
+        env={**os.environ, "PYTEST_ADDOPTS": "-p no:randomly"},
+    )  # fmt: skip
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "3 failed, 5 passed, 1 skipped" in done.stdout
+    assert "3 failed, 6 passed, 1 skipped" in done.stdout
     classes = {element.get("classname") for element in ET.parse(report).iter("testcase")}
     assert classes == {
         "demo.test_local", "qatech.abc123", "testvibe.214", "autonoma.private-listing-hub",

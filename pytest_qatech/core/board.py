@@ -10,7 +10,6 @@ has queued.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 import traceback
@@ -40,26 +39,35 @@ class _RunState:
     run_id: str
     status: str | None = None
     group: str | None = None
-    #: Each case by its key, in the order first listed; a verdict only once it is final.
-    cases: dict[str, Listed] | None = None
+    #: Each case's name by its key, in the order first listed; None until the run lists any.
+    names: dict[str, str] | None = None
+    #: Each case's final verdict, by its key (kept apart: a run may have thousands of cases).
+    verdicts: dict[str, RemoteCase] = field(default_factory=dict)
     report: RunReport | None = None
 
-    def snapshot(self) -> RunSnapshot:
+    def snapshot(self, *, with_cases: bool = True) -> RunSnapshot:
+        cases = None
+        if self.names is not None and with_cases:
+            cases = tuple(self.case(key) for key in self.names)
         return RunSnapshot(
             self.provider.name,
             self.run_id,
             self.status,
             self.group,
-            None if self.cases is None else tuple(self.cases.values()),
+            cases,
             self.report,
             self.provider.run_url(self.run_id),
         )
+
+    def case(self, key: str) -> Listed:
+        assert self.names is not None
+        return Listed(key, self.names[key], self.verdicts.get(key))
 
     @property
     def laid_out(self) -> bool:
         """Whether its cases are known as far as they can be while it goes on."""
         listing = self.provider.lists_while_running
-        return self.cases is not None or self.report is not None or not listing
+        return self.names is not None or self.report is not None or not listing
 
 
 class Board:
@@ -98,22 +106,20 @@ class Board:
             if progress.group is not None:
                 state.group = progress.group
             if progress.cases is not None:
-                known = state.cases or {}
                 # A verdict only from decided(): the one in a listing may still lack details.
-                listed = {
-                    case.key: known.get(case.key) or dataclasses.replace(case, verdict=None)
-                    for case in progress.cases
-                }
-                state.cases = known | {k: v for k, v in listed.items() if k not in known}
+                names = state.names if state.names is not None else {}
+                for case in progress.cases:
+                    names.setdefault(case.key, case.name)
+                state.names = names
             self._changed.notify_all()
 
     def decided(self, target: Target, case: RemoteCase) -> None:
         with self._changed:
             state = self._state(target)
-            cases = state.cases if state.cases is not None else {}
-            name = cases[case.key].name if case.key in cases else case.name
-            cases[case.key] = Listed(case.key, name, case)
-            state.cases = cases
+            if state.names is None:
+                state.names = {}
+            state.names.setdefault(case.key, case.name)
+            state.verdicts[case.key] = case
             self._changed.notify_all()
 
     def ended(self, target: Target, report: RunReport) -> None:
@@ -122,13 +128,9 @@ class Board:
             state.report = report
             if isinstance(report, FinishedRun):
                 state.status, state.group = report.status, report.group
-                known = state.cases or {}
-                state.cases = {
-                    case.key: Listed(case.key, known[case.key].name, case)
-                    if case.key in known
-                    else Listed(case.key, case.name, case)
-                    for case in report.cases
-                }
+                known = state.names or {}
+                state.names = {case.key: known.get(case.key, case.name) for case in report.cases}
+                state.verdicts = {case.key: case for case in report.cases}
             self._changed.notify_all()
 
     def finish(self, failure: str | None = None) -> None:
@@ -169,9 +171,21 @@ class Board:
         with self._changed:
             return tuple(state.snapshot() for state in self._runs.values())
 
-    def run(self, provider: str, run_id: str) -> RunSnapshot:
+    def run(self, provider: str, run_id: str, *, with_cases: bool = True) -> RunSnapshot:
+        """A run as known now; without its cases, cheap whatever their number."""
         with self._changed:
-            return self._runs[(provider, run_id)].snapshot()
+            return self._runs[(provider, run_id)].snapshot(with_cases=with_cases)
+
+    def case(self, provider: str, run_id: str, key: str) -> Listed | None:
+        """A case of a run as known now, by its key."""
+        with self._changed:
+            state = self._runs[(provider, run_id)]
+            return state.case(key) if state.names is not None and key in state.names else None
+
+    def reports(self) -> list[RunReport]:
+        """The outcomes of the runs that have ended, in order."""
+        with self._changed:
+            return [state.report for state in self._runs.values() if state.report is not None]
 
     def laid_out(self) -> bool:
         """Whether every run's cases are known as far as they can be while it goes on."""

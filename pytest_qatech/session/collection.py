@@ -77,20 +77,23 @@ class RemoteRunner:
         if self._selected is None and SELECTED_KEY in output:
             self._selected = list(output[SELECTED_KEY])
 
-    @pytest.hookimpl(wrapper=True)
+    # Inside the other wrappers: the terminal's final percentage comes after these items too.
+    @pytest.hookimpl(wrapper=True, trylast=True)
     def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, object, object]:
         result = yield
         config = session.config
         if config.option.collectonly or session.shouldfail or session.shouldstop:
             return result
         first = self._live.first()
-        earlier = _layout(RunCollector.laid_out(session, first))
         if config.pluginmanager.has_plugin("dsession"):
             by_id = {item.nodeid: item for item in _items(session, first, None)}
             selected = [by_id[nodeid] for nodeid in self._selected or () if nodeid in by_id]
             if not self._run(session, selected):
                 return result
-        late = _items(session, self._live.ended(), earlier)
+        final = self._live.ended()
+        if not any(_came_late(before, now) for before, now in zip(first, final, strict=True)):
+            return result
+        late = _items(session, final, _layout(RunCollector.laid_out(session, first)))
         if late:
             config.hook.pytest_collection_modifyitems(session=session, config=config, items=late)
             self._run(session, late)
@@ -121,6 +124,18 @@ def _items(
         for item in collector.collect()
         if isinstance(item, pytest.Item)
     ]
+
+
+def _came_late(first: RunSnapshot, final: RunSnapshot) -> bool:
+    """Whether a run has something to report that was not laid out from its first snapshot: a
+    case listed since, or the run's end, if it ended badly or could not be read."""
+    if first.report is not None:
+        return False  # it had ended: all of it was laid out
+    report = final.report
+    if isinstance(report, UnreadableRun) or (report is not None and report.problem):
+        return True
+    known = {case.key for case in first.cases or ()}
+    return any(case.key not in known for case in final.cases or ())
 
 
 def _layout(collectors: Sequence[RunCollector]) -> Layout:

@@ -4,13 +4,14 @@ that process, with or without xdist)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 
 import pytest
 
 from pytest_qatech.core import github
 from pytest_qatech.core.models import UnreadableRun
 from pytest_qatech.core.platforms import Settings
+from pytest_qatech.session.items import RemoteItem
 from pytest_qatech.session.live import LiveRuns
 
 SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"
@@ -27,14 +28,19 @@ class GitHubReporting:
         self._environ = environ
         self._problems: dict[str, github.Problem] = {}
 
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if not report.failed or report.nodeid not in self._runs.links:
-            return  # not a remote item that reported here
-        crash = getattr(report.longrepr, "reprcrash", None)
-        headline = crash.message if crash is not None else str(report.longrepr)
-        kind = "failed" if report.when == "call" else "error"
-        problem = github.Problem(report.nodeid, kind, headline, self._runs.links[report.nodeid])
-        self._problems.setdefault(report.nodeid, problem)
+    # Outside the wrapper that shapes a remote item's report: this reads the finished report.
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        if report.failed and isinstance(item, RemoteItem):
+            crash = getattr(report.longrepr, "reprcrash", None)
+            headline = crash.message if crash is not None else str(report.longrepr)
+            kind = "failed" if report.when == "call" else "error"
+            problem = github.Problem(report.nodeid, kind, headline, item.link)
+            self._problems.setdefault(report.nodeid, problem)
+        return report
 
     def problems(self) -> list[github.Problem]:
         unreadable = [

@@ -147,6 +147,9 @@ Layout = Mapping[str, Sequence[Entry]]
 class RemoteItem(pytest.Item):
     """Base of the items that report remote facts rather than run local code."""
 
+    #: Where a person sees what went wrong, once it has.
+    link: str | None = None
+
     def __init__(self, *, markers: tuple[pytest.MarkDecorator, ...], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         for marker in markers:
@@ -173,16 +176,16 @@ class RemoteItem(pytest.Item):
 class RemoteCaseItem(RemoteItem):
     """A remote case. It waits for its own case's verdict when it runs, and reports it."""
 
+    #: The case in words, kept only where it shows (not for a pass: 10,000 of them add up).
+    rendered: Rendered | None = None
+
     def __init__(self, *, run: RunSnapshot, case: Listed, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.provider = run.provider
-        self.run_id = run.run_id
-        self.key = case.key
-        self.case_name = case.name
+        #: The run and the case as laid out (the run's snapshot is shared by its items).
+        self.run = run
+        self.listed = case
         #: The case's verdict, once it has one.
         self.case: RemoteCase | None = None
-        #: The case in words, kept only where it shows (not for a pass).
-        self.rendered: Rendered | None = None
 
     @property
     def verdict_phase(self) -> str:
@@ -193,15 +196,13 @@ class RemoteCaseItem(RemoteItem):
 
     def learn_verdict(self) -> None:
         """Wait for the case's verdict, and take it in."""
-        run = self.live.verdict(self.provider, self.run_id, self.key)
-        listed = run.case(self.key)
+        run, listed = self.live.verdict(self.run.provider, self.run.run_id, self.listed.key)
         case = listed.verdict if listed is not None else None
         if case is None:
-            case = RemoteCase(self.case_name, Outcome.ERROR, _no_verdict(run, self.live.failure))
+            case = RemoteCase(self.listed.name, Outcome.ERROR, _no_verdict(run, self.live.failure))
         self.case = case
         facts = run.facts()
         rendered = render_case(facts, case)
-        self.live.links[self.nodeid] = case_link(facts, case)
         self.user_properties.extend(rendered.properties)
         if case.name != self.name:
             self.user_properties.append(("case_name", case.name))
@@ -209,6 +210,7 @@ class RemoteCaseItem(RemoteItem):
             self.add_report_section(self.verdict_phase, title, text)
         if case.outcome is not Outcome.PASSED:
             self.rendered = rendered
+            self.link = case_link(facts, case)
 
     def setup(self) -> None:
         if self.case is None:
@@ -236,7 +238,7 @@ class RunProblemItem(RemoteItem):
         self.report = report
 
     def setup(self) -> None:
-        self.live.links[self.nodeid] = self.report.url
+        self.link = self.report.url
         raise RemoteVerdict(render_problem(self.report))
 
     def runtest(self) -> None:  # pragma: no cover - setup always raises

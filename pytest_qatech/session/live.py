@@ -18,7 +18,7 @@ import pytest
 
 from pytest_qatech.core import progress
 from pytest_qatech.core.board import Background, Board
-from pytest_qatech.core.models import RunReport, RunSnapshot
+from pytest_qatech.core.models import Listed, RunReport, RunSnapshot
 from pytest_qatech.core.platforms import Settings
 from pytest_qatech.core.waiting import WaitObserver
 
@@ -65,8 +65,6 @@ class LiveRuns:
         self._started = time.monotonic()
         self._first: tuple[RunSnapshot, ...] | None = None
         self._told: set[tuple[str, str]] = set()
-        #: Where a person sees each remote item that has reported, by node id.
-        self.links: dict[str, str | None] = {}
 
     def __repr__(self) -> str:
         return f"LiveRuns({self._board!r})"
@@ -100,17 +98,19 @@ class LiveRuns:
             self._first = self._board.runs()
         return self._first
 
-    def verdict(self, provider: str, run_id: str, key: str) -> RunSnapshot:
-        """The run once the case ``key`` has its final verdict, or the run has ended (a case
-        without a verdict then never gets one)."""
+    def verdict(self, provider: str, run_id: str, key: str) -> tuple[RunSnapshot, Listed | None]:
+        """The case ``key`` once it has its final verdict, or its run has ended (a case without
+        a verdict then never gets one), with its run as then known (without its cases)."""
+        board = self._board
 
         def decided() -> bool:
-            run = self._board.run(provider, run_id)
-            case = run.case(key)
-            return run.report is not None or (case is not None and case.verdict is not None)
+            case = board.case(provider, run_id, key)
+            if case is not None and case.verdict is not None:
+                return True
+            return board.run(provider, run_id, with_cases=False).report is not None
 
         self.until(decided)
-        return self._board.run(provider, run_id)
+        return board.run(provider, run_id, with_cases=False), board.case(provider, run_id, key)
 
     def ended(self) -> tuple[RunSnapshot, ...]:
         """Every run, once each has ended or could not be read."""
@@ -120,7 +120,7 @@ class LiveRuns:
     @property
     def known(self) -> tuple[RunReport, ...]:
         """The outcomes of the runs that have ended so far, without waiting."""
-        return tuple(run.report for run in self._board.runs() if run.report is not None)
+        return tuple(self._board.reports())
 
     def until(self, ready: Callable[[], bool], deadline: float | None = None) -> bool:
         """Wait until ``ready()`` (or the wait is over, or ``deadline`` passes); whether it is
@@ -143,7 +143,7 @@ class LiveRuns:
     def _say(self) -> None:
         for event in self._board.take_events():
             event(self._observer)
-        for run in self._board.runs():
-            if run.report is not None and (run.provider, run.run_id) not in self._told:
-                self._told.add((run.provider, run.run_id))
-                self._config.hook.pytest_qatech_run_finished(config=self._config, run=run.report)
+        for report in self._board.reports():
+            if (report.provider, report.run_id) not in self._told:
+                self._told.add((report.provider, report.run_id))
+                self._config.hook.pytest_qatech_run_finished(config=self._config, run=report)

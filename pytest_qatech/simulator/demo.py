@@ -21,11 +21,18 @@ from pytest_qatech.simulator.testvibe import SimulatedTestVibeRun, vibe_test
 
 
 def demo_runs() -> list[Scripted]:
-    """The runs the README demos show, on every platform: passes, readable failures, a skip."""
+    """The runs the README demos show, on every platform: passes, readable failures, a skip.
+
+    QA.tech run abc123 goes by the clock, as a real one: RUNNING from 0.5 s, its cases ending at
+    1.0 s, 1.5 s and 2.0 s, when it is COMPLETED.
+    """
     return [
         SimulatedRun(
             "abc123",
             result="FAILED",
+            statuses=("INITIATED", "RUNNING", "RUNNING", "RUNNING", "COMPLETED"),
+            finish_at={"tc0001": 2, "tc0002": 3},
+            step_seconds=0.5,
             cases=[
                 case(
                     "Login flow test",
