@@ -5,7 +5,8 @@ Copy it to your project's root as ``conftest.py`` and adapt it. The token comes 
 
 Remote cases are ordinary pytest items with the ``qatech`` and ``remote`` markers and node ids
 of the form ``qatech::<run short id>::<case name>``; the ``pytest_qatech_*`` hooks are the
-plugin's own. ``pytest_qatech_modify_item`` and ``pytest_qatech_run_finished`` are called for
+plugin's own. The local tests run first, while the remote runs finish, and the remote items
+after them (``--qatech-order collected`` keeps the collected order instead). ``pytest_qatech_modify_item`` and ``pytest_qatech_run_finished`` are called for
 TestVibe and Autonoma runs too (``run.provider`` says which).
 """
 
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_qatech.core.models import FinishedRun, RemoteCase, RunReport
+from pytest_qatech.core.models import FinishedRun, Listed, RunReport
 
 #: Written by the CI step that started the run (for example with QA.tech's Start Run API).
 RUN_ID_FILE = Path("qatech-run-id.txt")
@@ -34,7 +35,9 @@ def pytest_qatech_run_ids(config: pytest.Config) -> list[str]:
     return []
 
 
-def pytest_qatech_modify_item(item: pytest.Item, case: RemoteCase) -> None:
+def pytest_qatech_modify_item(item: pytest.Item, case: Listed) -> None:
+    # Called as the item is made, while its run may still be going: ``case`` is the case as
+    # listed (its key and name), its verdict is not known yet.
     if case.name in KNOWN_ISSUES:
         item.add_marker(pytest.mark.xfail(reason=KNOWN_ISSUES[case.name], strict=False))
 
@@ -47,10 +50,3 @@ def pytest_qatech_run_finished(config: pytest.Config, run: RunReport) -> None:
         line = f"{run.provider} run {run.run_id} could not be read"
     with Path("qatech-runs.txt").open("a") as out:
         out.write(line + "\n")
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # Local tests first: they are quick and a broken build shows before the remote results.
-    # sort() is stable, so each group keeps its own order.
-    items.sort(key=lambda item: item.get_closest_marker("remote") is not None)

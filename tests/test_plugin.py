@@ -472,9 +472,15 @@ def test_options_are_documented_in_groups(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["  qatech_api_url (string):*", "  qatech_timeout (string):*"])
 
 
-def test_without_xdist_loaded(simulator: Simulator, pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize("plugin", ["xdist", "timeout"])
+def test_without_an_optional_plugin_loaded(
+    simulator: Simulator, pytester: pytest.Pytester, plugin: str
+) -> None:
+    # The plugin's hooks for xdist and pytest-timeout are optional: nothing is missing.
     simulator.add(mixed_run())
-    result = pytester.runpytest_subprocess(*FAST, "--qatech-run", "abc123", "-p", "no:xdist")
+    result = pytester.runpytest_subprocess(
+        *FAST, "--qatech-run", "abc123", "-p", f"no:{plugin}", "--strict-markers", "-W", "error"
+    )
     result.assert_outcomes(passed=1, failed=1, skipped=1)
     assert requests_made(simulator) == MIXED_RUN_REQUESTS
 

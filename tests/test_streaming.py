@@ -21,7 +21,7 @@ from pytest_qatech.simulator import (
     vibe_test,
 )
 
-from .helpers import FAST, LOCAL_TEST, mixed_run
+from .helpers import FAST, mixed_run
 
 #: Far beyond what any of these sessions needs; only a session that waits wrongly gets there.
 TIMEOUT = ("--qatech-timeout", "60")
@@ -222,14 +222,3 @@ def test_pytest_timeout_leaves_a_waiting_remote_item_alone(
         *FAST, "--qatech-run", "abc123", "--timeout", "0.25", "--timeout-method", "thread"
     )
     result.assert_outcomes(passed=1)
-
-
-def test_without_pytest_timeout_nothing_is_missing(
-    simulator: Simulator, pytester: pytest.Pytester
-) -> None:
-    simulator.add(mixed_run())
-    pytester.makepyfile(test_local=LOCAL_TEST)
-    result = pytester.runpytest_inprocess(
-        *FAST, "--qatech-run", "abc123", "-p", "no:timeout", "--strict-markers", "-W", "error"
-    )
-    result.assert_outcomes(passed=2, failed=1, skipped=1)

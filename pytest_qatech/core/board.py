@@ -48,7 +48,8 @@ class _RunState:
     def snapshot(self, *, with_cases: bool = True) -> RunSnapshot:
         cases = None
         if self.names is not None and with_cases:
-            cases = tuple(self.case(key) for key in self.names)
+            verdicts = self.verdicts
+            cases = tuple(Listed(key, name, verdicts.get(key)) for key, name in self.names.items())
         return RunSnapshot(
             self.provider.name,
             self.run_id,

@@ -109,8 +109,11 @@ class LiveRuns:
                 return True
             return board.run(provider, run_id, with_cases=False).report is not None
 
-        self.until(decided)
-        return board.run(provider, run_id, with_cases=False), board.case(provider, run_id, key)
+        listed = board.case(provider, run_id, key)
+        if listed is None or listed.verdict is None:
+            self.until(decided)
+            listed = board.case(provider, run_id, key)
+        return board.run(provider, run_id, with_cases=False), listed
 
     def ended(self) -> tuple[RunSnapshot, ...]:
         """Every run, once each has ended or could not be read."""
