@@ -6,8 +6,9 @@ Copy it to your project's root as ``conftest.py`` and adapt it. The token comes 
 Remote cases are ordinary pytest items with the ``qatech`` and ``remote`` markers and node ids
 of the form ``qatech::<run short id>::<case name>``; the ``pytest_qatech_*`` hooks are the
 plugin's own. The local tests run first, while the remote runs finish, and the remote items
-after them (``--qatech-order collected`` keeps the collected order instead). ``pytest_qatech_modify_item`` and ``pytest_qatech_run_finished`` are called for
-TestVibe and Autonoma runs too (``run.provider`` says which).
+after them (``--qatech-order collected`` keeps the collected order instead).
+``pytest_qatech_modify_item`` and ``pytest_qatech_run_finished`` are called for TestVibe and
+Autonoma runs too (``run.provider`` says which).
 """
 
 from __future__ import annotations
