@@ -525,6 +525,23 @@ def test_the_example_conftest(
     assert runs == "qatech run abc123: COMPLETED, 1 passed, 1 failed\n"
 
 
+def test_a_collection_hook_marks_remote_items_under_xdist_too(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    # The workers' items are marked where they are collected; the controller, which runs the
+    # remote ones, marks its copies with the same hooks.
+    pytester.makeconftest(
+        "import pytest\n\n\n"
+        "def pytest_collection_modifyitems(items):\n"
+        "    for item in items:\n"
+        "        if item.name == 'Checkout':\n"
+        "            item.add_marker(pytest.mark.xfail(reason='known'))\n"
+    )
+    simulator.add(mixed_run())
+    result = pytester.runpytest_subprocess(*FAST, "--qatech-run", "abc123", "-n", "2")
+    result.assert_outcomes(passed=1, xfailed=1, skipped=1)
+
+
 def test_item_name_hook(simulator: Simulator, pytester: pytest.Pytester) -> None:
     pytester.makeconftest(
         "def pytest_qatech_item_name(case, run_id):\n"

@@ -67,8 +67,16 @@ def test_local_tests_run_while_the_remote_run_goes_on(
 ) -> None:
     simulator.add(held_run())
     pytester.makepyfile(test_local=RELEASING_TEST)
-    result = pytester.runpytest_subprocess(*FAST, *TIMEOUT, "--qatech-run", "abc123", "-v", *xdist)
+    result = pytester.runpytest_subprocess(
+        *FAST, *TIMEOUT, "--qatech-run", "abc123", "-v", "--junitxml=report.xml", *xdist
+    )
     result.assert_outcomes(passed=3)
+    # The remote items waited for the run, but that is not their time: the platform gave none.
+    times = {
+        case.get("name"): case.get("time")
+        for case in ET.parse(pytester.path / "report.xml").iter("testcase")
+    }
+    assert (times["a"], times["b"]) == ("0.000", "0.000")
     assert result.ret == pytest.ExitCode.OK
     assert verbose_order(result) == [
         "test_local.py::test_local_releases_the_remote_run",

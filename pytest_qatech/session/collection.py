@@ -86,7 +86,11 @@ class RemoteRunner:
             return result
         first = self._live.first()
         if config.pluginmanager.has_plugin("dsession"):
-            by_id = {item.nodeid: item for item in _items(session, first, None)}
+            copies = _items(session, first, None)
+            by_id = {item.nodeid: item for item in copies}
+            # The project's collection hooks mark these copies as they marked the workers' items
+            # (an xfail, say); what the workers selected, in their order, is what runs.
+            config.hook.pytest_collection_modifyitems(session=session, config=config, items=copies)
             selected = [by_id[nodeid] for nodeid in self._selected or () if nodeid in by_id]
             if not self._run(session, selected):
                 return result
