@@ -77,19 +77,16 @@ class AutonomaProvider(Provider):
         run = _run_fields(run_id, body)
         status = run.text("status")
         name = run.optional_text("name")
-        folder = run.optional_object("folder")
-        group = folder.optional_text("name") if folder is not None else None
         # A status the reference does not list ends the wait; parse_results reports it.
         finished = status not in WAITING_STATUSES
         listed = (Listed(run_id, name),) if name is not None and not finished else None
-        return Progress(status, finished, listed, group)
+        return Progress(status, finished, listed, _folder_name(run, required=False))
 
     def parse_results(self, run_id: str, body: object) -> FinishedRun:
         run = _run_fields(run_id, body)
         status = run.text("status")
         name = run.text("name")
-        folder = run.optional_object("folder")
-        folder_name = folder.text("name") if folder is not None else None
+        folder_name = _folder_name(run, required=True)
         try:
             case = _case(run_id, name, status, run)
         except BodyError as error:
@@ -129,6 +126,15 @@ class AutonomaProvider(Provider):
 
 def _run_path(run_id: str) -> str:
     return f"/run/{quote(run_id, safe='')}"
+
+
+def _folder_name(run: Fields, *, required: bool) -> str | None:
+    """The name of the run's folder, if it is in one: while waiting, a folder without a usable
+    name is no reason to stop; in the results it is an unusable answer."""
+    folder = run.optional_object("folder")
+    if folder is None:
+        return None
+    return folder.text("name") if required else folder.optional_text("name")
 
 
 def _run_fields(run_id: str, body: object) -> Fields:
