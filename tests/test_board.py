@@ -132,7 +132,7 @@ def test_a_waiting_thread_wakes_when_its_case_is_decided(qatech_settings: Settin
     deciding = threading.Thread(target=board.decided, args=(run, decided))
 
     deciding.start()
-    assert board.wait(lambda: has_verdict(snapshot(board).case("tc1")), BOUND)
+    assert board.wait(lambda: has_verdict(board.case("qatech", "abc", "tc1")), BOUND)
     deciding.join()
 
 
@@ -156,9 +156,9 @@ def test_the_background_wait_reports_each_case_as_it_ends(
     background.start()
     try:
         # The first case has its verdict while the run is held, still going.
-        assert until(board, lambda: has_verdict(snapshot(board).case("tc1")))
+        assert until(board, lambda: has_verdict(board.case("qatech", "abc", "tc1")))
         assert snapshot(board).report is None
-        assert snapshot(board).case("tc2") == Listed("tc2", "b")
+        assert board.case("qatech", "abc", "tc2") == Listed("tc2", "b")
         simulator.release()
         assert until(board, board.ended_all)
     finally:

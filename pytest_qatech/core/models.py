@@ -201,6 +201,3 @@ class RunSnapshot:
         return FinishedRun(
             self.provider, self.run_id, status, None, (), url=self.url, group=self.group
         )
-
-    def case(self, key: str) -> Listed | None:
-        return next((listed for listed in self.cases or () if listed.key == key), None)

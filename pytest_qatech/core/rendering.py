@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from pytest_qatech.core.models import FinishedRun, RemoteCase, RunReport, UnreadableRun
 from pytest_qatech.core.platforms import provider_class
+from pytest_qatech.core.settings import run_label
 from pytest_qatech.core.text import visible
 
 
@@ -64,7 +65,7 @@ def summary_lines(titles: Mapping[str, str], reports: Iterable[RunReport]) -> li
     """A line per run; ``titles`` maps provider names to how people write them."""
     lines = []
     for report in reports:
-        run = f"{titles[report.provider]} run {report.run_id}"
+        run = run_label(titles[report.provider], report.run_id)
         if isinstance(report, FinishedRun):
             # Only QA.tech has a result beside the status; for the others the status says it.
             result = f", result {report.result}" if report.result is not None else ""

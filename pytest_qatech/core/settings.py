@@ -33,6 +33,11 @@ class Platform(NamedTuple):
         return f"{self.name}_run"
 
 
+def run_label(title: str, run_id: str) -> str:
+    """A run as people name it in every line about it: ``QA.tech run abc123``."""
+    return f"{title} run {run_id}"
+
+
 class Credential(NamedTuple):
     """A credential of a platform, read only from the environment: a command line shows up in
     process lists and CI logs. The first of ``variables`` that is set wins."""

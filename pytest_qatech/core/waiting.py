@@ -40,7 +40,7 @@ from pytest_qatech.core.models import (
 from pytest_qatech.core.providers.base import ApiRequest, CaseRequest, Progress, Provider
 from pytest_qatech.core.providers.body import BodyError
 from pytest_qatech.core.sending import Answer, HttpGetter, Sender, ThreadedSender
-from pytest_qatech.core.settings import TIMEOUT
+from pytest_qatech.core.settings import TIMEOUT, run_label
 from pytest_qatech.core.text import format_duration
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ class Target:
 
     @property
     def label(self) -> str:
-        return f"{self.provider.title} run {self.run_id}"
+        return run_label(self.provider.title, self.run_id)
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,11 @@
 """The pytest side of a session that asked for remote runs, loaded only then.
 
-Small plugin objects with one job each share what this process knows of the runs
-(:class:`~.state.RemoteRuns`): collection and the exit status (:mod:`.collection`), the remote
-items' reports (:mod:`.items`), terminal reporting (:mod:`.terminal`), GitHub reporting
-(:mod:`.github`, only under GitHub Actions) and the xdist handoff (:mod:`.xdist`, only on an
-xdist controller).
+Small plugin objects with one job each share what this process knows of the runs (in the
+process that talks to the APIs, :class:`~.live.LiveRuns`; on an xdist worker, the controller's
+:class:`~.state.Handoff`): collection, order, the items run after the main loop and the exit
+status (:mod:`.collection`), the remote items' reports (:mod:`.items`), terminal reporting
+(:mod:`.terminal`), GitHub reporting (:mod:`.github`, only under GitHub Actions) and the xdist
+handoff (:mod:`.xdist`, only on an xdist controller).
 """
 
 from __future__ import annotations

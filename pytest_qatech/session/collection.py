@@ -40,10 +40,17 @@ class RemoteLast:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        items = session.items
-        items[:] = [i for i in items if not isinstance(i, RemoteItem)] + [
-            i for i in items if isinstance(i, RemoteItem)
-        ]
+        local, remote = _split(session.items)
+        session.items[:] = local + remote
+
+
+def _split(items: Sequence[pytest.Item]) -> tuple[list[pytest.Item], list[pytest.Item]]:
+    """The local items and the remote ones, each in their order."""
+    local: list[pytest.Item] = []
+    remote: list[pytest.Item] = []
+    for item in items:
+        (remote if isinstance(item, RemoteItem) else local).append(item)
+    return local, remote
 
 
 class WorkerSelection:
@@ -57,9 +64,9 @@ class WorkerSelection:
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         # Before xdist's own hook sends the worker's collection to the controller.
-        items = session.items
-        self._workeroutput[SELECTED_KEY] = [i.nodeid for i in items if isinstance(i, RemoteItem)]
-        items[:] = [i for i in items if not isinstance(i, RemoteItem)]
+        local, remote = _split(session.items)
+        self._workeroutput[SELECTED_KEY] = [item.nodeid for item in remote]
+        session.items[:] = local
 
 
 class RemoteRunner:

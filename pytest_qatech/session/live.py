@@ -20,6 +20,7 @@ from pytest_qatech.core import progress
 from pytest_qatech.core.board import Background, Board
 from pytest_qatech.core.models import Listed, RunReport, RunSnapshot
 from pytest_qatech.core.platforms import Settings
+from pytest_qatech.core.settings import run_label
 from pytest_qatech.core.waiting import WaitObserver
 
 
@@ -109,11 +110,9 @@ class LiveRuns:
                 return True
             return board.run(provider, run_id, with_cases=False).report is not None
 
-        listed = board.case(provider, run_id, key)
-        if listed is None or listed.verdict is None:
+        if not decided():  # a case already decided takes its verdict without waiting
             self.until(decided)
-            listed = board.case(provider, run_id, key)
-        return board.run(provider, run_id, with_cases=False), listed
+        return board.run(provider, run_id, with_cases=False), board.case(provider, run_id, key)
 
     def ended(self) -> tuple[RunSnapshot, ...]:
         """Every run, once each has ended or could not be read."""
@@ -140,7 +139,7 @@ class LiveRuns:
         elapsed = time.monotonic() - self._started
         for run in self._board.runs():
             if run.report is None:
-                label = f"{self._titles[run.provider]} run {run.run_id}"
+                label = run_label(self._titles[run.provider], run.run_id)
                 self._observer.interrupted(label, run.status, elapsed)
 
     def _say(self) -> None:

@@ -8,6 +8,7 @@ import pytest
 from pytest_qatech.core import progress
 from pytest_qatech.core.platforms import Settings
 from pytest_qatech.core.rendering import summary_lines
+from pytest_qatech.core.settings import run_label
 from pytest_qatech.session.live import LiveRuns
 
 
@@ -40,7 +41,7 @@ class TerminalReporting:
         lines = []
         for run in self._runs.first():
             if run.report is None:
-                label = f"{self._settings.titles[run.provider]} run {run.run_id}"
+                label = run_label(self._settings.titles[run.provider], run.run_id)
                 listed = len(run.cases or ())
                 status = run.status or "without a status yet"
                 lines.append(
