@@ -97,14 +97,19 @@ def test_a_case_keeps_its_first_name_and_its_place(qatech_settings: Settings) ->
     assert board.ended_all()
 
 
-def test_a_run_that_lists_only_at_its_end_is_laid_out_at_once(
+def test_a_run_that_lists_only_at_its_end_is_laid_out_once_it_answers(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("TESTVIBE_API_KEY", "k")
     monkeypatch.setenv("TESTVIBE_SERVER", "https://testvibe.example")
     monkeypatch.setenv("TESTVIBE_PROJECT", "p")
-    board = Board(settings({"testvibe": ["214"]}).sources)
-    # Collection does not wait for what cannot come before the end.
+    run_settings = settings({"testvibe": ["214"]})
+    board = Board(run_settings.sources)
+    # Its first answer says whether it can be read at all: a 401 is a collection error in
+    # every session, never a collection error in one and a late item in the next.
+    assert not board.laid_out()
+    board.progressed(target(run_settings, "214"), Progress("running", False))
+    # Collection does not wait for cases that cannot come before the end.
     assert board.laid_out()
     assert snapshot(board, "testvibe", "214").cases is None
 

@@ -66,9 +66,12 @@ class _RunState:
 
     @property
     def laid_out(self) -> bool:
-        """Whether its cases are known as far as they can be while it goes on."""
-        listing = self.provider.lists_while_running
-        return self.names is not None or self.report is not None or not listing
+        """Whether its cases are known as far as they can be while it goes on: listed, or, for a
+        platform that lists them only at the end, its first answer is in. Either way a run that
+        cannot be read is known to be so, the same in every session."""
+        if self.report is not None or self.names is not None:
+            return True
+        return self.status is not None and not self.provider.lists_while_running
 
 
 class Board:
