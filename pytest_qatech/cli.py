@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from pytest_qatech.core import progress
+from pytest_qatech.core.github import write_run_outputs
 from pytest_qatech.core.lookup import Lookup, SettingsError
 from pytest_qatech.core.models import (
     FinishedRun,
@@ -80,7 +81,10 @@ def _parser() -> argparse.ArgumentParser:
     for setting in SETTINGS:
         if setting.standalone:
             # No ini file here: the command line, else the environment.
-            parser.add_argument(setting.flag, metavar=setting.metavar, help=setting.help(ini=False))
+            flags = [setting.flag, *([setting.short_flag] if setting.short_flag else [])]
+            parser.add_argument(
+                *flags, dest=setting.name, help=setting.help(ini=False), **setting.option()
+            )
     return parser
 
 
@@ -91,8 +95,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return int(done.code or 0)
     environ = os.environ if environ is None else environ
     requested = {platform.name: getattr(args, platform.run_dest) for platform in PLATFORMS}
-    if not any(requested.values()):
-        print(f"{PREFIX} error: no run given", file=sys.stderr)
+    if not any(requested.values()) and not (args.qatech_plan or args.qatech_start):
+        print(f"{PREFIX} error: no run given, and none to start", file=sys.stderr)
         return USAGE
     try:
         settings = resolve(requested, Lookup(lambda name: getattr(args, name), _no_ini, environ))
@@ -100,17 +104,27 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         print(f"{PREFIX} error: {error}", file=sys.stderr)
         return USAGE
 
+    from pytest_qatech.core.starting import start_runs, started_lines
     from pytest_qatech.core.waiting import wait_for_sources
 
+    try:
+        starts = start_runs(settings)
+    except KeyboardInterrupt:
+        return INTERRUPTED
+    settings = starts.settings
+    for line in started_lines(starts.started, PREFIX):
+        print(line, flush=True)
+    write_run_outputs(environ, starts.started)
     for source in settings.sources:
-        title = source.provider.title
-        print(progress.header_line(title, source.run_ids, source.api_url, PREFIX), flush=True)
+        if source.run_ids:
+            title = source.provider.title
+            print(progress.header_line(title, source.run_ids, source.api_url, PREFIX), flush=True)
     live = None
     if sys.stdout.isatty():
         live = progress.LiveLine(_write_now, shutil.get_terminal_size().columns)
     observer = progress.TerminalObserver(lambda line: print(line, flush=True), live, PREFIX)
     try:
-        reports = wait_for_sources(settings, observer=observer)
+        reports = [*starts.failed, *wait_for_sources(settings, observer=observer)]
     except KeyboardInterrupt:
         return INTERRUPTED
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from pytest_qatech.core.models import Listed, RunReport
+    from pytest_qatech.core.models import Listed, RunReport, StartedRun
 
 
 @pytest.hookspec
@@ -47,3 +47,10 @@ def pytest_qatech_run_finished(config: pytest.Config, run: RunReport) -> None:
     session looks (while it collects, waits for a remote verdict, or after the tests); for
     example to post to a chat. A session stopped early (``-x``, Ctrl-C) does not wait for the
     runs still going."""
+
+
+@pytest.hookspec
+def pytest_qatech_runs_started(config: pytest.Config, runs: tuple[StartedRun, ...]) -> None:
+    """Called once, in the process that talks to the API, when ``--qatech-plan`` or
+    ``--qatech-start`` have started ``runs`` (each with its short id and page), before
+    collection; for example to tell a later CI job which runs to look at."""

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_qatech.core.settings import PLATFORMS, QATECH, SETTINGS, run_help
+from pytest_qatech.core.settings import (
+    PLATFORMS,
+    QATECH,
+    QATECH_PLAN,
+    QATECH_START,
+    SETTINGS,
+    run_help,
+)
 
 if TYPE_CHECKING:
     from pytest_qatech.session import Activation
@@ -43,9 +50,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         for setting in SETTINGS:
             if setting.platform is platform:
                 group.addoption(
-                    setting.flag, metavar=setting.metavar, dest=setting.name, help=setting.help()
+                    setting.flag, dest=setting.name, help=setting.help(), **setting.option()
                 )
-                parser.addini(setting.name, setting.what, default="")
+                if setting.ini:
+                    parser.addini(setting.name, setting.what, default="")
 
 
 @pytest.hookimpl(trylast=True)
@@ -60,7 +68,8 @@ def pytest_configure(config: pytest.Config) -> None:
     requested = {platform.name: list(config.getoption(platform.run_dest)) for platform in PLATFORMS}
     for more in config.hook.pytest_qatech_run_ids(config=config):
         requested[QATECH.name].extend(more or ())
-    if any(requested.values()):
+    starts = config.getoption(QATECH_START.name) or config.getoption(QATECH_PLAN.name)
+    if any(requested.values()) or starts:
         from pytest_qatech.session import activate
 
         config.stash[ACTIVATION] = activate(config, requested)

@@ -30,6 +30,26 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _only_gets_unless_a_run_is_started(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """Starting a run costs money: no request but a GET reaches any simulator a test starts,
+    unless the test gives an option that starts runs (and says so with ``starts_runs``)."""
+    started: list[Simulator] = []
+    start = Simulator.start
+
+    def recorded_start(simulator: Simulator) -> Simulator:
+        started.append(simulator)
+        return start(simulator)
+
+    monkeypatch.setattr(Simulator, "start", recorded_start)
+    yield
+    if request.node.get_closest_marker("starts_runs") is None:
+        sent = [f"{r.method} {r.path}" for s in started for r in s.requests if r.method != "GET"]
+        assert sent == [], "no option asked to start a run"
+
+
 @pytest.fixture
 def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     """pytest's own, whose sessions run in their written order: pytest-randomly is installed

@@ -42,13 +42,15 @@ class FakeApi:
     Per run: the answers to its light polls (the last one repeats) and to its full reads (the
     last one repeats; a COMPLETED run without cases if none); per case short id, the answers
     to its details requests (the last one repeats). ``log`` has (seconds since 1000, kind, id)
-    for each request, kind being ``poll``, ``read`` or ``case``.
+    for each request, kind being ``poll``, ``read``, ``case`` or ``rerun``.
     """
 
     clock: FakeClock
     polls: dict[str, Sequence[Scripted]]
     reads: dict[str, Sequence[Scripted]] = field(default_factory=dict)
     cases: dict[str, Sequence[Scripted]] = field(default_factory=dict)
+    #: Per run short id: the answers to POSTs that rerun it (the last one repeats).
+    reruns: dict[str, Sequence[Scripted]] = field(default_factory=dict)
     log: list[tuple[float, str, str]] = field(default_factory=list)
     #: Polls list the run's cases (``testCases=all``), and there are no separate reads.
     listing: bool = False
@@ -56,9 +58,11 @@ class FakeApi:
     def url(self, request: ApiRequest) -> str:
         return "https://api.test" + request.path
 
-    def get_json(self, request: ApiRequest, time_left: float | None = None) -> object:
+    def fetch(self, request: ApiRequest, time_left: float | None = None) -> object:
         key = request.path.rsplit("/", 1)[-1]
-        if request.path.startswith("/v1/run-test-case/"):
+        if request.body is not None:
+            kind, script = "rerun", self.reruns[key]
+        elif request.path.startswith("/v1/run-test-case/"):
             kind, script = "case", self.cases[key]
         elif request.params and not self.listing:
             kind, script = "read", self.reads.get(key) or [qatech_run(key, "COMPLETED", [])]
@@ -152,6 +156,9 @@ class RecordingObserver:
 
     def warning(self, run: str, message: str) -> None:
         self.lines.append(f"{run} warning: {message}")
+
+    def note(self, run: str, message: str) -> None:
+        self.lines.append(f"{run} note: {message}")
 
 
 def mixed_run(short_id: str = "abc123") -> SimulatedRun:

@@ -16,7 +16,14 @@ from pytest_qatech.core.client import (
 )
 from pytest_qatech.core.providers.qatech import QatechProvider
 from pytest_qatech.core.secrets import Secret
-from pytest_qatech.simulator import DEFAULT_TOKEN, Answer, SimulatedRun, Simulator, case
+from pytest_qatech.simulator import (
+    DEFAULT_TOKEN,
+    Answer,
+    SimulatedProject,
+    SimulatedRun,
+    Simulator,
+    case,
+)
 
 TOKEN = "t0ken-d0-not-leak"
 BASE = "https://api.qa.tech"
@@ -33,7 +40,7 @@ def client() -> Client:
 
 def fail(client: Client) -> RequestError:
     with pytest.raises(RequestError) as raised:
-        client.get_json(status_request)
+        client.fetch(status_request)
     assert TOKEN not in str(raised.value)
     return raised.value
 
@@ -41,7 +48,7 @@ def fail(client: Client) -> RequestError:
 @responses.activate
 def test_sends_bearer_token_and_returns_json(client: Client) -> None:
     responses.get(URL, json={"status": "RUNNING"})
-    assert client.get_json(status_request) == {"status": "RUNNING"}
+    assert client.fetch(status_request) == {"status": "RUNNING"}
     sent = responses.calls[0].request
     assert sent.headers["Authorization"] == f"Bearer {TOKEN}"
     assert sent.headers["Accept"] == "application/json"
@@ -55,7 +62,7 @@ def test_results_request_asks_for_all_test_cases(client: Client) -> None:
     )
     results_request = provider.results_request("abc123")
     assert results_request is not None
-    assert client.get_json(results_request) == {}
+    assert client.fetch(results_request) == {}
 
 
 @responses.activate
@@ -147,9 +154,9 @@ def test_credentials_are_sent_only_over_https_or_to_loopback() -> None:
 @responses.activate
 def test_timeouts_never_outlive_the_wait(client: Client) -> None:
     responses.get(URL, json={})
-    client.get_json(status_request)
-    client.get_json(status_request, time_left=3600.0)
-    client.get_json(status_request, time_left=2.5)
+    client.fetch(status_request)
+    client.fetch(status_request, time_left=3600.0)
+    client.fetch(status_request, time_left=2.5)
     sent = [call.request.req_kwargs["timeout"] for call in responses.calls]  # type: ignore[attr-defined]
     assert sent == [(10.0, 30.0), (10.0, 30.0), (2.5, 2.5)]
 
@@ -175,9 +182,9 @@ def test_transient_faults_over_a_socket(
     simulator.add(SimulatedRun("abc123", cases=[case("a")], answers={0: fault}))
     with Client(simulator.url, provider_for_simulator.auth_headers()) as client:
         with pytest.raises(TransientError) as raised:
-            client.get_json(status_request)
+            client.fetch(status_request)
         # The fault was one answer: the next request is answered.
-        assert isinstance(client.get_json(status_request), dict)
+        assert isinstance(client.fetch(status_request), dict)
     if fault.status == 429:
         assert raised.value.retry_after == 7.0
 
@@ -202,7 +209,7 @@ def test_final_faults_over_a_socket(simulator: Simulator, answer: Answer, messag
     simulator.add(SimulatedRun("abc123", answers={0: answer}))
     client = Client(simulator.url, provider_for_simulator.auth_headers())
     with client, pytest.raises(FinalError) as raised:
-        client.get_json(status_request)
+        client.fetch(status_request)
     assert str(raised.value).startswith(message)
     assert len(simulator.requests) == 1
 
@@ -213,7 +220,60 @@ def test_connection_refused_is_transient_and_names_the_reason() -> None:
         closed_port = probe.getsockname()[1]
     client = Client(f"http://127.0.0.1:{closed_port}", provider.auth_headers())
     with client, pytest.raises(TransientError) as raised:
-        client.get_json(status_request)
+        client.fetch(status_request)
     assert str(raised.value) == (
         "connection failed (ConnectionError: [Errno 111] Connection refused)"
     )
+
+
+# POSTs start runs: which failures may be repeated decides whether a second run is started.
+
+rerun_request = provider.rerun_request("abc123")
+
+
+@responses.activate
+def test_a_post_sends_its_json_body_with_the_token(client: Client) -> None:
+    responses.post(URL, json={"success": True}, status=201)
+    assert client.fetch(rerun_request) == {"success": True}
+    sent = responses.calls[0].request
+    assert sent.method == "POST"
+    assert sent.body == b'{"failedOnly": true}'
+    assert sent.headers["Content-Type"] == "application/json"
+    assert sent.headers["Authorization"] == f"Bearer {TOKEN}"
+
+
+def test_a_refused_connection_may_be_repeated_as_nothing_was_sent() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    client = Client(f"http://127.0.0.1:{closed_port}", provider.auth_headers())
+    with client, pytest.raises(TransientError) as raised:
+        client.fetch(rerun_request)
+    assert raised.value.delivered is False
+    assert raised.value.safe_to_repeat
+
+
+@pytest.mark.starts_runs
+@pytest.mark.parametrize(
+    ("fault", "safe"),
+    [
+        (Answer(429, {"message": "Too many requests"}), True),
+        (Answer(500, {"message": "Internal error"}), False),
+        (Answer(503, {"message": "Service Unavailable"}), False),
+        (Answer(drop=True), False),
+        (Answer(delay=READ_TIMEOUT * 4), False),
+    ],
+    ids=["429", "500", "503", "dropped", "read timeout"],
+)
+def test_only_a_refusal_unread_may_be_repeated_once_a_post_reached_the_server(
+    simulator: Simulator, monkeypatch: pytest.MonkeyPatch, fault: Answer, safe: bool
+) -> None:
+    monkeypatch.setattr("pytest_qatech.core.client.READ_TIMEOUT", READ_TIMEOUT)
+    simulator.add(SimulatedRun("abc123", result="FAILED", cases=[case("a", "FAILED")]))
+    simulator.project = SimulatedProject(rerun_answers={0: fault})
+    client = Client(simulator.url, provider_for_simulator.auth_headers())
+    with client, pytest.raises(TransientError) as raised:
+        client.fetch(rerun_request)
+    assert raised.value.delivered is True
+    assert raised.value.safe_to_repeat is safe
+    assert [(r.method, r.path) for r in simulator.requests] == [("POST", "/v1/run/abc123")]

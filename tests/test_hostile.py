@@ -76,7 +76,7 @@ def test_a_dripping_server_cannot_hold_a_request_past_its_deadline(
     started = time.monotonic()
     client = Client(simulator.url, QATECH.auth_headers())
     with client, pytest.raises(TransientError) as raised:
-        client.get_json(STATUS, time_left=1.0)
+        client.fetch(STATUS, time_left=1.0)
     # Generous: the point is that it ends near its one second, not after the drip's thirty.
     assert time.monotonic() - started < 15
     assert str(raised.value) == "no answer in time: the request took longer than 1.0s"
@@ -114,7 +114,7 @@ def test_deeply_nested_json_is_an_answer_that_does_not_fit(
         Client(simulator.url, QATECH.auth_headers()) as client,
         pytest.raises((FinalError, TransientError)) as raised,
     ):
-        client.get_json(STATUS)
+        client.fetch(STATUS)
     assert "Traceback" not in str(raised.value)
     if answer.status == 200:
         assert isinstance(raised.value, FinalError)
@@ -132,7 +132,7 @@ def test_json_s_own_odd_numbers_are_no_durations(simulator: Simulator) -> None:
     body += b'"durationMs": 1e400}, {"name": "b", "status": "passed", "durationMs": NaN}]}'
     simulator.add(SimulatedTestVibeRun(7, answers={0: Answer(200, body)}))
     with Client(simulator.url, {"Authorization": Secret(f"Bearer {TESTVIBE_KEY}")}) as client:
-        answer = client.get_json(ApiRequest("/api/v1/ops/projects/demo-project/runs/7"))
+        answer = client.fetch(ApiRequest("/api/v1/ops/projects/demo-project/runs/7"))
     run = TestVibeProvider(Secret("k"), "demo-project").parse_results("7", answer)
     assert [case.outcome for case in run.cases] == [Outcome.ERROR, Outcome.ERROR]
 
@@ -328,7 +328,7 @@ def test_a_certificate_error_is_final_and_names_the_way_out(
             Client(server.url, QATECH.auth_headers()) as client,
             pytest.raises(FinalError) as raised,
         ):
-            client.get_json(ApiRequest(long_path))
+            client.fetch(ApiRequest(long_path))
         assert server.requests == []
     message = str(raised.value)
     assert "certificate" in message
@@ -339,7 +339,7 @@ def test_a_trusted_certificate_is_fine(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", CERTIFICATE[0])
     served = Simulator([SimulatedRun("abc123", cases=[case("a")])], certificate=CERTIFICATE)
     with served as server, Client(server.url, QATECH.auth_headers()) as client:
-        assert isinstance(client.get_json(STATUS), dict)
+        assert isinstance(client.fetch(STATUS), dict)
 
 
 # 8. qatech-junit speaks in its own name.

@@ -464,7 +464,7 @@ class BlockingApi:
     def url(self, request: ApiRequest) -> str:
         return "https://api.test" + request.path
 
-    def get_json(self, request: ApiRequest, time_left: float | None = None) -> object:
+    def fetch(self, request: ApiRequest, time_left: float | None = None) -> object:
         if not request.path.startswith("/v1/run-test-case/"):
             return qatech_run("abc", "COMPLETED", failed_cases(9), "FAILED")
         with self.lock:

@@ -84,13 +84,21 @@ class Board:
     #: No live line: the main thread draws what it likes from the board.
     live_interval = None
 
-    def __init__(self, sources: Sequence[RunSource]) -> None:
+    def __init__(self, sources: Sequence[RunSource], settled: Sequence[RunReport] = ()) -> None:
+        """``settled``: runs known to have ended before the wait starts (starts that failed)."""
         self._changed = threading.Condition()
+        providers = {source.provider.name: source.provider for source in sources}
         self._runs = {
-            (source.provider.name, run_id): _RunState(source.provider, run_id)
+            (report.provider, report.run_id): _RunState(
+                providers[report.provider], report.run_id, report=report
+            )
+            for report in settled
+        }
+        self._runs.update(
+            ((source.provider.name, run_id), _RunState(source.provider, run_id))
             for source in sources
             for run_id in source.run_ids
-        }
+        )
         self._events: list[Event] = []
         #: Why the background wait broke off, if it did.
         self.failure: str | None = None
@@ -163,6 +171,9 @@ class Board:
 
     def warning(self, run: str, message: str) -> None:
         self._queue(lambda observer: observer.warning(run, message))
+
+    def note(self, run: str, message: str) -> None:
+        self._queue(lambda observer: observer.note(run, message))
 
     # What the main thread reads.
 

@@ -1,4 +1,4 @@
-"""HTTP: one GET at a time, with timeouts, and every way it can go wrong sorted into
+"""HTTP: one request at a time, with timeouts, and every way it can go wrong sorted into
 "try again later" (:class:`TransientError`) or "this will not get better" (:class:`FinalError`).
 
 Everything a server sends is hostile until checked, and this is where it comes in: a request
@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import NewConnectionError
 
 from pytest_qatech import __version__
 from pytest_qatech.core.providers.base import ApiRequest
@@ -54,11 +55,28 @@ class TransientError(RequestError):
     """Worth trying again: network trouble, a 5xx or a 429.
 
     ``retry_after`` is the delay the server asked for, in seconds, when it asked.
+    ``delivered`` is False only when the request cannot have reached the server (no connection
+    was made), and ``http_status`` is the status of an answer, when there was one.
     """
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        retry_after: float | None = None,
+        *,
+        delivered: bool = True,
+        http_status: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.delivered = delivered
+        self.http_status = http_status
+
+    @property
+    def safe_to_repeat(self) -> bool:
+        """Whether a POST may be sent again: it never reached the server, or the server
+        refused it unread (429). After a timeout or a 5xx it may have done its work."""
+        return not self.delivered or self.http_status == 429
 
 
 class FinalError(RequestError):
@@ -104,20 +122,24 @@ class Client:
     def url(self, request: ApiRequest) -> str:
         return self._base_url + request.path
 
-    def get_json(self, request: ApiRequest, time_left: float | None = None) -> object:
-        """GET ``request`` and return its JSON body, cleaned, or raise a :class:`RequestError`.
+    def fetch(self, request: ApiRequest, time_left: float | None = None) -> object:
+        """Send ``request`` and return its JSON body, cleaned, or raise a :class:`RequestError`.
 
         The request ends within ``time_left`` (and :data:`MAX_REQUEST_SECONDS`), whatever the
         server does, so no request outlives the wait.
         """
         headers = {name: secret.reveal() for name, secret in self._auth_headers.items()}
+        if request.body is not None:
+            headers["Content-Type"] = "application/json"
         seconds = MAX_REQUEST_SECONDS if time_left is None else min(MAX_REQUEST_SECONDS, time_left)
         timeouts = (min(CONNECT_TIMEOUT, seconds), min(READ_TIMEOUT, seconds))
         with _Deadline(seconds) as deadline:
             try:
-                with self._session.get(
+                with self._session.request(
+                    request.method,
                     self.url(request),
                     params=request.params,
+                    data=None if request.body is None else request.body.encode("utf-8"),
                     headers=headers,
                     timeout=timeouts,
                     # A redirect could carry the credentials to another host; the API never
@@ -152,11 +174,13 @@ class Client:
             raise TransientError(
                 f"HTTP {status} {reason}{_server_says(body)}",
                 retry_after=parse_retry_after(response.headers.get("Retry-After")),
+                http_status=status,
             )
         if status >= 400:
             raise FinalError(f"HTTP {status} {reason}{_server_says(body)}", status)
-        if status != 200:
-            raise FinalError(f"HTTP {status} {reason}: expected 200 with a JSON body")
+        # The references say 200; any success is one (a POST may well answer 201).
+        if not 200 <= status < 300:
+            raise FinalError(f"HTTP {status} {reason}: expected a success with a JSON body")
         try:
             return _cleaned(json.loads(body))
         except RecursionError:
@@ -257,11 +281,21 @@ def _sorted(error: requests.RequestException) -> RequestError:
                 "that authority's certificate (PEM)"
             )
         return TransientError(f"TLS failed ({tls})")
+    if isinstance(error, requests.ConnectTimeout):
+        return TransientError(f"no connection in time ({_cause(error)})", delivered=False)
     if isinstance(error, requests.Timeout):
         return TransientError(f"no answer in time ({_cause(error)})")
     if isinstance(error, requests.ConnectionError):
-        return TransientError(f"connection failed ({_cause(error)})")
+        return TransientError(
+            f"connection failed ({_cause(error)})", delivered=not _never_connected(error)
+        )
     return TransientError(f"request failed ({_cause(error)})")
+
+
+def _never_connected(error: requests.ConnectionError) -> bool:
+    """Whether no connection was ever made (refused, or no such host): nothing was sent."""
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, NewConnectionError)
 
 
 def _cause(error: requests.RequestException) -> str:

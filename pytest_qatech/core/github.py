@@ -6,11 +6,13 @@ session actually ran, in the process that reports (the xdist controller, or the 
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from pytest_qatech.core.models import FinishedRun, RunReport
+from pytest_qatech.core import reruns
+from pytest_qatech.core.models import FinishedRun, RunReport, StartedRun
 from pytest_qatech.core.text import first_line, visible
 
 
@@ -50,16 +52,60 @@ def step_summary(
             test = _linked(f"`{_cell(problem.nodeid)}`", problem.url)
             lines.append(f"| {mark} {problem.kind} | {test} | {headline} |")
         lines.append("")
+    reports = list(reports)
+    flaky = reruns.flaky(reports)
+    if flaky:
+        lines += [
+            "### Flaky: failed, then passed on a rerun",
+            "",
+            "| test | run | first failure |",
+            "| --- | --- | --- |",
+        ]
+        for flaky_run, case in flaky:
+            first = case.first_failure
+            assert first is not None
+            name = f"{titles[flaky_run.provider]} {flaky_run.run_id}"
+            where = _linked(_cell(name), flaky_run.url)
+            failure = _cell(f"{first.run_id}: {first_line(first.headline)}")
+            lines.append(f"| 🔁 {_cell(case.name)} | {where} | {failure} |")
+        lines.append("")
     lines += ["| run | status | cases |", "| --- | --- | --- |"]
     for report in reports:
         run = _linked(_cell(f"{titles[report.provider]} {report.run_id}"), report.url)
         if isinstance(report, FinishedRun):
             status = report.status if report.result is None else f"{report.status}, {report.result}"
-            row = (status, report.tally() or "none")
+            cases = report.tally() or "none"
+            if report.reruns:
+                cases += f" (reruns: {', '.join(rerun.run_id for rerun in report.reruns)})"
+            row = (status, cases)
+        elif report.start_of is not None:
+            row = ("not started", f"starting a run of {report.start_of} failed")
         else:
             row = (report.last_status or "unknown", "could not be read")
         lines.append(f"| {run} | " + " | ".join(_cell(cell) for cell in row) + " |")
     return "\n".join(lines) + "\n\n"
+
+
+#: The step output that names the runs started, for the jobs and steps after this one.
+RUN_OUTPUT = "qatech-run-short-id"
+OUTPUT_VARIABLE = "GITHUB_OUTPUT"
+
+
+def run_outputs(started: Sequence[StartedRun], delimiter: str) -> str:
+    """Lines for ``GITHUB_OUTPUT``: the runs' short ids, one per line (several as one multiline
+    value, fenced by ``delimiter``, which must occur in none of them)."""
+    ids = [run.run_id for run in started]
+    if len(ids) == 1:
+        return f"{RUN_OUTPUT}={ids[0]}\n"
+    return f"{RUN_OUTPUT}<<{delimiter}\n" + "".join(f"{id_}\n" for id_ in ids) + f"{delimiter}\n"
+
+
+def write_run_outputs(environ: Mapping[str, str], started: Sequence[StartedRun]) -> None:
+    """Append the runs started to the step's outputs, when GitHub Actions asks for them."""
+    path = environ.get(OUTPUT_VARIABLE)
+    if path and started:
+        with open(path, "a", encoding="utf-8") as outputs:
+            outputs.write(run_outputs(started, f"qatech_{secrets.token_hex(8)}"))
 
 
 def is_github_actions(environ: Mapping[str, str]) -> bool:

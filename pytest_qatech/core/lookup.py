@@ -34,10 +34,14 @@ class Lookup:
     def __repr__(self) -> str:
         return "Lookup()"
 
+    @property
+    def environ(self) -> Mapping[str, str]:
+        return self._environ
+
     def value(self, setting: Setting) -> str | None:
         candidates = (
             self._option(setting.name),
-            self._ini(setting.name),
+            self._ini(setting.name) if setting.ini else None,
             self._environ.get(setting.variable) if setting.variable else None,
         )
         for candidate in candidates:
@@ -50,6 +54,24 @@ class Lookup:
                     )
                 return value
         return setting.default
+
+    def values(self, setting: Setting) -> tuple[str, ...]:
+        """A repeatable option's values, each once, in order (the command line only)."""
+        given = self._option(setting.name)
+        if not isinstance(given, list | tuple):
+            return ()
+        return unique(str(value).strip() for value in given if str(value).strip())
+
+    def switch(self, setting: Setting) -> bool:
+        """Whether a switch was given (the command line only)."""
+        return bool(self._option(setting.name))
+
+    def count(self, setting: Setting) -> int:
+        """A setting's value as a whole number, 0 or more."""
+        value = self.text(setting)
+        if not (value.isascii() and value.isdigit()):
+            raise SettingsError(f"{setting.flag} must be a whole number, 0 or more, not {value!r}")
+        return int(value)
 
     def api_url(self, setting: Setting, missing: str = "") -> str:
         """A URL setting's value, checked as a place the credentials may go."""

@@ -58,6 +58,15 @@ class Artifact:
 
 
 @dataclass(frozen=True, slots=True)
+class Attempt:
+    """An earlier attempt at a case: its verdict in the run (the first, or a rerun) that gave it."""
+
+    run_id: str
+    outcome: Outcome
+    headline: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class RemoteCase:
     """One remote test case and its verdict.
 
@@ -84,6 +93,20 @@ class RemoteCase:
     links: tuple[Link, ...] = ()
     #: The steps the platform reported; None when it reported none it could be asked for.
     steps: tuple[Step, ...] | None = None
+    #: The attempts before this one, oldest first, when the case was rerun: the case's other
+    #: fields are its last attempt's.
+    attempts: tuple[Attempt, ...] = ()
+
+    @property
+    def first_failure(self) -> Attempt | None:
+        """The first earlier attempt that failed or gave no verdict, if one did."""
+        failures = (a for a in self.attempts if a.outcome in (Outcome.FAILED, Outcome.ERROR))
+        return next(failures, None)
+
+    @property
+    def flaky(self) -> bool:
+        """It passed, after failing (or giving no verdict) in an earlier attempt."""
+        return self.outcome is Outcome.PASSED and self.first_failure is not None
 
     def link(self, kind: str) -> str | None:
         return next((link.url for link in self.links if link.kind == kind), None)
@@ -126,6 +149,9 @@ class FinishedRun:
     artifacts: tuple[Artifact, ...] = ()
     #: The runner's log, for a run that did not pass.
     log: str | None = None
+    #: The reruns of its failed cases, in order, when there were any: each case's verdict is
+    #: its last attempt's.
+    reruns: tuple[StartedRun, ...] = ()
 
     def tally(self) -> str:
         """How many cases had each outcome, e.g. ``2 passed, 1 failed``; empty without cases."""
@@ -146,9 +172,26 @@ class UnreadableRun:
     url: str | None = None
     #: The run was still going when the wait's timeout passed.
     timed_out: bool = False
+    #: Set when there is no run at all: starting one failed. What was to be started ("test
+    #: plan pln_x", or "the default test plan"); ``run_id`` then names it in node ids.
+    start_of: str | None = None
 
 
 RunReport = FinishedRun | UnreadableRun
+
+
+@dataclass(frozen=True, slots=True)
+class StartedRun:
+    """A run the platform started when asked (QA.tech's Start Run and Rerun APIs' ``run``)."""
+
+    run_id: str
+    #: Where a person sees it.
+    url: str | None = None
+    #: How many cases it has, as the platform said when it started.
+    test_count: int | None = None
+    #: The test plan it runs: its name and short id, when the platform said.
+    plan_name: str | None = None
+    plan_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,15 +7,18 @@ table and an entry in :data:`PROVIDERS`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from pytest_qatech.core.lookup import Lookup
+from pytest_qatech.core.models import StartedRun
 from pytest_qatech.core.providers.autonoma import AutonomaProvider
 from pytest_qatech.core.providers.base import Provider, RunSource
 from pytest_qatech.core.providers.qatech import QatechProvider
+from pytest_qatech.core.providers.qatech_start import StartSpec, configure_reruns, configure_start
 from pytest_qatech.core.providers.testvibe import TestVibeProvider
-from pytest_qatech.core.settings import POLL_INTERVAL, TIMEOUT
+from pytest_qatech.core.settings import POLL_INTERVAL, QATECH, TIMEOUT
 
 PROVIDERS: tuple[type[Provider], ...] = (QatechProvider, TestVibeProvider, AutonomaProvider)
 _BY_NAME = {provider.platform.name: provider for provider in PROVIDERS}
@@ -34,11 +37,31 @@ class Settings:
     sources: tuple[RunSource, ...]
     poll_interval: float
     timeout: float
+    #: The QA.tech runs to start before waiting, when any.
+    start: StartSpec | None = None
+    #: How many times a QA.tech run's failed cases are rerun, at most.
+    reruns: int = 0
 
     @property
     def titles(self) -> dict[str, str]:
         """How people write each platform's name, by provider name (``qatech``: ``QA.tech``)."""
         return {source.provider.name: source.provider.title for source in self.sources}
+
+    def qatech(self) -> RunSource:
+        return next(source for source in self.sources if source.provider.name == QATECH.name)
+
+    def with_started(self, started: Sequence[StartedRun]) -> Settings:
+        """These settings, waiting for the runs just started too, and starting none again."""
+        sources = []
+        for source in self.sources:
+            provider = source.provider
+            if isinstance(provider, QatechProvider):
+                urls = tuple((run.run_id, run.url) for run in started if run.url)
+                provider = dataclasses.replace(provider, started_urls=provider.started_urls + urls)
+                ids = dict.fromkeys((*source.run_ids, *(run.run_id for run in started)))
+                source = RunSource(provider, source.api_url, tuple(ids))
+            sources.append(source)
+        return dataclasses.replace(self, sources=tuple(sources), start=None)
 
 
 def resolve(requested: Mapping[str, Sequence[str]], lookup: Lookup) -> Settings:
@@ -47,12 +70,15 @@ def resolve(requested: Mapping[str, Sequence[str]], lookup: Lookup) -> Settings:
     Every platform with run ids checks its own settings; the polling and the timeout are
     shared, as the one loop that waits for all the runs.
     """
+    start = configure_start(lookup)
     return Settings(
         sources=tuple(
             provider_class(platform).configure(run_ids, lookup)
             for platform, run_ids in requested.items()
-            if run_ids
+            if run_ids or (start is not None and platform == QATECH.name)
         ),
         poll_interval=lookup.seconds(POLL_INTERVAL),
         timeout=lookup.seconds(TIMEOUT),
+        start=start,
+        reruns=configure_reruns(lookup),
     )

@@ -105,6 +105,9 @@ class TerminalObserver:
     def warning(self, run: str, message: str) -> None:
         self._write(f"{self._prefix} warning: {run}: {message}")
 
+    def note(self, run: str, message: str) -> None:
+        self._write(f"{self._prefix} {run}: {message}")
+
 
 class SilentObserver:
     live_interval = None
@@ -125,6 +128,9 @@ class SilentObserver:
         pass
 
     def warning(self, run: str, message: str) -> None:
+        pass
+
+    def note(self, run: str, message: str) -> None:
         pass
 
 

@@ -10,10 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from pytest_qatech.core.models import FinishedRun, RemoteCase, RunReport, UnreadableRun
+from pytest_qatech.core import reruns
+from pytest_qatech.core.models import (
+    Attempt,
+    FinishedRun,
+    Outcome,
+    RemoteCase,
+    RunReport,
+    UnreadableRun,
+)
 from pytest_qatech.core.platforms import provider_class
 from pytest_qatech.core.settings import run_label
-from pytest_qatech.core.text import visible
+from pytest_qatech.core.text import first_line, visible
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,12 +41,60 @@ class Rendered:
 
 def render_case(run: FinishedRun, case: RemoteCase) -> Rendered:
     description = provider_class(run.provider).describe(run, case)
+    details = description.details
+    if case.attempts and case.outcome is not Outcome.PASSED:
+        details = "\n\n".join(part for part in (attempts_text(run, case), details) if part)
     return Rendered(
         visible(case.headline),
-        visible(description.details),
-        description.properties,
+        visible(details),
+        description.properties + attempt_properties(run, case),
         tuple((title, visible(text)) for title, text in description.sections),
     )
+
+
+def attempt_runs(run: FinishedRun, case: RemoteCase) -> list[str]:
+    """The short id of the run of each attempt at ``case``, its last one included."""
+    runs = reruns.attempt_runs(run)
+    return [attempt.run_id for attempt in case.attempts] + [
+        runs[min(len(case.attempts), len(runs) - 1)]
+    ]
+
+
+def attempt_lines(run: FinishedRun, case: RemoteCase) -> list[str]:
+    """Each attempt at ``case`` in a line, oldest first: its run, verdict and headline."""
+    title = provider_class(run.provider).platform.title
+    verdicts = [*case.attempts, Attempt("", case.outcome, case.headline)]
+    return [
+        visible(
+            f"{run_label(title, run_id)}: {attempt.outcome.value}"
+            + (f": {first_line(attempt.headline)}" if attempt.headline else "")
+        )
+        for attempt, run_id in zip(verdicts, attempt_runs(run, case), strict=True)
+    ]
+
+
+def attempts_text(run: FinishedRun, case: RemoteCase) -> str:
+    lines = attempt_lines(run, case)
+    numbered = (f"  {number}. {line}" for number, line in enumerate(lines, 1))
+    return "\n".join([f"{len(lines)} attempts:", *numbered])
+
+
+def attempt_properties(run: FinishedRun, case: RemoteCase) -> tuple[tuple[str, str], ...]:
+    """JUnit properties of a case that was rerun: how many attempts, whether it is flaky, the
+    first failure's headline and the run of each attempt."""
+    if not case.attempts:
+        return ()
+    properties = [("attempts", str(len(case.attempts) + 1))]
+    if case.flaky:
+        properties.append(("flaky", "true"))
+    first = case.first_failure
+    if first is not None:
+        properties.append(("first_failure", visible(first_line(first.headline))))
+    properties += (
+        (f"attempt_{number}_run_short_id", run_id)
+        for number, run_id in enumerate(attempt_runs(run, case), 1)
+    )
+    return tuple(properties)
 
 
 def render_problem(run: RunReport) -> Rendered:
@@ -63,17 +119,38 @@ def tally_sentence(run: FinishedRun) -> str:
 
 def summary_lines(titles: Mapping[str, str], reports: Iterable[RunReport]) -> list[str]:
     """A line per run; ``titles`` maps provider names to how people write them."""
+    reports = list(reports)
     lines = []
     for report in reports:
-        run = run_label(titles[report.provider], report.run_id)
+        title = titles[report.provider]
+        run = run_label(title, report.run_id)
         if isinstance(report, FinishedRun):
             # Only QA.tech has a result beside the status; for the others the status says it.
             result = f", result {report.result}" if report.result is not None else ""
             line = f"{run}: {report.status}{result} - {report.tally() or 'no cases'}"
+            if report.reruns:
+                noun = "rerun" if len(report.reruns) == 1 else "reruns"
+                ids = ", ".join(rerun.run_id for rerun in report.reruns)
+                line += f" (after {len(report.reruns)} {noun}: {ids})"
+        elif report.start_of is not None:
+            line = f"{title}: no run of {report.start_of} was started; see the error above"
         else:
             line = (
                 f"{run}: could not be read "
                 f"(last status {report.last_status or 'unknown'}); see the error above"
             )
         lines.append(visible(f"{line} - {report.url}" if report.url else line))
+    flaky = reruns.flaky(reports)
+    if flaky:
+        lines.append(f"flaky (failed, then passed on a rerun): {len(flaky)}")
+        lines += (f"  {visible(flaky_line(titles, run, case))}" for run, case in flaky)
     return lines
+
+
+def flaky_line(titles: Mapping[str, str], run: FinishedRun, case: RemoteCase) -> str:
+    """A flaky case in a line: its name, its run, and its first failure."""
+    first = case.first_failure
+    assert first is not None
+    where = run_label(titles[run.provider], run.run_id)
+    headline = first_line(first.headline)
+    return f"{case.name} ({where}): {first.outcome.value} in {first.run_id}: {headline}"

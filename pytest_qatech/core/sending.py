@@ -20,12 +20,12 @@ WORKERS = 8
 J = TypeVar("J")
 
 
-class HttpGetter(Protocol):
+class ApiClient(Protocol):
     """The part of :class:`~pytest_qatech.core.client.Client` the loop uses."""
 
     def url(self, request: ApiRequest) -> str: ...
 
-    def get_json(self, request: ApiRequest, time_left: float | None = None) -> object: ...
+    def fetch(self, request: ApiRequest, time_left: float | None = None) -> object: ...
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class Sender(Protocol[J]):
         """How many requests may be under way at once."""
         ...
 
-    def send(self, job: J, client: HttpGetter, request: ApiRequest, time_left: float) -> None: ...
+    def send(self, job: J, client: ApiClient, request: ApiRequest, time_left: float) -> None: ...
 
     def answer(self, timeout: float) -> Answer[J] | None:
         """The next answer, waiting at most ``timeout`` seconds for it; None if none came."""
@@ -64,7 +64,7 @@ class SerialSender(Generic[J]):
     def __init__(self) -> None:
         self._answers: collections.deque[Answer[J]] = collections.deque()
 
-    def send(self, job: J, client: HttpGetter, request: ApiRequest, time_left: float) -> None:
+    def send(self, job: J, client: ApiClient, request: ApiRequest, time_left: float) -> None:
         self._answers.append(_answer(_Todo(job, client, request, time_left)))
 
     def answer(self, timeout: float) -> Answer[J] | None:
@@ -90,7 +90,7 @@ class ThreadedSender(Generic[J]):
         self._lock = threading.Lock()
         self._working: set[threading.Thread] = set()
 
-    def send(self, job: J, client: HttpGetter, request: ApiRequest, time_left: float) -> None:
+    def send(self, job: J, client: ApiClient, request: ApiRequest, time_left: float) -> None:
         self._sent += 1
         if self._sent > len(self._threads):
             thread = threading.Thread(target=self._work, name="qatech-request", daemon=True)
@@ -141,7 +141,7 @@ class ThreadedSender(Generic[J]):
 
 def _answer(todo: _Todo[J]) -> Answer[J]:
     try:
-        body = todo.client.get_json(todo.request, time_left=todo.time_left)
+        body = todo.client.fetch(todo.request, time_left=todo.time_left)
     except RequestError as error:
         return Answer(todo.job, error=error)
     except BaseException as error:  # the loop's thread decides what it means
@@ -152,6 +152,6 @@ def _answer(todo: _Todo[J]) -> Answer[J]:
 @dataclass(frozen=True)
 class _Todo(Generic[J]):
     job: J
-    client: HttpGetter
+    client: ApiClient
     request: ApiRequest
     time_left: float

@@ -9,7 +9,7 @@ what a platform makes of its settings is in its provider.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 class Platform(NamedTuple):
@@ -53,8 +53,8 @@ class Credential(NamedTuple):
 
 
 class Setting(NamedTuple):
-    """An option ``--a-b`` (dest ``a_b``), also read from the ini key ``a_b`` and, where named,
-    from an environment variable."""
+    """An option ``--a-b`` (dest ``a_b``), also read from the ini key ``a_b`` (unless not
+    ``ini``) and, where named, from an environment variable."""
 
     platform: Platform
     name: str
@@ -66,14 +66,29 @@ class Setting(NamedTuple):
     choices: tuple[str, ...] = ()
     #: Whether ``qatech-junit`` takes it too; else only a pytest session does.
     standalone: bool = True
+    #: How the command line takes it, as argparse names it: ``store`` (a value), ``append``
+    #: (repeatable), ``store_true`` (a switch).
+    action: str = "store"
+    #: Whether an ini file may set it: not for what costs money (starting runs).
+    ini: bool = True
+    #: ``qatech-junit``'s shorter spelling, beside the full flag.
+    short_flag: str | None = None
 
     @property
     def flag(self) -> str:
         return "--" + self.name.replace("_", "-")
 
+    def option(self) -> dict[str, Any]:
+        """How argparse (and pytest's parser) takes it, besides its flag, dest and help."""
+        if self.action == "store_true":
+            return {"action": "store_true", "default": False}
+        if self.action == "append":
+            return {"action": "append", "default": [], "metavar": self.metavar}
+        return {"metavar": self.metavar}
+
     def help(self, *, ini: bool = True) -> str:
         """The help text, naming the other sources a value may come from."""
-        sources = [f"ini {self.name}"] if ini else []
+        sources = [f"ini {self.name}"] if ini and self.ini else []
         sources += [f"env {self.variable}"] if self.variable else []
         sources += [f"default {self.default}"] if self.default else []
         return f"{self.what} ({', '.join(sources)})" if sources else self.what
@@ -134,6 +149,31 @@ ORDER = Setting(
     "collected (where collection and other plugins put them)", "QATECH_ORDER", "last",
     choices=("last", "collected"), standalone=False,
 )  # fmt: skip
+# Starting runs costs money: only a command line does it, never an ini file or the environment.
+QATECH_PLAN = Setting(
+    QATECH, "qatech_plan", "PLAN",
+    "start a run of this QA.tech test plan (its short id, pln_...) and report it as "
+    "--qatech-run does (repeatable; command line only)",
+    action="append", ini=False, short_flag="--plan",
+)  # fmt: skip
+QATECH_START = Setting(
+    QATECH, "qatech_start", "",
+    "start a run of the QA.tech project's default test plan and report it as --qatech-run "
+    "does (command line only)",
+    action="store_true", ini=False, short_flag="--start",
+)  # fmt: skip
+QATECH_APP_URL = Setting(
+    QATECH, "qatech_app_url", "APP=URL",
+    "in the runs started here, test application APP (its short id, app_...) at URL, a "
+    "preview deployment say (repeatable; command line only)",
+    action="append", ini=False, short_flag="--app-url",
+)  # fmt: skip
+RERUNS = Setting(
+    QATECH, "qatech_reruns", "N",
+    "rerun the failed cases of each QA.tech run up to N times; a case's verdict is its last "
+    "attempt's, and one that failed and then passed is reported as flaky",
+    default="0", short_flag="--reruns",
+)  # fmt: skip
 TESTVIBE_PROJECT = Setting(
     TESTVIBE, "testvibe_project", "ID", "TestVibe project's public id", "TESTVIBE_PROJECT"
 )
@@ -151,6 +191,10 @@ SETTINGS = (
     POLL_INTERVAL,
     TIMEOUT,
     ORDER,
+    QATECH_PLAN,
+    QATECH_START,
+    QATECH_APP_URL,
+    RERUNS,
     TESTVIBE_PROJECT,
     TESTVIBE_SERVER,
     AUTONOMA_API_URL,

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
+from pytest_qatech.core import reruns
 from pytest_qatech.core.client import Client, FinalError, TransientError
 from pytest_qatech.core.clock import Clock, SystemClock
 from pytest_qatech.core.models import (
@@ -34,12 +35,14 @@ from pytest_qatech.core.models import (
     Outcome,
     RemoteCase,
     RunReport,
+    StartedRun,
     UnreadableRun,
+    has_failure,
     tally,
 )
 from pytest_qatech.core.providers.base import ApiRequest, CaseRequest, Progress, Provider
 from pytest_qatech.core.providers.body import BodyError
-from pytest_qatech.core.sending import Answer, HttpGetter, Sender, ThreadedSender
+from pytest_qatech.core.sending import Answer, ApiClient, Sender, ThreadedSender
 from pytest_qatech.core.settings import TIMEOUT, run_label
 from pytest_qatech.core.text import format_duration
 
@@ -54,7 +57,7 @@ class Target:
     """A run to wait for: its platform, and the client that reaches that platform's API."""
 
     provider: Provider
-    client: HttpGetter
+    client: ApiClient
     run_id: str
 
     @property
@@ -100,6 +103,10 @@ class WaitObserver(Protocol):
 
     def warning(self, run: str, message: str) -> None:
         """Something went wrong that changes no verdict (a case's details are missing)."""
+        ...
+
+    def note(self, run: str, message: str) -> None:
+        """Something worth a line in the log that is no problem (a rerun started)."""
         ...
 
 
@@ -151,6 +158,9 @@ class Purpose(enum.Enum):
     STATUS = "status"
     RESULTS = "results"
     CASE = "case"
+    #: The POST that reruns a run's failed cases: sent again only when it cannot have started
+    #: a run (:attr:`~pytest_qatech.core.client.TransientError.safe_to_repeat`).
+    RERUN = "rerun"
 
 
 @dataclass(eq=False)
@@ -175,12 +185,28 @@ class Job:
     def url(self) -> str:
         return self.target.client.url(self.request)
 
+    @property
+    def what(self) -> str:
+        """The request for people: ``GET https://...``."""
+        return f"{self.request.method} {self.url}"
+
 
 @dataclass(eq=False)
 class _Run:
+    """A run waited for; with reruns, each attempt in turn (the fields below ``attempt_id``
+    are the current attempt's)."""
+
     target: Target
     listing: bool
-    #: Its status request, then its results request.
+    #: How many more times its failed cases may be rerun.
+    reruns_left: int = 0
+    #: The run whose answers are read now: the run itself, then each rerun in turn.
+    attempt_id: str = ""
+    #: The reruns started so far.
+    started: list[StartedRun] = field(default_factory=list)
+    #: The run and its reruns so far as one, once the first attempt has ended.
+    merged: FinishedRun | None = None
+    #: Its status request, then its results request (then its rerun request, and so on).
     job: Job = field(init=False)
     #: The last status the API gave.
     status: str | None = None
@@ -200,16 +226,38 @@ class _Run:
     report: RunReport | None = None
 
     def __post_init__(self) -> None:
-        request = self.target.provider.status_request(self.run_id, listing=self.listing)
+        if self.target.provider.rerun_request(self.target.run_id) is None:
+            self.reruns_left = 0
+        self.attempt(self.target.run_id)
+
+    def attempt(self, run_id: str) -> None:
+        """Start reading ``run_id``: the run itself, or a rerun of it."""
+        self.attempt_id = run_id
+        self.status, self.read = None, None
+        self.listed, self.decided, self.final = {}, {}, {}
+        self.open_cases, self.case_problems, self.case_requests = {}, {}, 0
+        request = self.target.provider.status_request(run_id, listing=self.listing)
         self.job = Job(self, Purpose.STATUS, request)
 
     @property
     def run_id(self) -> str:
-        return self.target.run_id
+        return self.attempt_id
+
+    @property
+    def rerunning(self) -> bool:
+        """Whether the attempt read now is a rerun: what it learns is not told until it ends."""
+        return bool(self.started)
 
     @property
     def label(self) -> str:
-        return self.target.label
+        if not self.started:
+            return self.target.label
+        rerun = run_label(self.target.provider.title, self.attempt_id)
+        return f"{rerun} (rerun {len(self.started)} of {self.target.run_id})"
+
+    def holds(self, case: RemoteCase) -> bool:
+        """Whether a verdict waits for the run's end: a failure that a rerun may turn."""
+        return self.reruns_left > 0 and has_failure((case,))
 
 
 class Wait:
@@ -235,6 +283,7 @@ class Wait:
         listing: bool = False,
         stream: Stream | None = None,
         stop: threading.Event | None = None,
+        reruns: int = 0,
     ) -> None:
         self.poll_interval = poll_interval
         self.timeout = timeout
@@ -247,7 +296,7 @@ class Wait:
         self.stop = stop
         self.started = self.last_sign_of_life = clock.now()
         self.deadline = self.started + timeout
-        self.runs = [_Run(target, listing) for target in targets]
+        self.runs = [_Run(target, listing, reruns) for target in targets]
         self.due: list[tuple[float, int, Job]] = []
         self.order = itertools.count()
         self.in_flight = 0
@@ -322,14 +371,22 @@ class Wait:
             try:
                 self.answered(job, answer.body)
             except BodyError as unusable:
-                self.give_up(job, f"GET {job.url} gave an unusable answer: {unusable}")
+                # A POST that was answered at all may have started its run.
+                maybe_started = job.purpose is Purpose.RERUN
+                message = f"{job.what} gave an unusable answer: {unusable}"
+                self.give_up(job, message, maybe_started=maybe_started)
         elif isinstance(error, TransientError):
-            self.failed(job, error)
+            if job.purpose is Purpose.RERUN and not error.safe_to_repeat:
+                self.give_up(job, f"{job.what} failed: {error}", maybe_started=True)
+            else:
+                self.failed(job, error)
         elif isinstance(error, FinalError):
             hint = None
             if error.http_status is not None and job.purpose is not Purpose.CASE:
-                hint = job.target.provider.hint(error.http_status)
-            self.give_up(job, f"GET {job.url} failed: {error}", hint)
+                hint = job.target.provider.hint(
+                    error.http_status, rerun=job.purpose is Purpose.RERUN
+                )
+            self.give_up(job, f"{job.what} failed: {error}", hint)
 
     def answered(self, job: Job, body: object) -> None:
         run, provider = job.run, job.target.provider
@@ -337,6 +394,8 @@ class Wait:
             assert job.case is not None
             assert job.case_request is not None
             self.case_done(job, job.case_request.apply(job.case, body))
+        elif job.purpose is Purpose.RERUN:
+            self.rerun_started(run, provider.parse_rerun(run.run_id, body))
         elif job.purpose is Purpose.RESULTS:
             self.results(run, provider.parse_results(run.run_id, body))
         else:
@@ -348,7 +407,7 @@ class Wait:
             if progress.status != previous and not (previous is None and progress.finished):
                 self.last_sign_of_life = now
                 self.observer.status_changed(run.label, progress.status, self.elapsed())
-            if self.stream is not None:
+            if self.stream is not None and not run.rerunning:
                 self.stream.progressed(run.target, progress)
             for listed in progress.cases or ():
                 run.listed.setdefault(listed.key, listed.name)
@@ -379,7 +438,7 @@ class Wait:
 
     def final(self, run: _Run, case: RemoteCase) -> None:
         run.final[case.key] = case
-        if self.stream is not None:
+        if self.stream is not None and not run.rerunning and not run.holds(case):
             self.stream.decided(run.target, case)
         self.maybe_ended(run)
 
@@ -397,7 +456,7 @@ class Wait:
             if key not in read_keys
         )
         read = dataclasses.replace(finished, cases=finished.cases + vanished)
-        if self.stream is not None:
+        if self.stream is not None and not run.rerunning:
             # Every case is known before the first is decided: a front end that looks in between
             # must not take a case still waiting for its details for one that never was.
             listed = tuple(Listed(case.key, case.name) for case in read.cases)
@@ -422,7 +481,44 @@ class Wait:
                 f"{problems[0][1]}",
             )
         cases = tuple(run.final.get(case.key, case) for case in run.read.cases)
-        self.end(run, dataclasses.replace(run.read, cases=cases))
+        self.attempt_ended(run, dataclasses.replace(run.read, cases=cases))
+
+    def attempt_ended(self, run: _Run, attempt: FinishedRun) -> None:
+        """An attempt has every verdict: the run ends, or its failed cases are rerun."""
+        merged = attempt
+        if run.merged is not None:
+            merged, unmatched = reruns.merged(run.merged, attempt, run.started[-1])
+            if unmatched:
+                names = ", ".join(repr(case.name) for case in unmatched)
+                self.observer.warning(
+                    run.label,
+                    f"{len(unmatched)} of its cases match no case that failed before ({names}); "
+                    "each is reported as a case of its own",
+                )
+        request = run.target.provider.rerun_request(run.run_id) if run.reruns_left else None
+        if request is None or not reruns.wants_rerun(attempt) or self.clock.now() >= self.deadline:
+            self.end(run, merged)
+            return
+        run.merged, run.read = merged, None
+        run.reruns_left -= 1
+        run.job = Job(run, Purpose.RERUN, request)
+        self.schedule(run.job, self.clock.now())
+
+    def rerun_started(self, run: _Run, rerun: StartedRun) -> None:
+        assert run.merged is not None
+        failed = sum(case.outcome in (Outcome.FAILED, Outcome.ERROR) for case in run.merged.cases)
+        before = run.label
+        run.started.append(rerun)
+        attempt = len(run.started)
+        run.attempt(rerun.run_id)
+        self.schedule(run.job, self.clock.now())
+        where = f": {rerun.url}" if rerun.url else ""
+        self.observer.note(
+            before,
+            f"{failed} {'case' if failed == 1 else 'cases'} did not pass; rerun {attempt} of "
+            f"{attempt + run.reruns_left} started as "
+            f"{run_label(run.target.provider.title, rerun.run_id)}{where}",
+        )
 
     def end(self, run: _Run, report: RunReport) -> None:
         run.report = report
@@ -441,11 +537,11 @@ class Wait:
         job.failures += 1
         if job.failing_since is None:
             job.failing_since = now
-        job.last_error = f"GET {job.url}: {error}"
+        job.last_error = f"{job.what}: {error}"
         bounded = job.purpose is not Purpose.STATUS or job.run.status is None
         if bounded and job.failures >= self.retry.max_attempts:
             if job.purpose is Purpose.CASE:
-                self.give_up(job, f"GET {job.url} failed {job.failures} times; the last: {error}")
+                self.give_up(job, f"{job.what} failed {job.failures} times; the last: {error}")
             else:
                 self.give_up(
                     job,
@@ -461,17 +557,41 @@ class Wait:
         self.schedule(job, now + delay)
         self.observer.request_failed(job.run.label, job.last_error, delay)
 
-    def give_up(self, job: Job, message: str, hint: str | None = None) -> None:
-        """No more tries: a case stays as its run described it; a run cannot be read."""
+    def give_up(
+        self, job: Job, message: str, hint: str | None = None, *, maybe_started: bool = False
+    ) -> None:
+        """No more tries: a case stays as its run described it; a run cannot be read; a run
+        whose rerun could not be started keeps the verdicts it has."""
         if job.purpose is Purpose.CASE:
             assert job.case is not None
             self.case_done(job, job.case, message)
             return
         if hint:
             message = f"{message}\nhint: {hint}"
+        if job.purpose is Purpose.RERUN:
+            self.rerun_failed(job.run, message, maybe_started)
+            return
         self.unreadable(job.run, f"{job.run.label} could not be read: {message}")
 
+    def rerun_failed(self, run: _Run, message: str, maybe_started: bool) -> None:
+        assert run.merged is not None
+        if maybe_started:
+            title = run.target.provider.title
+            where = run.target.provider.dashboard() or f"the {title} dashboard"
+            message += (
+                f"; the request may have reached {title}, so a rerun may have started: see {where}"
+            )
+        self.observer.warning(
+            run.label, f"its failed cases could not be rerun, so their verdicts stand: {message}"
+        )
+        self.end(run, run.merged)
+
     def unreadable(self, run: _Run, message: str, *, timed_out: bool = False) -> None:
+        if run.merged is not None:
+            # A rerun that could not be read changes no verdict of the attempts before it.
+            self.observer.warning(run.label, f"{message}; the verdicts before it stand")
+            self.end(run, run.merged)
+            return
         provider = run.target.provider
         self.end(
             run,
@@ -493,8 +613,11 @@ class Wait:
                 for job in list(run.open_cases.values()):
                     assert job.case is not None
                     self.case_done(
-                        job, job.case, f"GET {job.url}: no answer before the wait's timeout"
+                        job, job.case, f"{job.what}: no answer before the wait's timeout"
                     )
+                continue
+            if run.job.purpose is Purpose.RERUN:
+                self.rerun_failed(run, "no answer before the wait's timeout", True)
                 continue
             message = (
                 f"{run.label} did not finish in time: still "
@@ -557,6 +680,7 @@ def wait_for_sources(
             listing=listing,
             stream=stream,
             stop=stop,
+            reruns=settings.reruns,
         )
         return wait.run()
     finally:
@@ -564,7 +688,7 @@ def wait_for_sources(
             client.close()
 
 
-def targets_of(settings: Settings, clients: Sequence[HttpGetter]) -> list[Target]:
+def targets_of(settings: Settings, clients: Sequence[ApiClient]) -> list[Target]:
     """A target per run of each source, each through its source's client."""
     return [
         Target(source.provider, client, run_id)

@@ -75,7 +75,11 @@ def activate(config: pytest.Config, requested: Mapping[str, Sequence[str]]) -> A
         if order == "last":
             plugins["qatech-order"] = RemoteLast()
         plugins["qatech-runner"] = RemoteRunner(live)
-        plugins["qatech-terminal"] = TerminalReporting(settings, live)
+        plugins["qatech-terminal"] = TerminalReporting(live)
+        if settings.start is not None:
+            from pytest_qatech.session.starting import StartedRuns
+
+            plugins["qatech-started"] = StartedRuns()
         plugins["qatech-exit-status"] = ExitStatus(live)
         if github.wanted(os.environ):
             plugins["qatech-github"] = github.GitHubReporting(settings, live, os.environ)

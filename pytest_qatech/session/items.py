@@ -23,6 +23,7 @@ from _pytest._code.code import (
 )
 
 from pytest_qatech.core.models import (
+    FinishedRun,
     Listed,
     Outcome,
     RemoteCase,
@@ -31,12 +32,22 @@ from pytest_qatech.core.models import (
     UnreadableRun,
 )
 from pytest_qatech.core.naming import Entry, Group, NameOf, groups
-from pytest_qatech.core.rendering import Rendered, case_link, render_case, render_problem
+from pytest_qatech.core.rendering import (
+    Rendered,
+    attempt_lines,
+    case_link,
+    render_case,
+    render_problem,
+)
 from pytest_qatech.core.text import visible
 from pytest_qatech.session.live import LIVE_RUNS, LiveRuns
 
 if TYPE_CHECKING:
     from _pytest._code.code import TracebackStyle
+
+
+#: The outcome of a report of an earlier attempt, and its category in the terminal's counts.
+RERUN = "rerun"
 
 
 class RemoteVerdict(Exception):
@@ -184,8 +195,9 @@ class RemoteCaseItem(RemoteItem):
         #: The run and the case as laid out (the run's snapshot is shared by its items).
         self.run = run
         self.listed = case
-        #: The case's verdict, once it has one.
+        #: The case's verdict, once it has one, and its run as known then.
         self.case: RemoteCase | None = None
+        self.facts: FinishedRun | None = None
 
     @property
     def verdict_phase(self) -> str:
@@ -201,7 +213,7 @@ class RemoteCaseItem(RemoteItem):
         if case is None:
             case = RemoteCase(self.listed.name, Outcome.ERROR, _no_verdict(run, self.live.failure))
         self.case = case
-        facts = run.facts()
+        self.facts = facts = run.facts()
         rendered = render_case(facts, case)
         self.user_properties.extend(rendered.properties)
         if case.name != self.name:
@@ -222,6 +234,26 @@ class RemoteCaseItem(RemoteItem):
         if self.case.outcome is Outcome.SKIPPED:
             assert self.rendered is not None
             pytest.skip(self.rendered.headline)
+
+    def rerun_reports(self) -> list[pytest.TestReport]:
+        """A report per earlier attempt at the case (each one that did not pass, and so was
+        rerun), as pytest-rerunfailures shows a rerun: ``R``, and "N rerun" at the end."""
+        assert self.case is not None
+        assert self.facts is not None
+        reports = []
+        for line in attempt_lines(self.facts, self.case)[:-1]:
+            report = pytest.TestReport(
+                self.nodeid,
+                self.location,
+                dict.fromkeys(self.keywords, 1),
+                "failed",
+                line,
+                "call",
+                qatech_rerun=True,
+            )
+            report.outcome = RERUN  # type: ignore[assignment]  # pytest-rerunfailures' outcome
+            reports.append(report)
+        return reports
 
     def runtest(self) -> None:
         if self.case is not None and self.case.outcome is Outcome.FAILED:
@@ -255,11 +287,31 @@ class RemoteReports:
     """Runs remote items where they report: waits for a case's verdict before its item starts,
     and shapes their test reports (the verdict's text, location and remote duration)."""
 
+    def pytest_report_teststatus(
+        self, report: pytest.TestReport
+    ) -> tuple[str, str, tuple[str, Mapping[str, bool]]] | None:
+        if getattr(report, "qatech_rerun", False):
+            return RERUN, "R", ("RERUN", {"yellow": True})
+        return None
+
+    def __init__(self) -> None:
+        self._running: RemoteCaseItem | None = None
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_protocol(self, item: pytest.Item) -> None:
         # Before the item's progress mark: signs of life printed meanwhile do not split it.
+        self._running = item if isinstance(item, RemoteCaseItem) else None
         if isinstance(item, RemoteCaseItem) and item.case is None:
             item.learn_verdict()
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_logstart(self, nodeid: str) -> None:
+        # After the terminal has written where the item's marks go, and outside any capture
+        # (the terminal writes to the captured stdout during a test phase).
+        item = self._running
+        if item is not None and item.nodeid == nodeid and item.case is not None:
+            for report in item.rerun_reports():
+                item.ihook.pytest_runtest_logreport(report=report)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_timeout_set_timer(self, item: pytest.Item) -> bool | None:

@@ -18,7 +18,7 @@ import pytest
 
 from pytest_qatech.core import progress
 from pytest_qatech.core.board import Background, Board
-from pytest_qatech.core.models import Listed, RunReport, RunSnapshot
+from pytest_qatech.core.models import Listed, RunReport, RunSnapshot, StartedRun
 from pytest_qatech.core.platforms import Settings
 from pytest_qatech.core.settings import run_label
 from pytest_qatech.core.waiting import WaitObserver
@@ -60,6 +60,10 @@ class LiveRuns:
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
         self._config = config
         self._titles = settings.titles
+        #: The settings waited with: once runs are started, with them.
+        self.settings = settings
+        #: The runs this session started.
+        self.started: tuple[StartedRun, ...] = ()
         self._board = Board(settings.sources)
         self._background = Background(settings, self._board)
         self._observer: WaitObserver = progress.SilentObserver()
@@ -72,9 +76,20 @@ class LiveRuns:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
-        # Before xdist starts its workers (trylast), which are handed the first snapshot.
+        # Before the terminal's header (trylast), which names the runs started, and before xdist
+        # starts its workers (trylast), which are handed the first snapshot.
         self._observer = wait_observer(self._config)
         self._started = time.monotonic()
+        if self.settings.start is not None and not self._config.option.collectonly:
+            from pytest_qatech.core.starting import start_runs
+
+            starts = start_runs(self.settings)
+            self.settings, self.started = starts.settings, starts.started
+            self._board = Board(self.settings.sources, starts.failed)
+            self._background = Background(self.settings, self._board)
+            if self.started:
+                hook = self._config.hook
+                hook.pytest_qatech_runs_started(config=self._config, runs=self.started)
         self._background.start()
 
     @pytest.hookimpl(tryfirst=True)

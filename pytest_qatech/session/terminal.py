@@ -8,21 +8,34 @@ import pytest
 from pytest_qatech.core import progress
 from pytest_qatech.core.platforms import Settings
 from pytest_qatech.core.rendering import summary_lines
-from pytest_qatech.core.settings import run_label
+from pytest_qatech.core.settings import QATECH_PLAN, QATECH_START, run_label
+from pytest_qatech.core.starting import started_lines
 from pytest_qatech.session.live import LiveRuns
 
 
 class TerminalReporting:
-    def __init__(self, settings: Settings, runs: LiveRuns) -> None:
-        self._settings = settings
+    def __init__(self, runs: LiveRuns) -> None:
         self._runs = runs
 
-    def pytest_report_header(self) -> list[str]:
-        lines = []
+    @property
+    def _settings(self) -> Settings:
+        # Read when asked: starting runs adds them to the settings.
+        return self._runs.settings
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        lines = started_lines(self._runs.started, progress.PREFIX)
+        if self._settings.start is not None and config.option.collectonly:
+            lines.append(
+                f"{progress.PREFIX} no run is started with --collect-only "
+                f"({QATECH_PLAN.flag}, {QATECH_START.flag})"
+            )
+        started = {run.run_id for run in self._runs.started}
         for source in self._settings.sources:
+            if not source.run_ids:
+                continue
             provider = source.provider
             lines.append(progress.header_line(provider.title, source.run_ids, source.api_url))
-            links = (provider.run_url(run_id) for run_id in source.run_ids)
+            links = (provider.run_url(run_id) for run_id in source.run_ids if run_id not in started)
             lines += (f"{progress.PREFIX} results at {url}" for url in links if url)
         return lines
 

@@ -14,8 +14,14 @@ from pytest_qatech.simulator.autonoma import (
     step,
 )
 from pytest_qatech.simulator.base import Answer
-from pytest_qatech.simulator.demo import demo_runs, environment
-from pytest_qatech.simulator.qatech import DEFAULT_TOKEN, SimulatedRun, case
+from pytest_qatech.simulator.demo import demo_project, demo_runs, environment
+from pytest_qatech.simulator.qatech import (
+    DEFAULT_TOKEN,
+    SimulatedPlan,
+    SimulatedProject,
+    SimulatedRun,
+    case,
+)
 from pytest_qatech.simulator.server import RELEASE_PATH, RecordedRequest, Simulator
 from pytest_qatech.simulator.testvibe import (
     TESTVIBE_KEY,
@@ -34,10 +40,13 @@ __all__ = [
     "Answer",
     "RecordedRequest",
     "SimulatedAutonomaRun",
+    "SimulatedPlan",
+    "SimulatedProject",
     "SimulatedRun",
     "SimulatedTestVibeRun",
     "Simulator",
     "case",
+    "demo_project",
     "demo_runs",
     "environment",
     "step",

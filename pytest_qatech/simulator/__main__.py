@@ -10,7 +10,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from pytest_qatech.simulator.demo import demo_runs, environment
+from pytest_qatech.simulator.demo import demo_project, demo_runs, environment
 from pytest_qatech.simulator.server import Simulator
 
 
@@ -20,7 +20,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Serve the simulated QA.tech, TestVibe and Autonoma APIs on 127.0.0.1 with "
         "the demo runs (QA.tech abc123: a pass, a failure and a skip; green1: all passed; "
         "TestVibe 214: two passes and a failure; 215: passed; Autonoma "
-        "gch7uesq5h6m9xe2fdq5ddgd: failed; k2d9xq7mm3v0w1p4r8s6t5ua: passed).",
+        "gch7uesq5h6m9xe2fdq5ddgd: failed; k2d9xq7mm3v0w1p4r8s6t5ua: passed), and a QA.tech "
+        "project whose test plan pln_smoke (also its default plan) starts a run with a flaky "
+        "case: it fails, and passes when rerun.",
     )
     parser.add_argument("--port", type=int, default=0, help="port (default: any free one)")
     parser.add_argument(
@@ -31,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
-    with Simulator(demo_runs(), port=args.port) as simulator:
+    with Simulator(demo_runs(), port=args.port, project=demo_project()) as simulator:
         variables = environment(simulator.url)
         if not command:
             print(f"Simulated APIs on {simulator.url}; Ctrl-C stops. For your shell:")

@@ -16,7 +16,7 @@ from pytest_qatech.core.settings import (
 from pytest_qatech.simulator import autonoma, qatech, testvibe
 from pytest_qatech.simulator.autonoma import SimulatedAutonomaRun, step
 from pytest_qatech.simulator.base import Scripted
-from pytest_qatech.simulator.qatech import SimulatedRun, case
+from pytest_qatech.simulator.qatech import SimulatedPlan, SimulatedProject, SimulatedRun, case
 from pytest_qatech.simulator.testvibe import SimulatedTestVibeRun, vibe_test
 
 
@@ -125,6 +125,42 @@ def demo_runs() -> list[Scripted]:
             ],
         ),
     ]
+
+
+def demo_project() -> SimulatedProject:
+    """What the demo's QA.tech project starts: test plan ``pln_smoke`` (and, as the project's
+    default plan, the same cases), whose checkout case fails once and passes on its first rerun:
+    a flaky case."""
+
+    def smoke(short_id: str) -> SimulatedRun:
+        return SimulatedRun(
+            short_id,
+            result="FAILED",
+            statuses=("INITIATED", "RUNNING", "COMPLETED"),
+            step_seconds=0.5,
+            passes_on_rerun={"Checkout with saved card": 1},
+            cases=[
+                case(
+                    "Login flow test", goal="Log in with the demo account", short_id=f"{short_id}a"
+                ),
+                case(
+                    "Checkout with saved card",
+                    "FAILED",
+                    title="The payment page timed out",
+                    thought="The payment provider's sandbox did not answer within 30 seconds.",
+                    goal="Buy one item with the saved card and see the order confirmation",
+                    short_id=f"{short_id}b",
+                ),
+                case("Search finds a product", short_id=f"{short_id}c"),
+            ],
+        )
+
+    return SimulatedProject(
+        [
+            SimulatedPlan("Smoke tests", smoke, "pln_smoke"),
+            SimulatedPlan("Smoke tests", smoke),
+        ]
+    )
 
 
 def environment(url: str) -> dict[str, str]:

@@ -1,12 +1,15 @@
 """QA.tech's ``GET /v1/run/{shortId}`` (Bearer token; ``runTestCases`` empty without
 ``testCases``, 400 for a ``testCases`` other than ``all``/``failed``; ``{"message": ...}`` error
-bodies) and ``GET /v1/run-test-case/{shortId}``, each case's details (duration, error code,
-links) with the fields pytest-qatech's issue tracker names."""
+bodies), ``GET /v1/run-test-case/{shortId}``, each case's details (duration, error code,
+links) with the fields pytest-qatech's issue tracker names, and the Start Run and Rerun APIs
+(``POST /v1/run``, ``POST /v1/run/{shortId}``, https://docs.qa.tech/api-reference/start-run and
+/rerun), which check a body as those references describe it."""
 
 from __future__ import annotations
 
+import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,6 +18,8 @@ from urllib.parse import quote
 from pytest_qatech.simulator.base import Answer, Api, Scripted, Served
 
 DEFAULT_TOKEN = "simulator-token"
+#: QA.tech's Start Run API; its Rerun API is ``POST /v1/run/{shortId}``.
+START_PATH = "/v1/run"
 ENDED = ("COMPLETED", "ERROR", "CANCELLED")
 MEDIA = "https://media.simulator.invalid"
 _QATECH_APP = "https://app.qatech.simulator.invalid"
@@ -79,6 +84,10 @@ class SimulatedRun(Scripted):
     #: Per case short id: the step from which the case has its result.
     finish_at: dict[str, int] = field(default_factory=dict)
     requests: int = 0
+    #: Per case name: the rerun (1 for the first) from which the case passes.
+    passes_on_rerun: dict[str, int] = field(default_factory=dict)
+    #: 0 for a run, n for its n-th rerun.
+    attempt: int = 0
 
     @property
     def path(self) -> str:
@@ -171,3 +180,182 @@ class SimulatedCaseDetails(Served):
 def _crc(text: str) -> int:
     """A stable number for a text, whatever odd characters a test puts in it."""
     return zlib.crc32(text.encode("utf-8", "surrogatepass"))
+
+
+#: ``RunRequest``'s patterns in QA.tech's OpenAPI definition of ``POST /v1/run``.
+_PLAN_ID = re.compile(r"pln(-.+_.+|_.+)")
+_PROJECT_ID = re.compile(r"proj(-.+_.+|_.+)")
+_GITHUB_FIELDS = ("actor", "branch", "commitHash", "commitMessage", "repository")
+_START_FIELDS = frozenset(
+    {
+        "trigger",
+        *_GITHUB_FIELDS,
+        "testPlanShortId",
+        "testCaseIds",
+        "applications",
+        "notifications",
+        "parameters",
+        "projectShortId",
+    }
+)
+_RERUN_FIELDS = frozenset({"failedOnly", "projectTestCaseIds", "projectShortId"})
+
+
+@dataclass
+class SimulatedPlan:
+    """A test plan: ``make`` builds a run of it under the short id the simulator chose."""
+
+    name: str
+    make: Callable[[str], SimulatedRun]
+    #: None: the project's default test plan.
+    short_id: str | None = None
+
+
+@dataclass
+class SimulatedProject:
+    """QA.tech's Start Run (``POST /v1/run``) and Rerun (``POST /v1/run/{shortId}``) APIs, for
+    the project the token belongs to. A rerun is a new run of the run's failed, skipped and
+    errored cases (``failedOnly``), each with a new short id; a case named in the run's
+    ``passes_on_rerun`` passes from that rerun on, as a flaky case does."""
+
+    plans: list[SimulatedPlan] = field(default_factory=list)
+    #: Scripted answers by the index of the start (or rerun) request, as for runs.
+    start_answers: dict[int, Answer] = field(default_factory=dict)
+    rerun_answers: dict[int, Answer] = field(default_factory=dict)
+    #: The status of a successful answer: the reference says 200, a server may say 201.
+    success_status: int = 200
+    #: The bodies of the start requests, and the runs they started, in order.
+    starts: list[dict[str, Any]] = field(default_factory=list)
+    started: list[str] = field(default_factory=list)
+    #: The runs rerun, each with the rerun that was started, in order.
+    reruns: list[tuple[str, str]] = field(default_factory=list)
+    start_requests: int = 0
+    rerun_requests: int = 0
+
+    def start(self, body: object) -> tuple[Answer, SimulatedRun | None]:
+        index, self.start_requests = self.start_requests, self.start_requests + 1
+        if index in self.start_answers:
+            return self.start_answers[index], None
+        problem = _start_problem(body)
+        if problem:
+            return Answer(400, {"message": problem}), None
+        assert isinstance(body, dict)
+        wanted = body.get("testPlanShortId")
+        plan = next((plan for plan in self.plans if plan.short_id == wanted), None)
+        if plan is None:
+            return Answer(404, {"message": "Test plan not found"}), None
+        self.starts.append(body)
+        run = plan.make(f"st{len(self.started) + 1:03d}{_crc(plan.name) % 1000:03d}")
+        self.started.append(run.short_id)
+        plan_id = plan.short_id or "pln_default0"
+        return self._answer(run, {"name": plan.name, "shortId": plan_id}), run
+
+    def rerun(self, run: Served | None, body: object) -> tuple[Answer, SimulatedRun | None]:
+        index, self.rerun_requests = self.rerun_requests, self.rerun_requests + 1
+        if index in self.rerun_answers:
+            return self.rerun_answers[index], None
+        if not isinstance(run, SimulatedRun):
+            return Answer(404, {"message": "Run not found"}), None
+        problem = _rerun_problem(body)
+        if problem:
+            return Answer(400, {"message": problem}), None
+        assert isinstance(body, dict)
+        cases = [raw for raw in run.cases if isinstance(raw, dict)]
+        if body.get("failedOnly") is True:
+            chosen = [raw for raw in cases if raw.get("result") != "PASSED"]
+        elif "projectTestCaseIds" in body:
+            chosen = [raw for raw in cases if raw.get("id") in body["projectTestCaseIds"]]
+        else:
+            chosen = cases
+        if not chosen:
+            return Answer(400, {"message": "No test cases to rerun"}), None
+        attempt = run.attempt + 1
+        short_id = f"{run.short_id[:100]}r{len(self.reruns) + 1}"
+        again = [_again(raw, short_id, attempt, run.passes_on_rerun) for raw in chosen]
+        failed = any(raw["result"] != "PASSED" for raw in again)
+        rerun = SimulatedRun(
+            short_id,
+            result="FAILED" if failed else "PASSED",
+            cases=again,
+            attempt=attempt,
+            passes_on_rerun=run.passes_on_rerun,
+        )
+        self.reruns.append((run.short_id, short_id))
+        return self._answer(rerun), rerun
+
+    def _answer(self, run: SimulatedRun, plan: dict[str, Any] | None = None) -> Answer:
+        started: dict[str, Any] = {
+            "id": f"00000000-0000-4000-8000-{_crc(run.short_id):012x}",
+            "shortId": run.short_id,
+            "url": f"{_QATECH_APP}/p/simulator/results/{run.short_id}",
+            "testCount": len(run.cases),
+        }
+        if plan is not None:
+            started["testPlan"] = plan
+        return Answer(self.success_status, {"success": True, "run": started})
+
+
+def _again(
+    raw: dict[str, Any], run_id: str, attempt: int, passes: dict[str, int]
+) -> dict[str, Any]:
+    """A case of a rerun: a new short id, and a pass if the case passes from this attempt on."""
+    key = f"{raw['shortId'][:100]}{run_id[-6:]}"
+    again = {**raw, "shortId": key, "id": f"00000000-0000-4000-8000-{_crc(key):012x}"}
+    if attempt >= passes.get(raw["name"], attempt + 1):
+        again.update(status="COMPLETED", result="PASSED", resultTitle=None, evaluationThought=None)
+    return again
+
+
+def _start_problem(body: object) -> str | None:
+    """What the reference's ``RunRequest`` rules out in ``body``, if anything."""
+    if not isinstance(body, dict):
+        return "Request body must be a JSON object"
+    unknown = sorted(set(body) - _START_FIELDS)
+    if unknown:
+        return f"Unrecognized key(s) in object: {', '.join(map(repr, unknown))}"
+    if body.get("trigger", "API") not in ("API", "GITHUB"):
+        return "trigger must be one of API, GITHUB"
+    for name in _GITHUB_FIELDS:
+        if name in body and not isinstance(body[name], str):
+            return f"{name} must be a string"
+    plan = body.get("testPlanShortId")
+    if plan is not None and not (isinstance(plan, str) and _PLAN_ID.fullmatch(plan)):
+        return "testPlanShortId must match ^pln(-.+_.+|_.+)$"
+    project = body.get("projectShortId")
+    if project is not None and not (isinstance(project, str) and _PROJECT_ID.fullmatch(project)):
+        return "projectShortId must match ^proj(-.+_.+|_.+)$"
+    ids = body.get("testCaseIds", [])
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        return "testCaseIds must be an array of strings"
+    applications = body.get("applications", [])
+    if not isinstance(applications, list):
+        return "applications must be an array"
+    for application in applications:
+        if not isinstance(application, dict) or not isinstance(
+            application.get("applicationShortId"), str
+        ):
+            return "applications[].applicationShortId is required"
+        environment = application.get("environment")
+        if environment is not None and not (
+            isinstance(environment, dict)
+            and all(isinstance(value, str) for value in environment.values())
+            and set(environment) <= {"url", "name", "shortId"}
+        ):
+            return "applications[].environment must be {url, name} or {shortId}"
+    return None
+
+
+def _rerun_problem(body: object) -> str | None:
+    if not isinstance(body, dict):
+        return "Request body must be a JSON object"
+    unknown = sorted(set(body) - _RERUN_FIELDS)
+    if unknown:
+        return f"Unrecognized key(s) in object: {', '.join(map(repr, unknown))}"
+    if "failedOnly" in body and "projectTestCaseIds" in body:
+        return "Provide either failedOnly or projectTestCaseIds, not both"
+    if "failedOnly" in body and not isinstance(body["failedOnly"], bool):
+        return "failedOnly must be a boolean"
+    ids = body.get("projectTestCaseIds", [])
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        return "projectTestCaseIds must be an array of strings"
+    return None

@@ -32,6 +32,9 @@ class RecordedRequest:
     authorized: bool
     #: time.monotonic() when the request arrived.
     at: float
+    method: str = "GET"
+    #: A POST's JSON body, decoded (None if it was not JSON).
+    body: object = None
 
 
 class Simulator:
@@ -45,9 +48,13 @@ class Simulator:
         host: str = "127.0.0.1",
         port: int = 0,
         certificate: tuple[str, str] | None = None,
+        project: qatech.SimulatedProject | None = None,
     ) -> None:
-        """``certificate``: the files of a certificate and its key, to serve https."""
+        """``certificate``: the files of a certificate and its key, to serve https.
+        ``project``: what QA.tech's Start Run and Rerun APIs start (without one, they answer
+        404, as for a token of a project without plans)."""
         self.token = token
+        self.project = project
         self.runs: dict[str, Served] = {
             served.path: served for run in runs for served in run.endpoints()
         }
@@ -135,9 +142,39 @@ class Simulator:
                 return platform.not_found
             return run.respond(query)
 
+    def post(self, path: str, raw: bytes, headers: Mapping[str, str]) -> Answer:
+        """The answer to a POST to QA.tech's Start Run or Rerun API."""
+        try:
+            body: object = json.loads(raw) if raw.strip() else {}
+        except ValueError:
+            body = None
+        run_api = qatech.apis(self.token)[0]
+        authorized = run_api.authorized(headers)
+        with self._lock:
+            self.requests.append(
+                RecordedRequest(path, {}, authorized, time.monotonic(), "POST", body)
+            )
+            if path != qatech.START_PATH and not path.startswith(run_api.prefix):
+                return Answer(404, {"message": f"Cannot POST {path}"})
+            if not authorized:
+                return run_api.unauthorized
+            if self.project is None:
+                return Answer(404, {"message": "Project not found"})
+            if path == qatech.START_PATH:
+                answer, run = self.project.start(body)
+            else:
+                answer, run = self.project.rerun(self.runs.get(path), body)
+            if run is not None:
+                self.runs.update((served.path, served) for served in run.endpoints())
+            return answer
+
 
 #: Where a ``POST`` releases the held runs: not part of any platform's API.
 RELEASE_PATH = "/_simulator/release"
+
+
+#: The most of a POST's body the simulator reads.
+MAX_POST_BYTES = 1024 * 1024
 
 
 class _Server(ThreadingHTTPServer):
@@ -159,7 +196,9 @@ def _handler_for(simulator: Simulator) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
             headers = {name.lower(): value for name, value in self.headers.items()}
-            answer = simulator.answer(parts.path, parse_qs(parts.query), headers)
+            self._send(simulator.answer(parts.path, parse_qs(parts.query), headers), headers)
+
+        def _send(self, answer: Answer, headers: Mapping[str, str]) -> None:
             if answer.delay:
                 simulator._stopping.wait(answer.delay)
             if answer.drop:
@@ -191,12 +230,17 @@ def _handler_for(simulator: Simulator) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(payload)
 
         def do_POST(self) -> None:
-            found = urlsplit(self.path).path == RELEASE_PATH
-            if found:
+            path = urlsplit(self.path).path
+            if path == RELEASE_PATH:
                 simulator.release()
-            self.send_response(204 if found else 404)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+                self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(min(length, MAX_POST_BYTES))
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            self._send(simulator.post(path, raw, headers), headers)
 
         def _drip(self, answer: Answer, headers: Mapping[str, str], payload: bytes) -> None:
             """The whole answer a byte at a time, as a server or proxy that barely moves."""

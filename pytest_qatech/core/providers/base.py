@@ -14,17 +14,26 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from pytest_qatech.core.lookup import Lookup
-from pytest_qatech.core.models import FinishedRun, Listed, RemoteCase
+from pytest_qatech.core.models import FinishedRun, Listed, RemoteCase, StartedRun
 from pytest_qatech.core.secrets import Secret
 from pytest_qatech.core.settings import Platform
 
 
 @dataclass(frozen=True)
 class ApiRequest:
-    """A GET relative to the provider's API URL; ``path`` is already percent-encoded."""
+    """A request relative to the provider's API URL; ``path`` is already percent-encoded.
+
+    A GET, unless it has a ``body`` (JSON text): then it is a POST, which starts something on
+    the platform and so is sent only when the user asked for that.
+    """
 
     path: str
     params: tuple[tuple[str, str], ...] = ()
+    body: str | None = None
+
+    @property
+    def method(self) -> str:
+        return "GET" if self.body is None else "POST"
 
 
 @dataclass(frozen=True)
@@ -70,8 +79,9 @@ class RunSource:
 class Provider(ABC):
     #: The platform's row in the settings table.
     platform: ClassVar[Platform]
-    #: What to check after a final HTTP error, by status code.
+    #: What to check after a final HTTP error, by status code: of a GET, and of a rerun.
     hints: ClassVar[Mapping[int, str]] = {}
+    rerun_hints: ClassVar[Mapping[int, str]] = {}
     #: Whether a listing status answer names a run's cases while the run goes on: a front end
     #: does not wait to lay out the cases of a platform that lists them only at the end.
     lists_while_running: ClassVar[bool] = True
@@ -117,9 +127,22 @@ class Provider(ABC):
         """The run's page for people, when it can be known."""
         return None
 
-    def hint(self, http_status: int) -> str | None:
+    def rerun_request(self, run_id: str) -> ApiRequest | None:
+        """The request that reruns an ended run's failed cases in a new run; None where the
+        platform cannot."""
+        return None
+
+    def parse_rerun(self, run_id: str, body: object) -> StartedRun:
+        """The new run that :meth:`rerun_request`'s answer names."""
+        raise NotImplementedError(f"{self.title} runs cannot be rerun")
+
+    def hint(self, http_status: int, *, rerun: bool = False) -> str | None:
         """What the user should check after a final HTTP error, if there is advice."""
-        return self.hints.get(http_status)
+        return (self.rerun_hints if rerun else self.hints).get(http_status)
+
+    def dashboard(self) -> str | None:
+        """Where a person finds the project's runs, when known."""
+        return None
 
     @staticmethod
     @abstractmethod

@@ -28,6 +28,7 @@ from pytest_qatech.core.models import (
     Listed,
     Outcome,
     RemoteCase,
+    StartedRun,
     has_failure,
 )
 from pytest_qatech.core.providers.base import (
@@ -39,6 +40,7 @@ from pytest_qatech.core.providers.base import (
     RunSource,
 )
 from pytest_qatech.core.providers.body import MISSING, BodyError, Fields, entry_name, kind, unlisted
+from pytest_qatech.core.providers.qatech_start import HINTS, parse_started, rerun_request
 from pytest_qatech.core.secrets import Secret
 from pytest_qatech.core.settings import (
     QATECH,
@@ -73,6 +75,8 @@ class QatechProvider(Provider):
     project: str | None
     #: Which cases' details to read: failed (failed, skipped and errored), all or none.
     details: str
+    #: The pages of the runs started in this session, as the API named them, by short id.
+    started_urls: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
     platform = QATECH
     hints: ClassVar[Mapping[int, str]] = {
@@ -81,6 +85,7 @@ class QatechProvider(Provider):
         403: "the organisation may be suspended, or the token lacks access to this project",
         404: f"check the run id, and that {_TOKEN} belongs to the project that ran it",
     }
+    rerun_hints: ClassVar[Mapping[int, str]] = HINTS
 
     @classmethod
     def configure(cls, run_ids: Sequence[str], lookup: Lookup) -> RunSource:
@@ -124,8 +129,20 @@ class QatechProvider(Provider):
 
     def run_url(self, run_id: str) -> str | None:
         if self.project is None:
-            return None
+            return dict(self.started_urls).get(run_id)
         return f"{DASHBOARD}/p/{quote(self.project, safe='')}/results/{quote(run_id, safe='')}"
+
+    def dashboard(self) -> str:
+        """Where a person finds the project's runs."""
+        return (
+            DASHBOARD if self.project is None else f"{DASHBOARD}/p/{quote(self.project, safe='')}"
+        )
+
+    def rerun_request(self, run_id: str) -> ApiRequest:
+        return rerun_request(run_id)
+
+    def parse_rerun(self, run_id: str, body: object) -> StartedRun:
+        return parse_started(body, f"the rerun of run {run_id}")
 
     def parse_status(self, run_id: str, body: object) -> Progress:
         run = Fields(body, f"run {run_id}")

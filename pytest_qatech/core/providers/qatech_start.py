@@ -1,0 +1,188 @@
+"""Starting QA.tech runs: what the Start Run and Rerun APIs are sent, and what they answer.
+
+References (not among the documents in ``shared/seeds/``): QA.tech's "Start Run API"
+(https://docs.qa.tech/api-reference/start-run, with its OpenAPI ``POST /v1/run``: ``RunRequest``,
+``RunResponse``) and "Rerun" (https://docs.qa.tech/api-reference/rerun, ``POST /v1/run/{shortId}``).
+Every field of a start is optional; without any, the project's default test plan runs. A rerun
+is sent ``{"failedOnly": true}``: the failed, skipped and errored cases of a run, in a new run.
+Both answer ``{success, run: {id, shortId, url, testCount, testPlan?: {name, shortId}}}``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from pytest_qatech.core.lookup import Lookup, SettingsError
+from pytest_qatech.core.models import StartedRun
+from pytest_qatech.core.providers.base import ApiRequest
+from pytest_qatech.core.providers.body import BodyError, Fields
+from pytest_qatech.core.settings import QATECH_APP_URL, QATECH_PLAN, QATECH_START, RERUNS
+from pytest_qatech.core.urls import is_path_segment
+
+START_PATH = "/v1/run"
+#: ``RunRequest.testPlanShortId``'s pattern in QA.tech's OpenAPI definition.
+PLAN_ID = re.compile(r"pln(-.+_.+|_.+)")
+#: What a failed start of the default test plan is called, and its stand-in in node ids.
+DEFAULT_PLAN = "the default test plan"
+DEFAULT_PLAN_ID = "default-plan"
+#: Read from the event file GitHub writes for the workflow run; a bigger one is not read.
+MAX_EVENT_BYTES = 1024 * 1024
+#: What to check after a start or a rerun ends in a final HTTP error, by status code.
+HINTS = {
+    400: "QA.tech rejected the request (for a rerun: the run may have no failed case left)",
+    401: "check QATECH_API_TOKEN (or QATECH_API_KEY): it is missing, mistyped or revoked",
+    402: "the QA.tech organisation's usage limit is reached: no run was started. Raise the "
+    "limit or wait until it resets",
+    403: "the organisation may be suspended, or the token lacks access to this project",
+    404: "check the test plan's short id (for a rerun, the run's), and that the token belongs "
+    "to its project",
+}
+
+
+@dataclass(frozen=True)
+class Commit:
+    """Which commit a run tests, as GitHub Actions says (``trigger: GITHUB``'s fields)."""
+
+    actor: str | None
+    branch: str | None
+    commit_hash: str | None
+    commit_message: str | None
+    repository: str | None
+
+    def fields(self) -> dict[str, str]:
+        named = {
+            "actor": self.actor,
+            "branch": self.branch,
+            "commitHash": self.commit_hash,
+            "commitMessage": self.commit_message,
+            "repository": self.repository,
+        }
+        return {name: value for name, value in named.items() if value}
+
+
+def github_commit(environ: Mapping[str, str]) -> Commit | None:
+    """The commit of a GitHub Actions job, from the variables GitHub sets (and, for the
+    message and a pull request's own head, the event file); None elsewhere."""
+    if environ.get("GITHUB_ACTIONS") != "true":
+        return None
+    event = _event(environ.get("GITHUB_EVENT_PATH"))
+    head = _object(_object(event, "pull_request"), "head")
+    head_commit = _object(event, "head_commit")
+    # In a pull request GITHUB_SHA is a merge commit nobody pushed; its head is what people know.
+    sha = head.get("sha") if isinstance(head.get("sha"), str) else environ.get("GITHUB_SHA")
+    message = head_commit.get("message")
+    return Commit(
+        actor=environ.get("GITHUB_ACTOR") or None,
+        branch=environ.get("GITHUB_HEAD_REF") or environ.get("GITHUB_REF_NAME") or None,
+        commit_hash=sha or None,
+        commit_message=message if isinstance(message, str) and message else None,
+        repository=environ.get("GITHUB_REPOSITORY") or None,
+    )
+
+
+def _object(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _event(path: str | None) -> dict[str, Any]:
+    if not path:
+        return {}
+    try:
+        with open(path, "rb") as event_file:
+            text = event_file.read(MAX_EVENT_BYTES + 1)
+        data = json.loads(text) if len(text) <= MAX_EVENT_BYTES else None
+    except (OSError, ValueError, RecursionError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+@dataclass(frozen=True)
+class StartSpec:
+    """The runs a session starts: a run per test plan (None: the project's default plan), each
+    with the same application overrides and commit."""
+
+    plans: tuple[str | None, ...]
+    #: (application short id, environment URL) pairs.
+    applications: tuple[tuple[str, str], ...] = ()
+    commit: Commit | None = None
+
+    def request(self, plan: str | None) -> ApiRequest:
+        body: dict[str, Any] = {"trigger": "API" if self.commit is None else "GITHUB"}
+        if self.commit is not None:
+            body.update(self.commit.fields())
+        if plan is not None:
+            body["testPlanShortId"] = plan
+        if self.applications:
+            body["applications"] = [
+                {"applicationShortId": app, "environment": {"url": url}}
+                for app, url in self.applications
+            ]
+        return ApiRequest(START_PATH, body=json.dumps(body))
+
+
+def configure_start(lookup: Lookup) -> StartSpec | None:
+    """The runs the command line asks to start, checked; None when it asks for none."""
+    plans: list[str | None] = [None] if lookup.switch(QATECH_START) else []
+    for plan in lookup.values(QATECH_PLAN):
+        if not (PLAN_ID.fullmatch(plan) and is_path_segment(plan)):
+            raise SettingsError(
+                f"{QATECH_PLAN.flag} {plan!r} is not a test plan's short id: expected pln_ "
+                "followed by letters, digits, '-' or '_' (QA.tech shows it in the plan's URL)"
+            )
+        plans.append(plan)
+    applications = tuple(_application(value) for value in lookup.values(QATECH_APP_URL))
+    if not plans:
+        if applications:
+            raise SettingsError(
+                f"{QATECH_APP_URL.flag} applies to the runs started here: give "
+                f"{QATECH_PLAN.flag} or {QATECH_START.flag} too"
+            )
+        return None
+    return StartSpec(tuple(plans), applications, github_commit(lookup.environ))
+
+
+def _application(value: str) -> tuple[str, str]:
+    app, separator, url = value.partition("=")
+    app, url = app.strip(), url.strip()
+    parts = urlsplit(url)
+    if not separator or not app or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(
+            f"{QATECH_APP_URL.flag} {value!r} is not APP=URL: an application's short id "
+            "(app_...), '=', and the http(s) address to test it at"
+        )
+    return app, url
+
+
+def configure_reruns(lookup: Lookup) -> int:
+    return lookup.count(RERUNS)
+
+
+def rerun_request(run_id: str) -> ApiRequest:
+    return ApiRequest(f"/v1/run/{quote(run_id, safe='')}", body=json.dumps({"failedOnly": True}))
+
+
+def parse_started(body: object, what: str) -> StartedRun:
+    """The run a start or a rerun answered with; ``what`` names the request in errors."""
+    answer = Fields(body, what)
+    if answer.get("success") is not True:
+        raise BodyError(f"{what}: field 'success' is not true")
+    run = Fields(answer.get("run"), f"{what}, field 'run'")
+    short_id = run.identifier("shortId")
+    url = run.optional_text("url")
+    if url is not None and urlsplit(url).scheme not in ("https", "http"):
+        raise BodyError(f"{what}: field 'url' is not a web link")
+    count = run.get("testCount")
+    plan = run.optional_object("testPlan")
+    return StartedRun(
+        short_id,
+        url,
+        count if isinstance(count, int) and not isinstance(count, bool) else None,
+        plan.optional_text("name") if plan is not None else None,
+        plan.optional_text("shortId") if plan is not None else None,
+    )

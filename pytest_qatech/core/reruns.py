@@ -1,0 +1,78 @@
+"""A run and the reruns of its failed cases, as one run: each case's verdict is its last attempt's.
+
+A rerun is a new run with new case ids (QA.tech's Rerun API, ``failedOnly``: the failed,
+skipped and errored cases), so its cases are matched back to the run's by name and goal, in
+order. A case of the rerun that matches none is reported as a case of its own, never dropped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+from pytest_qatech.core.models import (
+    Attempt,
+    FinishedRun,
+    Outcome,
+    RemoteCase,
+    RunReport,
+    StartedRun,
+    has_failure,
+)
+
+
+def wants_rerun(attempt: FinishedRun) -> bool:
+    """Whether an attempt has cases a rerun could turn: a failure, or a case without verdict."""
+    return has_failure(attempt.cases)
+
+
+def attempt_runs(run: FinishedRun) -> tuple[str, ...]:
+    """The short ids of a run's attempts, in order: the run itself, then each rerun."""
+    return (run.run_id, *(rerun.run_id for rerun in run.reruns))
+
+
+def merged(
+    earlier: FinishedRun, rerun: FinishedRun, started: StartedRun
+) -> tuple[FinishedRun, list[RemoteCase]]:
+    """``earlier`` (a run, with the reruns so far) with the cases of ``rerun`` as its cases'
+    latest attempts; and the cases of ``rerun`` that matched none, which it keeps as its own.
+
+    The run's status, result and problem become the rerun's: the rerun is the run's last word.
+    """
+    again: dict[tuple[str, str | None], list[RemoteCase]] = {}
+    for case in rerun.cases:
+        again.setdefault((case.name, case.goal), []).append(case)
+    runs = attempt_runs(earlier)
+    cases = []
+    for case in earlier.cases:
+        candidates = (
+            again.get((case.name, case.goal)) if case.outcome is not Outcome.PASSED else None
+        )
+        if not candidates:
+            cases.append(case)
+            continue
+        latest = candidates.pop(0)
+        before = Attempt(runs[min(len(case.attempts), len(runs) - 1)], case.outcome, case.headline)
+        cases.append(dataclasses.replace(latest, key=case.key, attempts=(*case.attempts, before)))
+    unmatched = [case for left in again.values() for case in left]
+    own = [dataclasses.replace(case, key=f"{rerun.run_id}/{case.key}") for case in unmatched]
+    run = dataclasses.replace(
+        earlier,
+        status=rerun.status,
+        result=rerun.result,
+        problem=rerun.problem,
+        cases=(*cases, *own),
+        reruns=(*earlier.reruns, started),
+    )
+    return run, unmatched
+
+
+def flaky(reports: Iterable[RunReport]) -> list[tuple[FinishedRun, RemoteCase]]:
+    """The flaky cases of these reports, each with its run, in order."""
+    return [
+        (report, case)
+        for report in reports
+        if isinstance(report, FinishedRun)
+        for case in report.cases
+        if case.flaky
+    ]

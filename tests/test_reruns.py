@@ -1,0 +1,294 @@
+"""Reruns: a run and the reruns of its failed cases as one run, each case judged by its last
+attempt; the wait loop that starts them (fake clock); and how attempts are rendered."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+from collections.abc import Sequence
+
+from pytest_qatech.core.client import FinalError, TransientError
+from pytest_qatech.core.github import step_summary
+from pytest_qatech.core.models import (
+    Attempt,
+    FinishedRun,
+    Outcome,
+    RemoteCase,
+    RunReport,
+    StartedRun,
+)
+from pytest_qatech.core.providers.qatech import QatechProvider
+from pytest_qatech.core.rendering import render_case, summary_lines
+from pytest_qatech.core.reruns import merged
+from pytest_qatech.core.secrets import Secret
+from pytest_qatech.core.sending import SerialSender
+from pytest_qatech.core.waiting import Target, Wait
+
+from .helpers import FakeApi, FakeClock, RecordingObserver, RecordingStream, qatech_case, qatech_run
+
+PROVIDER = QatechProvider(Secret("x"), project="shop", details="none")
+TITLES = {"qatech": "QA.tech"}
+RERUN_1 = StartedRun("def456", "https://app.qa.tech/p/shop/results/def456", 2)
+
+
+def finished(run_id: str, *cases: RemoteCase, status: str = "COMPLETED") -> FinishedRun:
+    result = "FAILED" if any(c.outcome is Outcome.FAILED for c in cases) else "PASSED"
+    return FinishedRun("qatech", run_id, status, result, cases)
+
+
+def failed(name: str, key: str, headline: str, goal: str | None = None) -> RemoteCase:
+    return RemoteCase(name, Outcome.FAILED, headline, "why", key=key, case_id=key, goal=goal)
+
+
+def passed(name: str, key: str, goal: str | None = None) -> RemoteCase:
+    return RemoteCase(name, Outcome.PASSED, key=key, case_id=key, goal=goal)
+
+
+def test_a_case_that_passes_on_the_rerun_passes_and_remembers_its_failure() -> None:
+    first = finished("abc123", passed("Login", "tc1"), failed("Checkout", "tc2", "No pay button"))
+    again = finished("def456", passed("Checkout", "tc9"))
+    run, unmatched = merged(first, again, RERUN_1)
+    login, checkout = run.cases
+    assert login == passed("Login", "tc1")
+    assert checkout.outcome is Outcome.PASSED
+    assert checkout.key == "tc2"  # who it is in the run's items
+    assert checkout.case_id == "tc9"  # its last attempt's case
+    assert checkout.attempts == (Attempt("abc123", Outcome.FAILED, "No pay button"),)
+    assert checkout.flaky
+    assert unmatched == []
+    assert run.reruns == (RERUN_1,)
+    assert (run.status, run.result, run.problem) == ("COMPLETED", "PASSED", None)
+
+
+def test_a_case_that_fails_every_attempt_keeps_every_headline() -> None:
+    first = finished("abc123", failed("Checkout", "tc2", "No pay button"))
+    once, _ = merged(first, finished("def456", failed("Checkout", "tc8", "Spinner")), RERUN_1)
+    rerun_2 = StartedRun("ghi789")
+    twice, _ = merged(once, finished("ghi789", failed("Checkout", "tc7", "Timeout")), rerun_2)
+    (checkout,) = twice.cases
+    assert checkout.outcome is Outcome.FAILED
+    assert checkout.headline == "Timeout"
+    assert checkout.attempts == (
+        Attempt("abc123", Outcome.FAILED, "No pay button"),
+        Attempt("def456", Outcome.FAILED, "Spinner"),
+    )
+    assert not checkout.flaky
+    rendered = render_case(twice, checkout)
+    assert rendered.details.startswith(
+        "3 attempts:\n"
+        "  1. QA.tech run abc123: failed: No pay button\n"
+        "  2. QA.tech run def456: failed: Spinner\n"
+        "  3. QA.tech run ghi789: failed: Timeout\n\n"
+    )
+    assert [p for p in rendered.properties if p[0].startswith(("attempt", "first", "flaky"))] == [
+        ("attempts", "3"),
+        ("first_failure", "No pay button"),
+        ("attempt_1_run_short_id", "abc123"),
+        ("attempt_2_run_short_id", "def456"),
+        ("attempt_3_run_short_id", "ghi789"),
+    ]
+
+
+def test_cases_are_matched_by_name_and_goal_in_order_and_the_rest_kept_apart() -> None:
+    first = finished(
+        "abc123",
+        failed("Search", "tc1", "A", goal="by city"),
+        failed("Search", "tc2", "B", goal="by price"),
+        failed("Search", "tc3", "C", goal="by price"),
+    )
+    again = finished(
+        "def456",
+        passed("Search", "tc7", goal="by price"),
+        failed("Search", "tc8", "D", goal="by price"),
+        passed("Signup", "tc9"),
+    )
+    run, unmatched = merged(first, again, RERUN_1)
+    city, price_1, price_2, signup = run.cases
+    assert (city.headline, city.attempts) == ("A", ())  # no rerun matched it: as it was
+    assert (price_1.case_id, price_1.outcome) == ("tc7", Outcome.PASSED)
+    assert (price_2.case_id, price_2.outcome) == ("tc8", Outcome.FAILED)
+    assert unmatched == [passed("Signup", "tc9")]
+    assert (signup.name, signup.key, signup.attempts) == ("Signup", "def456/tc9", ())
+
+
+def test_a_passed_case_is_never_replaced_and_the_rerun_has_the_last_word_on_the_run() -> None:
+    first = finished("abc123", passed("Login", "tc1"), failed("Pay", "tc2", "x"), status="ERROR")
+    again = finished("def456", passed("Login", "tc5"), failed("Pay", "tc6", "y"))
+    again = FinishedRun("qatech", "def456", "ERROR", "FAILED", again.cases, problem="ended ERROR")
+    run, unmatched = merged(first, again, RERUN_1)
+    assert run.cases[0] == passed("Login", "tc1")
+    assert [case.key for case in unmatched] == ["tc5"]
+    assert (run.status, run.problem) == ("ERROR", "ended ERROR")
+
+
+def test_flaky_cases_have_a_section_in_the_summary_and_the_job_summary() -> None:
+    first = finished("abc123", failed("Checkout", "tc2", "No pay button"))
+    run, _ = merged(first, finished("def456", passed("Checkout", "tc9")), RERUN_1)
+    run = dataclasses.replace(run, url=None)
+    assert summary_lines(TITLES, [run]) == [
+        "QA.tech run abc123: COMPLETED, result PASSED - 1 passed (after 1 rerun: def456)",
+        "flaky (failed, then passed on a rerun): 1",
+        "  Checkout (QA.tech run abc123): failed in abc123: No pay button",
+    ]
+    properties = dict(render_case(run, run.cases[0]).properties)
+    assert (properties["attempts"], properties["flaky"]) == ("2", "true")
+    summary = step_summary(TITLES, [run], [])
+    assert (
+        "### Flaky: failed, then passed on a rerun\n\n"
+        "| test | run | first failure |\n"
+        "| --- | --- | --- |\n"
+        "| 🔁 Checkout | QA.tech abc123 | abc123: No pay button |\n"
+    ) in summary
+    assert "| QA.tech abc123 | COMPLETED, PASSED | 1 passed (reruns: def456) |" in summary
+
+
+# The wait loop.
+
+STARTED_DEF = {"success": True, "run": {"id": "u", "shortId": "def456", "testCount": 1}}
+
+
+def run_with(
+    api: FakeApi, reruns: int, stream: RecordingStream | None = None
+) -> tuple[RunReport, RecordingObserver]:
+    observer = RecordingObserver()
+    (report,) = Wait(
+        [Target(PROVIDER, api, "abc123")],
+        poll_interval=10.0,
+        timeout=3600.0,
+        observer=observer,
+        clock=api.clock,
+        sender=SerialSender(),
+        rng=random.Random(1),
+        listing=True,
+        stream=stream,
+        reruns=reruns,
+    ).run()
+    return report, observer
+
+
+def scripted(reruns: dict[str, Sequence[object]], **polls: Sequence[object]) -> FakeApi:
+    return FakeApi(FakeClock(), polls, reruns=reruns, listing=True)
+
+
+def first_run(*cases: object, status: str = "COMPLETED") -> list[object]:
+    return [
+        qatech_run("abc123", "RUNNING", list(cases), None),
+        qatech_run("abc123", status, list(cases), "FAILED"),
+    ]
+
+
+LOGIN = qatech_case("Login", short_id="tc1")
+CHECKOUT_FAILED = qatech_case("Checkout", "FAILED", short_id="tc2", title="No pay button")
+
+
+def test_without_reruns_nothing_is_posted() -> None:
+    api = scripted({}, abc123=first_run(LOGIN, CHECKOUT_FAILED))
+    report, _ = run_with(api, reruns=0)
+    assert isinstance(report, FinishedRun)
+    assert "rerun" not in [kind for _, kind, _ in api.log]
+
+
+def test_the_failed_cases_are_rerun_and_the_verdicts_held_until_the_last_attempt() -> None:
+    api = scripted(
+        {"abc123": [STARTED_DEF]},
+        abc123=first_run(LOGIN, CHECKOUT_FAILED),
+        def456=[qatech_run("def456", "COMPLETED", [qatech_case("Checkout", short_id="tc9")])],
+    )
+    stream = RecordingStream(api.clock)
+    report, observer = run_with(api, reruns=2, stream=stream)
+    assert [kind for _, kind, _ in api.log] == ["poll", "poll", "rerun", "poll"]
+    assert isinstance(report, FinishedRun)
+    checkout = report.cases[1]
+    assert checkout.flaky
+    assert checkout.key == "tc2"
+    # The pass was told at once; the failure never was, as the rerun turned it; the rerun's own
+    # cases were never listed as the run's.
+    assert stream.events == [
+        "0 RUNNING tc1=passed tc2=failed",
+        "0 tc1 passed",
+        "10 COMPLETED ",
+        "10 COMPLETED tc1 tc2",
+        "10 ended FinishedRun",
+    ]
+    assert (
+        "QA.tech run abc123 note: 1 case did not pass; rerun 1 of 2 started as QA.tech run def456"
+    ) in observer.lines
+    assert "QA.tech run def456 (rerun 1 of abc123) COMPLETED at 10" not in observer.lines
+
+
+def test_a_rerun_that_fails_again_is_rerun_up_to_the_limit() -> None:
+    started_ghi = {"success": True, "run": {"id": "u", "shortId": "ghi789"}}
+    failing = qatech_case("Checkout", "FAILED", short_id="tc9", title="Again")
+    api = scripted(
+        {"abc123": [STARTED_DEF], "def456": [started_ghi]},
+        abc123=first_run(CHECKOUT_FAILED),
+        def456=[qatech_run("def456", "COMPLETED", [failing], "FAILED")],
+        ghi789=[qatech_run("ghi789", "COMPLETED", [failing], "FAILED")],
+    )
+    report, _ = run_with(api, reruns=2)
+    assert [key for _, kind, key in api.log if kind == "rerun"] == ["abc123", "def456"]
+    assert isinstance(report, FinishedRun)
+    (checkout,) = report.cases
+    assert checkout.outcome is Outcome.FAILED
+    assert [a.run_id for a in checkout.attempts] == ["abc123", "def456"]
+    assert [r.run_id for r in report.reruns] == ["def456", "ghi789"]
+
+
+def test_a_rerun_post_that_may_have_reached_the_server_is_not_sent_again() -> None:
+    api = scripted(
+        {"abc123": [TransientError("HTTP 502 Bad Gateway", http_status=502), STARTED_DEF]},
+        abc123=first_run(LOGIN, CHECKOUT_FAILED),
+    )
+    report, observer = run_with(api, reruns=1)
+    assert [kind for _, kind, _ in api.log].count("rerun") == 1
+    assert isinstance(report, FinishedRun)
+    assert report.cases[1].outcome is Outcome.FAILED
+    assert report.reruns == ()
+    assert observer.lines[-1] == (
+        "QA.tech run abc123 warning: its failed cases could not be rerun, so their verdicts "
+        "stand: POST https://api.test/v1/run/abc123 failed: HTTP 502 Bad Gateway; the request "
+        "may have reached QA.tech, so a rerun may have started: see https://app.qa.tech/p/shop"
+    )
+
+
+def test_a_throttled_rerun_post_is_sent_again() -> None:
+    throttled = TransientError("HTTP 429", retry_after=3.0, http_status=429)
+    api = scripted(
+        {"abc123": [throttled, STARTED_DEF]},
+        abc123=first_run(CHECKOUT_FAILED),
+        def456=[qatech_run("def456", "COMPLETED", [qatech_case("Checkout", short_id="tc9")])],
+    )
+    report, _ = run_with(api, reruns=1)
+    assert [kind for _, kind, _ in api.log].count("rerun") == 2
+    assert isinstance(report, FinishedRun)
+    assert report.cases[0].flaky
+
+
+def test_nothing_to_rerun_keeps_the_verdicts_with_a_warning() -> None:
+    nothing = FinalError('HTTP 400 Bad Request: "No test cases to rerun"', 400)
+    api = scripted({"abc123": [nothing]}, abc123=first_run(CHECKOUT_FAILED))
+    report, observer = run_with(api, reruns=1)
+    assert isinstance(report, FinishedRun)
+    assert report.cases[0].outcome is Outcome.FAILED
+    assert "may have started" not in observer.lines[-1]
+    assert observer.lines[-1].endswith(
+        "hint: QA.tech rejected the request (for a rerun: the run may have no failed case left)"
+    )
+
+
+def test_a_rerun_that_cannot_be_read_keeps_the_verdicts_before_it() -> None:
+    api = scripted(
+        {"abc123": [STARTED_DEF]},
+        abc123=first_run(CHECKOUT_FAILED),
+        def456=[FinalError('HTTP 404 Not Found: "Run not found"', 404)],
+    )
+    report, observer = run_with(api, reruns=1)
+    assert isinstance(report, FinishedRun)
+    assert report.cases[0].outcome is Outcome.FAILED
+    assert report.cases[0].headline == "No pay button"
+    assert observer.lines[-1] == (
+        "QA.tech run def456 (rerun 1 of abc123) warning: QA.tech run def456 (rerun 1 of abc123) "
+        "could not be read: GET https://api.test/v1/run/def456 failed: HTTP 404 Not Found: "
+        '"Run not found"\nhint: check the run id, and that QATECH_API_TOKEN belongs to the project '
+        "that ran it; the verdicts before it stand"
+    )

@@ -1,0 +1,218 @@
+"""Starting QA.tech runs and rerunning their failures, in whole sessions against the simulator:
+the wiring of what ``test_starting.py`` and ``test_reruns.py`` decide."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from pytest_qatech.cli import main
+from pytest_qatech.simulator import (
+    DEFAULT_TOKEN,
+    Answer,
+    SimulatedPlan,
+    SimulatedProject,
+    SimulatedRun,
+    Simulator,
+    case,
+    environment,
+)
+
+from .helpers import FAST, LOCAL_TEST
+
+pytestmark = pytest.mark.starts_runs
+
+
+def smoke(short_id: str) -> SimulatedRun:
+    """A run of plan pln_smoke: login passes; checkout fails, and passes when rerun."""
+    return SimulatedRun(
+        short_id,
+        result="FAILED",
+        passes_on_rerun={"Checkout": 1},
+        cases=[
+            case("Login", short_id=f"{short_id}a"),
+            case("Checkout", "FAILED", title="No pay button", short_id=f"{short_id}b"),
+        ],
+    )
+
+
+def broken(short_id: str) -> SimulatedRun:
+    """A run whose checkout fails on every attempt."""
+    return SimulatedRun(
+        short_id,
+        result="FAILED",
+        cases=[case("Checkout", "FAILED", title="The cart is empty", short_id=f"{short_id}b")],
+    )
+
+
+@pytest.fixture
+def project(simulator: Simulator) -> SimulatedProject:
+    simulator.project = SimulatedProject(
+        [SimulatedPlan("Smoke", smoke, "pln_smoke"), SimulatedPlan("Broken", broken, "pln_broken")]
+    )
+    return simulator.project
+
+
+def posts(simulator: Simulator) -> list[str]:
+    return [request.path for request in simulator.requests if request.method == "POST"]
+
+
+def properties(report: Path, name: str) -> dict[str, str]:
+    (testcase,) = (c for c in ET.parse(report).iter("testcase") if c.get("name") == name)
+    return {p.get("name", ""): p.get("value", "") for p in testcase.iter("property")}
+
+
+@pytest.mark.parametrize("xdist", [(), ("-n", "2")], ids=["one process", "xdist"])
+def test_a_started_run_with_a_flaky_case_is_green_and_says_flaky_everywhere(
+    simulator: Simulator,
+    project: SimulatedProject,
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    xdist: tuple[str, ...],
+) -> None:
+    outputs, summary = pytester.path / "outputs", pytester.path / "summary.md"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    pytester.makepyfile(test_local=LOCAL_TEST)
+    result = pytester.runpytest_subprocess(
+        *FAST, "--qatech-plan", "pln_smoke", "--qatech-reruns", "1", "-v",
+        "--junitxml=report.xml", *xdist,
+    )  # fmt: skip
+    (run_id,) = project.started
+    ((rerun_of, rerun_id),) = project.reruns
+    assert rerun_of == run_id
+    # One start and one rerun, from the controller only.
+    assert posts(simulator) == ["/v1/run", f"/v1/run/{run_id}"]
+    assert project.starts == [{"trigger": "API", "testPlanShortId": "pln_smoke"}]
+    result.stdout.fnmatch_lines(
+        [
+            f"qatech: started QA.tech run {run_id} (test plan Smoke, pln_smoke; 2 cases): "
+            f"https://*/results/{run_id}",
+            f"*qatech::{run_id}::Checkout RERUN*",
+            f"*qatech::{run_id}::Checkout PASSED*",
+            "*remote runs*",
+            f"QA.tech run {run_id}: COMPLETED, result PASSED - 2 passed (after 1 rerun: "
+            f"{rerun_id})*",
+            "flaky (failed, then passed on a rerun): 1",
+            f"  Checkout (QA.tech run {run_id}): failed in {run_id}: No pay button",
+            "*= 3 passed, 1 rerun in *",
+        ]
+    )
+    assert result.ret == pytest.ExitCode.OK
+    checkout = properties(pytester.path / "report.xml", "Checkout")
+    assert {key: checkout[key] for key in checkout if key.startswith(("att", "fla", "fir"))} == {
+        "attempts": "2",
+        "flaky": "true",
+        "first_failure": "No pay button",
+        "attempt_1_run_short_id": run_id,
+        "attempt_2_run_short_id": rerun_id,
+    }
+    suite = next(ET.parse(pytester.path / "report.xml").iter("testsuite"))
+    started = [(p.get("name"), p.get("value")) for p in suite.find("properties") or ()]
+    assert ("qatech_started_run", run_id) in started
+    assert outputs.read_text() == f"qatech-run-short-id={run_id}\n"
+    assert "### Flaky: failed, then passed on a rerun" in summary.read_text()
+
+
+def test_a_case_failing_every_attempt_is_red_with_every_attempt(
+    simulator: Simulator, project: SimulatedProject, pytester: pytest.Pytester
+) -> None:
+    simulator.add(broken("abc123"))
+    pytester.makeini("[pytest]\nqatech_reruns = 2\n")
+    result = pytester.runpytest_subprocess(*FAST, "--qatech-run", "abc123", "--tb=short")
+    assert [pair[0] for pair in project.reruns] == ["abc123", "abc123r1"]
+    result.stdout.fnmatch_lines(
+        [
+            "*_ qatech abc123: Checkout _*",
+            "The cart is empty",
+            "3 attempts:",
+            "  1. QA.tech run abc123: failed: The cart is empty",
+            "  2. QA.tech run abc123r1: failed: The cart is empty",
+            "  3. QA.tech run abc123r1r2: failed: The cart is empty",
+            "*= 1 failed, 2 rerun in *",
+        ]
+    )
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_a_start_refused_for_the_usage_limit_is_an_error_as_a_run_that_cannot_be_read(
+    simulator: Simulator, project: SimulatedProject, pytester: pytest.Pytester
+) -> None:
+    echoed = f"Usage limit exceeded for token {DEFAULT_TOKEN}"
+    project.start_answers[0] = Answer(402, {"message": echoed})
+    pytester.makepyfile(test_local=LOCAL_TEST)
+    result = pytester.runpytest_subprocess(*FAST, "--qatech-plan", "pln_smoke", "--junitxml=r.xml")
+    assert posts(simulator) == ["/v1/run"]
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR collecting qatech*",
+            "QA.tech could not start a run of test plan pln_smoke: POST http://127.0.0.1:*/v1/run "
+            'failed: HTTP 402 Payment Required: "Usage limit exceeded for token ********"',
+            "hint: the QA.tech organisation's usage limit is reached: no run was started.*",
+            "QA.tech: no run of test plan pln_smoke was started; see the error above*",
+            "ERROR qatech::pln_smoke - QA.tech could not start a run of test plan pln_smok*",
+            "*= 1 error in *",
+        ]
+    )
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    assert DEFAULT_TOKEN not in result.stdout.str() + (pytester.path / "r.xml").read_text()
+
+
+def test_a_start_whose_outcome_is_unknown_is_never_sent_again(
+    simulator: Simulator, project: SimulatedProject, pytester: pytest.Pytester
+) -> None:
+    project.start_answers[0] = Answer(500, {"message": "Internal error"})
+    result = pytester.runpytest_subprocess(*FAST, "--qatech-start")
+    assert posts(simulator) == ["/v1/run"]
+    result.stdout.fnmatch_lines(
+        [
+            "*QA.tech could not start a run of the default test plan: POST *failed: HTTP 500*",
+            "The request may have reached QA.tech, so a run may have started: look for it at "
+            "https://app.qa.tech, and report on it with --qatech-run SHORTID rather than start "
+            "another.",
+        ]
+    )
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+
+
+def test_collect_only_starts_nothing(
+    simulator: Simulator, project: SimulatedProject, pytester: pytest.Pytester
+) -> None:
+    result = pytester.runpytest_subprocess(*FAST, "--qatech-start", "--collect-only")
+    assert simulator.requests == []
+    result.stdout.fnmatch_lines(
+        ["qatech: no run is started with --collect-only (--qatech-plan, --qatech-start)"]
+    )
+
+
+def test_neither_an_ini_file_nor_the_environment_starts_a_run(
+    simulator: Simulator,
+    project: SimulatedProject,
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("QATECH_PLAN", "pln_smoke")
+    monkeypatch.setenv("QATECH_START", "1")
+    pytester.makeini("[pytest]\nqatech_plan = pln_smoke\nqatech_start = true\n")
+    pytester.makepyfile(test_local=LOCAL_TEST)
+    result = pytester.runpytest_subprocess(*FAST, "-W", "ignore::pytest.PytestConfigWarning")
+    result.assert_outcomes(passed=1)
+    assert simulator.requests == []
+
+
+def test_qatech_junit_starts_reruns_and_reports_a_flaky_case(
+    simulator: Simulator, project: SimulatedProject, tmp_path: Path
+) -> None:
+    report, outputs = tmp_path / "report.xml", tmp_path / "outputs"
+    environ = {**environment(simulator.url), "GITHUB_OUTPUT": str(outputs)}
+    code = main(["--plan", "pln_smoke", "--reruns", "1", *FAST, "-o", str(report)], environ)
+    assert code == 0
+    (run_id,) = project.started
+    assert outputs.read_text() == f"qatech-run-short-id={run_id}\n"
+    (checkout,) = (c for c in ET.parse(report).iter("testcase") if c.get("name") == "Checkout")
+    assert checkout.find("failure") is None
+    out = checkout.findtext("system-out") or ""
+    assert "flaky: true\n" in out
+    assert f"attempt_1_run_short_id: {run_id}\n" in out
