@@ -216,3 +216,32 @@ def test_qatech_junit_starts_reruns_and_reports_a_flaky_case(
     out = checkout.findtext("system-out") or ""
     assert "flaky: true\n" in out
     assert f"attempt_1_run_short_id: {run_id}\n" in out
+
+
+def test_several_runs_at_once_given_and_started_each_rerun_on_its_own(
+    simulator: Simulator, project: SimulatedProject, tmp_path: Path
+) -> None:
+    simulator.add(smoke("abc123"))
+    report, outputs = tmp_path / "report.xml", tmp_path / "outputs"
+    environ = {**environment(simulator.url), "GITHUB_OUTPUT": str(outputs)}
+    args = ["abc123", "--plan", "pln_smoke", "--plan", "pln_broken", "--reruns", "1", *FAST]
+    assert main([*args, "-o", str(report)], environ) == 1
+    smoke_id, broken_id = project.started
+    assert sorted(rerun_of for rerun_of, _ in project.reruns) == sorted(
+        ["abc123", smoke_id, broken_id]
+    )
+    lines = outputs.read_text().splitlines()
+    assert lines[0].startswith("qatech-run-short-id<<qatech_")
+    assert lines[1:3] == [smoke_id, broken_id]
+    assert lines[3] == lines[0].split("<<", 1)[1]
+    outcomes = {
+        (c.get("classname"), c.get("name")): "failure" if c.find("failure") is not None else "pass"
+        for c in ET.parse(report).iter("testcase")
+    }
+    assert outcomes == {
+        ("qatech.abc123", "Login"): "pass",
+        ("qatech.abc123", "Checkout"): "pass",
+        (f"qatech.{smoke_id}", "Login"): "pass",
+        (f"qatech.{smoke_id}", "Checkout"): "pass",
+        (f"qatech.{broken_id}", "Checkout"): "failure",
+    }
