@@ -9,18 +9,25 @@ plugin's own. The local tests run first, while the remote runs finish, and the r
 after them (``--qatech-order collected`` keeps the collected order instead).
 ``pytest_qatech_modify_item`` and ``pytest_qatech_run_finished`` are called for TestVibe and
 Autonoma runs too (``run.provider`` says which).
+
+The hooks are marked ``optionalhook``, so that ``pytest -p no:qatech`` (the plugin off) still
+runs the project's own tests with this file in place. Files are found from the project's root
+(``config.rootpath``), not from wherever pytest was started.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 import pytest
 
 from pytest_qatech.core.models import FinishedRun, Listed, RunReport
 
-#: Written by the CI step that started the run (for example with QA.tech's Start Run API).
-RUN_ID_FILE = Path("qatech-run-id.txt")
+#: Written, in the project's root, by the CI step that started the run (for example with
+#: QA.tech's Start Run API). Or let the plugin start it: ``pytest --qatech-plan pln_...``.
+RUN_ID_FILE = "qatech-run-id.txt"
+#: Where ``pytest_qatech_run_finished`` writes its lines, in the project's root.
+RUNS_FILE = "qatech-runs.txt"
 
 #: Remote cases that fail for a known reason, by case name, with the ticket that tracks it.
 #: They still run and are reported, as xfail instead of a failure, until the ticket is fixed.
@@ -29,13 +36,20 @@ KNOWN_ISSUES = {
 }
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_qatech_run_ids(config: pytest.Config) -> list[str]:
     """Wait for the run the previous CI step started, without a --qatech-run flag."""
-    if RUN_ID_FILE.exists():
-        return RUN_ID_FILE.read_text().split()
+    run_ids = config.rootpath / RUN_ID_FILE
+    if run_ids.exists():
+        return run_ids.read_text().split()
+    if os.environ.get("CI"):
+        # In CI the file must be there: without it no remote case would run, and the session
+        # would be green on the local tests alone.
+        raise pytest.UsageError(f"{run_ids} is missing: the step that starts the run writes it")
     return []
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_qatech_modify_item(item: pytest.Item, case: Listed) -> None:
     # Called as the item is made, while its run may still be going: ``case`` is the case as
     # listed (its key and name), its verdict is not known yet.
@@ -43,11 +57,12 @@ def pytest_qatech_modify_item(item: pytest.Item, case: Listed) -> None:
         item.add_marker(pytest.mark.xfail(reason=KNOWN_ISSUES[case.name], strict=False))
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_qatech_run_finished(config: pytest.Config, run: RunReport) -> None:
     """One line per run for a later CI step; post it to your team's chat from here instead."""
     if isinstance(run, FinishedRun):
         line = f"{run.provider} run {run.run_id}: {run.status}, {run.tally() or 'no cases'}"
     else:
         line = f"{run.provider} run {run.run_id} could not be read"
-    with Path("qatech-runs.txt").open("a") as out:
+    with (config.rootpath / RUNS_FILE).open("a") as out:
         out.write(line + "\n")

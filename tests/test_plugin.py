@@ -496,33 +496,75 @@ def test_xdist_collection_errors_stay_readable(
     assert len(simulator.requests) == 1
 
 
-@pytest.mark.parametrize("extra", [(), ("-n", "2", "--dist", "loadfile")])
-def test_the_example_conftest(
-    simulator: Simulator, pytester: pytest.Pytester, extra: tuple[str, ...]
-) -> None:
-    example = Path(__file__).parent.parent / "conftest_example.py"
-    pytester.makeconftest(example.read_text())
+EXAMPLE = Path(__file__).parent.parent / "conftest_example.py"
+
+
+def example_project(pytester: pytest.Pytester) -> Path:
+    """A project as a user sets it up: the example as its root conftest.py, a pytest.ini, the
+    run id file the CI wrote, and its tests in a subdirectory."""
+    pytester.makeconftest(EXAMPLE.read_text())
+    pytester.makeini("[pytest]\n")
     (pytester.path / "qatech-run-id.txt").write_text("abc123\n")
+    tests = pytester.mkdir("tests")
+    (tests / "test_local.py").write_text(LOCAL_TEST)
+    return tests
+
+
+@pytest.mark.parametrize(
+    ("where", "extra"),
+    [("root", ()), ("subdirectory", ()), ("root", ("-n", "2", "--dist", "loadfile"))],
+    ids=["from the root", "from a subdirectory", "xdist"],
+)
+def test_the_example_conftest_in_a_project(
+    simulator: Simulator,
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    where: str,
+    extra: tuple[str, ...],
+) -> None:
+    tests = example_project(pytester)
+    if where == "subdirectory":
+        monkeypatch.chdir(tests)
     known = case("Checkout with saved card", "FAILED", title="No Pay now button")
     simulator.add(SimulatedRun("abc123", "FAILED", [case("Login"), known]))
-    pytester.makepyfile(test_local=LOCAL_TEST)
     result = pytester.runpytest_subprocess(*FAST, "-v", "-rx", *extra)  # no --qatech-run
     result.assert_outcomes(passed=2, xfailed=1)
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(
-        ["*XFAIL qatech::abc123::Checkout with saved card - PAY-1432*"], consecutive=False
+        ["*XFAIL *qatech::abc123::Checkout with saved card - PAY-1432*"], consecutive=False
     )
     if not extra:
+        # From a subdirectory, pytest shows node ids relative to it: ``../qatech::...``.
         result.stdout.fnmatch_lines(
             [
-                "test_local.py::test_local PASSED*",
-                "qatech::abc123::Login PASSED*",
-                "qatech::abc123::Checkout with saved card XFAIL*",
+                "*test_local.py::test_local PASSED*",
+                "*qatech::abc123::Login PASSED*",
+                "*qatech::abc123::Checkout with saved card XFAIL*",
             ]
         )
     # Once per run, by the process that talked to the API, not by each xdist worker.
     runs = (pytester.path / "qatech-runs.txt").read_text()
     assert runs == "qatech run abc123: COMPLETED, 1 passed, 1 failed\n"
+
+
+def test_the_example_conftest_without_the_plugin(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    example_project(pytester)
+    result = pytester.runpytest_subprocess("-p", "no:qatech")
+    result.assert_outcomes(passed=1)
+    assert simulator.requests == []
+
+
+def test_the_example_conftest_in_ci_without_its_run_file_is_no_green_session(
+    simulator: Simulator, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    example_project(pytester)
+    (pytester.path / "qatech-run-id.txt").unlink()
+    monkeypatch.setenv("CI", "true")
+    result = pytester.runpytest_subprocess(*FAST)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: */qatech-run-id.txt is missing: the step that starts*"])
 
 
 def test_a_collection_hook_marks_remote_items_under_xdist_too(
