@@ -83,6 +83,9 @@ def activate(config: pytest.Config, requested: Mapping[str, Sequence[str]]) -> A
         plugins["qatech-exit-status"] = ExitStatus(live)
         if github.wanted(os.environ):
             plugins["qatech-github"] = github.GitHubReporting(settings, live, os.environ)
+            local_annotations = github.only_local_annotations(config.pluginmanager)
+            if local_annotations is not None:
+                plugins[github.OTHER_ANNOTATIONS] = local_annotations
         if config.pluginmanager.hasplugin("xdist"):
             from pytest_qatech.session.xdist import XdistHandoff
 

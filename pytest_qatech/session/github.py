@@ -11,10 +11,13 @@ import pytest
 from pytest_qatech.core import github
 from pytest_qatech.core.models import UnreadableRun
 from pytest_qatech.core.platforms import Settings
+from pytest_qatech.core.settings import PLATFORMS
 from pytest_qatech.session.items import RemoteItem
 from pytest_qatech.session.live import LiveRuns
 
 SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"
+#: The name pytest-github-actions-annotate-failures registers its error annotations under.
+OTHER_ANNOTATIONS = "annotate_errors"
 
 
 def wanted(environ: Mapping[str, str]) -> bool:
@@ -68,3 +71,31 @@ class GitHubReporting:
         if github.is_github_actions(self._environ):
             for line in github.error_annotations(self.problems()):
                 terminalreporter.line(line)
+
+
+class LocalAnnotations:
+    """pytest-github-actions-annotate-failures' error annotations, for local tests only.
+
+    That plugin would annotate a remote failure at a file named after its platform, which does
+    not exist, beside this plugin's own annotation (its node id as title, the case's page): a
+    remote failure gets one annotation, this plugin's. Registered in that plugin's place.
+    """
+
+    def __init__(self, annotations: object, platforms: frozenset[str]) -> None:
+        self._annotations = annotations
+        self._platforms = platforms
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.nodeid.split("::", 1)[0] not in self._platforms:
+            self._annotations.pytest_runtest_logreport(report)  # type: ignore[attr-defined]
+
+
+def only_local_annotations(pluginmanager: pytest.PytestPluginManager) -> LocalAnnotations | None:
+    """Take pytest-github-actions-annotate-failures' error annotations off remote items, if
+    that plugin is active; what to register under its name instead."""
+    annotations = pluginmanager.get_plugin(OTHER_ANNOTATIONS)
+    if annotations is None or not hasattr(annotations, "pytest_runtest_logreport"):
+        return None
+    pluginmanager.unregister(annotations)
+    return LocalAnnotations(annotations, frozenset(platform.name for platform in PLATFORMS))

@@ -7,6 +7,7 @@ classname (``qatech.<run id>``) all work as they do for local tests.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Generator, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -39,11 +40,12 @@ from pytest_qatech.core.rendering import (
     render_case,
     render_problem,
 )
-from pytest_qatech.core.text import visible
+from pytest_qatech.core.text import first_line, visible
 from pytest_qatech.session.live import LIVE_RUNS, LiveRuns
 
 if TYPE_CHECKING:
     from _pytest._code.code import TracebackStyle
+    from _pytest._io import TerminalWriter
 
 
 #: The outcome of a report of an earlier attempt, and its category in the terminal's counts.
@@ -51,17 +53,50 @@ RERUN = "rerun"
 
 
 class RemoteVerdict(Exception):
-    """Raised by a remote node to report what the platform said, without a Python traceback."""
+    """What the platform said, raised by a remote node to report it without a Python traceback:
+    a case or run without a verdict, reported as an error (Allure: broken).
+
+    Its module reads ``builtins``, as pytest's own outcome exceptions do, so that a tool that
+    shows the exception (Allure's message) shows ``RemoteVerdict: <headline>``, no module path.
+    """
+
+    __module__ = "builtins"
 
     def __init__(self, rendered: Rendered) -> None:
         super().__init__(rendered.headline)
         self.rendered = rendered
 
 
-def verdict_repr(where: str, rendered: Rendered) -> ReprExceptionInfo:
+class RemoteFailure(RemoteVerdict, AssertionError):
+    """A remote case that FAILED: an assertion about the product that did not hold, which is
+    how tools that sort failures by exception type (allure-pytest: "failed", not "broken") tell
+    it from an error."""
+
+    __module__ = "builtins"
+
+
+@dataclasses.dataclass(eq=False)
+class NodeLocation(ReprFileLocation):
+    """Where a remote verdict is: a node id, not a file and a line. ``--tb=line`` shows it as
+    ``<node id>: <headline>``; the line number stays 0 for the tools that read it."""
+
+    def toterminal(self, tw: TerminalWriter) -> None:
+        tw.write(self.path, bold=True, red=True)
+        tw.line(f": {first_line(self.message)}")
+
+
+def verdict_repr(
+    where: str, rendered: Rendered, config: pytest.Config, *, failure: bool = True
+) -> ReprExceptionInfo:
+    """The verdict's text as a test report shows it. With ``--tb=line`` a failure shows only
+    its crash line (``<node id>: <headline>``), and an error only that line too."""
+    if config.option.tbstyle == "line":
+        lines = [] if failure else [f"{where}: {first_line(rendered.headline)}\n"]
+    else:
+        lines = [line + "\n" for line in rendered.text.split("\n")]
     return ReprExceptionInfo(
-        reprtraceback=ReprTracebackNative([line + "\n" for line in rendered.text.split("\n")]),
-        reprcrash=ReprFileLocation(where, 0, rendered.headline),
+        reprtraceback=ReprTracebackNative(lines),
+        reprcrash=NodeLocation(where, 0, rendered.headline),
     )
 
 
@@ -144,7 +179,7 @@ class RunCollector(pytest.Collector):
                 # xdist shows a collection error once only if every worker's copy compares
                 # equal, which plain text does.
                 return excinfo.value.rendered.text
-            return verdict_repr(self.nodeid, excinfo.value.rendered)
+            return verdict_repr(self.nodeid, excinfo.value.rendered, self.config, failure=False)
         return super().repr_failure(excinfo)
 
     def reportinfo(self) -> tuple[str, int, str]:
@@ -172,7 +207,8 @@ class RemoteItem(pytest.Item):
         style: TracebackStyle | None = None,
     ) -> str | TerminalRepr:
         if isinstance(excinfo.value, RemoteVerdict):
-            return verdict_repr(self.nodeid, excinfo.value.rendered)
+            failure = isinstance(excinfo.value, RemoteFailure)
+            return verdict_repr(self.nodeid, excinfo.value.rendered, self.config, failure=failure)
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self) -> tuple[str, int, str]:
@@ -258,7 +294,7 @@ class RemoteCaseItem(RemoteItem):
     def runtest(self) -> None:
         if self.case is not None and self.case.outcome is Outcome.FAILED:
             assert self.rendered is not None
-            raise RemoteVerdict(self.rendered)
+            raise RemoteFailure(self.rendered)
 
 
 class RunProblemItem(RemoteItem):
@@ -323,7 +359,9 @@ class RemoteReports:
     def pytest_timeout_cancel_timer(self, item: pytest.Item) -> bool | None:
         return True if isinstance(item, RemoteItem) else None
 
-    @pytest.hookimpl(wrapper=True)
+    # Innermost of the wrappers: every other plugin's (Allure's, GitHub's) sees the report as
+    # shaped here.
+    @pytest.hookimpl(wrapper=True, trylast=True)
     def pytest_runtest_makereport(
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
@@ -337,11 +375,16 @@ class RemoteReports:
             and isinstance(call.excinfo.value, RemoteVerdict)
             and report.failed
         ):
-            report.longrepr = verdict_repr(item.nodeid, call.excinfo.value.rendered)
+            verdict = call.excinfo.value
+            failure = isinstance(verdict, RemoteFailure)
+            report.longrepr = verdict_repr(
+                item.nodeid, verdict.rendered, item.config, failure=failure
+            )
         if report.skipped and isinstance(report.longrepr, tuple):
-            # At the item's location, as a skip mark's, not at this file's line.
-            path, line, _ = item.location
-            report.longrepr = (path, (line or 0) + 1, report.longrepr[2])
+            # Named by its node id, not by this file's line: "SKIPPED [1] qatech::abc::x: why".
+            # The keyword is how pytest knows a skip in setup, whose line it leaves out.
+            report.longrepr = (item.nodeid, 1, report.longrepr[2])
+            report.keywords = {**report.keywords, "skip": 1}
         if isinstance(item, RemoteCaseItem):
             # JUnit's time and --durations show how long the case took on the platform, never
             # how long it was waited for.

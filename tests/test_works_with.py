@@ -1,0 +1,80 @@
+"""Third-party tools beside the plugin, as a user has them installed: each shows the remote
+verdicts as it shows local ones."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pytest_qatech.simulator import SimulatedRun, Simulator, case
+
+from .helpers import FAST, mixed_run
+
+FAILING_TEST = "def test_local_fails():\n    assert 1 == 2\n"
+
+
+def with_an_agent_error() -> SimulatedRun:
+    """mixed_run() and a case whose agent could not run it: no verdict on the product."""
+    run = mixed_run()
+    run.cases.append(case("Profile", "FAILED", title="Timed out", short_id="tc4"))
+    run.details["tc4"] = {"errorCode": "AGENT_TIMEOUT"}
+    return run
+
+
+def test_allure_calls_a_remote_failure_failed_and_an_agent_error_broken(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    simulator.add(with_an_agent_error())
+    pytester.runpytest_subprocess(*FAST, "--qatech-run", "abc123", "--alluredir=allure")
+    results = {}
+    for path in (pytester.path / "allure").glob("*-result.json"):
+        result = json.loads(path.read_text())
+        results[result["name"]] = (result["status"], result.get("statusDetails", {}))
+    assert {name: status for name, (status, _) in results.items()} == {
+        "Login flow test": "passed",
+        "Checkout": "failed",
+        "Newsletter": "skipped",
+        "Profile": "broken",
+    }
+    assert results["Checkout"][1]["message"] == "RemoteFailure: Could not find login button"
+    assert results["Profile"][1]["message"].startswith(
+        "RemoteVerdict: AGENT_TIMEOUT: the QA.tech agent could not run this case"
+    )
+    assert "pytest_qatech" not in json.dumps(results)
+
+
+def test_short_summaries_name_each_remote_case(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    simulator.add(mixed_run())
+    result = pytester.runpytest_subprocess(*FAST, "--qatech-run", "abc123", "-rs", "--tb=line")
+    result.stdout.fnmatch_lines(
+        [
+            "*= FAILURES =*",
+            "qatech::abc123::Checkout: Could not find login button",
+            "*short test summary info*",
+            "SKIPPED [1] qatech::abc123::Newsletter: Feature flag off",
+        ]
+    )
+    assert "The login button was not visible" not in result.stdout.str()
+
+
+@pytest.mark.parametrize("xdist", [(), ("-n", "2")], ids=["one process", "xdist"])
+def test_one_annotation_per_remote_failure_beside_annotate_failures(
+    simulator: Simulator,
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    xdist: tuple[str, ...],
+) -> None:
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    simulator.add(mixed_run())
+    pytester.makepyfile(test_local=FAILING_TEST)
+    result = pytester.runpytest_subprocess(*FAST, "--qatech-run", "abc123", *xdist)
+    assert pytester.parseconfig().pluginmanager.hasplugin("pytest_github_actions_annotate_failures")
+    annotations = [line for line in result.outlines + result.errlines if line.startswith("::error")]
+    assert len(annotations) == 2, annotations
+    (remote,) = [line for line in annotations if "Checkout" in line]
+    assert remote == ("::error title=qatech%3A%3Aabc123%3A%3ACheckout::Could not find login button")
+    # pytest-github-actions-annotate-failures still annotates the local failure, at its file.
+    assert [line for line in annotations if "test_local.py" in line]
