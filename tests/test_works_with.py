@@ -78,3 +78,39 @@ def test_one_annotation_per_remote_failure_beside_annotate_failures(
     assert remote == ("::error title=qatech%3A%3Aabc123%3A%3ACheckout::Could not find login button")
     # pytest-github-actions-annotate-failures still annotates the local failure, at its file.
     assert [line for line in annotations if "test_local.py" in line]
+
+
+def test_node_ids_copied_from_collect_only_select_those_items(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    simulator.add(mixed_run())
+    pytester.makepyfile(test_local=FAILING_TEST, test_other="def test_other():\n    pass\n")
+    listed = pytester.runpytest_subprocess(*FAST, "--qatech-run", "abc123", "--co", "-q")
+    assert "qatech::abc123::Checkout" in listed.outlines
+    result = pytester.runpytest_subprocess(
+        *FAST, "--qatech-run", "abc123", "qatech::abc123::Checkout", "test_other.py", "-v"
+    )
+    result.assert_outcomes(passed=1, failed=1, deselected=2)
+    result.stdout.fnmatch_lines(
+        ["test_other.py::test_other PASSED*", "qatech::abc123::Checkout FAILED*"]
+    )
+
+
+def test_a_run_s_collector_id_selects_its_items_alone_under_xdist(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    simulator.add(mixed_run())
+    pytester.makepyfile(test_local=FAILING_TEST)
+    result = pytester.runpytest_subprocess(
+        *FAST, "--qatech-run", "abc123", "qatech::abc123", "-n", "2"
+    )
+    result.assert_outcomes(passed=1, failed=1, skipped=1)
+
+
+def test_a_remote_node_id_that_names_nothing_is_a_usage_error(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    simulator.add(mixed_run())
+    result = pytester.runpytest_subprocess(*FAST, "--qatech-run", "abc123", "qatech::abc123::Nope")
+    result.stdout.fnmatch_lines(["ERROR: not found: qatech::abc123::Nope"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR

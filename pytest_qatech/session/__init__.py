@@ -24,6 +24,7 @@ from pytest_qatech.session.collection import (
     RemoteCollection,
     RemoteLast,
     RemoteRunner,
+    RemoteSelection,
     WorkerSelection,
 )
 from pytest_qatech.session.items import RemoteReports
@@ -57,6 +58,9 @@ def activate(config: pytest.Config, requested: Mapping[str, Sequence[str]]) -> A
         raise pytest.UsageError(str(error)) from None
 
     plugins: dict[str, object] = {}
+    selection = RemoteSelection.taken_from(config, requested)
+    if selection is not None:
+        plugins["qatech-selection"] = selection
     workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:
         # An xdist worker collects the remote items, but the controller runs them: workers
@@ -80,7 +84,7 @@ def activate(config: pytest.Config, requested: Mapping[str, Sequence[str]]) -> A
             from pytest_qatech.session.starting import StartedRuns
 
             plugins["qatech-started"] = StartedRuns()
-        plugins["qatech-exit-status"] = ExitStatus(live)
+        plugins["qatech-exit-status"] = ExitStatus(live, selection)
         if github.wanted(os.environ):
             plugins["qatech-github"] = github.GitHubReporting(settings, live, os.environ)
             local_annotations = github.only_local_annotations(config.pluginmanager)

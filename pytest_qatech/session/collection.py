@@ -4,7 +4,7 @@ out and run after the main test loop."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import pytest
@@ -153,16 +153,78 @@ def _layout(collectors: Sequence[RunCollector]) -> Layout:
     return {collector.nodeid: collector.entries for collector in collectors}
 
 
+class RemoteSelection:
+    """Remote node ids given as arguments (``qatech::abc123::Login``, or a run's collector id,
+    ``qatech::abc123``), which pytest would look for as files: taken off the arguments, they
+    select exactly those remote items, as a local node id selects its test."""
+
+    def __init__(self, wanted: Sequence[str]) -> None:
+        self.wanted = tuple(wanted)
+        self._found: set[str] = set()
+
+    @classmethod
+    def taken_from(cls, config: pytest.Config, platforms: Iterable[str]) -> RemoteSelection | None:
+        """The remote node ids among ``config.args``, which keeps the others; None if none."""
+        prefixes = tuple(f"{platform}::" for platform in platforms)
+        wanted = [arg for arg in config.args if arg.startswith(prefixes)]
+        if not wanted:
+            return None
+        # Only remote ids: no local path is collected, as pytest collects only what is named.
+        config.args = [arg for arg in config.args if arg not in wanted]
+        return cls(wanted)
+
+    def selects(self, nodeid: str) -> str | None:
+        """The argument that selects this remote item, if one does."""
+        return next(
+            (
+                wanted
+                for wanted in self.wanted
+                if nodeid == wanted or nodeid.startswith(wanted + "::")
+            ),
+            None,
+        )
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        kept, deselected = [], []
+        for item in items:
+            if not isinstance(item, RemoteItem):
+                kept.append(item)
+            elif (wanted := self.selects(item.nodeid)) is not None:
+                self._found.add(wanted)
+                kept.append(item)
+            else:
+                deselected.append(item)
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+            items[:] = kept
+
+    def not_found(self) -> list[str]:
+        return [wanted for wanted in self.wanted if wanted not in self._found]
+
+
 class ExitStatus:
     """A run that could not be read makes the session exit 2, as any collection error would
     without xdist or --continue-on-collection-errors (which count it as a failure, 1): a CI must
     see the same code whichever was used. Registered in the process that reports."""
 
-    def __init__(self, live: LiveRuns) -> None:
+    def __init__(self, live: LiveRuns, selection: RemoteSelection | None = None) -> None:
         self._live = live
+        self._selection = selection
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         unreadable = any(isinstance(run, UnreadableRun) for run in self._live.known)
         if unreadable and session.exitstatus in (0, 1):
             session.exitstatus = pytest.ExitCode.INTERRUPTED
+        # As pytest does for a local node id that names nothing: a usage error, never a green
+        # session that ran less than it was asked to.
+        missing = self._selection is not None and self._selection.not_found()
+        if missing and session.exitstatus in (0, 1, 5) and not session.config.option.collectonly:
+            session.exitstatus = pytest.ExitCode.USAGE_ERROR
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        for wanted in self._selection.not_found() if self._selection is not None else ():
+            terminalreporter.write_line(f"ERROR: not found: {wanted}", red=True)
