@@ -128,7 +128,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     except KeyboardInterrupt:
         return INTERRUPTED
 
-    suites = _suites(reports)
+    suites = _suites([RunSnapshot.of(r, settings.label(r.provider, r.run_id)) for r in reports])
     with open(args.output, "w", encoding="utf-8") as output:
         _write(output, suites)
     _print_summary(suites, settings.titles, reports, args.output)
@@ -176,9 +176,9 @@ class _Suite:
     runs: tuple[RunReport, ...]
 
 
-def _suites(reports: Sequence[RunReport]) -> list[_Suite]:
+def _suites(runs: Sequence[RunSnapshot]) -> list[_Suite]:
     suites = []
-    for group in groups(RunSnapshot.of(report) for report in reports):
+    for group in groups(runs):
         cases = []
         for entry in group.entries():
             verdict = entry.case.verdict if entry.case is not None else None

@@ -44,18 +44,15 @@ def test_a_report_of_all_three_platforms(
     )  # fmt: skip
     assert code == 1
     out = capsys.readouterr().out.splitlines()
-    assert (
-        "FAILED qatech::abc123::Checkout with saved card - Could not find the 'Pay now' button"
-        in out
-    )
+    assert "FAILED qatech::Checkout with saved card - Could not find the 'Pay now' button" in out
     assert "QA.tech run abc123: COMPLETED, result FAILED - 1 passed, 1 failed, 1 skipped" in out
     assert "TestVibe run 214: failed - 2 passed, 1 failed" in out
     assert out[-1] == f"qatech-junit: 3 passed, 3 failed, 1 skipped; wrote {report}"
     SCHEMA.validate(str(report))
     root = ET.parse(report).getroot()
     assert [(s.get("name"), s.get("tests"), s.get("failures")) for s in root] == [
-        ("qatech.abc123", "3", "1"),
-        ("testvibe.214", "3", "1"),
+        ("qatech", "3", "1"),
+        ("testvibe", "3", "1"),
         ("autonoma.private-listing-hub", "1", "1"),
     ]
     failure = root.find(".//testcase[@name='Checkout with saved card']/failure")

@@ -64,7 +64,7 @@ def test_all_three_platforms_and_local_tests_in_one_session_and_one_junit_file(
             }
         )
         assert classes == [
-            "autonoma.private-listing-hub", "qatech.abc123", "test_local", "testvibe.214",
+            "autonoma.private-listing-hub", "qatech", "test_local", "testvibe",
         ]  # fmt: skip
 
 
@@ -95,6 +95,6 @@ def test_one_unreadable_platform_does_not_hide_the_others(
     result.stdout.fnmatch_lines(
         [
             "TestVibe run 214: could not be read (last status unknown); see the error above",
-            "ERROR testvibe::214 - TestVibe run 214 could not be read*",
+            "ERROR testvibe - TestVibe run 214 could not be read*",
         ]
     )

@@ -80,7 +80,31 @@ def test_a_going_run_is_laid_out_as_far_as_it_is_listed() -> None:
     going = RunSnapshot("qatech", "r1", "RUNNING", cases=(Listed("tc1", "a"), Listed("tc2", "b")))
     unlisted = RunSnapshot("testvibe", "214", "running")
     laid_out = [[e.nodeid for e in g.entries()] for g in groups([going, unlisted])]
-    assert laid_out == [["qatech::r1::a", "qatech::r1::b"], []]
+    assert laid_out == [["qatech::a", "qatech::b"], []]
+
+
+def test_a_case_keeps_its_identity_from_one_run_to_the_next() -> None:
+    def laid_out(*runs: RunSnapshot) -> list[tuple[str, list[str]]]:
+        return [(g.classname, [e.nodeid for e in g.entries()]) for g in groups(runs)]
+
+    def qatech(run_id: str, label: str | None = None) -> RunSnapshot:
+        return RunSnapshot("qatech", run_id, cases=(Listed("tc1", "Login"),), label=label)
+
+    # The only run of its platform: no run in the node id, whatever its short id.
+    assert (
+        laid_out(qatech("abc123")) == laid_out(qatech("def456")) == [("qatech", ["qatech::Login"])]
+    )
+    # Labelled runs (or the test plans of runs started here) go by their labels.
+    assert laid_out(qatech("abc123", "staging"), qatech("abc124", "prod")) == [
+        ("qatech.staging", ["qatech::staging::Login"]),
+        ("qatech.prod", ["qatech::prod::Login"]),
+    ]
+    # Several runs without labels: told apart by their short ids, as ever unique.
+    assert laid_out(qatech("abc123"), qatech("abc124"), qatech("abc125", "staging")) == [
+        ("qatech.abc123", ["qatech::abc123::Login"]),
+        ("qatech.abc124", ["qatech::abc124::Login"]),
+        ("qatech.staging", ["qatech::staging::Login"]),
+    ]
 
 
 def test_what_comes_late_keeps_the_names_given_before() -> None:

@@ -49,7 +49,7 @@ def test_remote_cases_are_items_beside_local_tests(
             "collected 4 items",
             "test_local.py .*",
             "qatech .Fs*",
-            "*_ qatech abc123: Checkout _*",
+            "*_ qatech Checkout _*",
             "Could not find login button",
             "",
             "The login button was not visible on the page.",
@@ -63,7 +63,7 @@ def test_remote_cases_are_items_beside_local_tests(
             "*= remote runs =*",
             "QA.tech run abc123: COMPLETED, result FAILED - 1 passed, 1 failed, 1 skipped",
             "*short test summary info*",
-            "FAILED qatech::abc123::Checkout - Could not find login button",
+            "FAILED qatech::Checkout - Could not find login button",
         ]
     )
     # While collecting, or while the first remote item waits: the run goes on meanwhile.
@@ -116,9 +116,9 @@ def collected_node_ids(simulator: Simulator, pytester: pytest.Pytester) -> list[
 
 def test_collect_only_lists_node_ids(simulator: Simulator, pytester: pytest.Pytester) -> None:
     assert collected_node_ids(simulator, pytester) == [
-        "qatech::abc123::Login flow test",
-        "qatech::abc123::Checkout",
-        "qatech::abc123::Newsletter",
+        "qatech::Login flow test",
+        "qatech::Checkout",
+        "qatech::Newsletter",
     ]
 
 
@@ -127,7 +127,7 @@ def test_k_matches_the_case_name(simulator: Simulator, pytester: pytest.Pytester
     pytester.makepyfile(test_local=LOCAL_TEST)
     result = inprocess(pytester, "--qatech-run", "abc123", "-k", "login", "-v")
     result.assert_outcomes(passed=1, deselected=3)
-    result.stdout.fnmatch_lines(["qatech::abc123::Login flow test PASSED*"])
+    result.stdout.fnmatch_lines(["qatech::Login flow test PASSED*"])
 
 
 @pytest.mark.parametrize(
@@ -148,7 +148,7 @@ def test_markers_select_either_side(
 
 def test_deselect_by_node_id(simulator: Simulator, pytester: pytest.Pytester) -> None:
     simulator.add(mixed_run())
-    result = inprocess(pytester, "--qatech-run", "abc123", "--deselect", "qatech::abc123::Checkout")
+    result = inprocess(pytester, "--qatech-run", "abc123", "--deselect", "qatech::Checkout")
     result.assert_outcomes(passed=1, skipped=1, deselected=1)
     assert result.ret == pytest.ExitCode.OK
 
@@ -170,7 +170,7 @@ def test_last_failed_and_failed_first(simulator: Simulator, pytester: pytest.Pyt
     first_first.assert_outcomes(passed=3, failed=1)
     # Failed first among the remote items, which still run after the local tests.
     first_first.stdout.fnmatch_lines(
-        ["*test_local.py::test_local PASSED*", "qatech::abc123::Checkout (EU) : card FAILED*"]
+        ["*test_local.py::test_local PASSED*", "qatech::Checkout (EU) : card FAILED*"]
     )
 
 
@@ -181,11 +181,11 @@ def assert_junit(path: Path) -> None:
     }
     assert set(cases) == {
         ("test_local", "test_local"),
-        ("qatech.abc123", "Login flow test"),
-        ("qatech.abc123", "Checkout"),
-        ("qatech.abc123", "Newsletter"),
+        ("qatech", "Login flow test"),
+        ("qatech", "Checkout"),
+        ("qatech", "Newsletter"),
     }
-    failed = cases["qatech.abc123", "Checkout"]
+    failed = cases["qatech", "Checkout"]
     failure = failed.find("failure")
     assert failure is not None
     assert failure.get("message") == "Could not find login button"
@@ -206,12 +206,12 @@ def assert_junit(path: Path) -> None:
     }
     # JUnit's time is how long the case ran on QA.tech.
     assert failed.get("time") == "42.500"
-    skipped = cases["qatech.abc123", "Newsletter"]
+    skipped = cases["qatech", "Newsletter"]
     assert skipped.get("time") == "1.250"
     skip = skipped.find("skipped")
     assert skip is not None
     assert skip.get("message") == "Feature flag off"
-    assert list(cases["qatech.abc123", "Login flow test"].iter("failure")) == []
+    assert list(cases["qatech", "Login flow test"].iter("failure")) == []
 
 
 def test_junit_report(simulator: Simulator, pytester: pytest.Pytester) -> None:
@@ -230,7 +230,7 @@ def test_junit_report_and_requests_under_xdist(
         *FAST, "--qatech-run", "abc123", "-n", "2", "--junitxml=report.xml"
     )
     result.assert_outcomes(passed=2, failed=1, skipped=1)
-    result.stdout.fnmatch_lines(["FAILED qatech::abc123::Checkout - Could not find login button"])
+    result.stdout.fnmatch_lines(["FAILED qatech::Checkout - Could not find login button"])
     assert_junit(pytester.path / "report.xml")
     # The same requests as without xdist: only the controller talks to the API.
     assert requests_made(simulator) == MIXED_RUN_REQUESTS
@@ -243,7 +243,7 @@ def test_durations_are_the_remote_ones(simulator: Simulator, pytester: pytest.Py
     result = inprocess(pytester, "--qatech-run", "abc123", "--durations=0", "-vv")
     # On the phase that gives the verdict: call for a failure, setup for a skip.
     result.stdout.fnmatch_lines_random(
-        ["42.50s call *qatech::abc123::Checkout", "1.25s setup *qatech::abc123::Newsletter"]
+        ["42.50s call *qatech::Checkout", "1.25s setup *qatech::Newsletter"]
     )
 
 
@@ -256,12 +256,12 @@ def test_a_run_that_ended_badly_is_never_green(
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(
         [
-            "*_ ERROR at setup of qatech abc123: (run) _*",
+            "*_ ERROR at setup of qatech (run) _*",
             "QA.tech run abc123 ended ERROR (result None)",
             "",
             "The run reported 1 case: 1 passed.",
             "QA.tech run abc123: ERROR - 1 passed",
-            "ERROR qatech::abc123::(run) - QA.tech run abc123 ended ERROR (result None)",
+            "ERROR qatech::(run) - QA.tech run abc123 ended ERROR (result None)",
         ]
     )
 
@@ -288,13 +288,13 @@ def test_cases_without_a_verdict_are_errors(
     result.assert_outcomes(errors=2, failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*_ ERROR at setup of qatech abc123: crashed _*",
+            "*_ ERROR at setup of qatech crashed _*",
             "the case ended ERROR (result None): it produced no verdict",
             "",
             "Agent lost the browser",
-            "*_ ERROR at setup of qatech abc123: strange _*",
+            "*_ ERROR at setup of qatech strange _*",
             "the case has result 'WEIRD', which the QA.tech API reference does not list*",
-            "*_ qatech abc123: blank failure _*",
+            "*_ qatech blank failure _*",
             "QA.tech marked this case FAILED without a resultTitle",
             "",
             "(QA.tech gave no evaluationThought for this case)",
@@ -314,7 +314,7 @@ def test_an_agent_failure_is_a_pytest_error_and_a_junit_error(
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(
         [
-            "*_ ERROR at setup of qatech abc123: Checkout _*",
+            "*_ ERROR at setup of qatech Checkout _*",
             "AGENT_TIMEOUT: the QA.tech agent could not run this case "
             "(Could not find login button)",
             "",
@@ -343,7 +343,7 @@ def test_missing_details_degrade_with_a_warning(
             "so they are reported as the run endpoint described them; the first problem: GET "
             'http://127.0.0.1:*/v1/run-test-case/tc2 failed: HTTP 404 Not Found: "Test case '
             'not found"',
-            "FAILED qatech::abc123::Checkout - Could not find login button",
+            "FAILED qatech::Checkout - Could not find login button",
         ]
     )
     assert "Error code:" not in result.stdout.str()
@@ -380,7 +380,7 @@ def test_api_errors_are_collection_errors(
         [
             "*ERROR collecting qatech*",
             *expected,
-            "ERROR qatech::abc123 - QA.tech run abc123 could not be read: *",
+            "ERROR qatech - QA.tech run abc123 could not be read: *",
             "*1 error*",
         ]
     )
@@ -531,15 +531,15 @@ def test_the_example_conftest_in_a_project(
     result.assert_outcomes(passed=2, xfailed=1)
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(
-        ["*XFAIL *qatech::abc123::Checkout with saved card - PAY-1432*"], consecutive=False
+        ["*XFAIL *qatech::Checkout with saved card - PAY-1432*"], consecutive=False
     )
     if not extra:
         # From a subdirectory, pytest shows node ids relative to it: ``../qatech::...``.
         result.stdout.fnmatch_lines(
             [
                 "*test_local.py::test_local PASSED*",
-                "*qatech::abc123::Login PASSED*",
-                "*qatech::abc123::Checkout with saved card XFAIL*",
+                "*qatech::Login PASSED*",
+                "*qatech::Checkout with saved card XFAIL*",
             ]
         )
     # Once per run, by the process that talked to the API, not by each xdist worker.
@@ -591,9 +591,9 @@ def test_item_name_hook(simulator: Simulator, pytester: pytest.Pytester) -> None
         "        return f'{run_id}-checkout [eu]'\n"
     )
     assert collected_node_ids(simulator, pytester) == [
-        "qatech::abc123::Login flow test",
-        "qatech::abc123::abc123-checkout (eu)",
-        "qatech::abc123::Newsletter",
+        "qatech::Login flow test",
+        "qatech::abc123-checkout (eu)",
+        "qatech::Newsletter",
     ]
 
 
@@ -641,7 +641,7 @@ def test_dashboard_links_with_a_project(simulator: Simulator, pytester: pytest.P
         [
             "qatech: QA.tech runs abc123 from *",
             f"qatech: results at {link}",
-            "*_ qatech abc123: Checkout _*",
+            "*_ qatech Checkout _*",
             "*",
             "*",
             "*",

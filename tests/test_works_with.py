@@ -52,9 +52,9 @@ def test_short_summaries_name_each_remote_case(
     result.stdout.fnmatch_lines(
         [
             "*= FAILURES =*",
-            "qatech::abc123::Checkout: Could not find login button",
+            "qatech::Checkout: Could not find login button",
             "*short test summary info*",
-            "SKIPPED [1] qatech::abc123::Newsletter: Feature flag off",
+            "SKIPPED [1] qatech::Newsletter: Feature flag off",
         ]
     )
     assert "The login button was not visible" not in result.stdout.str()
@@ -75,7 +75,7 @@ def test_one_annotation_per_remote_failure_beside_annotate_failures(
     annotations = [line for line in result.outlines + result.errlines if line.startswith("::error")]
     assert len(annotations) == 2, annotations
     (remote,) = [line for line in annotations if "Checkout" in line]
-    assert remote == ("::error title=qatech%3A%3Aabc123%3A%3ACheckout::Could not find login button")
+    assert remote == ("::error title=qatech%3A%3ACheckout::Could not find login button")
     # pytest-github-actions-annotate-failures still annotates the local failure, at its file.
     assert [line for line in annotations if "test_local.py" in line]
 
@@ -86,14 +86,12 @@ def test_node_ids_copied_from_collect_only_select_those_items(
     simulator.add(mixed_run())
     pytester.makepyfile(test_local=FAILING_TEST, test_other="def test_other():\n    pass\n")
     listed = pytester.runpytest_subprocess(*FAST, "--qatech-run", "abc123", "--co", "-q")
-    assert "qatech::abc123::Checkout" in listed.outlines
+    assert "qatech::Checkout" in listed.outlines
     result = pytester.runpytest_subprocess(
-        *FAST, "--qatech-run", "abc123", "qatech::abc123::Checkout", "test_other.py", "-v"
+        *FAST, "--qatech-run", "abc123", "qatech::Checkout", "test_other.py", "-v"
     )
     result.assert_outcomes(passed=1, failed=1, deselected=2)
-    result.stdout.fnmatch_lines(
-        ["test_other.py::test_other PASSED*", "qatech::abc123::Checkout FAILED*"]
-    )
+    result.stdout.fnmatch_lines(["test_other.py::test_other PASSED*", "qatech::Checkout FAILED*"])
 
 
 def test_a_run_s_collector_id_selects_its_items_alone_under_xdist(
@@ -101,9 +99,7 @@ def test_a_run_s_collector_id_selects_its_items_alone_under_xdist(
 ) -> None:
     simulator.add(mixed_run())
     pytester.makepyfile(test_local=FAILING_TEST)
-    result = pytester.runpytest_subprocess(
-        *FAST, "--qatech-run", "abc123", "qatech::abc123", "-n", "2"
-    )
+    result = pytester.runpytest_subprocess(*FAST, "--qatech-run", "abc123", "qatech", "-n", "2")
     result.assert_outcomes(passed=1, failed=1, skipped=1)
 
 
@@ -111,6 +107,6 @@ def test_a_remote_node_id_that_names_nothing_is_a_usage_error(
     simulator: Simulator, pytester: pytest.Pytester
 ) -> None:
     simulator.add(mixed_run())
-    result = pytester.runpytest_subprocess(*FAST, "--qatech-run", "abc123", "qatech::abc123::Nope")
-    result.stdout.fnmatch_lines(["ERROR: not found: qatech::abc123::Nope"])
+    result = pytester.runpytest_subprocess(*FAST, "--qatech-run", "abc123", "qatech::Nope")
+    result.stdout.fnmatch_lines(["ERROR: not found: qatech::Nope"])
     assert result.ret == pytest.ExitCode.USAGE_ERROR

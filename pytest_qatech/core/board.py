@@ -37,6 +37,7 @@ Event = Callable[[WaitObserver], None]
 class _RunState:
     provider: Provider
     run_id: str
+    label: str | None = None
     status: str | None = None
     group: str | None = None
     #: Each case's name by its key, in the order first listed; None until the run lists any.
@@ -58,6 +59,7 @@ class _RunState:
             cases,
             self.report,
             self.provider.run_url(self.run_id),
+            self.label,
         )
 
     def case(self, key: str) -> Listed:
@@ -95,7 +97,10 @@ class Board:
             for report in settled
         }
         self._runs.update(
-            ((source.provider.name, run_id), _RunState(source.provider, run_id))
+            (
+                (source.provider.name, run_id),
+                _RunState(source.provider, run_id, dict(source.labels).get(run_id)),
+            )
             for source in sources
             for run_id in source.run_ids
         )

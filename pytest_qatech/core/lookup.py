@@ -111,6 +111,29 @@ class Lookup:
         return None
 
 
+def labelled(platform: Platform, values: Iterable[str]) -> tuple[list[str], dict[str, str]]:
+    """The run ids of ``--<platform>-run`` values, and the labels some of them are given
+    (``staging=abc123``: run abc123, named staging in node ids), by run id."""
+    run_ids: list[str] = []
+    labels: dict[str, str] = {}
+    for value in values:
+        label, separator, run_id = value.partition("=")
+        if not separator:
+            run_ids.append(value)
+            continue
+        label, run_id = label.strip(), run_id.strip()
+        if not is_path_segment(label):
+            raise SettingsError(
+                f"{platform.run_flag} {value!r}: the label {label!r} is not a name for node ids: "
+                "expected 1 to 128 letters, digits, '-' or '_'"
+            )
+        if label in labels.values() and labels.get(run_id) != label:
+            raise SettingsError(f"{platform.run_flag}: the label {label!r} is given twice")
+        run_ids.append(run_id)
+        labels[run_id] = label
+    return run_ids, labels
+
+
 def checked_run_ids(platform: Platform, run_ids: Iterable[str], what: str) -> tuple[str, ...]:
     """Each run id once, in order, if each can go into a URL path; else a usage error."""
     return unique(check_url_segment(run_id, platform.run_flag, what) for run_id in run_ids)

@@ -222,17 +222,32 @@ class RunSnapshot:
     report: RunReport | None = None
     #: Where a person sees the run, when known.
     url: str | None = None
+    #: The name the user gave the run (``--qatech-run staging=abc123``), or the test plan of a
+    #: run started here: what its node ids say instead of its short id.
+    label: str | None = None
 
     @classmethod
-    def of(cls, report: RunReport) -> RunSnapshot:
+    def of(cls, report: RunReport, label: str | None = None) -> RunSnapshot:
         """A run that has ended, or could not be read."""
         if isinstance(report, UnreadableRun):
             return cls(
-                report.provider, report.run_id, report.last_status, report=report, url=report.url
+                report.provider,
+                report.run_id,
+                report.last_status,
+                report=report,
+                url=report.url,
+                label=label,
             )
         cases = tuple(Listed(case.key, case.name, case) for case in report.cases)
         return cls(
-            report.provider, report.run_id, report.status, report.group, cases, report, report.url
+            report.provider,
+            report.run_id,
+            report.status,
+            report.group,
+            cases,
+            report,
+            report.url,
+            label,
         )
 
     def facts(self) -> FinishedRun:

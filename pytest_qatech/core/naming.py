@@ -4,11 +4,18 @@ Both front ends lay runs out by these rules: a group per run, or per group of ru
 platform groups them (an Autonoma folder); an entry per case, and one more for a run that ended
 badly, each with a name that is safe in a node id and unique in its group. Node ids are
 ``<provider>::<group>::<name>``, JUnit classnames ``<provider>.<group>``.
+
+A case keeps its identity from one day's run to the next, so that CI tools that track tests
+by classname and name (and ``--lf``) see the same test: a group is named by a platform's folder,
+else by the run's label (``--qatech-run staging=abc123``, or the test plan of a run started
+here), else, for the only run of its platform in the session, not at all (``qatech::<name>``,
+classname ``qatech``); only several unnamed runs of one platform are told apart by their ids.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -46,19 +53,21 @@ class Entry:
 
 @dataclass(frozen=True, slots=True)
 class Group:
-    """A collector: one run, or the runs of one platform group."""
+    """A collector: one run, or the runs of one platform group (``folder``). Its ``name`` is
+    empty for the only run of its platform: its items are then ``<provider>::<case>``."""
 
     provider: str
     name: str
     runs: tuple[RunSnapshot, ...]
+    folder: bool = False
 
     @property
     def nodeid(self) -> str:
-        return f"{self.provider}::{self.name}"
+        return f"{self.provider}::{self.name}" if self.name else self.provider
 
     @property
     def classname(self) -> str:
-        return f"{self.provider}.{self.name}"
+        return f"{self.provider}.{self.name}" if self.name else self.provider
 
     @property
     def unreadable(self) -> list[UnreadableRun]:
@@ -75,7 +84,7 @@ class Group:
         earlier = list(earlier)
         known = {(e.run.run_id, e.case.key) for e in earlier if e.case is not None}
         problems = [
-            (RUN_ITEM_NAME if run.run_id == self.name else f"(run {run.run_id})", run)
+            (RUN_ITEM_NAME if not self.folder else f"(run {run.run_id})", run)
             for run in self.runs
             if isinstance(run.report, UnreadableRun)
             or (run.report is not None and run.report.problem)
@@ -99,13 +108,23 @@ class Group:
 
 def groups(runs: Iterable[RunSnapshot]) -> list[Group]:
     """The groups of these runs, in order: a group per run, or per platform group of runs."""
+    runs = list(runs)
+    per_platform = Counter(run.provider for run in runs)
     members: dict[tuple[str, str, bool], list[RunSnapshot]] = {}
     for run in runs:
         # A run that could not be read is an error of its own, never in a group.
         group = None if isinstance(run.report, UnreadableRun) else run.group
-        name = display_name(group) if group is not None else run.run_id
+        if group is not None:
+            name = display_name(group)
+        elif run.label is not None:
+            name = run.label
+        else:
+            name = "" if per_platform[run.provider] == 1 else run.run_id
         members.setdefault((run.provider, name, group is not None), []).append(run)
-    return [Group(provider, name, tuple(runs)) for (provider, name, _), runs in members.items()]
+    return [
+        Group(provider, name, tuple(runs), folder)
+        for (provider, name, folder), runs in members.items()
+    ]
 
 
 def unique_names(names: Iterable[str], reserved: Iterable[str] = ()) -> Iterator[str]:

@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from pytest_qatech.core.lookup import Lookup
+from pytest_qatech.core.lookup import Lookup, labelled
 from pytest_qatech.core.models import StartedRun
 from pytest_qatech.core.providers.autonoma import AutonomaProvider
 from pytest_qatech.core.providers.base import Provider, RunSource
@@ -47,11 +47,19 @@ class Settings:
         """How people write each platform's name, by provider name (``qatech``: ``QA.tech``)."""
         return {source.provider.name: source.provider.title for source in self.sources}
 
+    def label(self, provider: str, run_id: str) -> str | None:
+        """The name a run goes by in node ids, when it has one."""
+        source = next((s for s in self.sources if s.provider.name == provider), None)
+        return dict(source.labels).get(run_id) if source is not None else None
+
     def qatech(self) -> RunSource:
         return next(source for source in self.sources if source.provider.name == QATECH.name)
 
-    def with_started(self, started: Sequence[StartedRun]) -> Settings:
-        """These settings, waiting for the runs just started too, and starting none again."""
+    def with_started(
+        self, started: Sequence[StartedRun], labels: Mapping[str, str] | None = None
+    ) -> Settings:
+        """These settings, waiting for the runs just started too (``labels``: by run id, the
+        test plans they run), and starting none again."""
         sources = []
         for source in self.sources:
             provider = source.provider
@@ -59,7 +67,8 @@ class Settings:
                 urls = tuple((run.run_id, run.url) for run in started if run.url)
                 provider = dataclasses.replace(provider, started_urls=provider.started_urls + urls)
                 ids = dict.fromkeys((*source.run_ids, *(run.run_id for run in started)))
-                source = RunSource(provider, source.api_url, tuple(ids))
+                named = (*source.labels, *(labels or {}).items())
+                source = RunSource(provider, source.api_url, tuple(ids), named)
             sources.append(source)
         return dataclasses.replace(self, sources=tuple(sources), start=None)
 
@@ -71,12 +80,15 @@ def resolve(requested: Mapping[str, Sequence[str]], lookup: Lookup) -> Settings:
     shared, as the one loop that waits for all the runs.
     """
     start = configure_start(lookup)
+    sources = []
+    for platform, values in requested.items():
+        if values or (start is not None and platform == QATECH.name):
+            run_ids, labels = labelled(provider_class(platform).platform, values)
+            source = provider_class(platform).configure(run_ids, lookup)
+            named = tuple((run_id, labels[run_id]) for run_id in source.run_ids if run_id in labels)
+            sources.append(dataclasses.replace(source, labels=named))
     return Settings(
-        sources=tuple(
-            provider_class(platform).configure(run_ids, lookup)
-            for platform, run_ids in requested.items()
-            if run_ids or (start is not None and platform == QATECH.name)
-        ),
+        sources=tuple(sources),
         poll_interval=lookup.seconds(POLL_INTERVAL),
         timeout=lookup.seconds(TIMEOUT),
         start=start,

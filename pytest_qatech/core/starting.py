@@ -62,7 +62,7 @@ def start_runs(
     clock = clock or SystemClock()
     retry = retry or retry_for(settings.poll_interval)
     rng = rng or random.Random()
-    started, failed = [], []
+    started, failed, labels = [], [], {}
     dashboard = source.provider.dashboard() or "https://app.qa.tech"
     try:
         for plan in spec.plans:
@@ -70,6 +70,8 @@ def start_runs(
             outcome = _start(api, spec.request(plan), clock, retry, rng, settings.timeout)
             if isinstance(outcome, StartedRun):
                 started.append(outcome)
+                if plan is not None:
+                    labels[outcome.run_id] = plan
                 continue
             message, maybe_started = outcome
             message = f"{QATECH.title} could not start a run of {what}: {message}"
@@ -91,7 +93,7 @@ def start_runs(
     finally:
         if own_client and isinstance(api, Client):
             api.close()
-    return Starts(settings.with_started(started), tuple(started), tuple(failed))
+    return Starts(settings.with_started(started, labels), tuple(started), tuple(failed))
 
 
 def _start(

@@ -165,8 +165,15 @@ class RemoteSelection:
     @classmethod
     def taken_from(cls, config: pytest.Config, platforms: Iterable[str]) -> RemoteSelection | None:
         """The remote node ids among ``config.args``, which keeps the others; None if none."""
-        prefixes = tuple(f"{platform}::" for platform in platforms)
-        wanted = [arg for arg in config.args if arg.startswith(prefixes)]
+        names = tuple(platforms)
+        prefixes = tuple(f"{name}::" for name in names)
+        here = config.invocation_params.dir
+        wanted = [
+            arg
+            for arg in config.args
+            # A platform's name alone is the collector of its only run, unless it is a path.
+            if arg.startswith(prefixes) or (arg in names and not (here / arg).exists())
+        ]
         if not wanted:
             return None
         # Only remote ids: no local path is collected, as pytest collects only what is named.

@@ -138,7 +138,7 @@ class RunCollector(pytest.Collector):
                 collectors.append(
                     cls.from_parent(
                         session,
-                        name=group.name,
+                        name=group.name or group.provider,
                         nodeid=group.nodeid,
                         group=group,
                         entries=entries,

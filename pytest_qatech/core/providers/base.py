@@ -74,6 +74,8 @@ class RunSource:
     provider: Provider
     api_url: str
     run_ids: tuple[str, ...]
+    #: The runs the user named, as (run id, label) pairs.
+    labels: tuple[tuple[str, str], ...] = ()
 
 
 class Provider(ABC):
