@@ -314,3 +314,24 @@ def test_autonoma_needs_both_credentials(missing: str) -> None:
     environ = {name: value for name, value in AUTONOMA_ENV.items() if name != missing}
     with pytest.raises(SettingsError, match="AUTONOMA_CLIENT_ID and AUTONOMA_CLIENT_SECRET"):
         settings_from(environ=environ, autonoma=["r"])
+
+
+def test_runs_may_be_given_labels_for_their_node_ids() -> None:
+    settings = settings_from(qatech=["staging=abc123", "def456", "prod = ghi789"])
+    assert only_source(settings).run_ids == ("abc123", "def456", "ghi789")
+    assert only_source(settings).labels == (("abc123", "staging"), ("ghi789", "prod"))
+    assert settings.label("qatech", "abc123") == "staging"
+    assert settings.label("qatech", "def456") is None
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        (["a b=abc123"], "--qatech-run 'a b=abc123': the label 'a b' is not a name for node ids"),
+        (["x=abc123", "x=def456"], "--qatech-run: the label 'x' is given twice"),
+        (["x=../etc"], "--qatech-run '../etc' is not a run short id"),
+    ],
+)
+def test_a_bad_label_is_a_usage_error(values: list[str], message: str) -> None:
+    with pytest.raises(SettingsError, match="^" + re.escape(message)):
+        settings_from(qatech=values)

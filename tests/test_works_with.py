@@ -4,6 +4,8 @@ verdicts as it shows local ones."""
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -110,3 +112,53 @@ def test_a_remote_node_id_that_names_nothing_is_a_usage_error(
     result = pytester.runpytest_subprocess(*FAST, "--qatech-run", "abc123", "qatech::Nope")
     result.stdout.fnmatch_lines(["ERROR: not found: qatech::Nope"])
     assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def junit_ids(path: Path) -> list[tuple[str | None, str | None]]:
+    return [(c.get("classname"), c.get("name")) for c in ET.parse(path).iter("testcase")]
+
+
+@pytest.mark.parametrize(
+    "runs",
+    [
+        (("abc123",), ("def456",)),
+        (("staging=abc123", "prod=abc124"), ("staging=def456", "prod=def457")),
+    ],
+    ids=["one run", "labelled runs"],
+)
+def test_tomorrow_s_run_has_today_s_test_ids_and_lf_selects_what_failed(
+    simulator: Simulator,
+    pytester: pytest.Pytester,
+    runs: tuple[tuple[str, ...], tuple[str, ...]],
+) -> None:
+    today, tomorrow = runs
+    for value in today + tomorrow:
+        run_id = value.rpartition("=")[2]
+        simulator.add(
+            SimulatedRun(
+                run_id,
+                "FAILED",
+                [
+                    case("Login", short_id=f"{run_id}a"),
+                    case("Checkout", "FAILED", title="No button", short_id=f"{run_id}b"),
+                ],
+            )
+        )
+
+    def session(values: tuple[str, ...], *args: str) -> pytest.RunResult:
+        options = [option for value in values for option in ("--qatech-run", value)]
+        return pytester.runpytest_subprocess(*FAST, *options, *args)
+
+    first = session(today, "--junitxml=today.xml")
+    first.assert_outcomes(passed=len(today), failed=len(today))
+    again = session(tomorrow, "--lf", "--junitxml=tomorrow.xml", "-v")
+    again.assert_outcomes(failed=len(today), deselected=len(today))
+    assert junit_ids(pytester.path / "tomorrow.xml") == [
+        entry for entry in junit_ids(pytester.path / "today.xml") if entry[1] == "Checkout"
+    ]
+    if len(today) == 1:
+        again.stdout.fnmatch_lines(["qatech::Checkout FAILED*"])
+    else:
+        again.stdout.fnmatch_lines(
+            ["qatech::staging::Checkout FAILED*", "qatech::prod::Checkout FAILED*"]
+        )
