@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 # In-process pytester runs drop the modules an inner session imported. Re-imported, requests
@@ -13,6 +14,8 @@ import pytest_qatech.core.waiting
 import pytest_qatech.session  # noqa: F401
 from pytest_qatech.core.settings import CREDENTIALS, SETTINGS
 from pytest_qatech.simulator import Simulator, environment
+
+from .helpers import XDIST
 
 #: Everything the plugin reads from the environment, and what a CI sets that it reacts to.
 VARIABLES = [
@@ -53,8 +56,20 @@ def _only_gets_unless_a_run_is_started(
 @pytest.fixture
 def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     """pytest's own, whose sessions run in their written order: pytest-randomly is installed
-    (pytester clears PYTEST_ADDOPTS when it starts, so it is set after)."""
+    (pytester clears PYTEST_ADDOPTS when it starts, so it is set after). Without pytest-xdist
+    installed, a test that starts a session with ``-n`` is skipped there."""
     monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:randomly")
+    if not XDIST:
+        run = pytester.runpytest_subprocess
+
+        def without_xdist(
+            *args: str | os.PathLike[str], timeout: float | None = None
+        ) -> pytest.RunResult:
+            if "-n" in args:
+                pytest.skip("pytest-xdist is not installed")
+            return run(*args, timeout=timeout)
+
+        monkeypatch.setattr(pytester, "runpytest_subprocess", without_xdist)
     return pytester
 
 

@@ -3,6 +3,7 @@ records, and the simulated runs the end-to-end tests use."""
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +13,8 @@ from pytest_qatech.core.providers.base import ApiRequest, Progress
 from pytest_qatech.core.waiting import RunProgress, Target
 from pytest_qatech.simulator import SimulatedRun, Simulator, case
 
+#: pytest-xdist is supported, not required: .ci/run also runs the sessions without it.
+XDIST = importlib.util.find_spec("xdist") is not None
 #: Fast polling against the simulator: its runs advance per request, not per second.
 FAST = ("--qatech-poll-interval", "0.01")
 LOCAL_TEST = "def test_local():\n    assert True\n"

@@ -107,3 +107,14 @@ def test_each_core_module_uses_only_those_the_readme_lists_after_it() -> None:
         if imported in order[:position]
     ]
     assert upward == []
+
+
+def test_ci_runs_every_module_with_whole_sessions_against_the_lowest_versions() -> None:
+    ci = (Path(__file__).parent.parent / ".ci" / "run").read_text(encoding="utf-8")
+    listed = set(re.findall(r"tests/test_\w+\.py", ci.split("E2E_TESTS=(", 1)[1].split(")")[0]))
+    sessions = {
+        f"tests/{path.name}"
+        for path in Path(__file__).parent.glob("test_*.py")
+        if re.search(r"pytester: pytest\.Pytester|subprocess\.(run|Popen)", path.read_text("utf-8"))
+    }
+    assert sessions - listed == set()

@@ -18,6 +18,7 @@ from .helpers import (
     LOCAL_TEST,
     MIXED_RUN_REQUESTS,
     TC2_DETAILS,
+    XDIST,
     mixed_run,
     requests_made,
 )
@@ -617,6 +618,7 @@ def test_run_ids_from_a_hook_are_checked_like_the_option(
     assert simulator.requests == []
 
 
+@pytest.mark.skipif(not XDIST, reason="pytest-xdist is not installed: the whole run shows it")
 def test_works_when_xdist_is_not_installed(
     simulator: Simulator, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
