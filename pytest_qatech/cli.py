@@ -17,19 +17,23 @@ environment), credentials, waiting, retries and timeout, the same verdicts and n
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shutil
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any
 
-from pytest_qatech.core import progress
+from pytest_qatech.core import artifacts, progress
 from pytest_qatech.core.github import write_run_outputs
 from pytest_qatech.core.lookup import Lookup, SettingsError
 from pytest_qatech.core.models import (
     FinishedRun,
     Outcome,
+    RemoteCase,
     RunReport,
     RunSnapshot,
     UnreadableRun,
@@ -37,7 +41,7 @@ from pytest_qatech.core.models import (
     tally,
 )
 from pytest_qatech.core.naming import groups
-from pytest_qatech.core.platforms import resolve
+from pytest_qatech.core.platforms import Settings, provider_class, resolve
 from pytest_qatech.core.rendering import Rendered, render_case, render_problem, summary_lines
 from pytest_qatech.core.settings import PLATFORMS, QATECH, SETTINGS, TIMEOUT, run_help
 from pytest_qatech.core.text import first_line, visible
@@ -129,6 +133,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return INTERRUPTED
 
     suites = _suites([RunSnapshot.of(r, settings.label(r.provider, r.run_id)) for r in reports])
+    if settings.artifacts is not None:
+        suites = _with_artifacts(suites, settings)
     with open(args.output, "w", encoding="utf-8") as output:
         _write(output, suites)
     _print_summary(suites, settings.titles, reports, args.output)
@@ -167,6 +173,11 @@ class _Case:
     outcome: Outcome
     rendered: Rendered
     duration: float | None = None
+    #: The case as the platform reported it, and its run, when it has a verdict.
+    verdict: RemoteCase | None = None
+    run: RunSnapshot | None = None
+    #: The lines that name its saved media (``--qatech-artifacts``).
+    attachments: str = ""
 
 
 @dataclass(frozen=True)
@@ -189,11 +200,56 @@ def _suites(runs: Sequence[RunSnapshot]) -> list[_Suite]:
             else:
                 rendered = render_case(entry.run.facts(), verdict)
                 cases.append(
-                    _Case(entry.nodeid, entry.name, verdict.outcome, rendered, verdict.duration)
+                    _Case(
+                        entry.nodeid,
+                        entry.name,
+                        verdict.outcome,
+                        rendered,
+                        verdict.duration,
+                        verdict,
+                        entry.run,
+                    )
                 )
         reports_of = tuple(run.report for run in group.runs if run.report is not None)
         suites.append(_Suite(group.classname, cases, reports_of))
     return suites
+
+
+def _with_artifacts(suites: list[_Suite], settings: Settings) -> list[_Suite]:
+    """The suites, each case that did not pass with its media saved and named."""
+    deadline = time.monotonic() + settings.timeout
+    assert settings.artifacts is not None
+    store = artifacts.ArtifactStore(Path(settings.artifacts), settings.artifact_limits, deadline)
+    try:
+        pending = {
+            id(case): store.keep(
+                case.run.provider,
+                case.run.run_id,
+                case.verdict,
+                provider_class(case.run.provider).media(case.verdict),
+            )
+            for suite in suites
+            for case in suite.cases
+            if case.verdict is not None and case.run is not None and artifacts.wanted(case.verdict)
+        }
+        done = []
+        for suite in suites:
+            cases = []
+            for case in suite.cases:
+                saved = artifacts.results(pending.get(id(case), []), deadline)
+                for failed in (entry for entry in saved if entry.problem is not None):
+                    print(
+                        visible(
+                            f"{PREFIX} warning: could not save {failed.link.kind} of "
+                            f"{case.nodeid}: {failed.problem}"
+                        )
+                    )
+                lines = artifacts.attachment_lines(saved)
+                cases.append(dataclasses.replace(case, attachments=lines) if lines else case)
+            done.append(dataclasses.replace(suite, cases=cases))
+        return done
+    finally:
+        store.close()
 
 
 def _write(output: IO[str], suites: Sequence[_Suite]) -> None:
@@ -207,6 +263,7 @@ def _write(output: IO[str], suites: Sequence[_Suite]) -> None:
             # junit-xml has no testcase properties: they go to system-out, with the sections.
             out = "".join(f"{key}: {value}\n" for key, value in rendered.properties)
             out += "".join(f"----- {title} -----\n{text}\n" for title, text in rendered.sections)
+            out += case.attachments
             test_case = junit_xml.TestCase(
                 case.name,
                 classname=suite.classname,

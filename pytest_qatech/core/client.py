@@ -19,6 +19,7 @@ import socket
 import threading
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
@@ -192,6 +193,72 @@ class Client:
             raise FinalError(
                 f"the answer is not JSON ({content_type}, {len(body)} bytes): {_snippet(body)}"
             ) from None
+
+
+#: Redirects a media link may take (pre-signed links often go through one or two).
+MAX_MEDIA_REDIRECTS = 5
+
+
+class _NoAuth(requests.auth.AuthBase):
+    """No credentials at all: not even a ``.netrc`` entry for the media host."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request
+
+
+def download(url: str, path: Path, max_bytes: int, time_left: float) -> int:
+    """Save the file at ``url`` (a media link: pre-signed, public) to ``path``; its size.
+
+    No platform credential goes with it, nor any other: the request carries no Authorization
+    or client header, and ``.netrc`` is not read. It goes over https, or plain http to this
+    machine, also after a redirect; ``max_bytes`` and ``time_left`` bound it. A partial file
+    is never left behind.
+    """
+    seconds = min(MAX_REQUEST_SECONDS, time_left)
+    timeouts = (min(CONNECT_TIMEOUT, seconds), min(READ_TIMEOUT, seconds))
+    partial = path.with_name(path.name + ".part")
+    with requests.Session() as session, _Deadline(seconds) as deadline:
+        session.auth = _NoAuth()
+        session.headers["User-Agent"] = f"pytest-qatech/{__version__}"
+        for scheme in ("http://", "https://"):
+            session.mount(scheme, _WatchedAdapter())
+        try:
+            for _ in range(MAX_MEDIA_REDIRECTS + 1):
+                if not credentials_may_travel(url):
+                    raise FinalError(f"{_link(url)} is neither https nor on this machine")
+                with session.get(url, timeout=timeouts, allow_redirects=False, stream=True) as got:
+                    if 300 <= got.status_code < 400 and "Location" in got.headers:
+                        url = requests.compat.urljoin(url, got.headers["Location"])
+                        continue
+                    if got.status_code != 200:
+                        raise FinalError(f"HTTP {got.status_code} {clean(got.reason or '')}")
+                    size = int(got.headers.get("Content-Length") or 0)
+                    if size > max_bytes:
+                        raise FinalError(f"{size:,} bytes, more than the {max_bytes:,} allowed")
+                    return _save(got, partial, path, max_bytes)
+            raise FinalError(f"more than {MAX_MEDIA_REDIRECTS} redirects")
+        except requests.RequestException as error:
+            raise deadline.error() if deadline.passed else _sorted(error) from None
+        finally:
+            partial.unlink(missing_ok=True)
+
+
+def _save(response: requests.Response, partial: Path, path: Path, max_bytes: int) -> int:
+    written = 0
+    with partial.open("wb") as out:
+        for chunk in response.iter_content(chunk_size=1 << 16):
+            written += len(chunk)
+            if written > max_bytes:
+                raise FinalError(f"more than the {max_bytes:,} bytes allowed")
+            out.write(chunk)
+    partial.replace(path)
+    return written
+
+
+def _link(url: str) -> str:
+    """A link for a message, without its query: a pre-signed link's signature stays out."""
+    parts = urlsplit(url)
+    return clean(f"{parts.scheme}://{parts.netloc}{parts.path}")
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:

@@ -73,6 +73,17 @@ class Lookup:
             raise SettingsError(f"{setting.flag} must be a whole number, 0 or more, not {value!r}")
         return int(value)
 
+    def sizes(self, setting: Setting) -> tuple[int, ...]:
+        """A setting's comma-separated whole numbers, each 1 or more."""
+        value = self.text(setting)
+        parts = [part.strip() for part in value.split(",")]
+        if not all(part.isascii() and part.isdigit() and int(part) > 0 for part in parts):
+            raise SettingsError(
+                f"{setting.flag} {value!r} is not {setting.metavar}: whole numbers, 1 or more, "
+                "separated by a comma"
+            )
+        return tuple(int(part) for part in parts)
+
     def api_url(self, setting: Setting, missing: str = "") -> str:
         """A URL setting's value, checked as a place the credentials may go."""
         value = self.value(setting)

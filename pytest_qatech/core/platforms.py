@@ -11,15 +11,22 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from pytest_qatech.core.lookup import Lookup, labelled
+from pytest_qatech.core.lookup import Lookup, SettingsError, labelled
 from pytest_qatech.core.models import StartedRun
 from pytest_qatech.core.providers.autonoma import AutonomaProvider
 from pytest_qatech.core.providers.base import Provider, RunSource
 from pytest_qatech.core.providers.qatech import QatechProvider
 from pytest_qatech.core.providers.qatech_start import StartSpec, configure_reruns, configure_start
 from pytest_qatech.core.providers.testvibe import TestVibeProvider
-from pytest_qatech.core.settings import POLL_INTERVAL, QATECH, TIMEOUT
+from pytest_qatech.core.settings import (
+    ARTIFACTS,
+    ARTIFACTS_MAX_MIB,
+    POLL_INTERVAL,
+    QATECH,
+    TIMEOUT,
+)
 
+MIB = 1024 * 1024
 PROVIDERS: tuple[type[Provider], ...] = (QatechProvider, TestVibeProvider, AutonomaProvider)
 _BY_NAME = {provider.platform.name: provider for provider in PROVIDERS}
 
@@ -41,6 +48,10 @@ class Settings:
     start: StartSpec | None = None
     #: How many times a QA.tech run's failed cases are rerun, at most.
     reruns: int = 0
+    #: Where the media of the cases that did not pass are saved, when they are.
+    artifacts: str | None = None
+    #: The most bytes one saved artifact, and all of them, may take.
+    artifact_limits: tuple[int, int] = (50 * MIB, 500 * MIB)
 
     @property
     def titles(self) -> dict[str, str]:
@@ -93,4 +104,14 @@ def resolve(requested: Mapping[str, Sequence[str]], lookup: Lookup) -> Settings:
         timeout=lookup.seconds(TIMEOUT),
         start=start,
         reruns=configure_reruns(lookup),
+        artifacts=lookup.value(ARTIFACTS),
+        artifact_limits=_limits(lookup),
     )
+
+
+def _limits(lookup: Lookup) -> tuple[int, int]:
+    sizes = lookup.sizes(ARTIFACTS_MAX_MIB)
+    if len(sizes) != 2:
+        flag, default = ARTIFACTS_MAX_MIB.flag, ARTIFACTS_MAX_MIB.default
+        raise SettingsError(f"{flag} takes two numbers, FILE,TOTAL (as {default})")
+    return sizes[0] * MIB, sizes[1] * MIB

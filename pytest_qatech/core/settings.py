@@ -174,6 +174,16 @@ RERUNS = Setting(
     "attempt's, and one that failed and then passed is reported as flaky",
     default="0", short_flag="--reruns",
 )  # fmt: skip
+ARTIFACTS = Setting(
+    QATECH, "qatech_artifacts", "DIR",
+    "save the screenshots and recordings of each failed or errored remote case, of every "
+    "platform, under DIR/<platform>/<run>/<case>/", "QATECH_ARTIFACTS",
+)  # fmt: skip
+ARTIFACTS_MAX_MIB = Setting(
+    QATECH, "qatech_artifacts_max_mib", "FILE,TOTAL",
+    "the most MiB one saved artifact, and all of them, may take", "QATECH_ARTIFACTS_MAX_MIB",
+    "50,500",
+)  # fmt: skip
 TESTVIBE_PROJECT = Setting(
     TESTVIBE, "testvibe_project", "ID", "TestVibe project's public id", "TESTVIBE_PROJECT"
 )
@@ -195,6 +205,8 @@ SETTINGS = (
     QATECH_START,
     QATECH_APP_URL,
     RERUNS,
+    ARTIFACTS,
+    ARTIFACTS_MAX_MIB,
     TESTVIBE_PROJECT,
     TESTVIBE_SERVER,
     AUTONOMA_API_URL,

@@ -95,6 +95,10 @@ def activate(config: pytest.Config, requested: Mapping[str, Sequence[str]]) -> A
 
             plugins["qatech-xdist"] = XdistHandoff(live)
         plugins["qatech-reports"] = RemoteReports()
+        if settings.artifacts is not None:
+            from pytest_qatech.session.artifacts import ArtifactKeeping
+
+            plugins["qatech-artifacts"] = ArtifactKeeping(config, settings)
     for name, plugin in plugins.items():
         config.pluginmanager.register(plugin, name)
     return Activation(config, plugins)

@@ -26,6 +26,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--port", type=int, default=0, help="port (default: any free one)")
     parser.add_argument(
+        "--serve-media",
+        action="store_true",
+        help="serve the cases' screenshots, recordings and videos too (their links lead here), "
+        "for --qatech-artifacts",
+    )
+    parser.add_argument(
         "command",
         nargs=argparse.REMAINDER,
         help="after '--': a command to run with each platform's URL and credentials variables "
@@ -33,7 +39,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
-    with Simulator(demo_runs(), port=args.port, project=demo_project()) as simulator:
+    with Simulator(
+        demo_runs(), port=args.port, project=demo_project(), media=args.serve_media
+    ) as simulator:
         variables = environment(simulator.url)
         if not command:
             print(f"Simulated APIs on {simulator.url}; Ctrl-C stops. For your shell:")

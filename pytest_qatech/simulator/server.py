@@ -10,13 +10,14 @@ truncated body.
 
 from __future__ import annotations
 
+import base64
 import json
 import ssl
 import sys
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -35,6 +36,8 @@ class RecordedRequest:
     method: str = "GET"
     #: A POST's JSON body, decoded (None if it was not JSON).
     body: object = None
+    #: The request's headers, with lower-case names.
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class Simulator:
@@ -49,12 +52,18 @@ class Simulator:
         port: int = 0,
         certificate: tuple[str, str] | None = None,
         project: qatech.SimulatedProject | None = None,
+        media: bool = False,
     ) -> None:
         """``certificate``: the files of a certificate and its key, to serve https.
         ``project``: what QA.tech's Start Run and Rerun APIs start (without one, they answer
         404, as for a token of a project without plans)."""
         self.token = token
         self.project = project
+        #: Serve the cases' media links (screenshots, recordings, videos) from this server:
+        #: the links in its answers lead to ``/media/...`` here instead of nowhere.
+        self.media = media
+        #: Scripted answers to media requests, by path (``/media/qatech/tc2.png``).
+        self.media_answers: dict[str, Answer] = {}
         self.runs: dict[str, Served] = {
             served.path: served for run in runs for served in run.endpoints()
         }
@@ -124,6 +133,12 @@ class Simulator:
 
     def answer(self, path: str, query: dict[str, list[str]], headers: Mapping[str, str]) -> Answer:
         """The answer to a GET; ``headers`` has lower-case names."""
+        if path.startswith(MEDIA_PATH):
+            with self._lock:
+                self.requests.append(
+                    RecordedRequest(path, query, False, time.monotonic(), headers=dict(headers))
+                )
+                return self.media_answers.get(path) or Answer(200, media_bytes(path))
         platform = next((p for p in self._apis() if path.startswith(p.prefix)), None)
         authorized = platform is not None and platform.authorized(headers)
         with self._lock:
@@ -169,6 +184,23 @@ class Simulator:
             return answer
 
 
+#: Where the simulator serves media, when asked to.
+MEDIA_PATH = "/media/"
+
+
+def media_bytes(path: str) -> bytes:
+    """A file for a media link: a tiny PNG for an image, a few bytes of anything else."""
+    if path.endswith((".png", ".jpeg", ".jpg")):
+        return base64.b64decode(_PIXEL)
+    return b"\x1aE\xdf\xa3" + path.encode()  # the start of a WebM file, then its name
+
+
+# A 1x1 PNG.
+_PIXEL = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9"
+    "awAAAABJRU5ErkJggg=="
+)
+
 #: Where a ``POST`` releases the held runs: not part of any platform's API.
 RELEASE_PATH = "/_simulator/release"
 
@@ -213,7 +245,10 @@ def _handler_for(simulator: Simulator) -> type[BaseHTTPRequestHandler]:
             elif body is None:
                 payload, content_type = b"", "text/plain"
             else:
-                payload, content_type = json.dumps(body).encode(), "application/json"
+                text = json.dumps(body)
+                if simulator.media:
+                    text = text.replace(qatech.MEDIA, simulator.url + MEDIA_PATH.rstrip("/"))
+                payload, content_type = text.encode(), "application/json"
             headers_out = {"Content-Type": content_type, **answer.headers}
             headers_out["Content-Length"] = str(len(payload))
             if answer.drip:

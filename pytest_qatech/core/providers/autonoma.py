@@ -95,6 +95,15 @@ class AutonomaProvider(Provider):
         return FinishedRun(self.name, run_id, status, None, (case,), group=folder_name)
 
     @staticmethod
+    def media(case: RemoteCase) -> tuple[Link, ...]:
+        """The failed step's screenshot, and the run's video."""
+        failed = next((step for step in case.steps or () if step.status == "failed"), None)
+        screenshot = (
+            (Link("screenshot", failed.screenshot),) if failed and failed.screenshot else ()
+        )
+        return screenshot + Provider.media(case)
+
+    @staticmethod
     def describe(run: FinishedRun, case: RemoteCase) -> Description:
         steps = case.steps or ()
         failed = next((step for step in steps if step.status == "failed"), None)

@@ -14,9 +14,12 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from pytest_qatech.core.lookup import Lookup
-from pytest_qatech.core.models import FinishedRun, Listed, RemoteCase, StartedRun
+from pytest_qatech.core.models import FinishedRun, Link, Listed, RemoteCase, StartedRun
 from pytest_qatech.core.secrets import Secret
 from pytest_qatech.core.settings import Platform
+
+#: The kinds of a case's links that are files showing what happened (see ``Link``).
+MEDIA_KINDS = ("screenshot", "recording", "video")
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,11 @@ class Provider(ABC):
     def run_url(self, run_id: str) -> str | None:
         """The run's page for people, when it can be known."""
         return None
+
+    @staticmethod
+    def media(case: RemoteCase) -> tuple[Link, ...]:
+        """The files that show what happened to a case: screenshots, recordings, videos."""
+        return tuple(link for link in case.links if link.kind in MEDIA_KINDS)
 
     def rerun_request(self, run_id: str) -> ApiRequest | None:
         """The request that reruns an ended run's failed cases in a new run; None where the

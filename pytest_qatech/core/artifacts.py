@@ -1,0 +1,144 @@
+"""Keep the screenshots and recordings of the remote cases that did not pass, before their links
+expire (Autonoma's an hour after they are read) and where no dashboard login is needed.
+
+Each case's media go to ``<dir>/<platform>/<run>/<case>/``, every part of the path made safe
+from the remote names, so that nothing a server sends can write outside ``<dir>``. Downloads
+carry no credential (:func:`~pytest_qatech.core.client.download`), run a few at a time, and are
+bounded in size, a file and in all, and in time; one that fails is a warning, never a verdict.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pytest_qatech.core.client import RequestError, download
+from pytest_qatech.core.models import Link, Outcome, RemoteCase
+
+#: At most this many downloads at once.
+WORKERS = 4
+TOTAL_REACHED = "the limit on the artifacts' total size is reached"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,8}$")
+MAX_SEGMENT = 80
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What became of one media link: the file it was saved to, or why it was not."""
+
+    link: Link
+    path: Path | None = None
+    problem: str | None = None
+
+
+def wanted(case: RemoteCase) -> bool:
+    """Whether a case's media are kept: it failed, or gave no verdict."""
+    return case.outcome in (Outcome.FAILED, Outcome.ERROR)
+
+
+def safe_segment(text: str) -> str:
+    """``text`` as one harmless path segment: no separator, no ``..``, no control character."""
+    segment = _UNSAFE.sub("_", text).strip("._")[:MAX_SEGMENT]
+    return segment or "_"
+
+
+def case_dir(root: Path, platform: str, run_id: str, case_name: str) -> Path:
+    folder = root.joinpath(*(safe_segment(part) for part in (platform, run_id, case_name)))
+    if not folder.resolve().is_relative_to(root.resolve()):  # pragma: no cover - safe_segment
+        raise ValueError(f"{folder} is outside {root}")
+    return folder
+
+
+def file_names(links: Sequence[Link]) -> list[str]:
+    """A distinct file name per link: its kind and the extension its URL ends with."""
+    names, taken = [], set()
+    for link in links:
+        extension = _EXTENSION.search(urlsplit(link.url).path)
+        base, suffix = safe_segment(link.kind), extension.group(0).lower() if extension else ""
+        name, number = base + suffix, 2
+        while name in taken:
+            name, number = f"{base}-{number}{suffix}", number + 1
+        taken.add(name)
+        names.append(name)
+    return names
+
+
+class ArtifactStore:
+    """Downloads the media of cases into ``root``, a few at a time, until ``deadline``
+    (``time.monotonic()``)."""
+
+    def __init__(self, root: Path, limits: tuple[int, int], deadline: float) -> None:
+        """``limits``: the most bytes one file, and all of them, may take."""
+        self.root = root
+        self.file_bytes, total_bytes = limits
+        self.deadline = deadline
+        self._left = total_bytes
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="qatech-artifact")
+
+    def __repr__(self) -> str:
+        return f"ArtifactStore({str(self.root)!r})"
+
+    def keep(
+        self, platform: str, run_id: str, case: RemoteCase, links: Sequence[Link]
+    ) -> list[Pending]:
+        """Start saving ``links``, the media of ``case``."""
+        if not links:
+            return []
+        folder = case_dir(self.root, platform, run_id, case.name)
+        return [
+            (link, self._pool.submit(self._save, link, folder / name))
+            for link, name in zip(links, file_names(links), strict=True)
+        ]
+
+    def _save(self, link: Link, path: Path) -> Saved:
+        time_left = self.deadline - time.monotonic()
+        if time_left <= 0:
+            return Saved(link, problem="no time left before the wait's timeout")
+        with self._lock:
+            if self._left <= 0:
+                return Saved(link, problem=TOTAL_REACHED)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            size = download(link.url, path, self.file_bytes, time_left)
+        except (RequestError, OSError) as error:
+            return Saved(link, problem=str(error))
+        with self._lock:
+            # Counted once saved, so that downloads under way do not hold the budget they may
+            # not use; a file that does not fit in what is left is removed again.
+            if size > self._left:
+                path.unlink(missing_ok=True)
+                return Saved(link, problem=TOTAL_REACHED)
+            self._left -= size
+        return Saved(link, path)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+#: A download under way: its link, and what will become of it.
+Pending = tuple[Link, "Future[Saved]"]
+
+
+def results(pending: Sequence[Pending], deadline: float) -> list[Saved]:
+    """Each download's outcome, waiting until ``deadline`` at most."""
+    saved = []
+    for link, future in pending:
+        try:
+            saved.append(future.result(timeout=max(0.0, deadline - time.monotonic())))
+        except FutureTimeout:
+            saved.append(Saved(link, problem="no time left before the wait's timeout"))
+    return saved
+
+
+def attachment_lines(saved: Sequence[Saved]) -> str:
+    """The JUnit ``system-out`` lines that GitLab and Jenkins' attachments plugin read."""
+    return "".join(f"[[ATTACHMENT|{item.path}]]\n" for item in saved if item.path is not None)

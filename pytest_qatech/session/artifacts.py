@@ -1,0 +1,97 @@
+"""``--qatech-artifacts DIR``: the media of each remote case that did not pass, saved as its
+item reports, and shown where CI tools and people look: JUnit's ``system-out`` (as GitLab and
+Jenkins' attachments plugin read it), the failure text, and pytest-html's report."""
+
+from __future__ import annotations
+
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Generator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_qatech.core import artifacts
+from pytest_qatech.core.platforms import Settings, provider_class
+from pytest_qatech.core.text import visible
+from pytest_qatech.session.items import RemoteCaseItem
+
+#: The title of the report section that names the files saved.
+SECTION = "qatech artifacts"
+
+
+class ArtifactKeeping:
+    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+        assert settings.artifacts is not None
+        self._config = config
+        deadline = time.monotonic() + settings.timeout
+        self.store = artifacts.ArtifactStore(
+            Path(settings.artifacts), settings.artifact_limits, deadline
+        )
+        self._warnings: list[str] = []
+
+    def __repr__(self) -> str:
+        return f"ArtifactKeeping({self.store!r})"
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        if not isinstance(item, RemoteCaseItem) or report.when != item.verdict_phase:
+            return report
+        case = item.case
+        if case is None or not artifacts.wanted(case):
+            return report
+        provider = provider_class(item.run.provider)
+        pending = self.store.keep(item.run.provider, item.run.run_id, case, provider.media(case))
+        saved = artifacts.results(pending, self.store.deadline)
+        for failed in (entry for entry in saved if entry.problem is not None):
+            self._warnings.append(
+                visible(f"could not save {failed.link.kind} of {item.nodeid}: {failed.problem}")
+            )
+        kept = [entry for entry in saved if entry.path is not None]
+        if kept:
+            report.sections.append((SECTION, artifacts.attachment_lines(kept)))
+            _add_html_extras(item, report, kept)
+        return report
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        lines = "".join(text for title, text in report.sections if title == SECTION)
+        if not lines:
+            return
+        from _pytest.junitxml import xml_key
+
+        junit = self._config.stash.get(xml_key, None)
+        if junit is None:
+            return
+        # pytest writes system-out only with junit_logging; the attachments go there whatever
+        # it is set to.
+        system_out = ET.Element("system-out")
+        system_out.text = lines
+        junit.node_reporter(report).append(system_out)
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        for warning in self._warnings:
+            terminalreporter.write_line(f"qatech: warning: {warning}", yellow=True)
+
+    def pytest_sessionfinish(self) -> None:
+        self.store.close()
+
+
+def _add_html_extras(
+    item: pytest.Item, report: pytest.TestReport, kept: Sequence[artifacts.Saved]
+) -> None:
+    """Screenshots inline and every file linked, when pytest-html writes a report."""
+    html: Any = item.config.pluginmanager.getplugin("html")
+    if html is None or not hasattr(html, "extras"):
+        return
+    extras = list(getattr(report, "extras", []))
+    for entry in kept:
+        assert entry.path is not None
+        if entry.link.kind == "screenshot":
+            extras.append(html.extras.image(str(entry.path), name=entry.path.name))
+        extras.append(html.extras.url(str(entry.path), name=f"{entry.link.kind}: {entry.path}"))
+    report.extras = extras  # type: ignore[attr-defined]

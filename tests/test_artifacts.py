@@ -1,0 +1,179 @@
+"""--qatech-artifacts: the media of remote cases that did not pass, saved where nothing a server
+sends can move them, with no credential, within bounds; and shown to CI tools and people."""
+
+from __future__ import annotations
+
+import re
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from pytest_qatech.cli import main
+from pytest_qatech.core import artifacts
+from pytest_qatech.core.models import Link, Outcome, RemoteCase
+from pytest_qatech.simulator import (
+    AUTONOMA_CLIENT_ID,
+    AUTONOMA_CLIENT_SECRET,
+    DEFAULT_TOKEN,
+    Answer,
+    Simulator,
+    demo_runs,
+    environment,
+)
+
+from .helpers import FAST, mixed_run
+
+FAILED = RemoteCase("../../etc/passwd", Outcome.FAILED, "x")
+
+
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [("../../etc/passwd", "etc_passwd"), ("..", "_"), ("a/b\\c\x00d", "a_b_c_d"), ("", "_")],
+)
+def test_no_remote_name_can_leave_the_directory(tmp_path: Path, name: str, safe: str) -> None:
+    assert artifacts.safe_segment(name) == safe
+    folder = artifacts.case_dir(tmp_path, "qatech", "../run", name)
+    assert folder.resolve().is_relative_to(tmp_path.resolve())
+    assert folder.name == safe
+
+
+def test_file_names_say_what_each_file_is_and_never_twice() -> None:
+    links = [
+        Link("screenshot", "https://m.example/a.PNG?X-Amz-Signature=abc"),
+        Link("screenshot", "https://m.example/b.png"),
+        Link("recording", "https://m.example/c"),
+        Link("video", "https://m.example/../evil.sh.mp4"),
+    ]
+    names = artifacts.file_names(links)
+    assert names == ["screenshot.png", "screenshot-2.png", "recording", "video.mp4"]
+
+
+def store_for(
+    simulator: Simulator, root: Path, limits: tuple[int, int] = (1000, 10_000)
+) -> artifacts.ArtifactStore:
+    return artifacts.ArtifactStore(root, limits, time.monotonic() + 30)
+
+
+def keep(store: artifacts.ArtifactStore, *urls: str) -> list[artifacts.Saved]:
+    links = [Link("screenshot", url) for url in urls]
+    pending = store.keep("qatech", "abc123", FAILED, links)
+    return artifacts.results(pending, store.deadline)
+
+
+def test_sizes_are_bounded_a_file_and_in_all_and_nothing_partial_is_left(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    simulator.media_answers["/media/big.png"] = Answer(200, b"x" * 5000)
+    simulator.media_answers["/media/fits.png"] = Answer(200, b"x" * 800)
+    store = store_for(simulator, tmp_path, (1000, 1500))
+    big, *fits = keep(
+        store, f"{simulator.url}/media/big.png", f"{simulator.url}/media/fits.png",
+        f"{simulator.url}/media/fits.png",
+    )  # fmt: skip
+    store.close()
+    assert big.path is None
+    assert big.problem == "5,000 bytes, more than the 1,000 allowed"
+    # Both fit a file's limit; whichever is saved first leaves too little for the other.
+    (kept,) = [entry for entry in fits if entry.path is not None]
+    (refused,) = [entry for entry in fits if entry.path is None]
+    assert kept.path is not None
+    assert kept.path.read_bytes() == b"x" * 800
+    assert refused.problem == "the limit on the artifacts' total size is reached"
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == [kept.path]
+
+
+def test_a_download_that_fails_says_why_and_one_past_the_deadline_is_not_tried(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    simulator.media_answers["/media/gone.png"] = Answer(403, "<Error>Request has expired</Error>")
+    store = store_for(simulator, tmp_path)
+    (gone,) = keep(store, f"{simulator.url}/media/gone.png")
+    assert gone.problem == "HTTP 403 Forbidden"
+    store.deadline = time.monotonic() - 1
+    (late,) = keep(store, f"{simulator.url}/media/x.png")
+    store.close()
+    assert late.problem == "no time left before the wait's timeout"
+    assert len(simulator.requests) == 1
+
+
+def test_media_go_only_over_https_or_to_this_machine(tmp_path: Path) -> None:
+    store = artifacts.ArtifactStore(tmp_path, (1000, 1000), time.monotonic() + 5)
+    (plain,) = keep(store, "http://media.example/a.png")
+    store.close()
+    assert plain.problem == "http://media.example/a.png is neither https nor on this machine"
+
+
+def test_a_redirect_elsewhere_in_plain_http_is_not_followed(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    simulator.media_answers["/media/moved.png"] = Answer(
+        302, None, {"Location": "http://media.example/x.png?sig=s3cr3t"}
+    )
+    store = store_for(simulator, tmp_path)
+    (moved,) = keep(store, f"{simulator.url}/media/moved.png")
+    store.close()
+    # The signature of a pre-signed link stays out of messages.
+    assert moved.problem == "http://media.example/x.png is neither https nor on this machine"
+
+
+def test_a_session_saves_the_media_of_what_did_not_pass_and_shows_them(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Simulator(demo_runs(), media=True) as simulator:
+        for variable, value in environment(simulator.url).items():
+            monkeypatch.setenv(variable, value)
+        simulator.media_answers["/media/qatech/tc0002.webm"] = Answer(404, None)
+        result = pytester.runpytest_subprocess(
+            *FAST, "--qatech-run", "abc123", "--autonoma-run", "gch7uesq5h6m9xe2fdq5ddgd",
+            "--qatech-artifacts", "artifacts", "--junitxml=report.xml", "--html=report.html",
+        )  # fmt: skip
+        media = [request for request in simulator.requests if request.path.startswith("/media/")]
+    # No credential of any platform reaches the media host.
+    assert len(media) == 4
+    for request in media:
+        assert set(request.headers) & {"authorization", "autonoma-client-id"} == set()
+        values = " ".join(request.headers.values())
+        for secret in (DEFAULT_TOKEN, AUTONOMA_CLIENT_ID, AUTONOMA_CLIENT_SECRET):
+            assert secret not in values
+    # A failed download is a warning; the verdicts are what they were.
+    result.assert_outcomes(passed=1, failed=2, skipped=1)
+    result.stdout.fnmatch_lines(
+        [
+            "qatech: warning: could not save recording of qatech::Checkout with saved card: "
+            "HTTP 404 Not Found"
+        ]
+    )
+    root = pytester.path / "artifacts"
+    saved = sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
+    folder = (
+        "autonoma/gch7uesq5h6m9xe2fdq5ddgd/Add_member_to_network_verify_it_can_access_the_listings"
+    )
+    assert saved == [
+        f"{folder}/screenshot.jpeg",
+        f"{folder}/video.mp4",
+        "qatech/abc123/Checkout_with_saved_card/screenshot.png",
+    ]
+    outs = {
+        case.get("name"): case.findtext("system-out")
+        for case in ET.parse(pytester.path / "report.xml").iter("testcase")
+    }
+    assert outs["Checkout with saved card"] == (
+        "[[ATTACHMENT|artifacts/qatech/abc123/Checkout_with_saved_card/screenshot.png]]\n"
+    )
+    assert outs["Login flow test"] is None
+    html = (pytester.path / "report.html").read_text()
+    assert re.search(r"artifacts/qatech/abc123/Checkout_with_saved_card/screenshot\.png", html)
+
+
+def test_qatech_junit_saves_and_names_the_media_too(tmp_path: Path) -> None:
+    with Simulator([mixed_run()], media=True) as simulator:
+        report = tmp_path / "r.xml"
+        folder = tmp_path / "artifacts"
+        args = ["abc123", *FAST, "--qatech-artifacts", str(folder), "-o", str(report)]
+        assert main(args, environment(simulator.url)) == 1
+    (checkout,) = (c for c in ET.parse(report).iter("testcase") if c.get("name") == "Checkout")
+    out = checkout.findtext("system-out") or ""
+    assert f"[[ATTACHMENT|{folder}/qatech/abc123/Checkout/screenshot.png]]\n" in out
+    assert (folder / "qatech/abc123/Checkout/recording.webm").is_file()
