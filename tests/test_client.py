@@ -214,11 +214,16 @@ def test_final_faults_over_a_socket(simulator: Simulator, answer: Answer, messag
     assert len(simulator.requests) == 1
 
 
-def test_connection_refused_is_transient_and_names_the_reason() -> None:
+def refusing_client() -> Client:
+    """A client of a port on this machine that nothing listens on."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    client = Client(f"http://127.0.0.1:{closed_port}", provider.auth_headers())
+    return Client(f"http://127.0.0.1:{closed_port}", provider.auth_headers())
+
+
+def test_connection_refused_is_transient_and_names_the_reason() -> None:
+    client = refusing_client()
     with client, pytest.raises(TransientError) as raised:
         client.fetch(status_request)
     assert str(raised.value) == (
@@ -243,10 +248,7 @@ def test_a_post_sends_its_json_body_with_the_token(client: Client) -> None:
 
 
 def test_a_refused_connection_may_be_repeated_as_nothing_was_sent() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
-    client = Client(f"http://127.0.0.1:{closed_port}", provider.auth_headers())
+    client = refusing_client()
     with client, pytest.raises(TransientError) as raised:
         client.fetch(rerun_request)
     assert raised.value.delivered is False

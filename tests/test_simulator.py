@@ -23,6 +23,7 @@ from pytest_qatech.simulator import (
     SimulatedTestVibeRun,
     Simulator,
     case,
+    demo_project,
     step,
     vibe_test,
 )
@@ -250,3 +251,61 @@ def test_the_simulator_reports_a_missing_command() -> None:
     )  # fmt: skip
     assert done.returncode == 127
     assert "command not found: no-such-command-here" in done.stderr
+
+
+@pytest.mark.starts_runs
+@pytest.mark.parametrize(
+    ("path", "body", "status", "message"),
+    [
+        ("/v1/run", {"testPlanShortId": "smoke"}, 400,
+         "testPlanShortId must match ^pln(-.+_.+|_.+)$"),
+        ("/v1/run", {"trigger": "CRON"}, 400, "trigger must be one of API, GITHUB"),
+        ("/v1/run", {"planId": "pln_a"}, 400, "Unrecognized key(s) in object: 'planId'"),
+        ("/v1/run", {"applications": [{"environment": {"url": "x"}}]}, 400,
+         "applications[].applicationShortId is required"),
+        ("/v1/run", {"testPlanShortId": "pln_other"}, 404, "Test plan not found"),
+        ("/v1/run/abc123", {"failedOnly": True, "projectTestCaseIds": []}, 400,
+         "Provide either failedOnly or projectTestCaseIds, not both"),
+        ("/v1/run/green1", {"failedOnly": True}, 400, "No test cases to rerun"),
+        ("/v1/run/nope", {"failedOnly": True}, 404, "Run not found"),
+    ],
+)  # fmt: skip
+def test_the_start_and_rerun_apis_check_bodies_as_their_references_do(
+    path: str, body: object, status: int, message: str
+) -> None:
+    with Simulator(
+        [
+            SimulatedRun("abc123", "FAILED", [case("a", "FAILED")]),
+            SimulatedRun("green1", cases=[case("a")]),
+        ],
+        project=demo_project(),
+    ) as simulator:
+        headers = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+        answer = requests.post(simulator.url + path, json=body, headers=headers, timeout=10)
+        assert (answer.status_code, answer.json()) == (status, {"message": message})
+        assert simulator.project is not None
+        assert simulator.project.started == []
+
+
+@pytest.mark.starts_runs
+def test_a_start_without_a_body_runs_the_default_plan_and_a_rerun_passes_the_flaky_case() -> None:
+    with Simulator(project=demo_project()) as simulator:
+        headers = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+        assert requests.post(simulator.url + "/v1/run", timeout=10).status_code == 401
+        started = requests.post(simulator.url + "/v1/run", headers=headers, timeout=10).json()
+        run = started["run"]
+        assert (run["testCount"], run["testPlan"]) == (
+            3,
+            {"name": "Smoke tests", "shortId": "pln_default0"},
+        )
+        path = f"/v1/run/{run['shortId']}"
+        rerun = requests.post(
+            simulator.url + path, json={"failedOnly": True}, headers=headers, timeout=10
+        )
+        rerun_id = rerun.json()["run"]["shortId"]
+        for _ in range(3):  # INITIATED, RUNNING, COMPLETED: a step per request
+            cases = requests.get(
+                f"{simulator.url}/v1/run/{rerun_id}", params={"testCases": "all"}, headers=headers,
+                timeout=10,
+            ).json()["runTestCases"]  # fmt: skip
+        assert [(c["name"], c["result"]) for c in cases] == [("Checkout with saved card", "PASSED")]

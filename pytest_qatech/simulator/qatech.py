@@ -306,13 +306,19 @@ def _again(
     return again
 
 
-def _start_problem(body: object) -> str | None:
-    """What the reference's ``RunRequest`` rules out in ``body``, if anything."""
+def _object_problem(body: object, fields: frozenset[str]) -> str | None:
+    """What is wrong with a body that must be a JSON object of ``fields``, if anything."""
     if not isinstance(body, dict):
         return "Request body must be a JSON object"
-    unknown = sorted(set(body) - _START_FIELDS)
-    if unknown:
-        return f"Unrecognized key(s) in object: {', '.join(map(repr, unknown))}"
+    unknown = sorted(set(body) - fields)
+    return f"Unrecognized key(s) in object: {', '.join(map(repr, unknown))}" if unknown else None
+
+
+def _start_problem(body: object) -> str | None:
+    """What the reference's ``RunRequest`` rules out in ``body``, if anything."""
+    problem = _object_problem(body, _START_FIELDS)
+    if problem is not None or not isinstance(body, dict):
+        return problem
     if body.get("trigger", "API") not in ("API", "GITHUB"):
         return "trigger must be one of API, GITHUB"
     for name in _GITHUB_FIELDS:
@@ -346,11 +352,9 @@ def _start_problem(body: object) -> str | None:
 
 
 def _rerun_problem(body: object) -> str | None:
-    if not isinstance(body, dict):
-        return "Request body must be a JSON object"
-    unknown = sorted(set(body) - _RERUN_FIELDS)
-    if unknown:
-        return f"Unrecognized key(s) in object: {', '.join(map(repr, unknown))}"
+    problem = _object_problem(body, _RERUN_FIELDS)
+    if problem is not None or not isinstance(body, dict):
+        return problem
     if "failedOnly" in body and "projectTestCaseIds" in body:
         return "Provide either failedOnly or projectTestCaseIds, not both"
     if "failedOnly" in body and not isinstance(body["failedOnly"], bool):
