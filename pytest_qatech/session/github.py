@@ -10,6 +10,7 @@ import pytest
 
 from pytest_qatech.core import github
 from pytest_qatech.core.models import UnreadableRun
+from pytest_qatech.core.naming import groups
 from pytest_qatech.core.platforms import Settings
 from pytest_qatech.core.settings import PLATFORMS
 from pytest_qatech.session.items import RemoteItem
@@ -46,9 +47,18 @@ class GitHubReporting:
         return report
 
     def problems(self) -> list[github.Problem]:
+        # A run that could not be read is the collection error of its collector.
+        collectors = {
+            (run.provider, run.run_id): group.nodeid
+            for group in groups(self._runs.first())
+            for run in group.runs
+        }
         unreadable = [
             github.Problem(
-                f"{report.provider}::{report.run_id}", "error", report.message, report.url
+                collectors.get((report.provider, report.run_id), report.provider),
+                "error",
+                report.message,
+                report.url,
             )
             for report in self._runs.known
             if isinstance(report, UnreadableRun)
