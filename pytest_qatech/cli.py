@@ -294,7 +294,7 @@ def _print_summary(
 ) -> None:
     everything = [case for suite in suites for case in suite.cases]
     for case in everything:
-        if case.outcome in (Outcome.FAILED, Outcome.ERROR):
+        if case.outcome.fails:
             kind = "FAILED" if case.outcome is Outcome.FAILED else "ERROR"
             print(f"{kind} {case.nodeid} - {first_line(case.rendered.headline)}")
     print("=" * 20 + " remote runs " + "=" * 20)

@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from pytest_qatech.core.client import RequestError, download
-from pytest_qatech.core.models import Link, Outcome, RemoteCase
+from pytest_qatech.core.models import Link, RemoteCase
 
 #: At most this many downloads at once.
 WORKERS = 4
@@ -41,7 +41,7 @@ class Saved:
 
 def wanted(case: RemoteCase) -> bool:
     """Whether a case's media are kept: it failed, or gave no verdict."""
-    return case.outcome in (Outcome.FAILED, Outcome.ERROR)
+    return case.outcome.fails
 
 
 def safe_segment(text: str) -> str:

@@ -132,8 +132,7 @@ class Client:
         headers = {name: secret.reveal() for name, secret in self._auth_headers.items()}
         if request.body is not None:
             headers["Content-Type"] = "application/json"
-        seconds = MAX_REQUEST_SECONDS if time_left is None else min(MAX_REQUEST_SECONDS, time_left)
-        timeouts = (min(CONNECT_TIMEOUT, seconds), min(READ_TIMEOUT, seconds))
+        seconds, timeouts = _bounds(time_left)
         with _Deadline(seconds) as deadline:
             try:
                 with self._session.request(
@@ -214,8 +213,7 @@ def download(url: str, path: Path, max_bytes: int, time_left: float) -> int:
     machine, also after a redirect; ``max_bytes`` and ``time_left`` bound it. A partial file
     is never left behind.
     """
-    seconds = min(MAX_REQUEST_SECONDS, time_left)
-    timeouts = (min(CONNECT_TIMEOUT, seconds), min(READ_TIMEOUT, seconds))
+    seconds, timeouts = _bounds(time_left)
     partial = path.with_name(path.name + ".part")
     with requests.Session() as session, _Deadline(seconds) as deadline:
         session.auth = _NoAuth()
@@ -241,6 +239,12 @@ def download(url: str, path: Path, max_bytes: int, time_left: float) -> int:
             raise deadline.error() if deadline.passed else _sorted(error) from None
         finally:
             partial.unlink(missing_ok=True)
+
+
+def _bounds(time_left: float | None) -> tuple[float, tuple[float, float]]:
+    """A request's whole time, and its connect and read timeouts, within ``time_left``."""
+    seconds = MAX_REQUEST_SECONDS if time_left is None else min(MAX_REQUEST_SECONDS, time_left)
+    return seconds, (min(CONNECT_TIMEOUT, seconds), min(READ_TIMEOUT, seconds))
 
 
 def _save(response: requests.Response, partial: Path, path: Path, max_bytes: int) -> int:

@@ -22,6 +22,11 @@ class Outcome(enum.Enum):
     # The case did not produce a trustworthy verdict: reported as an error, never a pass.
     ERROR = "error"
 
+    @property
+    def fails(self) -> bool:
+        """Whether it makes a session red: a failure, or no verdict."""
+        return self in (Outcome.FAILED, Outcome.ERROR)
+
 
 @dataclass(frozen=True, slots=True)
 class Link:
@@ -100,8 +105,7 @@ class RemoteCase:
     @property
     def first_failure(self) -> Attempt | None:
         """The first earlier attempt that failed or gave no verdict, if one did."""
-        failures = (a for a in self.attempts if a.outcome in (Outcome.FAILED, Outcome.ERROR))
-        return next(failures, None)
+        return next((attempt for attempt in self.attempts if attempt.outcome.fails), None)
 
     @property
     def flaky(self) -> bool:
@@ -122,7 +126,7 @@ def tally(outcomes: Iterable[Outcome]) -> str:
 
 def has_failure(cases: Iterable[RemoteCase]) -> bool:
     """Whether a case failed or gave no verdict: what makes a session red."""
-    return any(case.outcome in (Outcome.FAILED, Outcome.ERROR) for case in cases)
+    return any(case.outcome.fails for case in cases)
 
 
 @dataclass(frozen=True, slots=True)

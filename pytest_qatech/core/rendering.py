@@ -52,12 +52,9 @@ def render_case(run: FinishedRun, case: RemoteCase) -> Rendered:
     )
 
 
-def attempt_runs(run: FinishedRun, case: RemoteCase) -> list[str]:
+def attempt_run_ids(run: FinishedRun, case: RemoteCase) -> list[str]:
     """The short id of the run of each attempt at ``case``, its last one included."""
-    runs = reruns.attempt_runs(run)
-    return [attempt.run_id for attempt in case.attempts] + [
-        runs[min(len(case.attempts), len(runs) - 1)]
-    ]
+    return [attempt.run_id for attempt in case.attempts] + [reruns.latest_run(run, case)]
 
 
 def attempt_lines(run: FinishedRun, case: RemoteCase) -> list[str]:
@@ -69,7 +66,7 @@ def attempt_lines(run: FinishedRun, case: RemoteCase) -> list[str]:
             f"{run_label(title, run_id)}: {attempt.outcome.value}"
             + (f": {first_line(attempt.headline)}" if attempt.headline else "")
         )
-        for attempt, run_id in zip(verdicts, attempt_runs(run, case), strict=True)
+        for attempt, run_id in zip(verdicts, attempt_run_ids(run, case), strict=True)
     ]
 
 
@@ -92,7 +89,7 @@ def attempt_properties(run: FinishedRun, case: RemoteCase) -> tuple[tuple[str, s
         properties.append(("first_failure", visible(first_line(first.headline))))
     properties += (
         (f"attempt_{number}_run_short_id", run_id)
-        for number, run_id in enumerate(attempt_runs(run, case), 1)
+        for number, run_id in enumerate(attempt_run_ids(run, case), 1)
     )
     return tuple(properties)
 

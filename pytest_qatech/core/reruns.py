@@ -31,6 +31,13 @@ def attempt_runs(run: FinishedRun) -> tuple[str, ...]:
     return (run.run_id, *(rerun.run_id for rerun in run.reruns))
 
 
+def latest_run(run: FinishedRun, case: RemoteCase) -> str:
+    """The short id of the run that gave ``case`` its current verdict: each rerun holds only
+    the cases that failed before, so the case's number of earlier attempts points at it."""
+    runs = attempt_runs(run)
+    return runs[min(len(case.attempts), len(runs) - 1)]
+
+
 def merged(
     earlier: FinishedRun, rerun: FinishedRun, started: StartedRun
 ) -> tuple[FinishedRun, list[RemoteCase]]:
@@ -42,7 +49,6 @@ def merged(
     again: dict[tuple[str, str | None], list[RemoteCase]] = {}
     for case in rerun.cases:
         again.setdefault((case.name, case.goal), []).append(case)
-    runs = attempt_runs(earlier)
     cases = []
     for case in earlier.cases:
         candidates = (
@@ -52,7 +58,7 @@ def merged(
             cases.append(case)
             continue
         latest = candidates.pop(0)
-        before = Attempt(runs[min(len(case.attempts), len(runs) - 1)], case.outcome, case.headline)
+        before = Attempt(latest_run(earlier, case), case.outcome, case.headline)
         cases.append(dataclasses.replace(latest, key=case.key, attempts=(*case.attempts, before)))
     unmatched = [case for left in again.values() for case in left]
     own = [dataclasses.replace(case, key=f"{rerun.run_id}/{case.key}") for case in unmatched]

@@ -63,7 +63,8 @@ def start_runs(
     retry = retry or retry_for(settings.poll_interval)
     rng = rng or random.Random()
     started, failed, labels = [], [], {}
-    dashboard = source.provider.dashboard() or "https://app.qa.tech"
+    dashboard = source.provider.dashboard()
+    where = dashboard or f"{QATECH.title}'s dashboard"
     try:
         for plan in spec.plans:
             what = DEFAULT_PLAN if plan is None else f"test plan {plan}"
@@ -78,7 +79,7 @@ def start_runs(
             if maybe_started:
                 message += (
                     f"\nThe request may have reached {QATECH.title}, so a run may have started: "
-                    f"look for it at {dashboard}, and report on it with {QATECH.run_flag} "
+                    f"look for it at {where}, and report on it with {QATECH.run_flag} "
                     "SHORTID rather than start another."
                 )
             failed.append(

@@ -37,7 +37,6 @@ from pytest_qatech.core.models import (
     RunReport,
     StartedRun,
     UnreadableRun,
-    has_failure,
     tally,
 )
 from pytest_qatech.core.providers.base import ApiRequest, CaseRequest, Progress, Provider
@@ -257,7 +256,7 @@ class _Run:
 
     def holds(self, case: RemoteCase) -> bool:
         """Whether a verdict waits for the run's end: a failure that a rerun may turn."""
-        return self.reruns_left > 0 and has_failure((case,))
+        return self.reruns_left > 0 and case.outcome.fails
 
 
 class Wait:
@@ -506,7 +505,7 @@ class Wait:
 
     def rerun_started(self, run: _Run, rerun: StartedRun) -> None:
         assert run.merged is not None
-        failed = sum(case.outcome in (Outcome.FAILED, Outcome.ERROR) for case in run.merged.cases)
+        failed = sum(case.outcome.fails for case in run.merged.cases)
         before = run.label
         run.started.append(rerun)
         attempt = len(run.started)
