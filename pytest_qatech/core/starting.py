@@ -13,7 +13,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pytest_qatech.core.client import Client, FinalError, RequestError, TransientError
+from pytest_qatech.core.client import Client, FinalError, TransientError
 from pytest_qatech.core.clock import Clock, SystemClock
 from pytest_qatech.core.models import StartedRun, UnreadableRun
 from pytest_qatech.core.platforms import Settings
@@ -124,8 +124,6 @@ def _start(
         except FinalError as error:
             hint = HINTS.get(error.http_status) if error.http_status is not None else None
             return f"{sent} failed: {error}" + (f"\nhint: {hint}" if hint else ""), False
-        except RequestError as error:  # pragma: no cover - every request error is one of those
-            return f"{sent} failed: {error}", True
         try:
             return parse_started(body, f"the answer to {sent}")
         except BodyError as error:
