@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_qatech.core.settings import (
+    HANDOFF_KEY,
     PLATFORMS,
     QATECH,
     QATECH_PLAN,
@@ -65,6 +66,15 @@ def pytest_configure(config: pytest.Config) -> None:
             f"{platform.name}: a remote {platform.title} test (select with -m {platform.name} "
             f"or -m 'not {platform.name}')",
         )
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        # An xdist worker: its controller decided, and hands over all it needs. Its host may be
+        # another machine, without the controller's environment or files.
+        if HANDOFF_KEY in workerinput:
+            from pytest_qatech.session import activate_worker
+
+            config.stash[ACTIVATION] = activate_worker(config)
+        return
     requested = {platform.name: list(config.getoption(platform.run_dest)) for platform in PLATFORMS}
     for more in config.hook.pytest_qatech_run_ids(config=config):
         requested[QATECH.name].extend(more or ())

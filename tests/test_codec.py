@@ -20,7 +20,8 @@ from pytest_qatech.core.models import (
     UnreadableRun,
     tally,
 )
-from pytest_qatech.session.state import HANDOFF_KEY, Handoff
+from pytest_qatech.core.settings import HANDOFF_KEY
+from pytest_qatech.session.xdist import Handoff
 
 EVERY_FIELD = FinishedRun(
     provider="autonoma",

@@ -16,7 +16,7 @@ from pytest_qatech.core.providers.qatech import QatechProvider
 from pytest_qatech.core.providers.testvibe import TestVibeProvider
 from pytest_qatech.core.rendering import render_case
 from pytest_qatech.core.secrets import Secret
-from pytest_qatech.session.state import Handoff
+from pytest_qatech.session.xdist import Handoff
 
 QATECH = QatechProvider(Secret("x"), project="p", details="all")
 TESTVIBE = TestVibeProvider(Secret("x"), "p")

@@ -213,6 +213,11 @@ SETTINGS = (
 )
 
 
+#: The key under which an xdist controller hands its workers the runs (``workerinput``): a
+#: worker takes part in a session's remote runs exactly when its controller handed it some.
+HANDOFF_KEY = "qatech_runs"
+
+
 def run_help(platform: Platform) -> str:
     """The help of ``--<platform>-run``: what it does and where its credentials come from."""
     names = " and ".join(c.names for c in CREDENTIALS if c.platform is platform)

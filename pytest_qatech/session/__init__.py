@@ -2,10 +2,10 @@
 
 Small plugin objects with one job each share what this process knows of the runs (in the
 process that talks to the APIs, :class:`~.live.LiveRuns`; on an xdist worker, the controller's
-:class:`~.state.Handoff`): collection, order, the items run after the main loop and the exit
+:class:`~.xdist.Handoff`): collection, order, the items run after the main loop and the exit
 status (:mod:`.collection`), the remote items' reports (:mod:`.items`), terminal reporting
-(:mod:`.terminal`), GitHub reporting (:mod:`.github`, only under GitHub Actions) and the xdist
-handoff (:mod:`.xdist`, only on an xdist controller).
+(:mod:`.terminal`), GitHub reporting (:mod:`.github`, only under GitHub Actions) and xdist, on
+both sides (:mod:`.xdist`).
 """
 
 from __future__ import annotations
@@ -25,11 +25,9 @@ from pytest_qatech.session.collection import (
     RemoteLast,
     RemoteRunner,
     RemoteSelection,
-    WorkerSelection,
 )
 from pytest_qatech.session.items import RemoteReports
 from pytest_qatech.session.live import LIVE_RUNS, LiveRuns
-from pytest_qatech.session.state import Handoff
 
 
 @dataclass(frozen=True)
@@ -49,7 +47,8 @@ class Activation:
 
 
 def activate(config: pytest.Config, requested: Mapping[str, Sequence[str]]) -> Activation:
-    """Check the settings (a usage error if they are wrong) and register the plugins."""
+    """In the process that talks to the APIs (the only one, or the xdist controller): check the
+    settings (a usage error if they are wrong) and register the plugins."""
     lookup = Lookup(config.getoption, lambda name: str(config.getini(name)), os.environ)
     try:
         settings = resolve(requested, lookup)
@@ -61,44 +60,50 @@ def activate(config: pytest.Config, requested: Mapping[str, Sequence[str]]) -> A
     selection = RemoteSelection.taken_from(config, requested)
     if selection is not None:
         plugins["qatech-selection"] = selection
-    workerinput = getattr(config, "workerinput", None)
-    if workerinput is not None:
-        # An xdist worker collects the remote items, but the controller runs them: workers
-        # never talk to the API.
-        handoff = Handoff.received(workerinput)
-        plugins["qatech-collection"] = RemoteCollection(lambda: handoff.runs)
-        plugins["qatech-worker"] = WorkerSelection(config.workeroutput)  # type: ignore[attr-defined]
-    else:
-        from pytest_qatech.session import github
-        from pytest_qatech.session.terminal import TerminalReporting
+    from pytest_qatech.session import github
+    from pytest_qatech.session.terminal import TerminalReporting
 
-        live = LiveRuns(config, settings)
-        config.stash[LIVE_RUNS] = live
-        plugins["qatech-live"] = live
-        plugins["qatech-collection"] = RemoteCollection(live.first)
-        if order == "last":
-            plugins["qatech-order"] = RemoteLast()
-        plugins["qatech-runner"] = RemoteRunner(live)
-        plugins["qatech-terminal"] = TerminalReporting(live)
-        if settings.start is not None:
-            from pytest_qatech.session.starting import StartedRuns
+    live = LiveRuns(config, settings)
+    config.stash[LIVE_RUNS] = live
+    plugins["qatech-live"] = live
+    plugins["qatech-collection"] = RemoteCollection(live.first)
+    if order == "last":
+        plugins["qatech-order"] = RemoteLast()
+    workers_selected = None
+    if config.pluginmanager.hasplugin("xdist"):
+        from pytest_qatech.session.xdist import ControllerHandoff
 
-            plugins["qatech-started"] = StartedRuns()
-        plugins["qatech-exit-status"] = ExitStatus(live, selection)
-        if github.wanted(os.environ):
-            plugins["qatech-github"] = github.GitHubReporting(settings, live, os.environ)
-            local_annotations = github.only_local_annotations(config.pluginmanager)
-            if local_annotations is not None:
-                plugins[github.OTHER_ANNOTATIONS] = local_annotations
-        if config.pluginmanager.hasplugin("xdist"):
-            from pytest_qatech.session.xdist import XdistHandoff
+        handoff = plugins["qatech-xdist"] = ControllerHandoff(live)
+        workers_selected = handoff.selected_items
+    plugins["qatech-runner"] = RemoteRunner(live, workers_selected)
+    plugins["qatech-terminal"] = TerminalReporting(live)
+    if settings.start is not None:
+        from pytest_qatech.session.starting import StartedRuns
 
-            plugins["qatech-xdist"] = XdistHandoff(live)
-        plugins["qatech-reports"] = RemoteReports()
-        if settings.artifacts is not None:
-            from pytest_qatech.session.artifacts import ArtifactKeeping
+        plugins["qatech-started"] = StartedRuns()
+    plugins["qatech-exit-status"] = ExitStatus(live, selection)
+    if github.wanted(os.environ):
+        plugins["qatech-github"] = github.GitHubReporting(settings, live, os.environ)
+        local_annotations = github.only_local_annotations(config.pluginmanager)
+        if local_annotations is not None:
+            plugins[github.OTHER_ANNOTATIONS] = local_annotations
+    plugins["qatech-reports"] = RemoteReports()
+    if settings.artifacts is not None:
+        from pytest_qatech.session.artifacts import ArtifactKeeping
 
-            plugins["qatech-artifacts"] = ArtifactKeeping(config, settings)
+        plugins["qatech-artifacts"] = ArtifactKeeping(config, settings)
+    return _registered(config, plugins)
+
+
+def activate_worker(config: pytest.Config) -> Activation:
+    """On an xdist worker its controller handed runs to: collect the remote items, hand back
+    those selected. It reads no setting: all it needs comes from the controller."""
+    from pytest_qatech.session.xdist import worker_plugins
+
+    return _registered(config, worker_plugins(config))
+
+
+def _registered(config: pytest.Config, plugins: dict[str, object]) -> Activation:
     for name, plugin in plugins.items():
         config.pluginmanager.register(plugin, name)
     return Activation(config, plugins)

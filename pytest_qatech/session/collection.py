@@ -5,17 +5,15 @@ out and run after the main test loop."""
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Sequence
-from typing import TYPE_CHECKING
 
 import pytest
 
 from pytest_qatech.core.models import RunSnapshot, UnreadableRun
 from pytest_qatech.session.items import Layout, RemoteItem, RunCollector
 from pytest_qatech.session.live import LiveRuns
-from pytest_qatech.session.state import SELECTED_KEY
 
-if TYPE_CHECKING:
-    from xdist.workermanage import WorkerController
+#: Under xdist, the controller's copies of the remote items the workers selected, in their order.
+WorkersSelected = Callable[[Sequence[pytest.Item]], list[pytest.Item]]
 
 
 class RemoteCollection:
@@ -53,36 +51,14 @@ def _split(items: Sequence[pytest.Item]) -> tuple[list[pytest.Item], list[pytest
     return local, remote
 
 
-class WorkerSelection:
-    """On an xdist worker: hands the remote items it selected to the controller, which runs
-    them, and keeps only the local ones. Every worker collects the same items from the same
-    snapshot, so every selection hook sees what it would see without xdist."""
-
-    def __init__(self, workeroutput: dict[str, object]) -> None:
-        self._workeroutput = workeroutput
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        # Before xdist's own hook sends the worker's collection to the controller.
-        local, remote = _split(session.items)
-        self._workeroutput[SELECTED_KEY] = [item.nodeid for item in remote]
-        session.items[:] = local
-
-
 class RemoteRunner:
     """Runs, after the main test loop, the remote items it did not: under xdist those the
     workers selected (the controller alone waits for verdicts), and the items laid out late, for
     runs that were not listed in time, cases listed late and runs that ended badly."""
 
-    def __init__(self, live: LiveRuns) -> None:
+    def __init__(self, live: LiveRuns, workers_selected: WorkersSelected | None) -> None:
         self._live = live
-        self._selected: list[str] | None = None
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_testnodedown(self, node: WorkerController, error: object) -> None:
-        output = getattr(node, "workeroutput", {})
-        if self._selected is None and SELECTED_KEY in output:
-            self._selected = list(output[SELECTED_KEY])
+        self._workers_selected = workers_selected
 
     # Inside the other wrappers: the terminal's final percentage comes after these items too.
     @pytest.hookimpl(wrapper=True, trylast=True)
@@ -92,14 +68,12 @@ class RemoteRunner:
         if config.option.collectonly or session.shouldfail or session.shouldstop:
             return result
         first = self._live.first()
-        if config.pluginmanager.has_plugin("dsession"):
+        if self._workers_selected is not None and config.pluginmanager.has_plugin("dsession"):
             copies = _items(session, first, None)
-            by_id = {item.nodeid: item for item in copies}
             # The project's collection hooks mark these copies as they marked the workers' items
             # (an xfail, say); what the workers selected, in their order, is what runs.
             config.hook.pytest_collection_modifyitems(session=session, config=config, items=copies)
-            selected = [by_id[nodeid] for nodeid in self._selected or () if nodeid in by_id]
-            if not self._run(session, selected):
+            if not self._run(session, self._workers_selected(copies)):
                 return result
         final = self._live.ended()
         if not any(_came_late(before, now) for before, now in zip(first, final, strict=True)):

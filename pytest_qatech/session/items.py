@@ -175,10 +175,6 @@ class RunCollector(pytest.Collector):
         self, excinfo: pytest.ExceptionInfo[BaseException]
     ) -> str | TerminalRepr:
         if isinstance(excinfo.value, RemoteVerdict):
-            if hasattr(self.config, "workerinput"):
-                # xdist shows a collection error once only if every worker's copy compares
-                # equal, which plain text does.
-                return excinfo.value.rendered.text
             return verdict_repr(self.nodeid, excinfo.value.rendered, self.config, failure=False)
         return super().repr_failure(excinfo)
 

@@ -1,24 +1,147 @@
-"""pytest-xdist: the controller hands every worker the runs' first snapshot."""
+"""pytest-xdist, all of it: the process's role, what crosses from the controller to its workers
+and back, and the worker's side of a session.
+
+Only the controller talks to the APIs. It hands every worker one frozen, serialisable
+:class:`Handoff` (the runs' first snapshot), so that every worker collects the same items and
+needs nothing from its own environment: no credential, no API URL, no setting. Its host may be
+another machine (``--tx ssh=...``, ``--tx socket=...``). A worker hands back the node ids of the
+remote items it selected; the controller, which alone learns the verdicts, runs those.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from pytest_qatech.session.live import LiveRuns
-from pytest_qatech.session.state import HANDOFF_KEY, Handoff
+import pytest
+
+from pytest_qatech.core.codec import from_data, to_data
+from pytest_qatech.core.models import RunSnapshot
+from pytest_qatech.core.settings import HANDOFF_KEY, PLATFORMS
+from pytest_qatech.session.collection import RemoteSelection
+from pytest_qatech.session.items import RemoteItem, RunCollector
 
 if TYPE_CHECKING:
     from xdist.workermanage import WorkerController
 
+    from pytest_qatech.session.live import LiveRuns
 
-class XdistHandoff:
-    """Registered only on a controller of a session where xdist is loaded."""
+#: The key, in a worker's ``workeroutput``, of the node ids of the remote items it selected.
+SELECTED_KEY = "qatech_selected"
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """The one thing an xdist controller hands each worker: the runs' first snapshot, so that
+    every worker collects the same items as the controller and none talks to the API."""
+
+    runs: tuple[RunSnapshot, ...]
+
+    def serialized(self) -> str:
+        return json.dumps(to_data(self))
+
+    @classmethod
+    def from_serialized(cls, text: str) -> Handoff:
+        return from_data(cls, json.loads(text))
+
+    @classmethod
+    def received(cls, workerinput: Mapping[str, Any]) -> Handoff:
+        return cls.from_serialized(workerinput[HANDOFF_KEY])
+
+
+class ControllerHandoff:
+    """On the controller: hands every worker the first snapshot, and learns from the first
+    worker that finishes which remote items the workers selected."""
 
     def __init__(self, live: LiveRuns) -> None:
         self._live = live
         self._serialized: str | None = None
+        #: The node ids the workers selected; None until a worker said.
+        self.selected: list[str] | None = None
 
     def pytest_configure_node(self, node: WorkerController) -> None:
         if self._serialized is None:
             self._serialized = Handoff(self._live.first()).serialized()
         node.workerinput[HANDOFF_KEY] = self._serialized
+
+    def pytest_testnodedown(self, node: WorkerController, error: object) -> None:
+        output = getattr(node, "workeroutput", {})
+        if self.selected is None and SELECTED_KEY in output:
+            self.selected = list(output[SELECTED_KEY])
+
+    def selected_items(self, copies: Sequence[pytest.Item]) -> list[pytest.Item]:
+        """The controller's ``copies`` of the remote items the workers selected, in their order.
+
+        A worker that selected nothing told so; one that said nothing did not load this plugin
+        (another version, or none, on its host), and its remote items would vanish unseen.
+        """
+        if self.selected is None:
+            raise pytest.UsageError(
+                "the xdist workers did not say which remote items they selected: install the "
+                "same pytest-qatech on every worker's host"
+            )
+        by_id = {item.nodeid: item for item in copies}
+        return [by_id[nodeid] for nodeid in self.selected if nodeid in by_id]
+
+
+class WorkerSelection:
+    """On an xdist worker: hands the remote items it selected to the controller, which runs
+    them, and keeps only the local ones. Every worker collects the same items from the same
+    snapshot, so every selection hook sees what it would see without xdist."""
+
+    def __init__(self, workeroutput: dict[str, object]) -> None:
+        self._workeroutput = workeroutput
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        # Before xdist's own hook sends the worker's collection to the controller.
+        remote = [item for item in session.items if isinstance(item, RemoteItem)]
+        self._workeroutput[SELECTED_KEY] = [item.nodeid for item in remote]
+        session.items[:] = [item for item in session.items if not isinstance(item, RemoteItem)]
+
+
+class WorkerCollection:
+    """On an xdist worker: a collector per remote run, from the controller's handoff. A handoff
+    this worker cannot read (another version of the plugin on its host) is a collection error,
+    which ends the session, rather than a crash that xdist would answer with a new worker."""
+
+    def __init__(self, workerinput: Mapping[str, Any]) -> None:
+        self._workerinput = workerinput
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_make_collect_report(
+        self, collector: pytest.Collector
+    ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+        report = yield
+        if isinstance(collector, RunCollector) and report.failed:
+            # A run that could not be read: xdist shows a collection error once only if every
+            # worker's copy compares equal, which plain text does.
+            report.longrepr = str(report.longrepr)
+        if isinstance(collector, pytest.Session) and report.passed:
+            try:
+                runs = Handoff.received(self._workerinput).runs
+            except (ValueError, TypeError, KeyError) as error:
+                report.outcome = "failed"
+                report.longrepr = (
+                    "pytest-qatech on this xdist worker could not read the runs its controller "
+                    f"handed over ({type(error).__name__}: {error}): install the same "
+                    "pytest-qatech on every worker's host"
+                )
+                return report
+            report.result.extend(RunCollector.laid_out(collector, runs))
+        return report
+
+
+def worker_plugins(config: pytest.Config) -> dict[str, object]:
+    """What an xdist worker registers when its controller handed it runs: all it needs comes
+    from the controller (its arguments and the handoff), nothing from its own environment."""
+    plugins: dict[str, object] = {
+        "qatech-collection": WorkerCollection(config.workerinput),  # type: ignore[attr-defined]
+        "qatech-worker": WorkerSelection(config.workeroutput),  # type: ignore[attr-defined]
+    }
+    selection = RemoteSelection.taken_from(config, (platform.name for platform in PLATFORMS))
+    if selection is not None:
+        plugins["qatech-selection"] = selection
+    return plugins
