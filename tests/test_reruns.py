@@ -292,3 +292,51 @@ def test_a_rerun_that_cannot_be_read_keeps_the_verdicts_before_it() -> None:
         '"Run not found"\nhint: check the run id, and that QATECH_API_TOKEN belongs to the project '
         "that ran it; the verdicts before it stand"
     )
+
+
+NEWSLETTER_SKIPPED = qatech_case("Newsletter", "SKIPPED", short_id="tc3", title="Flag off")
+
+
+def test_a_skip_is_held_as_a_failure_is_and_takes_the_reruns_verdict() -> None:
+    # failedOnly reruns the skipped case too: reported before the rerun, it would be reported
+    # twice, skipped at once and passed in the run's summary.
+    api = scripted(
+        {"abc123": [STARTED_DEF]},
+        abc123=first_run(NEWSLETTER_SKIPPED, CHECKOUT_FAILED),
+        def456=[
+            qatech_run(
+                "def456",
+                "COMPLETED",
+                [
+                    qatech_case("Newsletter", short_id="tc8"),
+                    qatech_case("Checkout", short_id="tc9"),
+                ],
+            )
+        ],
+    )
+    stream = RecordingStream(api.clock)
+    report, _ = run_with(api, reruns=1, stream=stream)
+    assert [event for event in stream.events if "tc3" in event and "=" not in event] == [
+        "10 COMPLETED tc3 tc2"
+    ]
+    assert isinstance(report, FinishedRun)
+    newsletter = report.cases[0]
+    assert (newsletter.key, newsletter.outcome) == ("tc3", Outcome.PASSED)
+    assert newsletter.attempts == (Attempt("abc123", Outcome.SKIPPED, "Flag off"),)
+    assert not newsletter.flaky  # it never failed
+
+
+def test_a_skip_that_a_rerun_fails_fails() -> None:
+    again = qatech_case("Newsletter", "FAILED", short_id="tc8", title="Signup broken")
+    api = scripted(
+        {"abc123": [STARTED_DEF]},
+        abc123=first_run(NEWSLETTER_SKIPPED, CHECKOUT_FAILED),
+        def456=[qatech_run("def456", "COMPLETED", [again, CHECKOUT_FAILED], "FAILED")],
+    )
+    report, _ = run_with(api, reruns=1)
+    assert isinstance(report, FinishedRun)
+    assert [(case.key, case.outcome) for case in report.cases] == [
+        ("tc3", Outcome.FAILED),
+        ("tc2", Outcome.FAILED),
+    ]
+    assert "in run def456" in render_case(report, report.cases[0]).details

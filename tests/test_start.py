@@ -111,10 +111,46 @@ def test_a_started_run_with_a_flaky_case_is_green_and_says_flaky_everywhere(
         "attempt_2_run_short_id": rerun_id,
     }
     suite = next(ET.parse(pytester.path / "report.xml").iter("testsuite"))
-    started = [(p.get("name"), p.get("value")) for p in suite.find("properties") or ()]
+    started = [(p.get("name"), p.get("value")) for p in suite.iterfind("properties/property")]
     assert ("qatech_started_run", run_id) in started
     assert outputs.read_text() == f"qatech-run-short-id={run_id}\n"
     assert "### Flaky: failed, then passed on a rerun" in summary.read_text()
+
+
+def test_a_skipped_case_that_a_rerun_decides_is_reported_once_with_its_last_verdict(
+    simulator: Simulator, project: SimulatedProject, pytester: pytest.Pytester
+) -> None:
+    # QA.tech's failedOnly reruns skipped cases too: the skip listed first must not be reported
+    # before the rerun that turns it into a pass.
+    simulator.add(
+        SimulatedRun(
+            "abc123",
+            result="FAILED",
+            passes_on_rerun={"Newsletter": 1},
+            cases=[
+                case("Newsletter", "SKIPPED", title="Feature flag off", short_id="tc3"),
+                case("Checkout", "FAILED", title="The cart is empty", short_id="tc2"),
+            ],
+        )
+    )
+    pytester.makepyfile(test_local=LOCAL_TEST)
+    result = pytester.runpytest_subprocess(
+        *FAST, "--qatech-run", "abc123", "--qatech-reruns", "1", "-rA", "--junitxml=report.xml"
+    )
+    # One rerun: Checkout's failure. A skip a rerun ran again is no failure rerun.
+    result.stdout.fnmatch_lines(
+        [
+            "qatech .RF*",
+            "QA.tech run abc123: COMPLETED, result FAILED - 1 passed, 1 failed (after 1 rerun*",
+            "PASSED qatech::Newsletter",
+            "*= 1 failed, 2 passed, 1 rerun in *",
+        ]
+    )
+    assert "SKIPPED" not in result.stdout.str()
+    testcases = {c.get("name"): c for c in ET.parse(pytester.path / "report.xml").iter("testcase")}
+    assert testcases["Newsletter"].find("skipped") is None
+    assert testcases["Checkout"].find("failure") is not None
+    assert len(testcases) == 3
 
 
 def test_a_case_failing_every_attempt_is_red_with_every_attempt(

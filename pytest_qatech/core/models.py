@@ -161,6 +161,13 @@ class FinishedRun:
         """How many cases had each outcome, e.g. ``2 passed, 1 failed``; empty without cases."""
         return tally(case.outcome for case in self.cases)
 
+    def run_of(self, case: RemoteCase) -> str:
+        """The short id of the run that gave ``case`` its current verdict: each rerun holds only
+        the cases that did not pass before, so the case's number of earlier attempts points at
+        it."""
+        runs = (self.run_id, *(rerun.run_id for rerun in self.reruns))
+        return runs[min(len(case.attempts), len(runs) - 1)]
+
 
 @dataclass(frozen=True, slots=True)
 class UnreadableRun:

@@ -54,7 +54,7 @@ def render_case(run: FinishedRun, case: RemoteCase) -> Rendered:
 
 def attempt_run_ids(run: FinishedRun, case: RemoteCase) -> list[str]:
     """The short id of the run of each attempt at ``case``, its last one included."""
-    return [attempt.run_id for attempt in case.attempts] + [reruns.latest_run(run, case)]
+    return [attempt.run_id for attempt in case.attempts] + [run.run_of(case)]
 
 
 def attempt_lines(run: FinishedRun, case: RemoteCase) -> list[str]:

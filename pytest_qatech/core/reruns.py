@@ -21,21 +21,15 @@ from pytest_qatech.core.models import (
 )
 
 
+def rerun_may_change(case: RemoteCase) -> bool:
+    """Whether a rerun of the case's run would run the case again, and so may change its
+    verdict: QA.tech's ``failedOnly`` reruns the failed, skipped and errored cases."""
+    return case.outcome is not Outcome.PASSED
+
+
 def wants_rerun(attempt: FinishedRun) -> bool:
     """Whether an attempt has cases a rerun could turn: a failure, or a case without verdict."""
     return has_failure(attempt.cases)
-
-
-def attempt_runs(run: FinishedRun) -> tuple[str, ...]:
-    """The short ids of a run's attempts, in order: the run itself, then each rerun."""
-    return (run.run_id, *(rerun.run_id for rerun in run.reruns))
-
-
-def latest_run(run: FinishedRun, case: RemoteCase) -> str:
-    """The short id of the run that gave ``case`` its current verdict: each rerun holds only
-    the cases that failed before, so the case's number of earlier attempts points at it."""
-    runs = attempt_runs(run)
-    return runs[min(len(case.attempts), len(runs) - 1)]
 
 
 def merged(
@@ -51,14 +45,12 @@ def merged(
         again.setdefault((case.name, case.goal), []).append(case)
     cases = []
     for case in earlier.cases:
-        candidates = (
-            again.get((case.name, case.goal)) if case.outcome is not Outcome.PASSED else None
-        )
+        candidates = again.get((case.name, case.goal)) if rerun_may_change(case) else None
         if not candidates:
             cases.append(case)
             continue
         latest = candidates.pop(0)
-        before = Attempt(latest_run(earlier, case), case.outcome, case.headline)
+        before = Attempt(earlier.run_of(case), case.outcome, case.headline)
         cases.append(dataclasses.replace(latest, key=case.key, attempts=(*case.attempts, before)))
     unmatched = [case for left in again.values() for case in left]
     own = [dataclasses.replace(case, key=f"{rerun.run_id}/{case.key}") for case in unmatched]

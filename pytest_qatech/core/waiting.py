@@ -255,8 +255,9 @@ class _Run:
         return f"{rerun} (rerun {len(self.started)} of {self.target.run_id})"
 
     def holds(self, case: RemoteCase) -> bool:
-        """Whether a verdict waits for the run's end: a failure that a rerun may turn."""
-        return self.reruns_left > 0 and case.outcome.fails
+        """Whether a verdict waits for the run's end: one that a rerun may change (a skip too,
+        which a rerun runs again), so that a case is reported once, with its last verdict."""
+        return self.reruns_left > 0 and reruns.rerun_may_change(case)
 
 
 class Wait:
@@ -505,7 +506,7 @@ class Wait:
 
     def rerun_started(self, run: _Run, rerun: StartedRun) -> None:
         assert run.merged is not None
-        failed = sum(case.outcome.fails for case in run.merged.cases)
+        failed = sum(reruns.rerun_may_change(case) for case in run.merged.cases)
         before = run.label
         run.started.append(rerun)
         attempt = len(run.started)

@@ -268,12 +268,16 @@ class RemoteCaseItem(RemoteItem):
             pytest.skip(self.rendered.headline)
 
     def rerun_reports(self) -> list[pytest.TestReport]:
-        """A report per earlier attempt at the case (each one that did not pass, and so was
-        rerun), as pytest-rerunfailures shows a rerun: ``R``, and "N rerun" at the end."""
+        """A report per earlier attempt at the case that failed or gave no verdict, as
+        pytest-rerunfailures shows a rerun: ``R``, and "N rerun" at the end. A skip that a rerun
+        ran again is no failure rerun, as pytest-rerunfailures reruns none."""
         assert self.case is not None
         assert self.facts is not None
         reports = []
-        for line in attempt_lines(self.facts, self.case)[:-1]:
+        lines = attempt_lines(self.facts, self.case)
+        for attempt, line in zip(self.case.attempts, lines, strict=False):
+            if not attempt.outcome.fails:
+                continue
             report = pytest.TestReport(
                 self.nodeid,
                 self.location,

@@ -197,7 +197,7 @@ class QatechProvider(Provider):
             return Description(properties=properties)
         footer = [f"Goal: {case.goal}"] if case.goal else []
         if case.case_id is not None:
-            footer.append(f"QA.tech case {case.case_id} in run {run.run_id}")
+            footer.append(f"QA.tech case {case.case_id} in run {run.run_of(case)}")
         if run.url:
             footer.append(f"Run: {run.url}")
         if case.error_code:
