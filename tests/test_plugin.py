@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from pytest_qatech.simulator import Answer, SimulatedRun, Simulator, case
+from pytest_qatech.simulator.testvibe import SimulatedTestVibeRun, vibe_test
 
 from .helpers import (
     FAST,
@@ -675,3 +676,39 @@ def test_the_plugins_go_when_the_session_ends(
     )
     inprocess(pytester, "--qatech-run", "abc123")
     assert (pytester.path / "left.txt").read_text() == "([], False)"
+
+
+def test_repeated_ids_and_names_lose_no_case_and_every_count_agrees(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    # A broken or hostile QA.tech answer repeats a case's short id; a TestVibe run names two
+    # tests alike (its tests have no id: each is its place in the list).
+    simulator.add(
+        SimulatedRun(
+            "abc123",
+            result="FAILED",
+            cases=[
+                case("Login", short_id="tc1"),
+                case("Checkout", "FAILED", title="No pay button", short_id="tc2"),
+                case("Search", short_id="tc1"),
+                case("Signup", short_id="tc3"),
+            ],
+        )
+    )
+    simulator.add(
+        SimulatedTestVibeRun(214, [vibe_test("Login"), vibe_test("Login", "failed", error="No")])
+    )
+    result = inprocess(
+        pytester, "--qatech-run", "abc123", "--testvibe-run", "214", "--junitxml=report.xml"
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*_ ERROR at setup of qatech Search _*",
+            "QA.tech listed case short id tc1 more than once in run abc123: entry #3 *",
+            "QA.tech run abc123: COMPLETED, result FAILED - 2 passed, 1 failed, 1 error",
+            "TestVibe run 214: failed - 1 passed, 1 failed",
+            "*= 2 failed, 3 passed, 1 error in *",
+        ]
+    )
+    names = [c.get("name", "") for c in ET.parse(pytester.path / "report.xml").iter("testcase")]
+    assert sorted(names) == ["Checkout", "Login", "Login", "Login (2)", "Search", "Signup"]

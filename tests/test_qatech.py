@@ -513,3 +513,39 @@ def test_a_run_without_a_case_list_lists_none() -> None:
 def test_a_queued_run_lists_no_case_yet() -> None:
     # With testCases=all the list is always there: empty, it is a run not started yet.
     assert provider.parse_status("abc123", qatech_run("abc123", "INITIATED", [])).cases == ()
+
+
+REPEATED = [
+    qatech_case("Login", short_id="tc1"),
+    qatech_case("Checkout", "FAILED", title="No pay button", short_id="tc2"),
+    qatech_case("Search", short_id="tc1"),
+    qatech_case("Signup", short_id="tc3"),
+]
+REPEATED_HEADLINE = (
+    "QA.tech listed case short id tc1 more than once in run abc123: entry #3 repeats an earlier "
+    "one, so it has no verdict of its own"
+)
+
+
+def test_a_repeated_short_id_is_a_case_of_its_own_and_never_a_pass() -> None:
+    run = parse(*REPEATED)
+    assert [(c.key, c.name, c.outcome) for c in run.cases] == [
+        ("tc1", "Login", Outcome.PASSED),
+        ("tc2", "Checkout", Outcome.FAILED),
+        ("#3", "Search", Outcome.ERROR),
+        ("tc3", "Signup", Outcome.PASSED),
+    ]
+    assert run.cases[2].headline == REPEATED_HEADLINE
+    # Its details would be the first entry's: nothing is asked for it.
+    assert (
+        QatechProvider(Secret("t"), project=None, details="all").case_request(run.cases[2]) is None
+    )
+
+
+def test_a_repeated_short_id_in_a_running_run_is_listed_apart_the_same_way() -> None:
+    progress = provider.parse_status("abc123", qatech_run("abc123", "RUNNING", REPEATED))
+    assert progress.cases is not None
+    assert [c.key for c in progress.cases] == ["tc1", "tc2", "#3", "tc3"]
+    repeated = progress.cases[2].verdict
+    assert repeated is not None
+    assert (repeated.outcome, repeated.headline) == (Outcome.ERROR, REPEATED_HEADLINE)

@@ -157,7 +157,13 @@ class QatechProvider(Provider):
             # (a run still queued), is what the run has so far: with testCases it is always
             # there, and without, no one looks at it.
             return Progress(status, finished)
-        listed = tuple(_listed(run_id, index, raw) for index, raw in enumerate(raw_cases))
+        repeated = _repeated(run_id, raw_cases)
+        listed = tuple(
+            Listed(case.key, case.name, case)
+            if (case := repeated.get(index)) is not None
+            else _listed(run_id, index, raw)
+            for index, raw in enumerate(raw_cases)
+        )
         return Progress(status, finished, listed)
 
     def parse_results(self, run_id: str, body: object) -> FinishedRun:
@@ -175,7 +181,10 @@ class QatechProvider(Provider):
                 f"run {run_id}: field 'runTestCases' must be a list of test cases once the "
                 f"run has ended, received {received}"
             )
-        cases = tuple(_case(run_id, index, raw) for index, raw in enumerate(raw_cases))
+        repeated = _repeated(run_id, raw_cases)
+        cases = tuple(
+            repeated.get(index) or _case(run_id, index, raw) for index, raw in enumerate(raw_cases)
+        )
         problem = _run_problem(run_id, status, result, cases)
         return FinishedRun(self.name, run_id, status, result, cases, problem, self.run_url(run_id))
 
@@ -238,6 +247,29 @@ def _key(index: int, raw: object) -> str:
     if isinstance(short_id, str) and is_path_segment(short_id):
         return short_id
     return f"#{index + 1}"
+
+
+def _repeated(run_id: str, raw_cases: Sequence[object]) -> dict[int, RemoteCase]:
+    """The entries of ``runTestCases`` that repeat an earlier entry's short id, by their index.
+
+    Each entry of the list is a case: none is dropped or merged with another. A repetition
+    cannot be told apart from the entry it repeats (their details would be the same request),
+    so it becomes an error of its own, under its place in the list, never a pass.
+    """
+    seen: set[str] = set()
+    repeated = {}
+    for index, raw in enumerate(raw_cases):
+        key = _key(index, raw)
+        if key in seen:
+            repeated[index] = RemoteCase(
+                entry_name(raw, f"case #{index + 1}"),
+                Outcome.ERROR,
+                f"QA.tech listed case short id {key} more than once in run {run_id}: entry "
+                f"#{index + 1} repeats an earlier one, so it has no verdict of its own",
+                key=f"#{index + 1}",
+            )
+        seen.add(key)
+    return repeated
 
 
 def _listed(run_id: str, index: int, raw: object) -> Listed:
