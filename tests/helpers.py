@@ -211,15 +211,21 @@ class RecordingStream:
 
     clock: FakeClock
     events: list[str] = field(default_factory=list)
+    moments: list[list[str]] = field(default_factory=list)
 
     def progressed(self, target: Target, progress: Progress) -> None:
         listed = [f"{c.key}{'' if c.verdict is None else '=' + c.verdict.outcome.value}"
                   for c in progress.cases or ()]  # fmt: skip
         self.events.append(f"{self.clock.time - 1000:g} {progress.status} {' '.join(listed)}")
 
-    def decided(self, target: Target, case: RemoteCase) -> None:
-        duration = "" if case.duration is None else f" {case.duration:g}s"
-        self.events.append(f"{self.clock.time - 1000:g} {case.key} {case.outcome.value}{duration}")
+    def decided(self, target: Target, cases: Sequence[RemoteCase]) -> None:
+        for decided in cases:
+            duration = "" if decided.duration is None else f" {decided.duration:g}s"
+            self.events.append(
+                f"{self.clock.time - 1000:g} {decided.key} {decided.outcome.value}{duration}"
+            )
+        # Each call's keys: the verdicts told at one moment.
+        self.moments.append([decided.key for decided in cases])
 
     def ended(self, target: Target, report: RunReport) -> None:
         self.events.append(f"{self.clock.time - 1000:g} ended {type(report).__name__}")

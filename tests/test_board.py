@@ -87,7 +87,7 @@ def test_a_case_keeps_its_first_name_and_its_place(qatech_settings: Settings) ->
     run = target(qatech_settings, "abc")
     board.progressed(run, Progress("RUNNING", False, (Listed("tc1", "a"), Listed("tc2", "b"))))
     renamed = RemoteCase("b renamed", Outcome.PASSED, key="tc2")
-    board.decided(run, renamed)
+    board.decided(run, [renamed])
     board.progressed(run, Progress("RUNNING", False, (Listed("tc2", "b renamed"),)))
     first = RemoteCase("a", Outcome.PASSED, key="tc1")
     report = FinishedRun("qatech", "abc", "COMPLETED", "PASSED", (first, renamed))
@@ -134,7 +134,7 @@ def test_a_waiting_thread_wakes_when_its_case_is_decided(qatech_settings: Settin
     board = Board(qatech_settings.sources)
     run = target(qatech_settings, "abc")
     decided = RemoteCase("a", Outcome.PASSED, key="tc1")
-    deciding = threading.Thread(target=board.decided, args=(run, decided))
+    deciding = threading.Thread(target=board.decided, args=(run, [decided]))
 
     deciding.start()
     assert board.wait(lambda: has_verdict(board.case("qatech", "abc", "tc1")), BOUND)

@@ -21,7 +21,7 @@ from pytest_qatech.simulator import (
     vibe_test,
 )
 
-from .helpers import FAST, mixed_run
+from .helpers import FAST, LOCAL_TEST, mixed_run
 
 #: Far beyond what any of these sessions needs; only a session that waits wrongly gets there.
 TIMEOUT = ("--qatech-timeout", "60")
@@ -112,6 +112,109 @@ def test_a_verdict_is_reported_as_soon_as_its_case_has_one(
     assert verbose_order(result) == ["qatech::a", "qatech::b"]
 
 
+ONE_STEP_PER_REPORT = f"""
+import os
+import urllib.request
+
+
+def pytest_runtest_logreport(report):
+    # Each remote verdict lets the run one step further: the next case ends only once the one
+    # before it has reported.
+    if report.nodeid.startswith("qatech::") and report.when == "call":
+        url = os.environ["QATECH_API_URL"] + "{RELEASE_PATH}"
+        urllib.request.urlopen(urllib.request.Request(url, method="POST"), timeout=10)
+"""
+
+
+@pytest.mark.parametrize("xdist", [(), ("-n", "2")], ids=["one process", "xdist"])
+def test_remote_items_report_in_the_order_their_cases_are_decided(
+    simulator: Simulator, pytester: pytest.Pytester, xdist: tuple[str, ...]
+) -> None:
+    # The first case listed ends last. Were its item to wait for it before the others, the run
+    # could never go on: the others' reports are what move it, and the session would end in
+    # errors at its --qatech-timeout.
+    simulator.add(
+        SimulatedRun(
+            "abc123",
+            cases=[case(name, short_id=f"tc{n}") for n, name in enumerate("abcd", 1)],
+            statuses=("RUNNING",) * 6 + ("COMPLETED",),
+            finish_at={"tc2": 2, "tc3": 3, "tc4": 4, "tc1": 5},
+            hold_at=1,
+            step_by_step=True,
+        )
+    )
+    pytester.makeconftest(ONE_STEP_PER_REPORT)
+    pytester.makepyfile(test_local=RELEASING_TEST)
+    result = pytester.runpytest_subprocess(
+        *FAST, "--qatech-timeout", "20", "--qatech-run", "abc123", "-v", "--junitxml=report.xml",
+        *xdist,
+    )  # fmt: skip
+    result.assert_outcomes(passed=5)
+    assert verbose_order(result) == [
+        "test_local.py::test_local_releases_the_remote_run",
+        "qatech::b",
+        "qatech::c",
+        "qatech::d",
+        "qatech::a",
+    ]
+    junit = [case.get("name") for case in ET.parse(pytester.path / "report.xml").iter("testcase")]
+    assert junit[-4:] == ["b", "c", "d", "a"]
+
+
+def test_collected_order_keeps_each_remote_item_where_collection_put_it(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    # The run's cases end in reverse order, but --qatech-order collected keeps the items where
+    # collection put them: before the local test, each waiting for its own case.
+    simulator.add(
+        SimulatedRun(
+            "abc123",
+            cases=[case(name, short_id=f"tc{n}") for n, name in enumerate("ab", 1)],
+            statuses=("RUNNING",) * 3 + ("COMPLETED",),
+            finish_at={"tc2": 1, "tc1": 2},
+        )
+    )
+    pytester.makepyfile(test_local=LOCAL_TEST)
+    pytester.makeconftest(
+        "def pytest_collection_modifyitems(items):\n"
+        "    items.sort(key=lambda item: not item.nodeid.startswith('qatech::'))\n"
+    )
+    result = pytester.runpytest_inprocess(
+        *FAST, *TIMEOUT, "--qatech-run", "abc123", "--qatech-order", "collected", "-v"
+    )
+    result.assert_outcomes(passed=3)
+    assert verbose_order(result) == ["qatech::a", "qatech::b", "test_local.py::test_local"]
+
+
+@pytest.mark.parametrize("seed", ["1", "2"])
+def test_a_run_over_before_the_session_reports_in_collection_order(
+    simulator: Simulator,
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    seed: str,
+) -> None:
+    # Every case was decided at one moment: the order pytest-randomly gave the items stands.
+    monkeypatch.delenv("PYTEST_ADDOPTS")
+    simulator.add(
+        SimulatedRun(
+            "abc123",
+            cases=[case(name, short_id=f"tc{n}") for n, name in enumerate("abcdef", 1)],
+            statuses=("COMPLETED",),
+        )
+    )
+    pytester.makeconftest(
+        "def pytest_collection_finish(session):\n"
+        "    print('collected order:', ' '.join(item.nodeid for item in session.items))\n"
+    )
+    result = pytester.runpytest_inprocess(
+        *FAST, "--qatech-run", "abc123", "-v", f"--randomly-seed={seed}", "-s"
+    )
+    (line,) = [line for line in result.outlines if line.startswith("collected order:")]
+    assert verbose_order(result) == line.split()[2:]
+    # pytest-randomly did reorder them, or this test would prove nothing.
+    assert verbose_order(result) != [f"qatech::{name}" for name in "abcdef"]
+
+
 def test_what_comes_late_is_reported_as_items_of_its_own(
     simulator: Simulator, pytester: pytest.Pytester
 ) -> None:
@@ -136,11 +239,15 @@ def test_what_comes_late_is_reported_as_items_of_its_own(
     result.assert_outcomes(passed=3, failed=2, errors=1)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(["collected 2 items"])
-    assert verbose_order(result) == [
-        "test_local.py::test_local_releases_the_remote_run",
+    order = verbose_order(result)
+    # Each run's items in the order decided, its end last; the runs as their verdicts came.
+    assert order[:2] == ["test_local.py::test_local_releases_the_remote_run", "qatech::a"]
+    assert [nodeid for nodeid in order if nodeid.startswith("qatech::")] == [
         "qatech::a",
         "qatech::Late",
         "qatech::(run)",
+    ]
+    assert [nodeid for nodeid in order if nodeid.startswith("testvibe::")] == [
         "testvibe::Login",
         "testvibe::Pay",
     ]

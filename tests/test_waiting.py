@@ -613,7 +613,7 @@ def test_listing_polls_decide_each_case_when_it_ends_not_when_its_run_does() -> 
         "10 tc1 failed 2s",
         "20 COMPLETED ",
         # The read lists every case before the first of them is decided.
-        "20 COMPLETED tc1 tc2",
+        "20 COMPLETED tc1=failed tc2=passed",
         "20 tc2 passed",
         "20 ended FinishedRun",
     ]

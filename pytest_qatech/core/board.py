@@ -10,6 +10,7 @@ has queued.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 import traceback
@@ -44,7 +45,11 @@ class _RunState:
     names: dict[str, str] | None = None
     #: Each case's final verdict, by its key (kept apart: a run may have thousands of cases).
     verdicts: dict[str, RemoteCase] = field(default_factory=dict)
+    #: The moment each case's verdict was first known, by its key (its details may come later).
+    seen: dict[str, int] = field(default_factory=dict)
     report: RunReport | None = None
+    #: The moment the run ended.
+    ended_at: int | None = None
 
     def snapshot(self, *, with_cases: bool = True) -> RunSnapshot:
         cases = None
@@ -105,6 +110,8 @@ class Board:
             for run_id in source.run_ids
         )
         self._events: list[Event] = []
+        #: What the board learns, numbered in order: facts of one answer share a number.
+        self._moments = itertools.count()
         #: Why the background wait broke off, if it did.
         self.failure: str | None = None
         #: The background wait is over: every run has its report, or the wait broke off or
@@ -118,31 +125,39 @@ class Board:
 
     def progressed(self, target: Target, progress: Progress) -> None:
         with self._changed:
+            moment = next(self._moments)
             state = self._state(target)
             state.status = progress.status
             if progress.group is not None:
                 state.group = progress.group
             if progress.cases is not None:
                 # A verdict only from decided(): the one in a listing may still lack details.
+                # The listing says when it was known.
                 names = state.names if state.names is not None else {}
                 for case in progress.cases:
                     names.setdefault(case.key, case.name)
+                    if case.verdict is not None:
+                        state.seen.setdefault(case.key, moment)
                 state.names = names
             self._changed.notify_all()
 
-    def decided(self, target: Target, case: RemoteCase) -> None:
+    def decided(self, target: Target, cases: Sequence[RemoteCase]) -> None:
         with self._changed:
+            moment = next(self._moments)
             state = self._state(target)
             if state.names is None:
                 state.names = {}
-            state.names.setdefault(case.key, case.name)
-            state.verdicts[case.key] = case
+            for case in cases:
+                state.names.setdefault(case.key, case.name)
+                state.verdicts[case.key] = case
+                state.seen.setdefault(case.key, moment)
             self._changed.notify_all()
 
     def ended(self, target: Target, report: RunReport) -> None:
         with self._changed:
             state = self._state(target)
             state.report = report
+            state.ended_at = next(self._moments)
             if isinstance(report, FinishedRun):
                 state.status, state.group = report.status, report.group
                 known = state.names or {}
@@ -201,6 +216,22 @@ class Board:
         with self._changed:
             state = self._runs[(provider, run_id)]
             return state.case(key) if state.names is not None and key in state.names else None
+
+    def moments(self, cases: Sequence[tuple[str, str, str | None] | None]) -> list[int | None]:
+        """For each case (provider, run id, key; no key: the run itself), the moment its
+        verdict was first known, or its run ended; None while neither has happened. A None in
+        ``cases`` is -1."""
+        with self._changed:
+            moments: list[int | None] = []
+            for case in cases:
+                if case is None:
+                    moments.append(-1)
+                    continue
+                provider, run_id, key = case
+                state = self._runs[(provider, run_id)]
+                seen = state.seen.get(key) if key is not None else None
+                moments.append(seen if seen is not None else state.ended_at)
+            return moments
 
     def reports(self) -> list[RunReport]:
         """The outcomes of the runs that have ended, in order."""

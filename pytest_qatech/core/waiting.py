@@ -117,8 +117,9 @@ class Stream(Protocol):
         """A status answer: the run's status, and its cases as listed so far."""
         ...
 
-    def decided(self, target: Target, case: RemoteCase) -> None:
-        """A case's verdict, final: its details, if any were asked for, are in it."""
+    def decided(self, target: Target, cases: Sequence[RemoteCase]) -> None:
+        """Final verdicts, learnt from one answer (one moment): their details, if any were
+        asked for, are in them."""
         ...
 
     def ended(self, target: Target, report: RunReport) -> None:
@@ -254,6 +255,19 @@ class _Run:
         rerun = run_label(self.target.provider.title, self.attempt_id)
         return f"{rerun} (rerun {len(self.started)} of {self.target.run_id})"
 
+    def told(self, progress: Progress) -> Progress:
+        """``progress`` as a stream may hear it: without the verdicts that wait for the run's
+        end (a listing's verdict says when a case was decided; its details may come later)."""
+        if self.reruns_left == 0 or not progress.cases:
+            return progress
+        cases = tuple(
+            Listed(case.key, case.name)
+            if case.verdict is not None and self.holds(case.verdict)
+            else case
+            for case in progress.cases
+        )
+        return dataclasses.replace(progress, cases=cases)
+
     def holds(self, case: RemoteCase) -> bool:
         """Whether a verdict waits for the run's end: one that a rerun may change (a skip too,
         which a rerun runs again), so that a case is reported once, with its last verdict."""
@@ -297,6 +311,8 @@ class Wait:
         self.started = self.last_sign_of_life = clock.now()
         self.deadline = self.started + timeout
         self.runs = [_Run(target, listing, reruns) for target in targets]
+        #: Verdicts learnt from the answer being handled, told together once it is.
+        self.untold: dict[_Run, list[RemoteCase]] = {}
         self.due: list[tuple[float, int, Job]] = []
         self.order = itertools.count()
         self.in_flight = 0
@@ -332,6 +348,7 @@ class Wait:
             now = self.clock.now()
             if now >= self.deadline:
                 self.time_out()
+                self.tell()
                 break
             while self.due and self.due[0][0] <= now and self.in_flight < self.sender.capacity:
                 job = heapq.heappop(self.due)[2]
@@ -342,6 +359,7 @@ class Wait:
                 if answer is not None:
                     self.in_flight -= 1
                     self.handle(answer)
+                    self.tell()
                     continue
             self.heartbeat()
             self.show()
@@ -408,7 +426,7 @@ class Wait:
                 self.last_sign_of_life = now
                 self.observer.status_changed(run.label, progress.status, self.elapsed())
             if self.stream is not None and not run.rerunning:
-                self.stream.progressed(run.target, progress)
+                self.stream.progressed(run.target, run.told(progress))
             for listed in progress.cases or ():
                 run.listed.setdefault(listed.key, listed.name)
                 if listed.verdict is not None and listed.key not in run.decided:
@@ -439,8 +457,18 @@ class Wait:
     def final(self, run: _Run, case: RemoteCase) -> None:
         run.final[case.key] = case
         if self.stream is not None and not run.rerunning and not run.holds(case):
-            self.stream.decided(run.target, case)
+            self.untold.setdefault(run, []).append(case)
         self.maybe_ended(run)
+
+    def tell(self, run: _Run | None = None) -> None:
+        """Tell the stream the verdicts learnt so far (of ``run`` only, if given), together:
+        verdicts of one answer were decided at one moment."""
+        if self.stream is None:
+            return
+        for told in [run] if run is not None else list(self.untold):
+            cases = self.untold.pop(told, None)
+            if cases:
+                self.stream.decided(told.target, cases)
 
     def results(self, run: _Run, finished: FinishedRun) -> None:
         read_keys = {case.key for case in finished.cases}
@@ -459,8 +487,9 @@ class Wait:
         if self.stream is not None and not run.rerunning:
             # Every case is known before the first is decided: a front end that looks in between
             # must not take a case still waiting for its details for one that never was.
-            listed = tuple(Listed(case.key, case.name) for case in read.cases)
-            self.stream.progressed(run.target, Progress(read.status, True, listed, read.group))
+            listed = tuple(Listed(case.key, case.name, case) for case in read.cases)
+            progress = Progress(read.status, True, listed, read.group)
+            self.stream.progressed(run.target, run.told(progress))
         for case in read.cases:
             if case.key not in run.decided:
                 self.decide(run, case)
@@ -523,6 +552,7 @@ class Wait:
     def end(self, run: _Run, report: RunReport) -> None:
         run.report = report
         if self.stream is not None:
+            self.tell(run)
             self.stream.ended(run.target, report)
 
     def case_done(self, job: Job, case: RemoteCase, problem: str | None = None) -> None:

@@ -67,15 +67,13 @@ def activate(config: pytest.Config, requested: Mapping[str, Sequence[str]]) -> A
     config.stash[LIVE_RUNS] = live
     plugins["qatech-live"] = live
     plugins["qatech-collection"] = RemoteCollection(live.first)
-    if order == "last":
-        plugins["qatech-order"] = RemoteLast()
     workers_selected = None
     if config.pluginmanager.hasplugin("xdist"):
         from pytest_qatech.session.xdist import ControllerHandoff
 
         handoff = plugins["qatech-xdist"] = ControllerHandoff(live)
         workers_selected = handoff.selected_items
-    plugins["qatech-runner"] = RemoteRunner(live, workers_selected)
+    plugins["qatech-runner"] = RemoteRunner(live, workers_selected, as_decided=order == "last")
     plugins["qatech-terminal"] = TerminalReporting(live)
     if settings.start is not None:
         from pytest_qatech.session.starting import StartedRuns
@@ -88,6 +86,9 @@ def activate(config: pytest.Config, requested: Mapping[str, Sequence[str]]) -> A
         if local_annotations is not None:
             plugins[github.OTHER_ANNOTATIONS] = local_annotations
     plugins["qatech-reports"] = RemoteReports()
+    if order == "last":
+        # After the reports: it chooses the item to run before that one waits for its verdict.
+        plugins["qatech-order"] = RemoteLast(live)
     if settings.artifacts is not None:
         from pytest_qatech.session.artifacts import ArtifactKeeping
 

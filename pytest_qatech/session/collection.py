@@ -34,12 +34,78 @@ class RemoteCollection:
 
 class RemoteLast:
     """Remote items run after the local tests, whatever order other plugins chose (random,
-    failed first, ...): by then most remote cases are done. Their own order stays."""
+    failed first, ...): by then most remote cases are done. Then each runs as its case is
+    decided: the next one decided first, and those decided at the same moment in the order
+    collection gave them (a run that had ended before the session reports in that order).
+
+    It runs each remote item of the main loop itself, in its place in ``session.items``, to
+    tell pytest which item comes next: that is known only once the next verdict is. Registered
+    after :class:`~.items.RemoteReports`, so that its ``pytest_runtest_protocol`` comes first.
+    """
+
+    def __init__(self, live: LiveRuns) -> None:
+        self._live = live
+        #: The remote items of the main loop (not those run after it), by identity; where the
+        #: loop is in ``session.items``; where the items placed in the order decided end; and
+        #: the item this plugin is running.
+        self._main: set[int] = set()
+        self._index = 0
+        self._placed = 0
+        self._running: pytest.Item | None = None
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         local, remote = _split(session.items)
         session.items[:] = local + remote
+        self._main = {id(item) for item in remote}
+        self._index = len(local)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> bool | None:
+        if id(item) not in self._main or item is self._running:
+            return None
+        items = item.session.items
+        # The main loop runs session.items in order; from the first remote item on, all are.
+        if not (self._index < len(items) and items[self._index] is item):
+            self._index = items.index(item)
+        index, self._index = self._index, self._index + 1
+        if index >= self._placed:
+            self._placed = index + place_decided(self._live, items, index)
+        self._running = items[index]
+        following = items[index + 1] if index + 1 < self._placed else None
+        if following is None:
+            following = teardown_hint(self._running, items, index + 1)
+        self._running.ihook.pytest_runtest_protocol(item=self._running, nextitem=following)
+        return True
+
+
+def place_decided(live: LiveRuns, items: list[pytest.Item], start: int) -> int:
+    """Put first, from ``start``, the items whose verdicts are known, in the order they became
+    known (waiting until one is); the others keep their order behind them. How many were put."""
+    rest = items[start:]
+    order = live.in_order_decided(
+        [item.awaits if isinstance(item, RemoteItem) else None for item in rest]
+    )
+    placed = set(order)
+    items[start:] = [rest[i] for i in order] + [
+        item for i, item in enumerate(rest) if i not in placed
+    ]
+    return len(order)
+
+
+def teardown_hint(
+    chosen: pytest.Item, items: Sequence[pytest.Item], start: int
+) -> pytest.Item | None:
+    """What to tell pytest runs after ``chosen`` (its ``nextitem``), when which of
+    ``items[start:]`` runs next is not known yet: one under another collector, if any is, so
+    that ``chosen``'s collector is torn down (a remote collector has nothing to set up again);
+    else the first, which shares it."""
+    if start >= len(items):
+        return None
+    for index in (start, len(items) - 1):
+        if items[index].parent is not chosen.parent:
+            return items[index]
+    return next((item for item in items[start:] if item.parent is not chosen.parent), items[start])
 
 
 def _split(items: Sequence[pytest.Item]) -> tuple[list[pytest.Item], list[pytest.Item]]:
@@ -56,9 +122,13 @@ class RemoteRunner:
     workers selected (the controller alone waits for verdicts), and the items laid out late, for
     runs that were not listed in time, cases listed late and runs that ended badly."""
 
-    def __init__(self, live: LiveRuns, workers_selected: WorkersSelected | None) -> None:
+    def __init__(
+        self, live: LiveRuns, workers_selected: WorkersSelected | None, *, as_decided: bool
+    ) -> None:
         self._live = live
         self._workers_selected = workers_selected
+        #: Each item when its case is decided (``--qatech-order last``), else in their order.
+        self._as_decided = as_decided
 
     # Inside the other wrappers: the terminal's final percentage comes after these items too.
     @pytest.hookimpl(wrapper=True, trylast=True)
@@ -73,8 +143,7 @@ class RemoteRunner:
             # The project's collection hooks mark these copies as they marked the workers' items
             # (an xfail, say); what the workers selected, in their order, is what runs.
             config.hook.pytest_collection_modifyitems(session=session, config=config, items=copies)
-            if not self._run(session, self._workers_selected(copies)):
-                return result
+            self._run(session, self._workers_selected(copies))
         final = self._live.ended()
         if not any(_came_late(before, now) for before, now in zip(first, final, strict=True)):
             return result
@@ -84,16 +153,25 @@ class RemoteRunner:
             self._run(session, late)
         return result
 
-    @staticmethod
-    def _run(session: pytest.Session, items: Sequence[pytest.Item]) -> bool:
-        """Run ``items`` as the main loop would; whether the session goes on."""
+    def _run(self, session: pytest.Session, items: Sequence[pytest.Item]) -> None:
+        """Run ``items`` as the main loop would, each as its case is decided if so ordered.
+        Stopped by ``-x`` or ``--sw``, it stops as pytest's own loop does: ``--sw`` interrupts
+        the session (exit 2)."""
         session.testscollected += len(items)
-        for index, item in enumerate(items):
-            following = items[index + 1] if index + 1 < len(items) else None
+        left, placed = list(items), 0
+        while left:
+            if self._as_decided and not placed:
+                placed = place_decided(self._live, left, 0)
+            item = left.pop(0)
+            placed = max(0, placed - 1)
+            following = left[0] if left and (placed or not self._as_decided) else None
+            if following is None:
+                following = teardown_hint(item, left, 0)
             item.ihook.pytest_runtest_protocol(item=item, nextitem=following)
-            if session.shouldfail or session.shouldstop:
-                return False
-        return True
+            if session.shouldfail:
+                raise session.Failed(session.shouldfail)
+            if session.shouldstop:
+                raise session.Interrupted(session.shouldstop)
 
 
 def _items(

@@ -41,7 +41,7 @@ from pytest_qatech.core.rendering import (
     render_problem,
 )
 from pytest_qatech.core.text import first_line, visible
-from pytest_qatech.session.live import LIVE_RUNS, LiveRuns
+from pytest_qatech.session.live import LIVE_RUNS, CaseId, LiveRuns
 
 if TYPE_CHECKING:
     from _pytest._code.code import TracebackStyle
@@ -211,6 +211,11 @@ class RemoteItem(pytest.Item):
         return _location(self)
 
     @property
+    def awaits(self) -> CaseId | None:
+        """The case whose verdict the item waits for, if it waits for one."""
+        return None
+
+    @property
     def live(self) -> LiveRuns:
         """The runs as the background wait learns them; only where the item runs."""
         return self.config.stash[LIVE_RUNS]
@@ -238,9 +243,15 @@ class RemoteCaseItem(RemoteItem):
             return "setup"
         return "call"
 
+    @property
+    def awaits(self) -> CaseId | None:
+        if self.case is not None:
+            return None
+        return self.run.provider, self.run.run_id, self.listed.key
+
     def learn_verdict(self) -> None:
         """Wait for the case's verdict, and take it in."""
-        run, listed = self.live.verdict(self.run.provider, self.run.run_id, self.listed.key)
+        run, listed = self.live.verdict((self.run.provider, self.run.run_id, self.listed.key))
         case = listed.verdict if listed is not None else None
         if case is None:
             case = RemoteCase(self.listed.name, Outcome.ERROR, _no_verdict(run, self.live.failure))
@@ -304,6 +315,11 @@ class RunProblemItem(RemoteItem):
     def __init__(self, *, report: RunReport, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.report = report
+
+    @property
+    def awaits(self) -> CaseId | None:
+        # Its moment is its run's end: after the run's cases.
+        return self.report.provider, self.report.run_id, None
 
     def setup(self) -> None:
         self.link = self.report.url

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pytest
 
@@ -47,6 +47,9 @@ def wait_observer(config: pytest.Config) -> WaitObserver:
     return progress.TerminalObserver(write_line)
 
 
+#: A case of a run, as the board knows it: its provider's name, its run's id and its key (None:
+#: the run itself).
+CaseId = tuple[str, str, str | None]
 #: Where a session's items find the runs they report.
 LIVE_RUNS: pytest.StashKey[LiveRuns] = pytest.StashKey()
 #: The longest collection waits for the runs' cases to be listed. A run not listed by then has
@@ -114,20 +117,43 @@ class LiveRuns:
             self._first = self._board.runs()
         return self._first
 
-    def verdict(self, provider: str, run_id: str, key: str) -> tuple[RunSnapshot, Listed | None]:
-        """The case ``key`` once it has its final verdict, or its run has ended (a case without
-        a verdict then never gets one), with its run as then known (without its cases)."""
+    def decided(self, case: CaseId) -> bool:
+        """Whether the case has its final verdict, or its run has ended (a case without a
+        verdict then never gets one)."""
+        provider, run_id, key = case
+        listed = self._board.case(provider, run_id, key) if key is not None else None
+        if listed is not None and listed.verdict is not None:
+            return True
+        return self._board.run(provider, run_id, with_cases=False).report is not None
+
+    def verdict(self, case: CaseId) -> tuple[RunSnapshot, Listed | None]:
+        """The case once it is :meth:`decided`, with its run as then known (without its
+        cases)."""
+        if not self.decided(case):  # a case already decided takes its verdict without waiting
+            self.until(lambda: self.decided(case))
+        provider, run_id, key = case
         board = self._board
+        listed = board.case(provider, run_id, key) if key is not None else None
+        return board.run(provider, run_id, with_cases=False), listed
 
-        def decided() -> bool:
-            case = board.case(provider, run_id, key)
-            if case is not None and case.verdict is not None:
-                return True
-            return board.run(provider, run_id, with_cases=False).report is not None
+    def in_order_decided(self, cases: Sequence[CaseId | None]) -> list[int]:
+        """The places in ``cases`` of those whose verdicts are known (None: one that waits for
+        none), in the order they became known, those known at one moment in their order here;
+        once at least one is known. Each may still wait for its details: a verdict's moment is
+        when the platform's answer gave it.
 
-        if not decided():  # a case already decided takes its verdict without waiting
-            self.until(decided)
-        return board.run(provider, run_id, with_cases=False), board.case(provider, run_id, key)
+        Later verdicts have later moments, so what this leaves out comes after all it gives."""
+        moments: list[int | None] = []
+
+        def any_known() -> bool:
+            moments[:] = self._board.moments(cases)
+            return any(moment is not None for moment in moments)
+
+        if not any_known():
+            self.until(any_known)
+        known = [(moment, index) for index, moment in enumerate(moments) if moment is not None]
+        # The wait broke off (Ctrl-C aside): every case is as decided as it will be.
+        return [index for _, index in sorted(known)] or list(range(len(cases)))
 
     def ended(self) -> tuple[RunSnapshot, ...]:
         """Every run, once each has ended or could not be read."""

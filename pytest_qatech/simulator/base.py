@@ -72,6 +72,8 @@ class Scripted(_WithStatuses):
     step_seconds: float | None = None
     #: The step a request-driven run stays at until the simulator releases it.
     hold_at: int | None = None
+    #: With ``hold_at``: each release lets the run one step further, not on to its end.
+    step_by_step: bool = False
     clock: Callable[[], float] = time.monotonic
     started: float | None = None
 

@@ -93,12 +93,13 @@ class Simulator:
                 self.runs.update((served.path, served) for served in run.endpoints())
 
     def release(self) -> None:
-        """Let every held run go on (``hold_at``); also ``POST`` :data:`RELEASE_PATH`, for a
-        test that runs in another process."""
+        """Let every held run go on (``hold_at``), or one step further (``step_by_step``);
+        also ``POST`` :data:`RELEASE_PATH`, for a test that runs in another process."""
         with self._lock:
             for served in self.runs.values():
                 if isinstance(served, Scripted):
-                    served.hold_at = None
+                    held = served.hold_at
+                    served.hold_at = held + 1 if served.step_by_step and held is not None else None
 
     def requests_for(self, run_id: str) -> list[RecordedRequest]:
         with self._lock:
