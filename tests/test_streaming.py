@@ -264,6 +264,30 @@ def test_what_comes_late_is_reported_as_items_of_its_own(
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("6", "2", "1")
 
 
+def test_stepwise_stops_at_a_late_case_as_pytest_stops_at_a_local_test(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    # The run lists its cases only at its end: they are laid out after the main loop.
+    late = [case("a", "FAILED", title="Broken", short_id="tc1"), case("b", short_id="tc2")]
+    simulator.add(
+        SimulatedRun(
+            "abc123",
+            "FAILED",
+            late,
+            statuses=("RUNNING", "RUNNING", "COMPLETED"),
+            listed_at={"tc1": 2, "tc2": 2},
+            hold_at=1,
+        )
+    )
+    pytester.makepyfile(test_local=RELEASING_TEST)
+    result = pytester.runpytest_inprocess(*FAST, *TIMEOUT, "--qatech-run", "abc123", "--sw")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        ["*! Interrupted: Test failed, continuing from this test next run. !*"]
+    )
+    result.assert_outcomes(passed=1, failed=1)
+
+
 def test_the_timeout_makes_each_waiting_case_an_error(
     simulator: Simulator, pytester: pytest.Pytester
 ) -> None:
