@@ -103,6 +103,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--only-overlap", action="store_true", help="measure only the overlap of local and remote"
     )
     parser.add_argument(
+        "--only-github",
+        action="store_true",
+        help="measure only what a session of --cases cases, half failing, gives GitHub Actions",
+    )
+    parser.add_argument(
         "--plugin-path",
         metavar="DIR",
         help="put DIR first on the sessions' path: another checkout of the plugin, to compare",
@@ -120,8 +125,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     remote = project(ini)
     cases = [case(f"case {i}", goal="a goal", short_id=f"t{i}") for i in range(count)]
     staggered = {f"run{n}": n for n in (2, 10, 4, 6, 8)}
+    # Headlines as long as a real agent's: about 200 bytes.
+    headline = "the payment panel stayed empty after the spinner; " * 4
+    half_failing = [
+        case(f"case {i}", "FAILED" if i % 2 else "PASSED", title=headline, short_id=f"t{i}")
+        for i in range(count)
+    ]
     runs = [
         SimulatedRun("big", "PASSED", cases, statuses=("COMPLETED",)),
+        SimulatedRun("half", "FAILED", half_failing, statuses=("COMPLETED",)),
         SimulatedRun("tenth", "PASSED", cases[: count // 10], statuses=("COMPLETED",)),
     ]
     runs += [
@@ -137,6 +149,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         env["QATECH_API_URL"] = simulator.url
         if options.only_overlap:
             overlap(simulator, repeat, env)
+            return 0
+        if options.only_github:
+            github_limits(remote, env, count)
             return 0
 
         # Startup is a quarter of a second: more samples, and CPU time beside the wall clock.
@@ -204,7 +219,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         report(title, "<= 1.1", five_side, alone_side, "seconds")
 
         overlap(simulator, repeat, env)
+        github_limits(remote, env, count)
     return 0
+
+
+def github_limits(folder: Path, env: dict[str, str], count: int) -> None:
+    """What GitHub Actions gets from a session of ``count`` cases, half of them failing: the job
+    summary's size (GitHub rejects more than 1 MiB) and the error annotations (it shows 10)."""
+    summary = folder / "step-summary.md"
+    summary.write_text("")
+    github = {**env, "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
+    args = ["-q", "--qatech-run", "half", "--qatech-details", "none"]
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", *NEUTRAL, *args],
+        cwd=folder,
+        env=github,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    annotations = sum(line.startswith("::error") for line in done.stdout.splitlines())
+    size = summary.stat().st_size
+    print(f"{f'GitHub, {count} cases, {count // 2} failing: job summary':<62} {size / 2**20:6.3f}  "
+          f"({size} bytes / 1 MiB)  target <= 1")  # fmt: skip
+    print(f"{f'GitHub, {count} cases, {count // 2} failing: error annotations':<62} "
+          f"{annotations:6d}  target <= 10")  # fmt: skip
 
 
 #: (what, seconds the local tests take, seconds the remote run takes, extra pytest options);

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pytest_qatech.core.github import Problem, error_annotations, step_summary
-from pytest_qatech.core.models import FinishedRun
+from pytest_qatech.core.models import FinishedRun, Outcome, RemoteCase
 from pytest_qatech.simulator import Answer, SimulatedRun, Simulator, case
 
 from .helpers import FAST, mixed_run
@@ -133,3 +133,76 @@ def test_remote_text_in_annotations_and_summary_is_visible(
     summary = summary_file.read_text()
     assert "\x1b" not in summary
     assert "gone\\x1b[31m" in summary
+
+
+#: GitHub Actions' limits, as its documentation states them: a step's job summary of more than
+#: 1 MiB is rejected whole; 10 error annotations of a step are shown.
+GITHUB_SUMMARY_LIMIT = 1024 * 1024
+GITHUB_ANNOTATIONS_SHOWN = 10
+
+
+def ten_thousand_cases() -> tuple[FinishedRun, list[Problem]]:
+    """A run of 10,000 cases, 5,000 of them failing with long headlines."""
+    headline = "The checkout page showed an empty payment panel after the spinner " * 3
+    cases = tuple(
+        RemoteCase(f"Case {n:05}", Outcome.FAILED if n % 2 else Outcome.PASSED, headline)
+        for n in range(10_000)
+    )
+    run = FinishedRun("qatech", "abc123", "COMPLETED", "FAILED", cases, url="https://x.test/r")
+    problems = [
+        Problem(f"qatech::{case.name}", "failed", case.headline, f"https://x.test/c/{case.name}")
+        for case in cases
+        if case.outcome is Outcome.FAILED
+    ]
+    return run, problems
+
+
+def test_the_job_summary_of_10000_cases_stays_within_githubs_limit() -> None:
+    run, problems = ten_thousand_cases()
+    summary = step_summary({"qatech": "QA.tech"}, [run], problems)
+    assert len(summary.encode()) <= GITHUB_SUMMARY_LIMIT
+    lines = summary.splitlines()
+    shown = [line for line in lines if line.startswith("| ❌ failed |")]
+    assert 1000 < len(shown) < 5000
+    assert f"| … | {5000 - len(shown)} more, not shown | see the runs below |" in lines
+    # The run's row stays, with its link.
+    row = "| [QA.tech abc123](https://x.test/r) | COMPLETED, FAILED | 5000 passed, 5000 failed |"
+    assert lines[-2:] == [row, ""]
+
+
+def test_the_job_summary_fits_in_what_the_step_left() -> None:
+    run, problems = ten_thousand_cases()
+    summary = step_summary({"qatech": "QA.tech"}, [run], problems, limit=2000)
+    assert len(summary.encode()) <= 2000
+    assert "more, not shown" in summary
+    # Not even the run's row fits: nothing, rather than a summary GitHub rejects.
+    assert step_summary({"qatech": "QA.tech"}, [run], problems, limit=100) == ""
+
+
+def test_at_most_ten_annotations_and_a_line_for_the_rest() -> None:
+    _, problems = ten_thousand_cases()
+    lines = error_annotations(problems)
+    assert [line.startswith("::error ") for line in lines] == [True] * GITHUB_ANNOTATIONS_SHOWN + [
+        False
+    ]
+    assert lines[-1] == (
+        "qatech: 4990 more remote tests did not pass and are not annotated: GitHub shows 10 "
+        "error annotations a step; the log and the job summary list them"
+    )
+    assert len(error_annotations(problems[:10])) == 10
+
+
+def test_a_session_with_more_failures_than_annotations(
+    simulator: Simulator, pytester: pytest.Pytester, summary_file: Path
+) -> None:
+    # An earlier writer of the step left room for a few rows only.
+    summary_file.write_text("x" * (GITHUB_SUMMARY_LIMIT - 600))
+    failing = [case(f"c{n}", "FAILED", title=f"broken {n}", short_id=f"tc{n}") for n in range(12)]
+    simulator.add(SimulatedRun("abc123", "FAILED", failing))
+    result = pytester.runpytest_inprocess(*FAST, "--qatech-run", "abc123", "--qatech-details=none")
+    result.assert_outcomes(failed=12)
+    annotations = [line for line in result.outlines if line.startswith("::error")]
+    assert len(annotations) == GITHUB_ANNOTATIONS_SHOWN
+    result.stdout.fnmatch_lines(["qatech: 2 more remote tests did not pass and are not annotated*"])
+    assert len(summary_file.read_bytes()) <= GITHUB_SUMMARY_LIMIT
+    assert "more, not shown" in summary_file.read_text()

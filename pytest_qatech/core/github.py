@@ -7,7 +7,7 @@ session actually ran, in the process that reports (the xdist controller, or the 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -27,49 +27,109 @@ class Problem:
     url: str | None = None
 
 
-def error_annotations(problems: Iterable[Problem]) -> list[str]:
-    """``::error`` workflow commands, one per problem: the node id as title, the headline."""
+#: GitHub Actions shows at most this many error annotations of one step, and drops the rest.
+ANNOTATIONS_PER_STEP = 10
+#: GitHub Actions rejects a step's job summary larger than this outright: nothing is shown.
+SUMMARY_BYTES = 1024 * 1024
+
+
+def error_annotations(problems: Sequence[Problem]) -> list[str]:
+    """``::error`` workflow commands, one per problem (the node id as title, the headline), as
+    many as GitHub shows; then, if any were left out, a plain line that says how many."""
     # The runner's own escaping first (it turns \r into %0D), then the other control characters.
-    return [
+    lines = [
         f"::error title={_property(problem.nodeid)}::{visible(_data(first_line(problem.headline)))}"
-        for problem in problems
+        for problem in problems[:ANNOTATIONS_PER_STEP]
     ]
+    left_out = len(problems) - ANNOTATIONS_PER_STEP
+    if left_out > 0:
+        lines.append(
+            f"qatech: {left_out} more remote {'test' if left_out == 1 else 'tests'} did not pass "
+            f"and {'is' if left_out == 1 else 'are'} not annotated: GitHub shows "
+            f"{ANNOTATIONS_PER_STEP} error annotations a step; the log and the job summary "
+            "list them"
+        )
+    return lines
 
 
 def step_summary(
-    titles: Mapping[str, str], reports: Iterable[RunReport], problems: Sequence[Problem]
+    titles: Mapping[str, str],
+    reports: Iterable[RunReport],
+    problems: Sequence[Problem],
+    limit: int = SUMMARY_BYTES,
 ) -> str:
-    """Markdown for the job summary: what did not pass first, then a row per run.
+    """Markdown for the job summary, at most ``limit`` bytes (UTF-8): what did not pass, failures
+    first, then the flaky cases, then a row per run. Rows that do not fit are counted in an
+    "and N more" row that points to the runs' pages; the row per run always stays. Empty if not
+    even those rows fit.
 
     ``titles`` maps provider names to how people write them.
     """
+    reports = list(reports)
     lines = ["## Remote test runs", ""]
+    runs = _run_rows(titles, reports)
+    # The text ends in a blank line: one byte more than its lines.
+    budget = limit - _size([*lines, *runs]) - 1
+    if budget < 0:
+        return ""
+
+    def more(count: int) -> str:
+        return f"| … | {count} more, not shown | see the runs below |"
+
     if problems:
-        lines += ["| | test | why |", "| --- | --- | --- |"]
+        rows = []
         for problem in sorted(problems, key=lambda p: p.kind != "failed"):
             mark = "❌" if problem.kind == "failed" else "⚠️"
             headline = _cell(first_line(problem.headline))
             test = _linked(f"`{_cell(problem.nodeid)}`", problem.url)
-            lines.append(f"| {mark} {problem.kind} | {test} | {headline} |")
-        lines.append("")
-    reports = list(reports)
+            rows.append(f"| {mark} {problem.kind} | {test} | {headline} |")
+        table = _fitted(["| | test | why |", "| --- | --- | --- |"], rows, budget, more)
+        budget -= _size(table)
+        lines += table
     flaky = reruns.flaky(reports)
     if flaky:
-        lines += [
-            "### Flaky: failed, then passed on a rerun",
-            "",
-            "| test | run | first failure |",
-            "| --- | --- | --- |",
-        ]
+        rows = []
         for flaky_run, case in flaky:
             first = case.first_failure
             assert first is not None
             name = f"{titles[flaky_run.provider]} {flaky_run.run_id}"
             where = _linked(_cell(name), flaky_run.url)
             failure = _cell(f"{first.run_id}: {first_line(first.headline)}")
-            lines.append(f"| 🔁 {_cell(case.name)} | {where} | {failure} |")
-        lines.append("")
-    lines += ["| run | status | cases |", "| --- | --- | --- |"]
+            rows.append(f"| 🔁 {_cell(case.name)} | {where} | {failure} |")
+        head = [
+            "### Flaky: failed, then passed on a rerun",
+            "",
+            "| test | run | first failure |",
+            "| --- | --- | --- |",
+        ]
+        lines += _fitted(head, rows, budget, more)
+    lines += runs
+    return "\n".join(lines) + "\n\n"
+
+
+def _fitted(head: list[str], rows: list[str], budget: int, more: Callable[[int], str]) -> list[str]:
+    """``head``, as many ``rows`` as fit in ``budget`` bytes and a blank line; the rows left
+    out counted in ``more(count)``, for which room is kept. Nothing if not even that fits."""
+    used = _size([*head, more(len(rows)), ""])
+    if used > budget:
+        return []
+    kept = list(head)
+    for index, row in enumerate(rows):
+        cost = len(row.encode()) + 1
+        if used + cost > budget:
+            return [*kept, more(len(rows) - index), ""]
+        kept.append(row)
+        used += cost
+    return [*kept, ""]
+
+
+def _size(lines: Sequence[str]) -> int:
+    """The bytes ``lines`` take, joined by newlines, with a newline after the last."""
+    return sum(len(line.encode()) + 1 for line in lines)
+
+
+def _run_rows(titles: Mapping[str, str], reports: Sequence[RunReport]) -> list[str]:
+    lines = ["| run | status | cases |", "| --- | --- | --- |"]
     for report in reports:
         run = _linked(_cell(f"{titles[report.provider]} {report.run_id}"), report.url)
         if isinstance(report, FinishedRun):
@@ -83,7 +143,7 @@ def step_summary(
         else:
             row = (report.last_status or "unknown", "could not be read")
         lines.append(f"| {run} | " + " | ".join(_cell(cell) for cell in row) + " |")
-    return "\n".join(lines) + "\n\n"
+    return lines
 
 
 #: The step output that names the runs started, for the jobs and steps after this one.

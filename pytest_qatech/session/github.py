@@ -4,6 +4,7 @@ that process, with or without xdist)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Generator, Mapping
 
 import pytest
@@ -68,7 +69,10 @@ class GitHubReporting:
     def pytest_sessionfinish(self) -> None:
         summary_path = self._environ.get(SUMMARY_VARIABLE)
         if summary_path and self._runs.known:
-            markdown = github.step_summary(self._titles, self._runs.known, self.problems())
+            # The step's earlier writers share GitHub's limit.
+            written = os.path.getsize(summary_path) if os.path.exists(summary_path) else 0
+            limit = github.SUMMARY_BYTES - written
+            markdown = github.step_summary(self._titles, self._runs.known, self.problems(), limit)
             with open(summary_path, "a", encoding="utf-8") as summary:
                 summary.write(markdown)
 
