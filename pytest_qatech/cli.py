@@ -42,7 +42,13 @@ from pytest_qatech.core.models import (
 )
 from pytest_qatech.core.naming import groups
 from pytest_qatech.core.platforms import Settings, provider_class, resolve
-from pytest_qatech.core.rendering import Rendered, render_case, render_problem, summary_lines
+from pytest_qatech.core.rendering import (
+    Rendered,
+    no_verdict,
+    render_case,
+    render_problem,
+    summary_lines,
+)
 from pytest_qatech.core.settings import PLATFORMS, QATECH, SETTINGS, TIMEOUT, run_help
 from pytest_qatech.core.text import first_line, visible
 
@@ -104,10 +110,12 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return USAGE
     try:
         settings = resolve(requested, Lookup(lambda name: getattr(args, name), _no_ini, environ))
+        output = _output(args.output)
     except SettingsError as error:
         print(f"{PREFIX} error: {error}", file=sys.stderr)
         return USAGE
 
+    from pytest_qatech.core.board import Board
     from pytest_qatech.core.starting import start_runs, started_lines
     from pytest_qatech.core.waiting import wait_for_sources
 
@@ -127,18 +135,40 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     if sys.stdout.isatty():
         live = progress.LiveLine(_write_now, shutil.get_terminal_size().columns)
     observer = progress.TerminalObserver(lambda line: print(line, flush=True), live, PREFIX)
+    # Polls that list each run's cases, as the plugin's do: a case decided before its run timed
+    # out keeps its verdict, and one without is an error, as the plugin reports them.
+    board = Board(settings.sources, starts.failed)
     try:
-        reports = [*starts.failed, *wait_for_sources(settings, observer=observer)]
+        wait_for_sources(settings, observer=observer, listing=True, stream=board)
     except KeyboardInterrupt:
         return INTERRUPTED
+    runs = board.runs()
+    reports = [run.report for run in runs if run.report is not None]
 
-    suites = _suites([RunSnapshot.of(r, settings.label(r.provider, r.run_id)) for r in reports])
+    suites = _suites(runs)
     if settings.artifacts is not None:
         suites = _with_artifacts(suites, settings)
-    with open(args.output, "w", encoding="utf-8") as output:
-        _write(output, suites)
+    try:
+        with open(output, "w", encoding="utf-8") as report:
+            _write(report, suites)
+    except OSError as error:
+        print(f"{PREFIX} error: could not write {output}: {error}", file=sys.stderr)
+        return USAGE
     _print_summary(suites, settings.titles, reports, args.output)
     return exit_code(reports)
+
+
+def _output(path: str) -> Path:
+    """Where the report goes, checked before anything is waited for: its folders are made, as
+    pytest's ``--junitxml`` makes them; a folder, or a place no folder can be made, is refused."""
+    output = Path(path)
+    if output.is_dir():
+        raise SettingsError(f"-o {path!r} is a folder: name the report's file")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SettingsError(f"-o {path!r}: cannot make its folder: {error}") from None
+    return output
 
 
 def _write_now(text: str) -> None:
@@ -192,10 +222,17 @@ def _suites(runs: Sequence[RunSnapshot]) -> list[_Suite]:
     for group in groups(runs):
         cases = []
         for entry in group.entries():
-            verdict = entry.case.verdict if entry.case is not None else None
-            if verdict is None:
+            if entry.case is None:
                 assert entry.run.report is not None
                 rendered = render_problem(entry.run.report)
+                cases.append(_Case(entry.nodeid, entry.name, Outcome.ERROR, rendered))
+                continue
+            verdict = entry.case.verdict
+            if verdict is None:
+                headline = no_verdict(entry.run.report)
+                rendered = render_case(
+                    entry.run.facts(), RemoteCase(entry.case.name, Outcome.ERROR, headline)
+                )
                 cases.append(_Case(entry.nodeid, entry.name, Outcome.ERROR, rendered))
             else:
                 rendered = render_case(entry.run.facts(), verdict)

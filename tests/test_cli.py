@@ -252,3 +252,51 @@ def test_the_schema_rejects_what_ci_systems_would_not_read(tmp_path: Path) -> No
         good.replace(' tests="1"', ""),
     ):
         assert not SCHEMA.is_valid(bad), bad
+
+
+def test_the_report_s_folders_are_made_before_the_wait(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    simulator.add(mixed_run())
+    report = tmp_path / "not" / "yet" / "report.xml"
+    code = main(["abc123", *FAST, "-o", str(report)], environment(simulator.url))
+    assert code == 1
+    SCHEMA.validate(str(report))
+
+
+def test_a_report_path_that_is_a_folder_is_a_usage_error_before_any_request(
+    simulator: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    simulator.add(mixed_run())
+    code = main(["abc123", *FAST, "-o", str(tmp_path)], environment(simulator.url))
+    assert code == 4
+    assert capsys.readouterr().err == (
+        f"qatech-junit: error: -o {str(tmp_path)!r} is a folder: name the report's file\n"
+    )
+    assert simulator.requests == []
+
+
+def test_a_timed_out_run_keeps_the_verdicts_it_had_as_the_plugin_does(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    # One case ended while its run was going; the other never did before the timeout.
+    simulator.add(
+        SimulatedRun(
+            "slow",
+            cases=[case("Login", short_id="tc1"), case("Pay", short_id="tc2")],
+            statuses=("RUNNING",),
+            finish_at={"tc1": 0, "tc2": 10**6},
+        )
+    )
+    code, report = run_cli(simulator, tmp_path, "slow", "--qatech-timeout", "0.5")
+    assert code == 3
+    outcomes = {
+        case.get("name"): [child.tag for child in case if child.tag != "system-out"]
+        for case in ET.parse(report).iter("testcase")
+    }
+    assert outcomes == {"Login": [], "Pay": ["error"], "(run)": ["error"]}
+    pay = ET.parse(report).find(".//testcase[@name='Pay']/error")
+    assert pay is not None
+    assert (pay.get("message") or "").startswith(
+        "no verdict: QA.tech run slow did not finish in time: still RUNNING after"
+    )

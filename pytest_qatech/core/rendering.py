@@ -94,6 +94,14 @@ def attempt_properties(run: FinishedRun, case: RemoteCase) -> tuple[tuple[str, s
     return tuple(properties)
 
 
+def no_verdict(report: RunReport | None, failure: str | None = None) -> str:
+    """The headline of a case that has no verdict and will get none: its run could not be read
+    (or timed out), or the wait broke off (``failure``) or was stopped."""
+    if isinstance(report, UnreadableRun):
+        return f"no verdict: {report.message}"
+    return f"no verdict: {failure or 'the wait for its run was stopped'}"
+
+
 def render_problem(run: RunReport) -> Rendered:
     """The error that stands for a run that ended badly, or could not be read."""
     if isinstance(run, UnreadableRun):

@@ -30,13 +30,13 @@ from pytest_qatech.core.models import (
     RemoteCase,
     RunReport,
     RunSnapshot,
-    UnreadableRun,
 )
 from pytest_qatech.core.naming import Entry, Group, NameOf, groups
 from pytest_qatech.core.rendering import (
     Rendered,
     attempt_lines,
     case_link,
+    no_verdict,
     render_case,
     render_problem,
 )
@@ -254,7 +254,8 @@ class RemoteCaseItem(RemoteItem):
         run, listed = self.live.verdict((self.run.provider, self.run.run_id, self.listed.key))
         case = listed.verdict if listed is not None else None
         if case is None:
-            case = RemoteCase(self.listed.name, Outcome.ERROR, _no_verdict(run, self.live.failure))
+            headline = no_verdict(run.report, self.live.failure)
+            case = RemoteCase(self.listed.name, Outcome.ERROR, headline)
         self.case = case
         self.facts = facts = run.facts()
         rendered = render_case(facts, case)
@@ -327,12 +328,6 @@ class RunProblemItem(RemoteItem):
 
     def runtest(self) -> None:  # pragma: no cover - setup always raises
         raise AssertionError("unreachable")
-
-
-def _no_verdict(run: RunSnapshot, failure: str | None) -> str:
-    if isinstance(run.report, UnreadableRun):
-        return f"no verdict: {run.report.message}"
-    return f"no verdict: {failure or 'the wait for its run was stopped'}"
 
 
 class RemoteReports:
