@@ -177,3 +177,23 @@ def test_qatech_junit_saves_and_names_the_media_too(tmp_path: Path) -> None:
     out = checkout.findtext("system-out") or ""
     assert f"[[ATTACHMENT|{folder}/qatech/abc123/Checkout/screenshot.png]]\n" in out
     assert (folder / "qatech/abc123/Checkout/recording.webm").is_file()
+
+
+def test_a_spaced_artifacts_folder_outside_the_project_is_a_warning_in_the_header(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    # pytest chooses its rootdir before it knows the plugin's options: "--qatech-artifacts DIR"
+    # gives it DIR as a test path, and a DIR outside the project moves the rootdir up.
+    simulator.add(mixed_run())
+    (pytester.path.parent / "outside").mkdir()
+    spaced = pytester.runpytest_inprocess(
+        "--qatech-run", "abc123", "--qatech-artifacts", "../outside", "--co"
+    )
+    spaced.stdout.fnmatch_lines(
+        ["qatech: warning: write --qatech-artifacts=../outside: with a space, pytest took "
+         f"../outside for a test path when it chose its rootdir ({pytester.path.parent})"]
+    )  # fmt: skip
+    (pytester.path / "art").mkdir()
+    for fine in (("--qatech-artifacts=../outside",), ("--qatech-artifacts", "art")):
+        result = pytester.runpytest_inprocess("--qatech-run", "abc123", *fine, "--co")
+        assert "qatech: warning" not in result.stdout.str()

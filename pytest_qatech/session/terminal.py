@@ -3,12 +3,14 @@ could not list yet, and a summary of each run."""
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from pytest_qatech.core import progress
 from pytest_qatech.core.platforms import Settings
 from pytest_qatech.core.rendering import summary_lines
-from pytest_qatech.core.settings import QATECH_PLAN, QATECH_START, run_label
+from pytest_qatech.core.settings import ARTIFACTS, QATECH_PLAN, QATECH_START, run_label
 from pytest_qatech.core.starting import started_lines
 from pytest_qatech.session.live import LiveRuns
 
@@ -24,6 +26,7 @@ class TerminalReporting:
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         lines = started_lines(self._runs.started, progress.PREFIX)
+        lines += _spaced_path_options(config)
         if self._settings.start is not None and config.option.collectonly:
             lines.append(
                 f"{progress.PREFIX} no run is started with --collect-only "
@@ -62,3 +65,20 @@ class TerminalReporting:
                     "more may come"
                 )
         return lines
+
+
+def _spaced_path_options(config: pytest.Config) -> list[str]:
+    """A warning for ``--qatech-artifacts DIR`` with an existing DIR outside the folder pytest
+    was started in: pytest chooses its rootdir (and ini file) before it knows this plugin's
+    options, and takes such a DIR for a test path, which moves the rootdir up."""
+    here = config.invocation_params.dir.resolve()
+    lines = []
+    for flag, value in itertools.pairwise(config.invocation_params.args):
+        path = (here / value).resolve()
+        # pytest looks only at paths that exist.
+        if flag == ARTIFACTS.flag and path.exists() and not path.is_relative_to(here):
+            lines.append(
+                f"{progress.PREFIX} warning: write {flag}={value}: with a space, pytest took "
+                f"{value} for a test path when it chose its rootdir ({config.rootpath})"
+            )
+    return lines
