@@ -3,7 +3,7 @@ records, and the simulated runs the end-to-end tests use."""
 
 from __future__ import annotations
 
-import importlib.util
+import importlib.metadata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,8 +13,19 @@ from pytest_qatech.core.providers.base import ApiRequest, Progress
 from pytest_qatech.core.waiting import RunProgress, Target
 from pytest_qatech.simulator import SimulatedRun, Simulator, case
 
-#: pytest-xdist is supported, not required: .ci/run also runs the sessions without it.
-XDIST = importlib.util.find_spec("xdist") is not None
+
+def _installed(distribution: str) -> bool:
+    try:
+        importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+#: pytest-xdist is supported, not required: .ci/run also runs the sessions without it. Asked of
+#: the installed distributions: an uninstalled xdist leaves the bytecode pytest rewrote behind,
+#: which imports as an empty namespace package.
+XDIST = _installed("pytest-xdist")
 #: Fast polling against the simulator: its runs advance per request, not per second.
 FAST = ("--qatech-poll-interval", "0.01")
 LOCAL_TEST = "def test_local():\n    assert True\n"
