@@ -223,6 +223,8 @@ class RecordingStream:
     clock: FakeClock
     events: list[str] = field(default_factory=list)
     moments: list[list[str]] = field(default_factory=list)
+    #: Run ids the front end wants no more.
+    unwanted: set[str] = field(default_factory=set)
 
     def progressed(self, target: Target, progress: Progress) -> None:
         listed = [f"{c.key}{'' if c.verdict is None else '=' + c.verdict.outcome.value}"
@@ -240,3 +242,6 @@ class RecordingStream:
 
     def ended(self, target: Target, report: RunReport) -> None:
         self.events.append(f"{self.clock.time - 1000:g} ended {type(report).__name__}")
+
+    def wanted(self, target: Target) -> bool:
+        return target.run_id not in self.unwanted

@@ -17,6 +17,7 @@ from pytest_qatech.core.models import (
     RunReport,
     StartedRun,
 )
+from pytest_qatech.core.providers.base import Progress
 from pytest_qatech.core.providers.qatech import QatechProvider
 from pytest_qatech.core.rendering import render_case, summary_lines
 from pytest_qatech.core.reruns import merged
@@ -203,6 +204,31 @@ def test_verdicts_of_one_answer_are_told_together() -> None:
     stream = RecordingStream(api.clock)
     run_with(api, reruns=0, stream=stream)
     assert stream.moments == [["tc1", "tc2"], ["tc3"]]
+
+
+def test_a_run_no_longer_wanted_is_polled_no_more() -> None:
+    going = qatech_case("Login", None, status="RUNNING", short_id="tc1")
+    api = scripted({}, abc123=[qatech_run("abc123", "RUNNING", [going], None)])
+
+    class LetGoAfterListing(RecordingStream):
+        def progressed(self, target: Target, progress: Progress) -> None:
+            super().progressed(target, progress)
+            self.unwanted.add(target.run_id)
+
+    stream = LetGoAfterListing(api.clock)
+    observer = RecordingObserver()
+    reports = Wait(
+        [Target(PROVIDER, api, "abc123")],
+        poll_interval=10.0,
+        timeout=3600.0,
+        observer=observer,
+        clock=api.clock,
+        sender=SerialSender(),
+        listing=True,
+        stream=stream,
+    ).run()
+    # One poll, no report, and no time spent: the run was never polled towards its end.
+    assert (api.made("poll"), reports, api.clock.time) == (["abc123"], [], 1000.0)
 
 
 def test_the_failed_cases_are_rerun_and_the_verdicts_held_until_the_last_attempt() -> None:

@@ -215,6 +215,38 @@ def test_a_run_over_before_the_session_reports_in_collection_order(
     assert verbose_order(result) != [f"qatech::{name}" for name in "abcdef"]
 
 
+@pytest.mark.parametrize(
+    "selection",
+    [
+        ("-m", "not remote"),
+        ("-k", "local"),
+        ("--deselect", "qatech::a", "--deselect", "qatech::b"),
+        ("-m", "not remote", "-n", "2"),
+    ],
+    ids=["-m", "-k", "--deselect", "xdist"],
+)
+def test_a_run_none_of_whose_items_is_selected_is_not_waited_for(
+    simulator: Simulator, pytester: pytest.Pytester, selection: tuple[str, ...]
+) -> None:
+    # The run is held for ever: a session that waited for it would end in an error at its
+    # --qatech-timeout, with exit 2.
+    run = held_run(hold_at=1)
+    simulator.add(run)
+    pytester.makepyfile(test_local=LOCAL_TEST)
+    result = pytester.runpytest_subprocess(
+        *FAST, "--qatech-timeout", "30", "--qatech-run", "abc123", *selection
+    )
+    assert result.ret == pytest.ExitCode.OK
+    result.assert_outcomes(passed=1, deselected=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*= remote runs =*",
+            "QA.tech run abc123: not waited for: none of its 2 cases were selected (last status *)",
+        ]
+    )
+    assert "did not finish in time" not in result.stdout.str()
+
+
 def test_what_comes_late_is_reported_as_items_of_its_own(
     simulator: Simulator, pytester: pytest.Pytester
 ) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_qatech.simulator import SimulatedRun, Simulator, case
+from pytest_qatech.simulator import SimulatedRun, SimulatedTestVibeRun, Simulator, case, vibe_test
 
 from .helpers import FAST, mixed_run
 
@@ -108,9 +108,27 @@ def test_a_run_s_collector_id_selects_its_items_alone_under_xdist(
 def test_a_remote_node_id_that_names_nothing_is_a_usage_error(
     simulator: Simulator, pytester: pytest.Pytester
 ) -> None:
-    simulator.add(mixed_run())
-    result = pytester.runpytest_subprocess(*FAST, "--qatech-run", "abc123", "qatech::Nope")
-    result.stdout.fnmatch_lines(["ERROR: not found: qatech::Nope"])
+    # Reported as soon as the run is listed, as pytest reports a local node id that names
+    # nothing: before any test runs, and before the run ends. The run is held for ever.
+    simulator.add(SimulatedRun("abc123", cases=[case("Login", short_id="tc1")], hold_at=1))
+    pytester.makepyfile(test_local=FAILING_TEST)
+    result = pytester.runpytest_subprocess(
+        *FAST, "--qatech-timeout", "30", "--qatech-run", "abc123", "qatech::Nope", "test_local.py"
+    )
+    result.stderr.fnmatch_lines(
+        ["ERROR: not found: qatech::Nope (no remote item has this node id)"]
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "test_local.py" not in result.stdout.str()
+
+
+def test_a_remote_node_id_of_a_run_not_listed_in_time_is_checked_at_the_end(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    # TestVibe lists a run's tests only at its end: the node id may name one of them.
+    simulator.add(SimulatedTestVibeRun(214, [vibe_test("Login")]))
+    result = pytester.runpytest_subprocess(*FAST, "--testvibe-run", "214", "testvibe::Nope")
+    result.stdout.fnmatch_lines(["ERROR: not found: testvibe::Nope"])
     assert result.ret == pytest.ExitCode.USAGE_ERROR
 
 

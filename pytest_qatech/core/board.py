@@ -14,7 +14,7 @@ import itertools
 import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from pytest_qatech.core.models import FinishedRun, Listed, RemoteCase, RunReport, RunSnapshot
@@ -50,6 +50,8 @@ class _RunState:
     report: RunReport | None = None
     #: The moment the run ended.
     ended_at: int | None = None
+    #: The front end reports none of its cases: it is waited for no more.
+    unwanted: bool = False
 
     def snapshot(self, *, with_cases: bool = True) -> RunSnapshot:
         cases = None
@@ -165,6 +167,10 @@ class Board:
                 state.verdicts = {case.key: case for case in report.cases}
             self._changed.notify_all()
 
+    def wanted(self, target: Target) -> bool:
+        with self._changed:
+            return not self._state(target).unwanted
+
     def finish(self, failure: str | None = None) -> None:
         """The background wait is over; ``failure`` says why, if it broke off."""
         with self._changed:
@@ -244,8 +250,26 @@ class Board:
             return self.over or all(state.laid_out for state in self._runs.values())
 
     def ended_all(self) -> bool:
+        """Whether every run still wanted has ended."""
         with self._changed:
-            return self.over or all(state.report is not None for state in self._runs.values())
+            return self.over or all(
+                state.report is not None or state.unwanted for state in self._runs.values()
+            )
+
+    def not_wanted(self, runs: Iterable[tuple[str, str]]) -> None:
+        """Wait no more for these runs (provider, run id) that have not ended: the front end
+        reports none of their cases."""
+        with self._changed:
+            for key in runs:
+                state = self._runs[key]
+                if state.report is None:
+                    state.unwanted = True
+            self._changed.notify_all()
+
+    def unwanted(self) -> list[RunSnapshot]:
+        """The runs waited for no more, as known when they were let go."""
+        with self._changed:
+            return [state.snapshot() for state in self._runs.values() if state.unwanted]
 
     def wait(self, ready: Callable[[], bool], timeout: float | None) -> bool:
         """Until ``ready()``, something is queued to say, or ``timeout`` seconds pass (None:

@@ -126,6 +126,11 @@ class Stream(Protocol):
         """A run's outcome: every case of it decided, or why it could not be read."""
         ...
 
+    def wanted(self, target: Target) -> bool:
+        """Whether the run is still wanted: a front end that reports none of its cases (none
+        was selected) says no, and the run is waited for no more."""
+        ...
+
 
 class Stopped(Exception):
     """The wait was told to stop (the session is over); what it learnt so far stands."""
@@ -224,6 +229,12 @@ class _Run:
     read: FinishedRun | None = None
     #: The outcome, once known.
     report: RunReport | None = None
+    #: No longer waited for: the front end reports none of its cases.
+    dropped: bool = False
+
+    @property
+    def over(self) -> bool:
+        return self.report is not None or self.dropped
 
     def __post_init__(self) -> None:
         if self.target.provider.rerun_request(self.target.run_id) is None:
@@ -324,7 +335,7 @@ class Wait:
 
     def waiting_for(self) -> list[_Run]:
         """The runs whose results are not read yet."""
-        return [run for run in self.runs if run.report is None and run.read is None]
+        return [run for run in self.runs if not run.over and run.read is None]
 
     def schedule(self, job: Job, when: float) -> None:
         heapq.heappush(self.due, (when, next(self.order), job))
@@ -342,9 +353,11 @@ class Wait:
                 self.observer.waiting(self.elapsed(), ())
 
     def _drive(self) -> list[RunReport]:
-        while any(run.report is None for run in self.runs):
+        while any(not run.over for run in self.runs):
             if self.stop is not None and self.stop.is_set():
                 raise Stopped
+            if self.drop_unwanted():
+                continue
             now = self.clock.now()
             if now >= self.deadline:
                 self.time_out()
@@ -352,6 +365,8 @@ class Wait:
                 break
             while self.due and self.due[0][0] <= now and self.in_flight < self.sender.capacity:
                 job = heapq.heappop(self.due)[2]
+                if job.run.dropped:
+                    continue
                 self.sender.send(job, job.target.client, job.request, max(0.1, self.deadline - now))
                 self.in_flight += 1
             if self.in_flight:
@@ -368,6 +383,15 @@ class Wait:
                 self.clock.sleep(max(0.0, self.wake(now) - now))
         return [run.report for run in self.runs if run.report is not None]
 
+    def drop_unwanted(self) -> bool:
+        """Wait no more for the runs the stream no longer wants: nothing more is sent for them,
+        and what comes back is not read. Whether any was dropped."""
+        dropped = False
+        for run in self.runs:
+            if self.stream is not None and not run.over and not self.stream.wanted(run.target):
+                run.dropped = dropped = True
+        return dropped
+
     def wake(self, now: float) -> float:
         """When the loop next has something to do, unless an answer comes first."""
         times = [self.last_sign_of_life + HEARTBEAT_SECONDS, self.deadline]
@@ -382,8 +406,8 @@ class Wait:
         if answer.crash is not None:
             raise answer.crash
         job = answer.job
-        if job.run.report is not None:
-            return  # an answer that came after the run was given up
+        if job.run.over:
+            return  # an answer that came after the run was given up, or no longer wanted
         error = answer.error
         if error is None:
             try:
@@ -637,7 +661,7 @@ class Wait:
 
     def time_out(self) -> None:
         for run in self.runs:
-            if run.report is not None:
+            if run.over:
                 continue
             if run.read is not None:
                 for job in list(run.open_cases.values()):

@@ -130,6 +130,27 @@ class RemoteRunner:
         #: Each item when its case is decided (``--qatech-order last``), else in their order.
         self._as_decided = as_decided
 
+    def _under_xdist(self, config: pytest.Config) -> bool:
+        return self._workers_selected is not None and config.pluginmanager.has_plugin("dsession")
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        # After every selection (-k, -m, --lf, --deselect, node ids). Under xdist the workers
+        # select, and say what only once they are done.
+        if not self._under_xdist(session.config):
+            self._let_go(session.items)
+
+    def _let_go(self, selected: Iterable[pytest.Item]) -> None:
+        """Wait no more for the runs laid out at collection none of whose items is selected."""
+        wanted = {item.run_key for item in selected if isinstance(item, RemoteItem)}
+        self._live.let_go(
+            (run.provider, run.run_id)
+            for run in self._live.first()
+            if run.report is None
+            and run.cases is not None
+            and (run.provider, run.run_id) not in wanted
+        )
+
     # Inside the other wrappers: the terminal's final percentage comes after these items too.
     @pytest.hookimpl(wrapper=True, trylast=True)
     def pytest_runtestloop(self, session: pytest.Session) -> Generator[None, object, object]:
@@ -138,15 +159,26 @@ class RemoteRunner:
         if config.option.collectonly or session.shouldfail or session.shouldstop:
             return result
         first = self._live.first()
-        if self._workers_selected is not None and config.pluginmanager.has_plugin("dsession"):
+        if self._workers_selected is not None and self._under_xdist(config):
             copies = _items(session, first, None)
             # The project's collection hooks mark these copies as they marked the workers' items
             # (an xfail, say); what the workers selected, in their order, is what runs.
             config.hook.pytest_collection_modifyitems(session=session, config=config, items=copies)
-            self._run(session, self._workers_selected(copies))
+            selected = self._workers_selected(copies)
+            self._let_go(selected)
+            self._run(session, selected)
         final = self._live.ended()
-        if not any(_came_late(before, now) for before, now in zip(first, final, strict=True)):
+        # The runs let go lay out nothing late: none of their items was selected.
+        gone = {(run.provider, run.run_id) for run in self._live.let_go_runs()}
+        kept = [
+            (before, now)
+            for before, now in zip(first, final, strict=True)
+            if (before.provider, before.run_id) not in gone
+        ]
+        if not any(_came_late(before, now) for before, now in kept):
             return result
+        first = tuple(before for before, _ in kept)
+        final = tuple(now for _, now in kept)
         late = _items(session, final, _layout(RunCollector.laid_out(session, first)))
         if late:
             config.hook.pytest_collection_modifyitems(session=session, config=config, items=late)
@@ -263,6 +295,19 @@ class RemoteSelection:
     def not_found(self) -> list[str]:
         return [wanted for wanted in self.wanted if wanted not in self._found]
 
+    def check_at_collection(self, session: pytest.Session, runs: Sequence[RunSnapshot]) -> None:
+        """A remote node id that names nothing is a usage error at once, as pytest's for a
+        local one is, when every run was laid out at collection: no item can come late.
+        Otherwise, and under xdist (whose workers select), it is one at the session's end."""
+        missing = self.not_found()
+        laid_out = all(run.cases is not None or run.report is not None for run in runs)
+        if missing and laid_out and not session.config.pluginmanager.has_plugin("dsession"):
+            raise pytest.UsageError(
+                "\n".join(
+                    f"not found: {wanted} (no remote item has this node id)" for wanted in missing
+                )
+            )
+
 
 class ExitStatus:
     """A run that could not be read makes the session exit 2, as any collection error would
@@ -272,6 +317,11 @@ class ExitStatus:
     def __init__(self, live: LiveRuns, selection: RemoteSelection | None = None) -> None:
         self._live = live
         self._selection = selection
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        if self._selection is not None:
+            self._selection.check_at_collection(session, self._live.first())
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

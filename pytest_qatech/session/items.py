@@ -216,6 +216,11 @@ class RemoteItem(pytest.Item):
         return None
 
     @property
+    def run_key(self) -> tuple[str, str]:
+        """The run it reports on: its provider's name and its id."""
+        raise NotImplementedError
+
+    @property
     def live(self) -> LiveRuns:
         """The runs as the background wait learns them; only where the item runs."""
         return self.config.stash[LIVE_RUNS]
@@ -248,6 +253,10 @@ class RemoteCaseItem(RemoteItem):
         if self.case is not None:
             return None
         return self.run.provider, self.run.run_id, self.listed.key
+
+    @property
+    def run_key(self) -> tuple[str, str]:
+        return self.run.provider, self.run.run_id
 
     def learn_verdict(self) -> None:
         """Wait for the case's verdict, and take it in."""
@@ -321,6 +330,10 @@ class RunProblemItem(RemoteItem):
     def awaits(self) -> CaseId | None:
         # Its moment is its run's end: after the run's cases.
         return self.report.provider, self.report.run_id, None
+
+    @property
+    def run_key(self) -> tuple[str, str]:
+        return self.report.provider, self.report.run_id
 
     def setup(self) -> None:
         self.link = self.report.url

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import pytest
 
@@ -155,8 +155,16 @@ class LiveRuns:
         # The wait broke off (Ctrl-C aside): every case is as decided as it will be.
         return [index for _, index in sorted(known)] or list(range(len(cases)))
 
+    def let_go(self, runs: Iterable[tuple[str, str]]) -> None:
+        """Wait no more for these runs (provider, run id): none of their items is selected."""
+        self._board.not_wanted(runs)
+
+    def let_go_runs(self) -> list[RunSnapshot]:
+        """The runs waited for no more, as known when they were let go."""
+        return self._board.unwanted()
+
     def ended(self) -> tuple[RunSnapshot, ...]:
-        """Every run, once each has ended or could not be read."""
+        """Every run, once each has ended or could not be read, or was let go."""
         self.until(self._board.ended_all)
         return self._board.runs()
 

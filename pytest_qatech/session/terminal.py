@@ -45,11 +45,20 @@ class TerminalReporting:
     def pytest_terminal_summary(
         self, terminalreporter: pytest.TerminalReporter, config: pytest.Config
     ) -> None:
-        if not self._runs.known or config.get_verbosity() < -1:
+        let_go = self._runs.let_go_runs()
+        if not (self._runs.known or let_go) or config.get_verbosity() < -1:
             return
         terminalreporter.section("remote runs")
         for line in summary_lines(self._settings.titles, self._runs.known):
             terminalreporter.line(line)
+        for run in let_go:
+            label = run_label(self._settings.titles[run.provider], run.run_id)
+            listed = len(run.cases or ())
+            terminalreporter.line(
+                f"{label}: not waited for: none of its {listed} "
+                f"{'case was' if listed == 1 else 'cases were'} selected (last status "
+                f"{run.status or 'unknown'})"
+            )
 
     def pytest_report_collectionfinish(self, config: pytest.Config) -> list[str]:
         if not config.option.collectonly:
