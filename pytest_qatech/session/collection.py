@@ -141,14 +141,14 @@ class RemoteRunner:
             self._let_go(session.items)
 
     def _let_go(self, selected: Iterable[pytest.Item]) -> None:
-        """Wait no more for the runs laid out at collection none of whose items is selected."""
+        """Wait no more for the runs that listed cases at collection and none of whose items is
+        selected. A run that listed none yet (queued, or listing only at its end) is still
+        waited for: its cases come late, and may be selected."""
         wanted = {item.run_key for item in selected if isinstance(item, RemoteItem)}
         self._live.let_go(
             (run.provider, run.run_id)
             for run in self._live.first()
-            if run.report is None
-            and run.cases is not None
-            and (run.provider, run.run_id) not in wanted
+            if run.report is None and run.cases and (run.provider, run.run_id) not in wanted
         )
 
     # Inside the other wrappers: the terminal's final percentage comes after these items too.
