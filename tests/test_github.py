@@ -206,3 +206,19 @@ def test_a_session_with_more_failures_than_annotations(
     result.stdout.fnmatch_lines(["qatech: 2 more remote tests did not pass and are not annotated*"])
     assert len(summary_file.read_bytes()) <= GITHUB_SUMMARY_LIMIT
     assert "more, not shown" in summary_file.read_text()
+
+
+def test_a_run_that_times_out_late_is_one_problem_not_two(
+    simulator: Simulator, pytester: pytest.Pytester, summary_file: Path
+) -> None:
+    # Listed at collection, then never ended: its (run) item reports the timeout, which the
+    # summary and the annotations must not say a second time for the run's collector.
+    simulator.add(SimulatedRun("abc123", cases=[case("a", short_id="tc1")], statuses=("RUNNING",)))
+    result = pytester.runpytest_inprocess(*FAST, "--qatech-run", "abc123", "--qatech-timeout", "1")
+    annotations = [line for line in result.outlines if line.startswith("::error")]
+    assert [line.split("::")[1] for line in annotations] == [
+        "error title=qatech%3A%3Aa",
+        "error title=qatech%3A%3A(run)",
+    ]
+    timed_out = [line for line in summary_file.read_text().splitlines() if "did not finish" in line]
+    assert len(timed_out) == 2  # the case without a verdict, and the run

@@ -14,7 +14,7 @@ from pytest_qatech.core.models import UnreadableRun
 from pytest_qatech.core.naming import groups
 from pytest_qatech.core.platforms import Settings
 from pytest_qatech.core.settings import PLATFORMS
-from pytest_qatech.session.items import RemoteItem
+from pytest_qatech.session.items import RemoteItem, RunProblemItem
 from pytest_qatech.session.live import LiveRuns
 
 SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"
@@ -32,6 +32,8 @@ class GitHubReporting:
         self._runs = runs
         self._environ = environ
         self._problems: dict[str, github.Problem] = {}
+        #: The runs whose problem was reported as an item of its own, ``(run)``.
+        self._run_items: set[tuple[str, str]] = set()
 
     # Outside the wrapper that shapes a remote item's report: this reads the finished report.
     @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -45,6 +47,8 @@ class GitHubReporting:
             kind = "failed" if report.when == "call" else "error"
             problem = github.Problem(report.nodeid, kind, headline, item.link)
             self._problems.setdefault(report.nodeid, problem)
+            if isinstance(item, RunProblemItem):
+                self._run_items.add(item.run_key)
         return report
 
     def problems(self) -> list[github.Problem]:
@@ -63,6 +67,8 @@ class GitHubReporting:
             )
             for report in self._runs.known
             if isinstance(report, UnreadableRun)
+            # One that became unreadable late is its (run) item's problem, said once.
+            and (report.provider, report.run_id) not in self._run_items
         ]
         return unreadable + list(self._problems.values())
 
