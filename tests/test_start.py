@@ -189,7 +189,7 @@ def test_a_start_refused_for_the_usage_limit_is_an_error_as_a_run_that_cannot_be
             'failed: HTTP 402 Payment Required: "Usage limit exceeded for token ********"',
             "hint: the QA.tech organisation's usage limit is reached: no run was started.*",
             "QA.tech: no run of test plan pln_smoke was started; see the error above*",
-            "ERROR qatech - QA.tech could not start a run of test plan pln_smoke: *",
+            "ERROR qatech::pln_smoke - QA.tech could not start a run of test plan*",
             "*= 1 error in *",
         ]
     )
@@ -209,6 +209,9 @@ def test_a_start_whose_outcome_is_unknown_is_never_sent_again(
             "The request may have reached QA.tech, so a run may have started: look for it at "
             "https://app.qa.tech, and report on it with --qatech-run SHORTID rather than start "
             "another.",
+            "QA.tech: starting a run of the default test plan failed, and one may have started "
+            "all the same; see the error above*",
+            "ERROR qatech::default-plan - QA.tech could not start a run of the default*",
         ]
     )
     assert result.ret == pytest.ExitCode.INTERRUPTED

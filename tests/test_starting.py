@@ -212,6 +212,30 @@ def test_an_unreadable_answer_to_a_start_may_mean_a_run_started() -> None:
     assert "a run may have started" in failed.message
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        FinalError("the answer is not JSON (text/html, 9 bytes): <h1>OK</h1>", 200),
+        FinalError("the answer is nested too deeply to read (200000 bytes)", 201),
+    ],
+    ids=["not JSON", "too deep"],
+)
+def test_a_success_that_cannot_be_read_may_mean_a_run_started(answer: FinalError) -> None:
+    starts, poster, _ = start(settings_from({"qatech_start": True}), [answer, STARTED])
+    (failed,) = starts.failed
+    assert len(poster.sent) == 1
+    assert failed.maybe_started
+    assert "a run may have started" in failed.message
+
+
+def test_a_refusal_started_nothing() -> None:
+    refused = FinalError('HTTP 400 Bad Request: "testPlanShortId must match"', 400)
+    starts, _, _ = start(settings_from({"qatech_start": True}), [refused])
+    (failed,) = starts.failed
+    assert not failed.maybe_started
+    assert "may have started" not in failed.message
+
+
 def test_the_usage_limit_has_a_message_of_its_own_and_is_not_sent_again() -> None:
     limit = FinalError('HTTP 402 Payment Required: "Usage limit exceeded"', 402)
     env = {"QATECH_PROJECT": "shop"}

@@ -17,7 +17,14 @@ import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from pytest_qatech.core.models import FinishedRun, Listed, RemoteCase, RunReport, RunSnapshot
+from pytest_qatech.core.models import (
+    FinishedRun,
+    Listed,
+    RemoteCase,
+    RunReport,
+    RunSnapshot,
+    UnreadableRun,
+)
 from pytest_qatech.core.platforms import Settings
 from pytest_qatech.core.providers.base import Progress, Provider, RunSource
 from pytest_qatech.core.sending import ThreadedSender
@@ -93,13 +100,18 @@ class Board:
     #: No live line: the main thread draws what it likes from the board.
     live_interval = None
 
-    def __init__(self, sources: Sequence[RunSource], settled: Sequence[RunReport] = ()) -> None:
+    def __init__(self, sources: Sequence[RunSource], settled: Sequence[UnreadableRun] = ()) -> None:
         """``settled``: runs known to have ended before the wait starts (starts that failed)."""
         self._changed = threading.Condition()
         providers = {source.provider.name: source.provider for source in sources}
+        # A start that failed goes by what it was to start (pln_x, default-plan), as a run
+        # started from a plan goes by the plan: qatech::pln_x.
         self._runs = {
             (report.provider, report.run_id): _RunState(
-                providers[report.provider], report.run_id, report=report
+                providers[report.provider],
+                report.run_id,
+                report.run_id if report.start_of is not None else None,
+                report=report,
             )
             for report in settled
         }

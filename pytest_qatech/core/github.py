@@ -139,7 +139,8 @@ def _run_rows(titles: Mapping[str, str], reports: Sequence[RunReport]) -> list[s
                 cases += f" (reruns: {', '.join(rerun.run_id for rerun in report.reruns)})"
             row = (status, cases)
         elif report.start_of is not None:
-            row = ("not started", f"starting a run of {report.start_of} failed")
+            maybe = ", and one may have started" if report.maybe_started else ""
+            row = ("not started", f"starting a run of {report.start_of} failed{maybe}")
         else:
             row = (report.last_status or "unknown", "could not be read")
         lines.append(f"| {run} | " + " | ".join(_cell(cell) for cell in row) + " |")

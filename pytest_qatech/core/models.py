@@ -186,6 +186,9 @@ class UnreadableRun:
     #: Set when there is no run at all: starting one failed. What was to be started ("test
     #: plan pln_x", or "the default test plan"); ``run_id`` then names it in node ids.
     start_of: str | None = None
+    #: For a start that failed: the request may have reached the platform all the same (a
+    #: timeout, a 5xx, an answer that could not be read), so a run may have started.
+    maybe_started: bool = False
 
 
 RunReport = FinishedRun | UnreadableRun

@@ -137,6 +137,11 @@ def summary_lines(titles: Mapping[str, str], reports: Iterable[RunReport]) -> li
                 noun = "rerun" if len(report.reruns) == 1 else "reruns"
                 ids = ", ".join(rerun.run_id for rerun in report.reruns)
                 line += f" (after {len(report.reruns)} {noun}: {ids})"
+        elif report.start_of is not None and report.maybe_started:
+            line = (
+                f"{title}: starting a run of {report.start_of} failed, and one may have started "
+                "all the same; see the error above"
+            )
         elif report.start_of is not None:
             line = f"{title}: no run of {report.start_of} was started; see the error above"
         else:

@@ -89,6 +89,7 @@ def start_runs(
                     message,
                     url=dashboard,
                     start_of=what,
+                    maybe_started=maybe_started,
                 )
             )
     finally:
@@ -123,7 +124,9 @@ def _start(
             continue
         except FinalError as error:
             hint = HINTS.get(error.http_status) if error.http_status is not None else None
-            return f"{sent} failed: {error}" + (f"\nhint: {hint}" if hint else ""), False
+            # A success that cannot be read (not JSON, nested too deeply) was still a success.
+            answered = error.http_status is None or 200 <= error.http_status < 300
+            return f"{sent} failed: {error}" + (f"\nhint: {hint}" if hint else ""), answered
         try:
             return parse_started(body, f"the answer to {sent}")
         except BodyError as error:
