@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from pytest_qatech.core.lookup import Lookup
 from pytest_qatech.core.models import FinishedRun, Link, Outcome, RemoteCase
 from pytest_qatech.core.providers.base import ApiRequest
 from pytest_qatech.core.providers.body import BodyError
@@ -68,6 +69,17 @@ def test_requests_follow_the_reference() -> None:
 )
 def test_hints(status: int, hint: str | None) -> None:
     assert provider.hint(status) == hint
+
+
+@pytest.mark.parametrize("variable", ["QATECH_API_TOKEN", "QATECH_API_KEY"])
+def test_the_hints_name_the_variable_the_token_came_from(variable: str) -> None:
+    lookup = Lookup(lambda name: None, lambda name: "", {variable: "t0ken"})
+    configured = QatechProvider.configure(["abc123"], lookup).provider
+    assert configured.hint(401) == f"check {variable}: it is missing, mistyped or revoked"
+    assert (
+        configured.hint(401, rerun=True) == f"check {variable}: it is missing, mistyped or revoked"
+    )
+    assert "t0ken" not in repr(configured)
 
 
 @pytest.mark.parametrize(

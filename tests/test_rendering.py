@@ -58,3 +58,19 @@ def test_a_case_s_words_are_visible_whatever_the_platform_sent() -> None:
     rendered = render_case(run, case)
     assert rendered.headline == "bad\\x00title"
     assert rendered.details.startswith("esc \\x1b\\x0b\\x0c end\n\n")
+
+
+def test_the_run_summary_says_timed_out_and_counts_errors_as_pytest_does() -> None:
+    error = RemoteCase("x", Outcome.ERROR, "no verdict")
+    runs: list[RunReport] = [
+        UnreadableRun("qatech", "slow", "…", "RUNNING", timed_out=True),
+        UnreadableRun("qatech", "gone", "HTTP 404", "RUNNING"),
+        FinishedRun("qatech", "bad", "ERROR", None, (error, error, RemoteCase("y", Outcome.ERROR))),
+        FinishedRun("qatech", "one", "ERROR", None, (error,)),
+    ]
+    assert summary_lines({"qatech": "QA.tech"}, runs) == [
+        "QA.tech run slow: did not finish in time (last status RUNNING); see the error above",
+        "QA.tech run gone: could not be read (last status RUNNING); see the error above",
+        "QA.tech run bad: ERROR - 3 errors",
+        "QA.tech run one: ERROR - 1 error",
+    ]

@@ -142,7 +142,8 @@ def _run_rows(titles: Mapping[str, str], reports: Sequence[RunReport]) -> list[s
             maybe = ", and one may have started" if report.maybe_started else ""
             row = ("not started", f"starting a run of {report.start_of} failed{maybe}")
         else:
-            row = (report.last_status or "unknown", "could not be read")
+            what = "did not finish in time" if report.timed_out else "could not be read"
+            row = (report.last_status or "unknown", what)
         lines.append(f"| {run} | " + " | ".join(_cell(cell) for cell in row) + " |")
     return lines
 

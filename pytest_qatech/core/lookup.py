@@ -115,10 +115,15 @@ class Lookup:
         return seconds
 
     def secret(self, credential: Credential) -> Secret | None:
+        found = self.secret_of(credential)
+        return found[0] if found is not None else None
+
+    def secret_of(self, credential: Credential) -> tuple[Secret, str] | None:
+        """The credential, and the variable it was read from (the first one set)."""
         for name in credential.variables:
             value = self._environ.get(name, "").strip()
             if value:
-                return Secret(value)
+                return Secret(value), name
         return None
 
 

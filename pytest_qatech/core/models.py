@@ -121,7 +121,12 @@ def tally(outcomes: Iterable[Outcome]) -> str:
     counts = dict.fromkeys(Outcome, 0)
     for outcome in outcomes:
         counts[outcome] += 1
-    return ", ".join(f"{n} {outcome.value}" for outcome, n in counts.items() if n)
+    # As pytest counts them: "2 errors", but "2 passed", "2 failed", "2 skipped".
+    return ", ".join(
+        f"{n} {outcome.value}{'s' if outcome is Outcome.ERROR and n != 1 else ''}"
+        for outcome, n in counts.items()
+        if n
+    )
 
 
 def has_failure(cases: Iterable[RemoteCase]) -> bool:

@@ -145,10 +145,9 @@ def summary_lines(titles: Mapping[str, str], reports: Iterable[RunReport]) -> li
         elif report.start_of is not None:
             line = f"{title}: no run of {report.start_of} was started; see the error above"
         else:
-            line = (
-                f"{run}: could not be read "
-                f"(last status {report.last_status or 'unknown'}); see the error above"
-            )
+            what = "did not finish in time" if report.timed_out else "could not be read"
+            status = report.last_status or "unknown"
+            line = f"{run}: {what} (last status {status}); see the error above"
         lines.append(visible(f"{line} - {report.url}" if report.url else line))
     flaky = reruns.flaky(reports)
     if flaky:

@@ -17,12 +17,11 @@ from pytest_qatech.core.client import Client, FinalError, TransientError
 from pytest_qatech.core.clock import Clock, SystemClock
 from pytest_qatech.core.models import StartedRun, UnreadableRun
 from pytest_qatech.core.platforms import Settings
-from pytest_qatech.core.providers.base import ApiRequest
+from pytest_qatech.core.providers.base import ApiRequest, Provider
 from pytest_qatech.core.providers.body import BodyError
 from pytest_qatech.core.providers.qatech_start import (
     DEFAULT_PLAN,
     DEFAULT_PLAN_ID,
-    HINTS,
     parse_started,
 )
 from pytest_qatech.core.sending import ApiClient
@@ -68,7 +67,9 @@ def start_runs(
     try:
         for plan in spec.plans:
             what = DEFAULT_PLAN if plan is None else f"test plan {plan}"
-            outcome = _start(api, spec.request(plan), clock, retry, rng, settings.timeout)
+            outcome = _start(
+                api, spec.request(plan), clock, retry, rng, settings.timeout, source.provider
+            )
             if isinstance(outcome, StartedRun):
                 started.append(outcome)
                 if plan is not None:
@@ -105,6 +106,7 @@ def _start(
     retry: RetryPolicy,
     rng: random.Random,
     timeout: float,
+    provider: Provider,
 ) -> StartedRun | tuple[str, bool]:
     """The run started, or why none was (and whether one may have been all the same)."""
     sent = f"{request.method} {client.url(request)}"
@@ -123,7 +125,8 @@ def _start(
             clock.sleep(delay)
             continue
         except FinalError as error:
-            hint = HINTS.get(error.http_status) if error.http_status is not None else None
+            status = error.http_status
+            hint = provider.hint(status, rerun=True) if status is not None else None
             # A success that cannot be read (not JSON, nested too deeply) was still a success.
             answered = error.http_status is None or 200 <= error.http_status < 300
             return f"{sent} failed: {error}" + (f"\nhint: {hint}" if hint else ""), answered

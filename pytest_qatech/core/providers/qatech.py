@@ -18,7 +18,6 @@ import dataclasses
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar
 from urllib.parse import quote, urlsplit
 
 from pytest_qatech.core.lookup import Lookup, SettingsError, checked_run_ids
@@ -40,7 +39,7 @@ from pytest_qatech.core.providers.base import (
     RunSource,
 )
 from pytest_qatech.core.providers.body import MISSING, BodyError, Fields, entry_name, kind, unlisted
-from pytest_qatech.core.providers.qatech_start import HINTS, parse_started, rerun_request
+from pytest_qatech.core.providers.qatech_start import parse_started, post_hints, rerun_request
 from pytest_qatech.core.secrets import Secret
 from pytest_qatech.core.settings import (
     QATECH,
@@ -66,7 +65,6 @@ _LINKS = (
     ("recordingUrl", "recording", "Recording"),
 )
 _LABELS = {kind: label for _, kind, label in _LINKS}
-_TOKEN = QATECH_TOKEN.variables[0]
 
 
 @dataclass(frozen=True)
@@ -77,23 +75,29 @@ class QatechProvider(Provider):
     details: str
     #: The pages of the runs started in this session, as the API named them, by short id.
     started_urls: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    #: The environment variable the token was read from: what the hints tell to check.
+    token_variable: str = field(default=QATECH_TOKEN.variables[0], repr=False)
 
     platform = QATECH
-    hints: ClassVar[Mapping[int, str]] = {
-        400: "the API rejected the query; this is a bug in pytest-qatech, please report it",
-        401: f"check {_TOKEN}: it is missing, mistyped or revoked",
-        403: "the organisation may be suspended, or the token lacks access to this project",
-        404: f"check the run id, and that {_TOKEN} belongs to the project that ran it",
-    }
-    rerun_hints: ClassVar[Mapping[int, str]] = HINTS
+
+    def hint(self, http_status: int, *, rerun: bool = False) -> str | None:
+        if rerun:
+            return post_hints(self.token_variable).get(http_status)
+        return {
+            400: "the API rejected the query; this is a bug in pytest-qatech, please report it",
+            401: f"check {self.token_variable}: it is missing, mistyped or revoked",
+            403: "the organisation may be suspended, or the token lacks access to this project",
+            404: f"check the run id, and that {self.token_variable} belongs to the project "
+            "that ran it",
+        }.get(http_status)
 
     @classmethod
     def configure(cls, run_ids: Sequence[str], lookup: Lookup) -> RunSource:
         checked = checked_run_ids(
             QATECH, run_ids, "a run short id (the shortId returned by QA.tech's Start Run API)"
         )
-        token = lookup.secret(QATECH_TOKEN)
-        if token is None:
+        found = lookup.secret_of(QATECH_TOKEN)
+        if found is None:
             raise SettingsError(
                 f"{QATECH.run_flag} needs an API token: set {QATECH_TOKEN.names} in the "
                 "environment to the project's token from QA.tech Settings -> Integrations -> "
@@ -103,7 +107,8 @@ class QatechProvider(Provider):
         project = lookup.url_segment(
             QATECH_PROJECT, "a project slug (as in https://app.qa.tech/p/<slug>/...)"
         )
-        provider = cls(token, project, lookup.text(QATECH_DETAILS))
+        token, variable = found
+        provider = cls(token, project, lookup.text(QATECH_DETAILS), token_variable=variable)
         return RunSource(provider, lookup.api_url(QATECH_API_URL), checked)
 
     def auth_headers(self) -> Mapping[str, Secret]:

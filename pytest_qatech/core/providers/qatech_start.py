@@ -32,16 +32,20 @@ DEFAULT_PLAN = "the default test plan"
 DEFAULT_PLAN_ID = "default-plan"
 #: Read from the event file GitHub writes for the workflow run; a bigger one is not read.
 MAX_EVENT_BYTES = 1024 * 1024
-#: What to check after a start or a rerun ends in a final HTTP error, by status code.
-HINTS = {
-    400: "QA.tech rejected the request (for a rerun: the run may have no failed case left)",
-    401: "check QATECH_API_TOKEN (or QATECH_API_KEY): it is missing, mistyped or revoked",
-    402: "the QA.tech organisation's usage limit is reached: no run was started. Raise the "
-    "limit or wait until it resets",
-    403: "the organisation may be suspended, or the token lacks access to this project",
-    404: "check the test plan's short id (for a rerun, the run's), and that the token belongs "
-    "to its project",
-}
+
+
+def post_hints(token_variable: str) -> dict[int, str]:
+    """What to check after a start or a rerun ends in a final HTTP error, by status code;
+    ``token_variable`` is where the token was read from."""
+    return {
+        400: "QA.tech rejected the request (for a rerun: the run may have no failed case left)",
+        401: f"check {token_variable}: it is missing, mistyped or revoked",
+        402: "the QA.tech organisation's usage limit is reached: no run was started. Raise the "
+        "limit or wait until it resets",
+        403: "the organisation may be suspended, or the token lacks access to this project",
+        404: "check the test plan's short id (for a rerun, the run's), and that the token "
+        "belongs to its project",
+    }
 
 
 @dataclass(frozen=True)
