@@ -73,8 +73,15 @@ def _parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 all passed, 1 a test failed, 2 a run could not be read, "
         f"3 timed out ({TIMEOUT.flag}), 4 usage error",
     )
+    parser.add_argument("short_ids", nargs="*", metavar=QATECH.run_metavar, help=run_help(QATECH))
+    # The plugin's spelling too, which the errors name.
     parser.add_argument(
-        QATECH.run_dest, nargs="*", metavar=QATECH.run_metavar, help=run_help(QATECH)
+        QATECH.run_flag,
+        dest=QATECH.run_dest,
+        action="append",
+        default=[],
+        metavar=QATECH.run_metavar,
+        help="the same as a SHORTID argument (repeatable)",
     )
     parser.add_argument(
         "-o", "--output", required=True, metavar="REPORT", help="the JUnit XML file to write"
@@ -105,6 +112,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return int(done.code or 0)
     environ = os.environ if environ is None else environ
     requested = {platform.name: getattr(args, platform.run_dest) for platform in PLATFORMS}
+    requested[QATECH.name] = [*args.short_ids, *requested[QATECH.name]]
     if not any(requested.values()) and not (args.qatech_plan or args.qatech_start):
         print(f"{PREFIX} error: no run given, and none to start", file=sys.stderr)
         return USAGE

@@ -303,3 +303,11 @@ def test_a_timed_out_run_keeps_the_verdicts_it_had_as_the_plugin_does(
     assert (pay.get("message") or "").startswith(
         "no verdict: QA.tech run slow did not finish in time: still RUNNING after"
     )
+
+
+def test_the_plugins_run_option_works_too(simulator: Simulator, tmp_path: Path) -> None:
+    simulator.add(mixed_run(), mixed_run("def456"))
+    code, report = run_cli(simulator, tmp_path, "abc123", "--qatech-run", "def456")
+    assert code == 1
+    suites = [suite.get("name") for suite in ET.parse(report).getroot()]
+    assert suites == ["qatech.abc123", "qatech.def456"]
