@@ -244,6 +244,24 @@ def test_the_readme_demo_of_all_three_platforms(tmp_path: Path) -> None:
     }  # fmt: skip
 
 
+def test_the_readme_testvibe_failure_is_what_the_command_prints() -> None:
+    root = Path(__file__).parent.parent
+    command = [
+        sys.executable, "-m", "pytest_qatech.simulator", "--",
+        sys.executable, "-m", "pytest", "--testvibe-run", "214", "--qatech-poll-interval", "0.05",
+        "-p", "no:cacheprovider", "demo",
+    ]  # fmt: skip
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=120, check=False, cwd=root,
+        env={**os.environ, "PYTEST_ADDOPTS": "-p no:randomly", "COLUMNS": "100"},
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    readme = (root / "README.md").read_text(encoding="utf-8").split("## TestVibe", 1)[1]
+    shown = readme.split("```text\n", 1)[1].split("```", 1)[0]
+    # The README's block, header and all, is a stretch of what the command prints.
+    assert shown in done.stdout
+
+
 def test_the_simulator_reports_a_missing_command() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "pytest_qatech.simulator", "--", "no-such-command-here"],
