@@ -92,7 +92,7 @@ def test_a_started_run_with_a_flaky_case_is_green_and_says_flaky_everywhere(
             f"https://*/results/{run_id}",
             # A run started from a plan goes by the plan's id: the same node id every day.
             "*qatech::pln_smoke::Checkout RERUN*",
-            "*qatech::pln_smoke::Checkout PASSED*",
+            "*qatech::pln_smoke::Checkout PASSED (flaky)*",
             "*remote runs*",
             f"QA.tech run {run_id}: COMPLETED, result PASSED - 2 passed (after 1 rerun: "
             f"{rerun_id})*",

@@ -352,6 +352,8 @@ class RemoteReports:
     ) -> tuple[str, str, tuple[str, Mapping[str, bool]]] | None:
         if getattr(report, "qatech_rerun", False):
             return RERUN, "R", ("RERUN", {"yellow": True})
+        if getattr(report, "qatech_flaky", False) and report.passed and report.when == "call":
+            return "passed", ".", ("PASSED (flaky)", {"green": True})
         return None
 
     def __init__(self) -> None:
@@ -410,6 +412,8 @@ class RemoteReports:
             report.longrepr = (item.nodeid, 1, report.longrepr[2])
             report.keywords = {**report.keywords, "skip": 1}
         if isinstance(item, RemoteCaseItem):
+            if item.case is not None and item.case.flaky:
+                report.qatech_flaky = True  # type: ignore[attr-defined]  # shown with -v
             # JUnit's time and --durations show how long the case took on the platform, never
             # how long it was waited for.
             duration = item.case.duration if item.case is not None else None
