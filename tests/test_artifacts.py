@@ -96,6 +96,8 @@ def test_a_download_that_fails_says_why_and_one_past_the_deadline_is_not_tried(
     store.close()
     assert late.problem == "no time left before the wait's timeout"
     assert len(simulator.requests) == 1
+    # Nothing is left behind: no file, and no folder made for it.
+    assert list(tmp_path.rglob("*")) == []
 
 
 def test_media_go_only_over_https_or_to_this_machine(tmp_path: Path) -> None:
@@ -147,6 +149,14 @@ def test_a_session_saves_the_media_of_what_did_not_pass_and_shows_them(
     )
     root = pytester.path / "artifacts"
     saved = sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
+    # Under the failure, for people; the attachment markup only in JUnit.
+    result.stdout.fnmatch_lines(
+        [
+            "*- qatech artifacts -*",
+            "screenshot: artifacts/qatech/abc123/Checkout_with_saved_card/screenshot.png",
+        ]
+    )
+    assert "[[ATTACHMENT" not in result.stdout.str()
     folder = (
         "autonoma/gch7uesq5h6m9xe2fdq5ddgd/Add_member_to_network_verify_it_can_access_the_listings"
     )

@@ -107,18 +107,36 @@ class ArtifactStore:
             if self._left <= 0:
                 return Saved(link, problem=TOTAL_REACHED)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            with self._lock:
+                # The folder and the file at once: a failed download beside this one removes
+                # only folders that hold nothing.
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.touch()
             size = download(link.url, path, self.file_bytes, time_left)
         except (RequestError, OSError) as error:
+            with self._lock:
+                self._discard(path)
             return Saved(link, problem=str(error))
         with self._lock:
             # Counted once saved, so that downloads under way do not hold the budget they may
             # not use; a file that does not fit in what is left is removed again.
             if size > self._left:
-                path.unlink(missing_ok=True)
+                self._discard(path)
                 return Saved(link, problem=TOTAL_REACHED)
             self._left -= size
         return Saved(link, path)
+
+    def _discard(self, path: Path) -> None:
+        """Remove what a download that did not succeed left: its file, and the folders made
+        for it that hold nothing else. The caller holds the lock."""
+        path.unlink(missing_ok=True)
+        for folder in path.parents:
+            if folder == self.root or self.root not in folder.parents:
+                break
+            try:
+                folder.rmdir()  # only when empty
+            except OSError:
+                break
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -137,6 +155,11 @@ def results(pending: Sequence[Pending], deadline: float) -> list[Saved]:
         except FutureTimeout:
             saved.append(Saved(link, problem="no time left before the wait's timeout"))
     return saved
+
+
+def saved_lines(saved: Sequence[Saved]) -> str:
+    """The files saved, a line each (``screenshot: DIR/...``), for people."""
+    return "".join(f"{item.link.kind}: {item.path}\n" for item in saved if item.path is not None)
 
 
 def attachment_lines(saved: Sequence[Saved]) -> str:

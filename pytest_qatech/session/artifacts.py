@@ -53,13 +53,15 @@ class ArtifactKeeping:
             )
         kept = [entry for entry in saved if entry.path is not None]
         if kept:
-            report.sections.append((SECTION, artifacts.attachment_lines(kept)))
+            # People read the files in the section; the attachment markup is JUnit's.
+            report.sections.append((SECTION, artifacts.saved_lines(kept)))
+            report.qatech_attachments = artifacts.attachment_lines(kept)  # type: ignore[attr-defined]
             _add_html_extras(item, report, kept)
         return report
 
     @pytest.hookimpl(trylast=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        lines = "".join(text for title, text in report.sections if title == SECTION)
+        lines = getattr(report, "qatech_attachments", "")
         if not lines:
             return
         from _pytest.junitxml import xml_key
