@@ -14,12 +14,14 @@ import pytest
 
 from pytest_qatech.simulator import (
     RELEASE_PATH,
+    Answer,
     SimulatedRun,
     SimulatedTestVibeRun,
     Simulator,
     case,
     vibe_test,
 )
+from pytest_qatech.simulator.qatech import SimulatedCaseDetails
 
 from .helpers import FAST, LOCAL_TEST, mixed_run
 
@@ -360,6 +362,24 @@ def test_collect_only_says_more_may_come(simulator: Simulator, pytester: pytest.
             "qatech::b",
         ]
     )
+
+
+def test_collect_only_says_an_ended_run_is_being_read_not_that_more_may_come(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    # Over at its first answer, but its failed case's details come a byte at a time: at
+    # collection its results are still being read.
+    failed = case("b", "FAILED", title="Broken", short_id="tc2")
+    simulator.add(SimulatedRun("abc123", "FAILED", [case("a", short_id="tc1"), failed],
+                               statuses=("COMPLETED",)))  # fmt: skip
+    slow = {"shortId": "tc2", "durationMs": 1000}
+    simulator.add(SimulatedCaseDetails("tc2", slow, answers={0: Answer(200, slow, drip=0.5)}))
+    result = pytester.runpytest_inprocess(*FAST, "--qatech-run", "abc123", "--co", "-q")
+    result.stdout.fnmatch_lines(
+        ["qatech: QA.tech run abc123 has ended (COMPLETED): its results are being read; 2 of "
+         "its cases listed"]
+    )  # fmt: skip
+    assert "more may come" not in result.stdout.str()
 
 
 @pytest.mark.parametrize("seed", ["1", "2", "3"])

@@ -59,6 +59,8 @@ class _RunState:
     ended_at: int | None = None
     #: The front end reports none of its cases: it is waited for no more.
     unwanted: bool = False
+    #: Its last status says it has ended.
+    finished: bool = False
 
     def snapshot(self, *, with_cases: bool = True) -> RunSnapshot:
         cases = None
@@ -74,6 +76,7 @@ class _RunState:
             self.report,
             self.provider.run_url(self.run_id),
             self.label,
+            self.finished or self.report is not None,
         )
 
     def case(self, key: str) -> Listed:
@@ -142,6 +145,7 @@ class Board:
             moment = next(self._moments)
             state = self._state(target)
             state.status = progress.status
+            state.finished = progress.finished
             if progress.group is not None:
                 state.group = progress.group
             if progress.cases is not None:

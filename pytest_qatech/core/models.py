@@ -244,6 +244,8 @@ class RunSnapshot:
     #: The name the user gave the run (``--qatech-run staging=abc123``), or the test plan of a
     #: run started here: what its node ids say instead of its short id.
     label: str | None = None
+    #: Its last status says it has ended, though its results may still be being read.
+    finished: bool = False
 
     @classmethod
     def of(cls, report: RunReport, label: str | None = None) -> RunSnapshot:

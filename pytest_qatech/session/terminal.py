@@ -69,6 +69,12 @@ class TerminalReporting:
                 label = run_label(self._settings.titles[run.provider], run.run_id)
                 listed = len(run.cases or ())
                 status = run.status or "without a status yet"
+                if run.finished:
+                    lines.append(
+                        f"{progress.PREFIX} {label} has ended ({status}): its results are being "
+                        f"read; {listed} of its cases listed"
+                    )
+                    continue
                 lines.append(
                     f"{progress.PREFIX} {label} is {status}: {listed} of its cases listed so far; "
                     "more may come"
