@@ -413,3 +413,25 @@ def test_pytest_timeout_leaves_a_waiting_remote_item_alone(
         *FAST, "--qatech-run", "abc123", "--timeout", "0.25", "--timeout-method", "thread"
     )
     result.assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize("order", ["last", "collected"])
+def test_a_status_line_never_splits_an_items_mark(
+    simulator: Simulator, pytester: pytest.Pytester, order: str
+) -> None:
+    # The run changes status while its items wait: each change is a line of its own, printed
+    # before an item's node id or after its verdict, never between the two.
+    statuses = ("RUNNING", "RUNNING", "RUNNING", "COMPLETED")
+    simulator.add(held_run(statuses=statuses, finish_at={"tc1": 1}, hold_at=2))
+    pytester.makeconftest(PROMPT_CONFTEST)
+    result = pytester.runpytest_inprocess(
+        *FAST, *TIMEOUT, "--qatech-run", "abc123", "-v", "--qatech-order", order
+    )
+    result.assert_outcomes(passed=2)
+    status_lines = [line for line in result.outlines if line.startswith("qatech: QA.tech run")]
+    assert any("COMPLETED" in line for line in status_lines)
+    marks = [line for line in result.outlines if line.startswith("qatech::")]
+    assert [line.split()[:2] for line in marks] == [
+        ["qatech::a", "PASSED"],
+        ["qatech::b", "PASSED"],
+    ]
