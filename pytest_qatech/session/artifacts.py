@@ -76,6 +76,10 @@ class ArtifactKeeping:
         junit.node_reporter(report).append(system_out)
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        if not self._warnings:
+            return
+        # A section of their own: after the failures, they would read as the last one's text.
+        terminalreporter.section("qatech artifacts not saved", yellow=True)
         for warning in self._warnings:
             terminalreporter.write_line(f"qatech: warning: {warning}", yellow=True)
 
