@@ -37,7 +37,9 @@ class Sample:
     peak_mib: float
 
 
-def run_pytest(args: Sequence[str], cwd: Path, env: dict[str, str]) -> Sample:
+def run_pytest(
+    args: Sequence[str], cwd: Path, env: dict[str, str], codes: Sequence[int] = (0, 1)
+) -> Sample:
     peak_file = cwd / "peak-kib.txt"
     env = {
         **env,
@@ -56,7 +58,7 @@ def run_pytest(args: Sequence[str], cwd: Path, env: dict[str, str]) -> Sample:
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     code = os.waitstatus_to_exitcode(status)
-    if code not in (0, 1):
+    if code not in codes:
         raise SystemExit(f"pytest {' '.join(args)} in {cwd} exited {code}")
     cpu = usage.ru_utime + usage.ru_stime
     return Sample(seconds, cpu, int(peak_file.read_text()) / 1024)
@@ -108,6 +110,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="measure only what a session of --cases cases, half failing, gives GitHub Actions",
     )
     parser.add_argument(
+        "--only-drip",
+        action="store_true",
+        help="measure only how long a server that drips a byte a second holds a session",
+    )
+    parser.add_argument(
         "--plugin-path",
         metavar="DIR",
         help="put DIR first on the sessions' path: another checkout of the plugin, to compare",
@@ -152,6 +159,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if options.only_github:
             github_limits(remote, env, count)
+            return 0
+        if options.only_drip:
+            dripping(remote, env, repeat)
             return 0
 
         # Startup is a quarter of a second: more samples, and CPU time beside the wall clock.
@@ -220,7 +230,61 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         overlap(simulator, repeat, env)
         github_limits(remote, env, count)
+        dripping(remote, env, repeat)
     return 0
+
+
+def dripping(folder: Path, env: dict[str, str], repeat: int, timeout: float = 3.0) -> None:
+    """How long a session with ``--qatech-timeout`` takes against a server on 127.0.0.1 that
+    answers every request a byte a second: its wall time over the timeout."""
+    import socket
+    import threading
+
+    stop = threading.Event()
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n" + b'{"status":"RUNNING"}'
+
+    def drip(connection: socket.socket) -> None:
+        with connection:
+            for byte in answer:
+                if stop.wait(1.0):
+                    return
+                try:
+                    connection.sendall(bytes([byte]))
+                except OSError:
+                    return
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=drip, args=(connection,), daemon=True).start()
+
+    serving = threading.Thread(target=serve, daemon=True)
+    serving.start()
+    port = server.getsockname()[1]
+    dripped = {**env, "QATECH_API_URL": f"http://127.0.0.1:{port}"}
+    args = ["-q", "--qatech-run", "abc123", "--qatech-timeout", f"{timeout:g}"]
+    try:
+        # Beside each, a session that starts and collects nothing: what is not the wait.
+        samples, startups = interleaved(
+            repeat,
+            lambda: run_pytest(args, folder, dripped, codes=(2,)),
+            lambda: run_pytest(["-q", "--co", "-p", "no:qatech"], folder, env, codes=(5,)),
+        )
+    finally:
+        stop.set()
+        serving.join(timeout=5)
+        server.close()
+    waited = median(samples, "seconds") - median(startups, "seconds")
+    title = f"a byte a second: the wait / --qatech-timeout {timeout:g}s"
+    print(
+        f"{title:<62} {waited / timeout:6.3f}  ({waited:.3f}s / {timeout:.3f}s)  "
+        f"target <= {(timeout + 1) / timeout:.2f} (a second more)"
+    )
 
 
 def github_limits(folder: Path, env: dict[str, str], count: int) -> None:
