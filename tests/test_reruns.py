@@ -148,11 +148,12 @@ def test_flaky_cases_have_a_section_in_the_summary_and_the_job_summary() -> None
 STARTED_DEF = {"success": True, "run": {"id": "u", "shortId": "def456", "testCount": 1}}
 
 
-def run_with(
+def wait_for(
     api: FakeApi, reruns: int, stream: RecordingStream | None = None
-) -> tuple[RunReport, RecordingObserver]:
+) -> tuple[list[RunReport], RecordingObserver]:
+    """The wait for run abc123, with listing polls, on the API's fake clock."""
     observer = RecordingObserver()
-    (report,) = Wait(
+    reports = Wait(
         [Target(PROVIDER, api, "abc123")],
         poll_interval=10.0,
         timeout=3600.0,
@@ -164,6 +165,13 @@ def run_with(
         stream=stream,
         reruns=reruns,
     ).run()
+    return reports, observer
+
+
+def run_with(
+    api: FakeApi, reruns: int, stream: RecordingStream | None = None
+) -> tuple[RunReport, RecordingObserver]:
+    (report,), observer = wait_for(api, reruns, stream)
     return report, observer
 
 
@@ -215,18 +223,7 @@ def test_a_run_no_longer_wanted_is_polled_no_more() -> None:
             super().progressed(target, progress)
             self.unwanted.add(target.run_id)
 
-    stream = LetGoAfterListing(api.clock)
-    observer = RecordingObserver()
-    reports = Wait(
-        [Target(PROVIDER, api, "abc123")],
-        poll_interval=10.0,
-        timeout=3600.0,
-        observer=observer,
-        clock=api.clock,
-        sender=SerialSender(),
-        listing=True,
-        stream=stream,
-    ).run()
+    reports, _ = wait_for(api, 0, LetGoAfterListing(api.clock))
     # One poll, no report, and no time spent: the run was never polled towards its end.
     assert (api.made("poll"), reports, api.clock.time) == (["abc123"], [], 1000.0)
 

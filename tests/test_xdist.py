@@ -111,22 +111,32 @@ def test_workers_on_other_hosts_need_nothing_from_their_environment(
     assert pytester.path.joinpath("report.xml").read_text().count("<testcase") == 5
 
 
-def test_a_worker_that_cannot_read_the_handoff_ends_the_session(
-    simulator: Simulator, pytester: pytest.Pytester
-) -> None:
-    # As another version of the plugin on a worker's host would: the session ends with a
-    # collection error that says what to do, instead of xdist replacing crashed workers for ever.
+def with_worker_conftest(
+    simulator: Simulator, pytester: pytest.Pytester, change: str
+) -> pytest.RunResult:
+    """A session of two workers whose conftest makes ``change`` to each worker's input (as
+    ``workerinput``) before the plugin reads it."""
     pytester.makeconftest(
         "import pytest\n\n\n"
         "@pytest.hookimpl(tryfirst=True)\n"
         "def pytest_configure(config):\n"
         "    if hasattr(config, 'workerinput'):\n"
-        "        config.workerinput['qatech_runs'] = '{\"not\": \"a handoff\"'\n"
+        f"        workerinput = config.workerinput\n        {change}\n"
     )
     pytester.makepyfile(test_local=LOCAL_TEST)
     simulator.add(mixed_run())
-    result = pytester.runpytest_subprocess(
+    return pytester.runpytest_subprocess(
         *FAST, "--qatech-run", "abc123", "-n", "2", timeout=SESSION_SECONDS
+    )
+
+
+def test_a_worker_that_cannot_read_the_handoff_ends_the_session(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    # As another version of the plugin on a worker's host would: the session ends with a
+    # collection error that says what to do, instead of xdist replacing crashed workers for ever.
+    result = with_worker_conftest(
+        simulator, pytester, "workerinput['qatech_runs'] = '{\"not\": \"a handoff\"'"
     )
     # xdist's exit code for a worker's collection error.
     assert result.ret == pytest.ExitCode.TESTS_FAILED
@@ -144,17 +154,6 @@ def test_a_worker_without_the_plugin_is_a_usage_error_not_a_green_session(
 ) -> None:
     # A worker that never learns of the runs selects no remote item: the controller would run
     # none of them, and the session would pass without its remote cases.
-    pytester.makeconftest(
-        "import pytest\n\n\n"
-        "@pytest.hookimpl(tryfirst=True)\n"
-        "def pytest_configure(config):\n"
-        "    if hasattr(config, 'workerinput'):\n"
-        "        del config.workerinput['qatech_runs']\n"
-    )
-    pytester.makepyfile(test_local=LOCAL_TEST)
-    simulator.add(mixed_run())
-    result = pytester.runpytest_subprocess(
-        *FAST, "--qatech-run", "abc123", "-n", "2", timeout=SESSION_SECONDS
-    )
+    result = with_worker_conftest(simulator, pytester, "del workerinput['qatech_runs']")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*workers did not say which remote items they selected*"])

@@ -16,8 +16,14 @@ from pytest_qatech.session.live import LiveRuns
 WorkersSelected = Callable[[Sequence[pytest.Item]], list[pytest.Item]]
 
 
+class CollectionFailure(Exception):
+    """Why this process cannot lay out the remote runs: the session's collection fails, with
+    this message."""
+
+
 class RemoteCollection:
-    """Adds a collector per remote run, or per group of runs, to what the session collects."""
+    """Adds a collector per remote run, or per group of runs, to what the session collects,
+    from ``first()``: the runs' first snapshot."""
 
     def __init__(self, first: Callable[[], Sequence[RunSnapshot]]) -> None:
         self._first = first
@@ -28,7 +34,13 @@ class RemoteCollection:
     ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
         report = yield
         if isinstance(collector, pytest.Session) and report.passed:
-            report.result.extend(RunCollector.laid_out(collector, self._first()))
+            try:
+                runs = self._first()
+            except CollectionFailure as failure:
+                report.outcome = "failed"
+                report.longrepr = str(failure)
+                return report
+            report.result.extend(RunCollector.laid_out(collector, runs))
         return report
 
 

@@ -11,7 +11,7 @@ remote items it selected; the controller, which alone learns the verdicts, runs 
 from __future__ import annotations
 
 import json
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -20,8 +20,8 @@ import pytest
 from pytest_qatech.core.codec import from_data, to_data
 from pytest_qatech.core.models import RunSnapshot
 from pytest_qatech.core.settings import HANDOFF_KEY, PLATFORMS
-from pytest_qatech.session.collection import RemoteSelection
-from pytest_qatech.session.items import RemoteItem, RunCollector
+from pytest_qatech.session.collection import CollectionFailure, RemoteCollection, RemoteSelection
+from pytest_qatech.session.items import RemoteItem
 
 if TYPE_CHECKING:
     from xdist.workermanage import WorkerController
@@ -102,36 +102,34 @@ class WorkerSelection:
         session.items[:] = [item for item in session.items if not isinstance(item, RemoteItem)]
 
 
-class WorkerCollection:
+class WorkerCollection(RemoteCollection):
     """On an xdist worker: a collector per remote run, from the controller's handoff. A handoff
     this worker cannot read (another version of the plugin on its host) is a collection error,
     which ends the session, rather than a crash that xdist would answer with a new worker."""
 
     def __init__(self, workerinput: Mapping[str, Any]) -> None:
-        self._workerinput = workerinput
+        super().__init__(lambda: _handed_over(workerinput))
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_make_collect_report(
-        self, collector: pytest.Collector
-    ) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
-        report = yield
-        if isinstance(collector, RunCollector) and report.failed:
-            # A run that could not be read: xdist shows a collection error once only if every
-            # worker's copy compares equal, which plain text does.
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        # Before xdist sends it: a run that could not be read is shown once only if every
+        # worker's copy of its error compares equal, which plain text does.
+        if report.failed and report.nodeid.split("::")[0] in _PLATFORMS:
             report.longrepr = str(report.longrepr)
-        if isinstance(collector, pytest.Session) and report.passed:
-            try:
-                runs = Handoff.received(self._workerinput).runs
-            except (ValueError, TypeError, KeyError) as error:
-                report.outcome = "failed"
-                report.longrepr = (
-                    "pytest-qatech on this xdist worker could not read the runs its controller "
-                    f"handed over ({type(error).__name__}: {error}): install the same "
-                    "pytest-qatech on every worker's host"
-                )
-                return report
-            report.result.extend(RunCollector.laid_out(collector, runs))
-        return report
+
+
+_PLATFORMS = frozenset(platform.name for platform in PLATFORMS)
+
+
+def _handed_over(workerinput: Mapping[str, Any]) -> tuple[RunSnapshot, ...]:
+    try:
+        return Handoff.received(workerinput).runs
+    except (ValueError, TypeError, KeyError) as error:
+        raise CollectionFailure(
+            "pytest-qatech on this xdist worker could not read the runs its controller handed "
+            f"over ({type(error).__name__}: {error}): install the same pytest-qatech on every "
+            "worker's host"
+        ) from None
 
 
 def worker_plugins(config: pytest.Config) -> dict[str, object]:
