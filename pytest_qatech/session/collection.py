@@ -73,7 +73,9 @@ class RemoteLast:
         self._index = len(local)
 
     @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_protocol(self, item: pytest.Item) -> bool | None:
+    def pytest_runtest_protocol(
+        self, item: pytest.Item, nextitem: pytest.Item | None
+    ) -> bool | None:
         if id(item) not in self._main or item is self._running:
             return None
         items = item.session.items
@@ -83,11 +85,14 @@ class RemoteLast:
         index, self._index = self._index, self._index + 1
         if index >= self._placed:
             self._placed = index + place_decided(self._live, items, index)
-        self._running = items[index]
+        chosen = items[index]
         following = items[index + 1] if index + 1 < self._placed else None
         if following is None:
-            following = teardown_hint(self._running, items, index + 1)
-        self._running.ihook.pytest_runtest_protocol(item=self._running, nextitem=following)
+            following = teardown_hint(chosen, items, index + 1)
+        if chosen is item and following is nextitem:
+            return None  # what the main loop was about to run anyway (a run already over)
+        self._running = chosen
+        chosen.ihook.pytest_runtest_protocol(item=chosen, nextitem=following)
         return True
 
 
