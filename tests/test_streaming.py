@@ -252,6 +252,31 @@ def test_a_run_none_of_whose_items_is_selected_is_not_waited_for(
         assert len(simulator.requests_for("abc123")) < 50
 
 
+def test_a_run_that_lists_late_is_waited_for_only_until_it_lists(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    # Queued at collection, it lists its cases only at step 2, where it is held for ever: a
+    # session that waited for its end would end in an error at its --qatech-timeout.
+    simulator.add(
+        SimulatedRun(
+            "abc123",
+            cases=[case("a", short_id="tc1"), case("b", short_id="tc2")],
+            statuses=("INITIATED", "INITIATED", "RUNNING"),
+            listed_at={"tc1": 2, "tc2": 2},
+            hold_at=2,
+        )
+    )
+    pytester.makepyfile(test_local=LOCAL_TEST)
+    result = pytester.runpytest_inprocess(
+        *FAST, "--qatech-timeout", "30", "--qatech-run", "abc123", "-m", "not remote"
+    )
+    assert result.ret == pytest.ExitCode.OK
+    result.assert_outcomes(passed=1, deselected=2)
+    result.stdout.fnmatch_lines(
+        ["QA.tech run abc123: not waited for: none of its 2 cases were selected (last status *)"]
+    )
+
+
 def test_what_comes_late_is_reported_as_items_of_its_own(
     simulator: Simulator, pytester: pytest.Pytester
 ) -> None:

@@ -272,6 +272,15 @@ class Board:
                 state.report is not None or state.unwanted for state in self._runs.values()
             )
 
+    def listed(self, runs: Iterable[tuple[str, str]]) -> bool:
+        """Whether each of these runs (provider, run id) has listed a case, or has ended, or is
+        no longer wanted: what it has is known as far as a front end can select from it."""
+        with self._changed:
+            return self.over or all(
+                bool(state.names) or state.report is not None or state.unwanted
+                for state in (self._runs[key] for key in runs)
+            )
+
     def not_wanted(self, runs: Iterable[tuple[str, str]]) -> None:
         """Wait no more for these runs (provider, run id) that have not ended: the front end
         reports none of their cases."""

@@ -9,6 +9,7 @@ from collections.abc import Callable, Generator, Iterable, Sequence
 import pytest
 
 from pytest_qatech.core.models import RunSnapshot, UnreadableRun
+from pytest_qatech.core.naming import Entry
 from pytest_qatech.session.items import Layout, RemoteItem, RunCollector
 from pytest_qatech.session.live import LiveRuns
 
@@ -184,6 +185,8 @@ class RemoteRunner:
             selected = self._workers_selected(copies)
             self._let_go(selected)
             self._run(session, selected)
+        layout = _layout(RunCollector.laid_out(session, first))
+        selected = self._selected_once_listed(session, first, layout)
         final = self._live.ended()
         # The runs let go lay out nothing late: none of their items was selected.
         gone = {(run.provider, run.run_id) for run in self._live.let_go_runs()}
@@ -192,15 +195,33 @@ class RemoteRunner:
             for before, now in zip(first, final, strict=True)
             if (before.provider, before.run_id) not in gone
         ]
-        if not any(_came_late(before, now) for before, now in kept):
-            return result
-        first = tuple(before for before, _ in kept)
-        final = tuple(now for _, now in kept)
-        late = _items(session, final, _layout(RunCollector.laid_out(session, first)))
-        if late:
+        if any(_came_late(before, now) for before, now in kept):
+            late = _laid_out_items(session, [now for _, now in kept], layout)
             config.hook.pytest_collection_modifyitems(session=session, config=config, items=late)
-            self._run(session, late)
+            selected += late
+        if selected:
+            self._run(session, selected)
         return result
+
+    def _selected_once_listed(
+        self,
+        session: pytest.Session,
+        first: Sequence[RunSnapshot],
+        layout: dict[str, Sequence[Entry]],
+    ) -> list[pytest.Item]:
+        """The selected items of the runs that had listed no case at collection, once each has
+        listed some (or ended); those of which none is selected are let go then."""
+        config = session.config
+        unlisted = [
+            (run.provider, run.run_id) for run in first if run.report is None and not run.cases
+        ]
+        if not unlisted:
+            return []
+        items = _laid_out_items(session, self._live.listed(unlisted), layout)
+        config.hook.pytest_collection_modifyitems(session=session, config=config, items=items)
+        wanted = {item.run_key for item in items if isinstance(item, RemoteItem)}
+        self._live.let_go(key for key in unlisted if key not in wanted)
+        return items
 
     def _run(self, session: pytest.Session, items: Sequence[pytest.Item]) -> None:
         """Run ``items`` as the main loop would, each as its case is decided if so ordered.
@@ -250,8 +271,18 @@ def _came_late(first: RunSnapshot, final: RunSnapshot) -> bool:
     return any(case.key not in known for case in final.cases or ())
 
 
-def _layout(collectors: Sequence[RunCollector]) -> Layout:
+def _layout(collectors: Sequence[RunCollector]) -> dict[str, Sequence[Entry]]:
     return {collector.nodeid: collector.entries for collector in collectors}
+
+
+def _laid_out_items(
+    session: pytest.Session, runs: Sequence[RunSnapshot], layout: dict[str, Sequence[Entry]]
+) -> list[pytest.Item]:
+    """The items of ``runs`` not in ``layout`` yet, which then holds them too."""
+    collectors = RunCollector.laid_out(session, runs, layout)
+    for collector in collectors:
+        layout[collector.nodeid] = (*layout.get(collector.nodeid, ()), *collector.entries)
+    return [item for collector in collectors for item in collector.collect()]
 
 
 class RemoteSelection:

@@ -159,6 +159,12 @@ class LiveRuns:
         """Wait no more for these runs (provider, run id): none of their items is selected."""
         self._board.not_wanted(runs)
 
+    def listed(self, runs: Sequence[tuple[str, str]]) -> tuple[RunSnapshot, ...]:
+        """These runs (provider, run id), once each has listed a case or ended."""
+        wanted = set(runs)
+        self.until(lambda: self._board.listed(wanted))
+        return tuple(run for run in self._board.runs() if (run.provider, run.run_id) in wanted)
+
     def let_go_runs(self) -> list[RunSnapshot]:
         """The runs waited for no more, as known when they were let go."""
         return self._board.unwanted()
