@@ -133,12 +133,23 @@ def test_what_the_wait_would_say_waits_for_the_main_thread(qatech_settings: Sett
 def test_a_waiting_thread_wakes_when_its_case_is_decided(qatech_settings: Settings) -> None:
     board = Board(qatech_settings.sources)
     run = target(qatech_settings, "abc")
-    decided = RemoteCase("a", Outcome.PASSED, key="tc1")
-    deciding = threading.Thread(target=board.decided, args=(run, [decided]))
+    asked = threading.Event()
 
-    deciding.start()
-    assert board.wait(lambda: has_verdict(board.case("qatech", "abc", "tc1")), BOUND)
-    deciding.join()
+    def ready() -> bool:
+        asked.set()
+        return board.over or has_verdict(board.case("qatech", "abc", "tc1"))
+
+    # It waits without a limit: only the decision's notification can wake it.
+    waiter = threading.Thread(target=board.wait, args=(ready, None))
+    waiter.start()
+    try:
+        assert asked.wait(BOUND)  # it is waiting (or about to, holding the board's lock)
+        board.decided(run, [RemoteCase("a", Outcome.PASSED, key="tc1")])
+        waiter.join(BOUND)
+        assert not waiter.is_alive()
+    finally:
+        board.finish()  # wakes it, should the decision not have
+        waiter.join(BOUND)
 
 
 # The background wait, against the simulator.
