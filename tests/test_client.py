@@ -133,13 +133,18 @@ def test_a_body_that_is_not_json_is_final(client: Client) -> None:
     assert isinstance(error, FinalError)
     assert "not JSON (text/html" in str(error)
     assert "Sign in to the proxy" in str(error)
+    # It was answered: a POST that gets it may have done its work.
+    assert error.http_status == 200
 
 
 @responses.activate
 def test_huge_bodies_are_refused(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("pytest_qatech.core.client.MAX_BODY_BYTES", 1000)
-    responses.get(URL, body=b"[" + b"1," * 1000 + b"1]")
-    assert "larger than" in str(fail(client))
+    responses.get(URL, body=b"[" + b"1," * 1000 + b"1]", status=201)
+    error = fail(client)
+    assert "larger than" in str(error)
+    assert isinstance(error, FinalError)
+    assert error.http_status == 201
 
 
 def test_credentials_are_sent_only_over_https_or_to_loopback() -> None:

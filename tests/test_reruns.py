@@ -291,6 +291,15 @@ def test_a_rerun_post_that_may_have_reached_the_server_is_not_sent_again() -> No
     )
 
 
+def test_a_rerun_post_answered_with_an_unreadable_success_is_not_sent_again() -> None:
+    unreadable = FinalError("the answer is not JSON (text/html, 9 bytes): <h1>OK</h1>", 200)
+    api = scripted({"abc123": [unreadable, STARTED_DEF]}, abc123=first_run(CHECKOUT_FAILED))
+    report, observer = run_with(api, reruns=1)
+    assert [kind for _, kind, _ in api.log].count("rerun") == 1
+    assert isinstance(report, FinishedRun)
+    assert "so a rerun may have started" in observer.lines[-1]
+
+
 def test_a_throttled_rerun_post_is_sent_again() -> None:
     throttled = TransientError("HTTP 429", retry_after=3.0, http_status=429)
     api = scripted(

@@ -228,8 +228,15 @@ def test_a_success_that_cannot_be_read_may_mean_a_run_started(answer: FinalError
     assert "a run may have started" in failed.message
 
 
-def test_a_refusal_started_nothing() -> None:
-    refused = FinalError('HTTP 400 Bad Request: "testPlanShortId must match"', 400)
+@pytest.mark.parametrize(
+    "refused",
+    [
+        FinalError('HTTP 400 Bad Request: "testPlanShortId must match"', 400),
+        FinalError("TLS: the server's certificate could not be verified (...)"),
+    ],
+    ids=["400", "certificate"],
+)
+def test_a_refusal_started_nothing(refused: FinalError) -> None:
     starts, _, _ = start(settings_from({"qatech_start": True}), [refused])
     (failed,) = starts.failed
     assert not failed.maybe_started

@@ -88,6 +88,16 @@ class FinalError(RequestError):
         self.http_status = http_status
 
 
+def may_have_acted(error: RequestError) -> bool:
+    """Whether a POST that ended in ``error`` may have done its work all the same: it reached
+    the server and was not refused unread (a timeout, a 5xx), or a success came back that could
+    not be read. The one rule for whether a start or a rerun may have started a run."""
+    if isinstance(error, TransientError):
+        return not error.safe_to_repeat
+    status = error.http_status if isinstance(error, FinalError) else None
+    return status is not None and 200 <= status < 300
+
+
 class Client:
     def __init__(
         self,
@@ -169,7 +179,7 @@ class Client:
                 "address",
                 status,
             )
-        body = _read_capped(response)
+        body = _read_capped(response, status)
         if status == 429 or status >= 500:
             raise TransientError(
                 f"HTTP {status} {reason}{_server_says(body)}",
@@ -181,16 +191,18 @@ class Client:
         # The references say 200; any success is one (a POST may well answer 201).
         if not 200 <= status < 300:
             raise FinalError(f"HTTP {status} {reason}: expected a success with a JSON body")
+        # A success that cannot be read carries its status: the request did reach the server.
         try:
             return _cleaned(json.loads(body))
         except RecursionError:
             raise FinalError(
-                f"the answer is nested too deeply to read ({len(body)} bytes)"
+                f"the answer is nested too deeply to read ({len(body)} bytes)", status
             ) from None
         except ValueError:
             content_type = clean(response.headers.get("Content-Type", "no content type"))
             raise FinalError(
-                f"the answer is not JSON ({content_type}, {len(body)} bytes): {_snippet(body)}"
+                f"the answer is not JSON ({content_type}, {len(body)} bytes): {_snippet(body)}",
+                status,
             ) from None
 
 
@@ -282,7 +294,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     return max(0.0, moment.timestamp() - current)
 
 
-def _read_capped(response: requests.Response) -> bytearray:
+def _read_capped(response: requests.Response, status: int) -> bytearray:
     # One growing buffer, not chunks and then their joined copy: a large run's body is held once.
     body = bytearray()
     for chunk in response.iter_content(chunk_size=1 << 16):
@@ -290,7 +302,8 @@ def _read_capped(response: requests.Response) -> bytearray:
         if len(body) > MAX_BODY_BYTES:
             raise FinalError(
                 f"the answer is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB; "
-                "that is not a run the API describes"
+                "that is not a run the API describes",
+                status,
             )
     return body
 

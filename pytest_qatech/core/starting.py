@@ -13,7 +13,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pytest_qatech.core.client import Client, FinalError, TransientError
+from pytest_qatech.core.client import Client, FinalError, TransientError, may_have_acted
 from pytest_qatech.core.clock import Clock, SystemClock
 from pytest_qatech.core.models import StartedRun, UnreadableRun
 from pytest_qatech.core.platforms import Settings
@@ -116,7 +116,7 @@ def _start(
         try:
             body = client.fetch(request, time_left=max(0.1, deadline - clock.now()))
         except TransientError as error:
-            if not error.safe_to_repeat:
+            if may_have_acted(error):
                 return f"{sent} failed: {error}", True
             failures += 1
             delay = retry.delay(failures, error.retry_after, rng)
@@ -127,9 +127,8 @@ def _start(
         except FinalError as error:
             status = error.http_status
             hint = provider.hint(status, rerun=True) if status is not None else None
-            # A success that cannot be read (not JSON, nested too deeply) was still a success.
-            answered = error.http_status is None or 200 <= error.http_status < 300
-            return f"{sent} failed: {error}" + (f"\nhint: {hint}" if hint else ""), answered
+            message = f"{sent} failed: {error}" + (f"\nhint: {hint}" if hint else "")
+            return message, may_have_acted(error)
         try:
             return parse_started(body, f"the answer to {sent}")
         except BodyError as error:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from pytest_qatech.core import reruns
-from pytest_qatech.core.client import Client, FinalError, TransientError
+from pytest_qatech.core.client import Client, FinalError, TransientError, may_have_acted
 from pytest_qatech.core.clock import Clock, SystemClock
 from pytest_qatech.core.models import (
     FinishedRun,
@@ -417,11 +417,11 @@ class Wait:
                 maybe_started = job.purpose is Purpose.RERUN
                 message = f"{job.what} gave an unusable answer: {unusable}"
                 self.give_up(job, message, maybe_started=maybe_started)
+        elif job.purpose is Purpose.RERUN and may_have_acted(error):
+            # Never sent again: it may have started a rerun.
+            self.give_up(job, f"{job.what} failed: {error}", maybe_started=True)
         elif isinstance(error, TransientError):
-            if job.purpose is Purpose.RERUN and not error.safe_to_repeat:
-                self.give_up(job, f"{job.what} failed: {error}", maybe_started=True)
-            else:
-                self.failed(job, error)
+            self.failed(job, error)
         elif isinstance(error, FinalError):
             hint = None
             if error.http_status is not None and job.purpose is not Purpose.CASE:
