@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from pytest_qatech.core import reruns
 from pytest_qatech.core.models import FinishedRun, RunReport, StartedRun
+from pytest_qatech.core.rendering import unread
 from pytest_qatech.core.text import first_line, visible
 
 
@@ -139,11 +140,9 @@ def _run_rows(titles: Mapping[str, str], reports: Sequence[RunReport]) -> list[s
                 cases += f" (reruns: {', '.join(rerun.run_id for rerun in report.reruns)})"
             row = (status, cases)
         elif report.start_of is not None:
-            maybe = ", and one may have started" if report.maybe_started else ""
-            row = ("not started", f"starting a run of {report.start_of} failed{maybe}")
+            row = ("not started", unread(report))
         else:
-            what = "did not finish in time" if report.timed_out else "could not be read"
-            row = (report.last_status or "unknown", what)
+            row = (report.last_status or "unknown", unread(report))
         lines.append(f"| {run} | " + " | ".join(_cell(cell) for cell in row) + " |")
     return lines
 

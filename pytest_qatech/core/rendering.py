@@ -94,6 +94,14 @@ def attempt_properties(run: FinishedRun, case: RemoteCase) -> tuple[tuple[str, s
     return tuple(properties)
 
 
+def unread(report: UnreadableRun) -> str:
+    """What happened to a run whose outcome is not known, in a few words, for the summaries."""
+    if report.start_of is not None:
+        maybe = ", and one may have started all the same" if report.maybe_started else ""
+        return f"starting a run of {report.start_of} failed{maybe}"
+    return "did not finish in time" if report.timed_out else "could not be read"
+
+
 def no_verdict(report: RunReport | None, failure: str | None = None) -> str:
     """The headline of a case that has no verdict and will get none: its run could not be read
     (or timed out), or the wait broke off (``failure``) or was stopped."""
@@ -137,17 +145,13 @@ def summary_lines(titles: Mapping[str, str], reports: Iterable[RunReport]) -> li
                 noun = "rerun" if len(report.reruns) == 1 else "reruns"
                 ids = ", ".join(rerun.run_id for rerun in report.reruns)
                 line += f" (after {len(report.reruns)} {noun}: {ids})"
-        elif report.start_of is not None and report.maybe_started:
-            line = (
-                f"{title}: starting a run of {report.start_of} failed, and one may have started "
-                "all the same; see the error above"
-            )
-        elif report.start_of is not None:
+        elif report.start_of is not None and not report.maybe_started:
             line = f"{title}: no run of {report.start_of} was started; see the error above"
+        elif report.start_of is not None:
+            line = f"{title}: {unread(report)}; see the error above"
         else:
-            what = "did not finish in time" if report.timed_out else "could not be read"
             status = report.last_status or "unknown"
-            line = f"{run}: {what} (last status {status}); see the error above"
+            line = f"{run}: {unread(report)} (last status {status}); see the error above"
         lines.append(visible(f"{line} - {report.url}" if report.url else line))
     flaky = reruns.flaky(reports)
     if flaky:

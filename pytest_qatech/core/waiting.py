@@ -386,9 +386,11 @@ class Wait:
     def drop_unwanted(self) -> bool:
         """Wait no more for the runs the stream no longer wants: nothing more is sent for them,
         and what comes back is not read. Whether any was dropped."""
+        if self.stream is None:
+            return False
         dropped = False
         for run in self.runs:
-            if self.stream is not None and not run.over and not self.stream.wanted(run.target):
+            if not run.over and not self.stream.wanted(run.target):
                 run.dropped = dropped = True
         return dropped
 

@@ -126,6 +126,12 @@ def teardown_hint(
     return next((item for item in items[start:] if item.parent is not chosen.parent), items[start])
 
 
+def workers_run_tests(config: pytest.Config) -> bool:
+    """Whether xdist's workers run this session's tests (this process is their controller):
+    they select the remote items too, and say what only once they are done."""
+    return config.pluginmanager.has_plugin("dsession")
+
+
 def _split(items: Sequence[pytest.Item]) -> tuple[list[pytest.Item], list[pytest.Item]]:
     """The local items and the remote ones, each in their order."""
     local: list[pytest.Item] = []
@@ -148,14 +154,11 @@ class RemoteRunner:
         #: Each item when its case is decided (``--qatech-order last``), else in their order.
         self._as_decided = as_decided
 
-    def _under_xdist(self, config: pytest.Config) -> bool:
-        return self._workers_selected is not None and config.pluginmanager.has_plugin("dsession")
-
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         # After every selection (-k, -m, --lf, --deselect, node ids). Under xdist the workers
         # select, and say what only once they are done.
-        if not self._under_xdist(session.config):
+        if not workers_run_tests(session.config):
             self._let_go(session.items)
 
     def _let_go(self, selected: Iterable[pytest.Item]) -> None:
@@ -177,7 +180,7 @@ class RemoteRunner:
         if config.option.collectonly or session.shouldfail or session.shouldstop:
             return result
         first = self._live.first()
-        if self._workers_selected is not None and self._under_xdist(config):
+        if self._workers_selected is not None and workers_run_tests(config):
             copies = _items(session, first, None)
             # The project's collection hooks mark these copies as they marked the workers' items
             # (an xfail, say); what the workers selected, in their order, is what runs.
@@ -349,7 +352,7 @@ class RemoteSelection:
         Otherwise, and under xdist (whose workers select), it is one at the session's end."""
         missing = self.not_found()
         laid_out = all(run.cases is not None or run.report is not None for run in runs)
-        if missing and laid_out and not session.config.pluginmanager.has_plugin("dsession"):
+        if missing and laid_out and not workers_run_tests(session.config):
             raise pytest.UsageError(
                 "\n".join(
                     f"not found: {wanted} (no remote item has this node id)" for wanted in missing

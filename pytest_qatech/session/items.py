@@ -295,8 +295,8 @@ class RemoteCaseItem(RemoteItem):
         assert self.case is not None
         assert self.facts is not None
         reports = []
-        lines = attempt_lines(self.facts, self.case)
-        for attempt, line in zip(self.case.attempts, lines, strict=False):
+        earlier = attempt_lines(self.facts, self.case)[:-1]
+        for attempt, line in zip(self.case.attempts, earlier, strict=True):
             if not attempt.outcome.fails:
                 continue
             report = pytest.TestReport(
