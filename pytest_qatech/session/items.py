@@ -85,21 +85,6 @@ class NodeLocation(ReprFileLocation):
         tw.line(f": {first_line(self.message)}")
 
 
-def verdict_repr(
-    where: str, rendered: Rendered, config: pytest.Config, *, failure: bool = True
-) -> ReprExceptionInfo:
-    """The verdict's text as a test report shows it. With ``--tb=line`` a failure shows only
-    its crash line (``<node id>: <headline>``), and an error only that line too."""
-    if config.option.tbstyle == "line":
-        lines = [] if failure else [f"{where}: {first_line(rendered.headline)}\n"]
-    else:
-        lines = [line + "\n" for line in rendered.text.split("\n")]
-    return ReprExceptionInfo(
-        reprtraceback=ReprTracebackNative(lines),
-        reprcrash=NodeLocation(where, 0, rendered.headline),
-    )
-
-
 def item_names(session: pytest.Session) -> NameOf:
     """The names a project's ``pytest_qatech_item_name`` hook gives, else the cases' own."""
 
@@ -171,12 +156,10 @@ class RunCollector(pytest.Collector):
             items.append(item)
         return items
 
-    def repr_failure(  # type: ignore[override]  # as pytest's own Collector.repr_failure
-        self, excinfo: pytest.ExceptionInfo[BaseException]
-    ) -> str | TerminalRepr:
-        if isinstance(excinfo.value, RemoteVerdict):
-            return verdict_repr(self.nodeid, excinfo.value.rendered, self.config, failure=False)
-        return super().repr_failure(excinfo)
+    def _repr_failure_py(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: TracebackStyle | None = None
+    ) -> TerminalRepr:
+        return _verdict_repr(self, excinfo) or super()._repr_failure_py(excinfo, style)
 
     def reportinfo(self) -> tuple[str, int, str]:
         return _location(self)
@@ -197,15 +180,10 @@ class RemoteItem(pytest.Item):
         for marker in markers:
             self.add_marker(marker)
 
-    def repr_failure(
-        self,
-        excinfo: pytest.ExceptionInfo[BaseException],
-        style: TracebackStyle | None = None,
-    ) -> str | TerminalRepr:
-        if isinstance(excinfo.value, RemoteVerdict):
-            failure = isinstance(excinfo.value, RemoteFailure)
-            return verdict_repr(self.nodeid, excinfo.value.rendered, self.config, failure=failure)
-        return super().repr_failure(excinfo, style)
+    def _repr_failure_py(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: TracebackStyle | None = None
+    ) -> TerminalRepr:
+        return _verdict_repr(self, excinfo) or super()._repr_failure_py(excinfo, style)
 
     def reportinfo(self) -> tuple[str, int, str]:
         return _location(self)
@@ -389,23 +367,11 @@ class RemoteReports:
     # shaped here.
     @pytest.hookimpl(wrapper=True, trylast=True)
     def pytest_runtest_makereport(
-        self, item: pytest.Item, call: pytest.CallInfo[None]
+        self, item: pytest.Item
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
         if not isinstance(item, RemoteItem):
             return report
-        # pytest asks the item for a repr only for the call phase; a remote error is raised in
-        # setup (so it is an error, not a failure) and deserves the same readable text.
-        if (
-            call.excinfo is not None
-            and isinstance(call.excinfo.value, RemoteVerdict)
-            and report.failed
-        ):
-            verdict = call.excinfo.value
-            failure = isinstance(verdict, RemoteFailure)
-            report.longrepr = verdict_repr(
-                item.nodeid, verdict.rendered, item.config, failure=failure
-            )
         if report.skipped and isinstance(report.longrepr, tuple):
             # Named by its node id, not by this file's line: "SKIPPED [1] qatech::abc::x: why".
             # The keyword is how pytest knows a skip in setup, whose line it leaves out.
@@ -419,6 +385,30 @@ class RemoteReports:
             duration = item.case.duration if item.case is not None else None
             report.duration = (duration or 0.0) if report.when == item.verdict_phase else 0.0
         return report
+
+
+def _verdict_repr(
+    node: pytest.Item | pytest.Collector, excinfo: pytest.ExceptionInfo[BaseException]
+) -> TerminalRepr | None:
+    """A remote verdict's words as a report shows them, for every phase and for collection
+    alike; None for any other exception. pytest formats an error in setup (how a remote error
+    is raised) through ``_repr_failure_py``, not ``repr_failure``: overriding it makes this the
+    one place both lead to, and spares the Python traceback of the plugin's own frames (a tenth
+    of a second each, to be thrown away). With ``--tb=line`` a failure shows only its crash line
+    (``<node id>: <headline>``), and an error only that line too."""
+    verdict = excinfo.value
+    if not isinstance(verdict, RemoteVerdict):
+        return None
+    rendered = verdict.rendered
+    if node.config.option.tbstyle == "line":
+        failure = isinstance(verdict, RemoteFailure)
+        lines = [] if failure else [f"{node.nodeid}: {first_line(rendered.headline)}\n"]
+    else:
+        lines = [line + "\n" for line in rendered.text.split("\n")]
+    return ReprExceptionInfo(
+        reprtraceback=ReprTracebackNative(lines),
+        reprcrash=NodeLocation(node.nodeid, 0, rendered.headline),
+    )
 
 
 def _location(node: pytest.Item | pytest.Collector) -> tuple[str, int, str]:
