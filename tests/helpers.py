@@ -4,14 +4,18 @@ records, and the simulated runs the end-to-end tests use."""
 from __future__ import annotations
 
 import importlib.metadata
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
+
 from pytest_qatech.core.models import RemoteCase, RunReport
 from pytest_qatech.core.providers.base import ApiRequest, Progress
 from pytest_qatech.core.waiting import RunProgress, Target
-from pytest_qatech.simulator import SimulatedRun, Simulator, case
+from pytest_qatech.simulator import SimulatedRun, Simulator, case, demo_runs
+from pytest_qatech.simulator.base import Scripted as ScriptedRun
 
 
 def _installed(distribution: str) -> bool:
@@ -245,3 +249,22 @@ class RecordingStream:
 
     def wanted(self, target: Target) -> bool:
         return target.run_id not in self.unwanted
+
+
+def demo_by_requests() -> list[ScriptedRun]:
+    """The README demo's runs, moved on by requests rather than by the clock: the same answers,
+    without the demo's two seconds of waiting, and their requests can be counted."""
+    runs = demo_runs()
+    for run in runs:
+        run.step_seconds = None
+    return runs
+
+
+def run_session(
+    pytester: pytest.Pytester, *args: str | os.PathLike[str], timeout: float | None = None
+) -> pytest.RunResult:
+    """A pytest session in this process (a tenth of a second), unless it goes wide: xdist's
+    workers are processes of their own, so a session with ``-n`` or ``-d`` runs in one too."""
+    if "-n" in args or "-d" in args:
+        return pytester.runpytest_subprocess(*args, timeout=timeout)
+    return pytester.runpytest_inprocess(*args)

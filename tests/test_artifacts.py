@@ -19,11 +19,10 @@ from pytest_qatech.simulator import (
     DEFAULT_TOKEN,
     Answer,
     Simulator,
-    demo_runs,
     environment,
 )
 
-from .helpers import FAST, mixed_run
+from .helpers import FAST, demo_by_requests, mixed_run, run_session
 
 FAILED = RemoteCase("../../etc/passwd", Outcome.FAILED, "x")
 
@@ -123,11 +122,11 @@ def test_a_redirect_elsewhere_in_plain_http_is_not_followed(
 def test_a_session_saves_the_media_of_what_did_not_pass_and_shows_them(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with Simulator(demo_runs(), media=True) as simulator:
+    with Simulator(demo_by_requests(), media=True) as simulator:
         for variable, value in environment(simulator.url).items():
             monkeypatch.setenv(variable, value)
         simulator.media_answers["/media/qatech/tc0002.webm"] = Answer(404, None)
-        result = pytester.runpytest_subprocess(
+        result = run_session(pytester,
             *FAST, "--qatech-run", "abc123", "--autonoma-run", "gch7uesq5h6m9xe2fdq5ddgd",
             "--qatech-artifacts", "artifacts", "--junitxml=report.xml", "--html=report.html",
         )  # fmt: skip

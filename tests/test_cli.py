@@ -19,12 +19,11 @@ from pytest_qatech.simulator import (
     SimulatedTestVibeRun,
     Simulator,
     case,
-    demo_runs,
     environment,
     vibe_test,
 )
 
-from .helpers import FAST, mixed_run
+from .helpers import FAST, demo_by_requests, mixed_run
 
 SCHEMA = xmlschema.XMLSchema(Path(__file__).parent / "schemas" / "junit.xsd")
 
@@ -38,7 +37,7 @@ def run_cli(simulator: Simulator, tmp_path: Path, *args: str) -> tuple[int, Path
 def test_a_report_of_all_three_platforms(
     simulator: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    simulator.add(*demo_runs())
+    simulator.add(*demo_by_requests())
     code, report = run_cli(
         simulator, tmp_path, "abc123", "--testvibe-run", "214",
         "--autonoma-run", "gch7uesq5h6m9xe2fdq5ddgd",
@@ -115,7 +114,7 @@ def test_a_live_line_only_on_a_terminal(
 
 
 def test_all_passed_is_exit_0(simulator: Simulator, tmp_path: Path) -> None:
-    simulator.add(*demo_runs())
+    simulator.add(*demo_by_requests())
     code, report = run_cli(simulator, tmp_path, "green1", "--testvibe-run", "215")
     assert code == 0
     SCHEMA.validate(str(report))
@@ -189,7 +188,7 @@ def test_usage_errors_are_exit_4(
 
 
 def test_the_command_runs_without_pytest(simulator: Simulator, tmp_path: Path) -> None:
-    simulator.add(*demo_runs())
+    simulator.add(*demo_by_requests())
     probe = (
         "import sys\n"
         "from pytest_qatech.cli import main\n"
@@ -215,7 +214,7 @@ def test_the_help_names_no_ini_file(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_the_console_script(simulator: Simulator, tmp_path: Path) -> None:
-    simulator.add(*demo_runs())
+    simulator.add(*demo_by_requests())
     script = Path(sys.executable).parent / "qatech-junit"
     done = subprocess.run(
         [str(script), "abc123", *FAST, "-o", "out.xml"],
@@ -231,7 +230,8 @@ def test_the_console_script(simulator: Simulator, tmp_path: Path) -> None:
 def test_the_plugins_junit_validates(
     simulator: Simulator, pytester: pytest.Pytester, family: str
 ) -> None:
-    simulator.add(*demo_runs(), SimulatedRun("ended", statuses=("ERROR",), cases=[case("x")]))
+    ended = SimulatedRun("ended", statuses=("ERROR",), cases=[case("x")])
+    simulator.add(*demo_by_requests(), ended)
     pytester.makepyfile(test_local="def test_local():\n    pass\n")
     pytester.runpytest_inprocess(
         *FAST, "--qatech-run", "abc123", "--qatech-run", "ended", "--qatech-run", "missing",

@@ -10,7 +10,7 @@ from pytest_qatech.core.github import Problem, error_annotations, step_summary
 from pytest_qatech.core.models import FinishedRun, Outcome, RemoteCase
 from pytest_qatech.simulator import Answer, SimulatedRun, Simulator, case
 
-from .helpers import FAST, mixed_run
+from .helpers import FAST, mixed_run, run_session
 
 CASE_PAGE = "https://app.qa.tech/p/acme/results/abc123/tc2"
 
@@ -38,7 +38,7 @@ def test_summary_and_annotations(
 ) -> None:
     add_runs(simulator)
     args = ("--qatech-run", "abc123", "--qatech-run", "nope", "--continue-on-collection-errors")
-    result = pytester.runpytest_subprocess(*FAST, *args, *extra)
+    result = run_session(pytester, *FAST, *args, *extra)
     result.assert_outcomes(passed=1, failed=1, skipped=1, errors=2)
 
     annotations = [line for line in result.outlines if line.startswith("::error")]

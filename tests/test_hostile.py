@@ -40,7 +40,7 @@ from pytest_qatech.simulator import (
     vibe_test,
 )
 
-from .helpers import FAST, qatech_case
+from .helpers import FAST, qatech_case, run_session
 
 CERTIFICATE = (
     str(Path(__file__).parent / "certs" / "localhost.pem"),
@@ -88,13 +88,13 @@ def test_a_dripping_server_cannot_hold_the_session(
 ) -> None:
     drip = {index: Answer(200, {"x": 1}, drip=0.2) for index in range(100)}
     simulator.add(SimulatedRun("abc123", answers=drip))
-    session = pytester.runpytest_subprocess if extra else pytester.runpytest_inprocess
-    result = session(*FAST, *extra, "--qatech-run", "abc123", "--qatech-timeout", "1")
+    timeout = ("--qatech-timeout", "0.5")  # a drip of a byte per 0.2 s sends no status line
+    result = run_session(pytester, *FAST, *extra, "--qatech-run", "abc123", *timeout)
     assert result.ret == pytest.ExitCode.INTERRUPTED
     result.stdout.fnmatch_lines(
         ["QA.tech run abc123 did not finish in time: still unknown (no status was ever received)*"]
     )
-    code, _ = run_cli(simulator, "abc123", "--qatech-timeout", "1", output=tmp_path / "r.xml")
+    code, _ = run_cli(simulator, "abc123", *timeout, output=tmp_path / "r.xml")
     assert code == 3
 
 
@@ -167,8 +167,14 @@ def test_odd_values_crash_no_session(
     simulator: Simulator, pytester: pytest.Pytester, extra: tuple[str, ...]
 ) -> None:
     simulator.add(*crashing_runs())
-    result = pytester.runpytest_subprocess(
-        *FAST, *extra, *RUNS, "--junitxml=report.xml", "--continue-on-collection-errors", "-rA"
+    result = run_session(
+        pytester,
+        *FAST,
+        *extra,
+        *RUNS,
+        "--junitxml=report.xml",
+        "--continue-on-collection-errors",
+        "-rA",
     )
     output = result.stdout.str() + result.stderr.str()
     assert "INTERNALERROR" not in output
@@ -217,8 +223,7 @@ def test_echoed_credentials_are_redacted(
         SimulatedAutonomaRun("r1", "x", answers={0: refusal}),
     )
     others = ("--testvibe-run", "7", "--autonoma-run", "r1", "--qatech-timeout", "3")
-    session = pytester.runpytest_subprocess if extra else pytester.runpytest_inprocess
-    result = session(
+    result = run_session(pytester,
         *FAST, *extra, "--qatech-run", "abc123", "--qatech-run", "leaky", *others,
         "--junitxml=report.xml", "-rA", "--continue-on-collection-errors",
     )  # fmt: skip

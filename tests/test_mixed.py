@@ -6,10 +6,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from pytest_qatech.simulator import Simulator, demo_runs
-from pytest_qatech.simulator.base import Scripted
+from pytest_qatech.simulator import Simulator
 
-from .helpers import FAST
+from .helpers import FAST, demo_by_requests, run_session
 
 ALL_THREE = (
     "--qatech-run", "abc123",
@@ -19,23 +18,16 @@ ALL_THREE = (
 )  # fmt: skip
 
 
-def stepwise(runs: list[Scripted]) -> list[Scripted]:
-    """The demo's runs moved on by requests, not by the clock: their requests can be counted."""
-    for run in runs:
-        run.step_seconds = None
-    return runs
-
-
 def test_all_three_platforms_and_local_tests_in_one_session_and_one_junit_file(
     simulator: Simulator, pytester: pytest.Pytester
 ) -> None:
-    simulator.add(*stepwise(demo_runs()))
+    simulator.add(*demo_by_requests())
     pytester.makepyfile(test_local="def test_local():\n    pass\n")
-    plain = pytester.runpytest_subprocess(*FAST, *ALL_THREE, "--junitxml=plain.xml")
+    plain = run_session(pytester, *FAST, *ALL_THREE, "--junitxml=plain.xml")
     plain_requests = len(simulator.requests)
     # Fresh runs, which start from their first status again.
-    simulator.add(*stepwise(demo_runs()))
-    wide = pytester.runpytest_subprocess(*FAST, *ALL_THREE, "--junitxml=wide.xml", "-n", "2")
+    simulator.add(*demo_by_requests())
+    wide = run_session(pytester, *FAST, *ALL_THREE, "--junitxml=wide.xml", "-n", "2")
 
     for result in (plain, wide):
         result.assert_outcomes(passed=5, failed=3, skipped=1)
@@ -79,7 +71,7 @@ def test_all_three_platforms_and_local_tests_in_one_session_and_one_junit_file(
 def test_markers_select_across_platforms(
     simulator: Simulator, pytester: pytest.Pytester, expression: str, outcomes: dict[str, int]
 ) -> None:
-    simulator.add(*demo_runs())
+    simulator.add(*demo_by_requests())
     pytester.makepyfile(test_local="def test_local():\n    pass\n")
     result = pytester.runpytest_inprocess(*FAST, *ALL_THREE, "-m", expression)
     result.assert_outcomes(**outcomes)
@@ -88,7 +80,7 @@ def test_markers_select_across_platforms(
 def test_one_unreadable_platform_does_not_hide_the_others(
     simulator: Simulator, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    simulator.add(*demo_runs())
+    simulator.add(*demo_by_requests())
     monkeypatch.setenv("TESTVIBE_API_KEY", "revoked")
     result = pytester.runpytest_inprocess(*FAST, *ALL_THREE, "--continue-on-collection-errors")
     result.assert_outcomes(passed=2, failed=2, skipped=1, errors=1)

@@ -22,6 +22,7 @@ from .helpers import (
     XDIST,
     mixed_run,
     requests_made,
+    run_session,
 )
 
 
@@ -228,8 +229,8 @@ def test_junit_report_and_requests_under_xdist(
 ) -> None:
     simulator.add(detailed_mixed_run())
     pytester.makepyfile(test_local=LOCAL_TEST)
-    result = pytester.runpytest_subprocess(
-        *FAST, "--qatech-run", "abc123", "-n", "2", "--junitxml=report.xml"
+    result = run_session(
+        pytester, *FAST, "--qatech-run", "abc123", "-n", "2", "--junitxml=report.xml"
     )
     result.assert_outcomes(passed=2, failed=1, skipped=1)
     result.stdout.fnmatch_lines(["FAILED qatech::Checkout - Could not find login button"])
@@ -480,8 +481,16 @@ def test_without_an_optional_plugin_loaded(
 ) -> None:
     # The plugin's hooks for xdist and pytest-timeout are optional: nothing is missing.
     simulator.add(mixed_run())
-    result = pytester.runpytest_subprocess(
-        *FAST, "--qatech-run", "abc123", "-p", f"no:{plugin}", "--strict-markers", "-W", "error"
+    result = run_session(
+        pytester,
+        *FAST,
+        "--qatech-run",
+        "abc123",
+        "-p",
+        f"no:{plugin}",
+        "--strict-markers",
+        "-W",
+        "error",
     )
     result.assert_outcomes(passed=1, failed=1, skipped=1)
     assert requests_made(simulator) == MIXED_RUN_REQUESTS
@@ -491,7 +500,7 @@ def test_xdist_collection_errors_stay_readable(
     simulator: Simulator, pytester: pytest.Pytester
 ) -> None:
     simulator.add(SimulatedRun("abc123", answers={0: Answer(404, {"message": "Run not found"})}))
-    result = pytester.runpytest_subprocess(*FAST, "--qatech-run", "abc123", "-n", "2")
+    result = run_session(pytester, *FAST, "--qatech-run", "abc123", "-n", "2")
     assert result.ret == pytest.ExitCode.INTERRUPTED
     result.stdout.fnmatch_lines(['*HTTP 404 Not Found: "Run not found"'])
     assert result.stdout.str().count("ERROR collecting qatech") == 1
@@ -529,7 +538,7 @@ def test_the_example_conftest_in_a_project(
         monkeypatch.chdir(tests)
     known = case("Checkout with saved card", "FAILED", title="No Pay now button")
     simulator.add(SimulatedRun("abc123", "FAILED", [case("Login"), known]))
-    result = pytester.runpytest_subprocess(*FAST, "-v", "-rx", *extra)  # no --qatech-run
+    result = run_session(pytester, *FAST, "-v", "-rx", *extra)  # no --qatech-run
     result.assert_outcomes(passed=2, xfailed=1)
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(
@@ -553,7 +562,7 @@ def test_the_example_conftest_without_the_plugin(
     simulator: Simulator, pytester: pytest.Pytester
 ) -> None:
     example_project(pytester)
-    result = pytester.runpytest_subprocess("-p", "no:qatech")
+    result = run_session(pytester, "-p", "no:qatech")
     result.assert_outcomes(passed=1)
     assert simulator.requests == []
 
@@ -564,7 +573,7 @@ def test_the_example_conftest_in_ci_without_its_run_file_is_no_green_session(
     example_project(pytester)
     (pytester.path / "qatech-run-id.txt").unlink()
     monkeypatch.setenv("CI", "true")
-    result = pytester.runpytest_subprocess(*FAST)
+    result = run_session(pytester, *FAST)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: */qatech-run-id.txt is missing: the step that starts*"])
 
@@ -582,7 +591,7 @@ def test_a_collection_hook_marks_remote_items_under_xdist_too(
         "            item.add_marker(pytest.mark.xfail(reason='known'))\n"
     )
     simulator.add(mixed_run())
-    result = pytester.runpytest_subprocess(*FAST, "--qatech-run", "abc123", "-n", "2")
+    result = run_session(pytester, *FAST, "--qatech-run", "abc123", "-n", "2")
     result.assert_outcomes(passed=1, xfailed=1, skipped=1)
 
 
@@ -623,12 +632,12 @@ def test_run_ids_from_a_hook_are_checked_like_the_option(
 def test_works_when_xdist_is_not_installed(
     simulator: Simulator, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert "xdist-" in pytester.runpytest_subprocess("--co").stdout.str()  # loaded by default
+    assert "xdist-" in run_session(pytester, "--co").stdout.str()  # loaded by default
     # Without autoload only the plugins named with -p are loaded: xdist might as well be absent.
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     simulator.add(mixed_run())
     args = (*FAST, "-p", "pytest_qatech.plugin", "--qatech-run", "abc123")
-    result = pytester.runpytest_subprocess(*args)
+    result = run_session(pytester, *args)
     result.assert_outcomes(passed=1, failed=1, skipped=1)
     assert "xdist-" not in result.stdout.str()
 

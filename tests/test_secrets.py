@@ -14,10 +14,9 @@ from pytest_qatech.simulator import (
     SimulatedTestVibeRun,
     Simulator,
     case,
-    demo_runs,
 )
 
-from .helpers import FAST, mixed_run
+from .helpers import FAST, demo_by_requests, mixed_run, run_session
 
 TOKEN = "qt-SECRET-7f3a9c1e"
 SECRETS = (TOKEN, TESTVIBE_KEY, AUTONOMA_CLIENT_ID, AUTONOMA_CLIENT_SECRET)
@@ -36,7 +35,7 @@ def test_token_appears_nowhere(
 ) -> None:
     denied = Answer(401, {"message": "Missing or invalid API key"})
     token_simulator.add(
-        *demo_runs(),
+        *demo_by_requests(),
         mixed_run(),
         SimulatedRun("denied", answers={0: denied}),
         SimulatedRun("flaky", cases=[case("a")], answers={0: Answer(503, "down")}),
@@ -45,7 +44,7 @@ def test_token_appears_nowhere(
     )
     # A denied details request: its warning must not show the token either.
     token_simulator.runs["/v1/run-test-case/tc2"].answers[0] = denied
-    result = pytester.runpytest_subprocess(
+    result = run_session(pytester,
         *FAST,
         *extra,
         "--qatech-run", "abc123", "--qatech-run", "denied", "--qatech-run", "flaky",

@@ -20,7 +20,7 @@ from pytest_qatech.simulator import (
     environment,
 )
 
-from .helpers import FAST, LOCAL_TEST
+from .helpers import FAST, LOCAL_TEST, run_session
 
 pytestmark = pytest.mark.starts_runs
 
@@ -76,7 +76,7 @@ def test_a_started_run_with_a_flaky_case_is_green_and_says_flaky_everywhere(
     monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     pytester.makepyfile(test_local=LOCAL_TEST)
-    result = pytester.runpytest_subprocess(
+    result = run_session(pytester,
         *FAST, "--qatech-plan", "pln_smoke", "--qatech-reruns", "1", "-v",
         "--junitxml=report.xml", *xdist,
     )  # fmt: skip
@@ -134,8 +134,15 @@ def test_a_skipped_case_that_a_rerun_decides_is_reported_once_with_its_last_verd
         )
     )
     pytester.makepyfile(test_local=LOCAL_TEST)
-    result = pytester.runpytest_subprocess(
-        *FAST, "--qatech-run", "abc123", "--qatech-reruns", "1", "-rA", "--junitxml=report.xml"
+    result = run_session(
+        pytester,
+        *FAST,
+        "--qatech-run",
+        "abc123",
+        "--qatech-reruns",
+        "1",
+        "-rA",
+        "--junitxml=report.xml",
     )
     # One rerun: Checkout's failure. A skip a rerun ran again is no failure rerun.
     result.stdout.fnmatch_lines(
@@ -158,7 +165,7 @@ def test_a_case_failing_every_attempt_is_red_with_every_attempt(
 ) -> None:
     simulator.add(broken("abc123"))
     pytester.makeini("[pytest]\nqatech_reruns = 2\n")
-    result = pytester.runpytest_subprocess(*FAST, "--qatech-run", "abc123", "--tb=short")
+    result = run_session(pytester, *FAST, "--qatech-run", "abc123", "--tb=short")
     assert [pair[0] for pair in project.reruns] == ["abc123", "abc123r1"]
     result.stdout.fnmatch_lines(
         [
@@ -180,7 +187,7 @@ def test_a_start_refused_for_the_usage_limit_is_an_error_as_a_run_that_cannot_be
     echoed = f"Usage limit exceeded for token {DEFAULT_TOKEN}"
     project.start_answers[0] = Answer(402, {"message": echoed})
     pytester.makepyfile(test_local=LOCAL_TEST)
-    result = pytester.runpytest_subprocess(*FAST, "--qatech-plan", "pln_smoke", "--junitxml=r.xml")
+    result = run_session(pytester, *FAST, "--qatech-plan", "pln_smoke", "--junitxml=r.xml")
     assert posts(simulator) == ["/v1/run"]
     result.stdout.fnmatch_lines(
         [
@@ -201,7 +208,7 @@ def test_a_start_whose_outcome_is_unknown_is_never_sent_again(
     simulator: Simulator, project: SimulatedProject, pytester: pytest.Pytester
 ) -> None:
     project.start_answers[0] = Answer(500, {"message": "Internal error"})
-    result = pytester.runpytest_subprocess(*FAST, "--qatech-start")
+    result = run_session(pytester, *FAST, "--qatech-start")
     assert posts(simulator) == ["/v1/run"]
     result.stdout.fnmatch_lines(
         [
@@ -220,7 +227,7 @@ def test_a_start_whose_outcome_is_unknown_is_never_sent_again(
 def test_collect_only_starts_nothing(
     simulator: Simulator, project: SimulatedProject, pytester: pytest.Pytester
 ) -> None:
-    result = pytester.runpytest_subprocess(*FAST, "--qatech-start", "--collect-only")
+    result = run_session(pytester, *FAST, "--qatech-start", "--collect-only")
     assert simulator.requests == []
     result.stdout.fnmatch_lines(
         ["qatech: no run is started with --collect-only (--qatech-plan, --qatech-start)"]
@@ -237,7 +244,7 @@ def test_neither_an_ini_file_nor_the_environment_starts_a_run(
     monkeypatch.setenv("QATECH_START", "1")
     pytester.makeini("[pytest]\nqatech_plan = pln_smoke\nqatech_start = true\n")
     pytester.makepyfile(test_local=LOCAL_TEST)
-    result = pytester.runpytest_subprocess(*FAST, "-W", "ignore::pytest.PytestConfigWarning")
+    result = run_session(pytester, *FAST, "-W", "ignore::pytest.PytestConfigWarning")
     result.assert_outcomes(passed=1)
     assert simulator.requests == []
 

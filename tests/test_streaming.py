@@ -23,7 +23,7 @@ from pytest_qatech.simulator import (
 )
 from pytest_qatech.simulator.qatech import SimulatedCaseDetails
 
-from .helpers import FAST, LOCAL_TEST, mixed_run
+from .helpers import FAST, LOCAL_TEST, mixed_run, run_session
 
 #: Far beyond what any of these sessions needs; only a session that waits wrongly gets there.
 TIMEOUT = ("--qatech-timeout", "60")
@@ -69,8 +69,8 @@ def test_local_tests_run_while_the_remote_run_goes_on(
 ) -> None:
     simulator.add(held_run())
     pytester.makepyfile(test_local=RELEASING_TEST)
-    result = pytester.runpytest_subprocess(
-        *FAST, *TIMEOUT, "--qatech-run", "abc123", "-v", "--junitxml=report.xml", *xdist
+    result = run_session(
+        pytester, *FAST, *TIMEOUT, "--qatech-run", "abc123", "-v", "--junitxml=report.xml", *xdist
     )
     result.assert_outcomes(passed=3)
     # The remote items waited for the run, but that is not their time: the platform gave none.
@@ -147,7 +147,7 @@ def test_remote_items_report_in_the_order_their_cases_are_decided(
     )
     pytester.makeconftest(ONE_STEP_PER_REPORT)
     pytester.makepyfile(test_local=RELEASING_TEST)
-    result = pytester.runpytest_subprocess(
+    result = run_session(pytester,
         *FAST, "--qatech-timeout", "20", "--qatech-run", "abc123", "-v", "--junitxml=report.xml",
         *xdist,
     )  # fmt: skip
@@ -235,8 +235,8 @@ def test_a_run_none_of_whose_items_is_selected_is_not_waited_for(
     run = held_run(hold_at=1)
     simulator.add(run)
     pytester.makepyfile(test_local=LOCAL_TEST)
-    result = pytester.runpytest_subprocess(
-        *FAST, "--qatech-timeout", "30", "--qatech-run", "abc123", *selection
+    result = run_session(
+        pytester, *FAST, "--qatech-timeout", "30", "--qatech-run", "abc123", *selection
     )
     assert result.ret == pytest.ExitCode.OK
     result.assert_outcomes(passed=1, deselected=2)
@@ -434,11 +434,13 @@ def test_pytest_randomly_does_not_put_remote_items_first(
 def test_pytest_timeout_leaves_a_waiting_remote_item_alone(
     simulator: Simulator, pytester: pytest.Pytester
 ) -> None:
-    # The run ends 2 s after its first poll, by the clock: its item waits far past --timeout.
+    # The run ends 1 s after its first poll, by the clock: its item waits ten times --timeout.
+    # The signal method: in this process, the thread method's timeout would os._exit the
+    # process that runs this test.
     statuses = ("RUNNING", "COMPLETED")
-    simulator.add(SimulatedRun("abc123", cases=[case("a")], statuses=statuses, step_seconds=2.0))
+    simulator.add(SimulatedRun("abc123", cases=[case("a")], statuses=statuses, step_seconds=1.0))
     result = pytester.runpytest_inprocess(
-        *FAST, "--qatech-run", "abc123", "--timeout", "0.25", "--timeout-method", "thread"
+        *FAST, "--qatech-run", "abc123", "--timeout", "0.1", "--timeout-method", "signal"
     )
     result.assert_outcomes(passed=1)
 

@@ -16,7 +16,7 @@ from pytest_qatech.core.rendering import render_case
 from pytest_qatech.core.secrets import Secret
 from pytest_qatech.simulator import Simulator, demo_runs
 
-from .helpers import FAST
+from .helpers import FAST, run_session
 
 provider = TestVibeProvider(Secret("k"), "proj")
 
@@ -253,8 +253,15 @@ def test_a_testvibe_run_as_pytest_items_under_xdist(
 ) -> None:
     (run,) = (r for r in demo_runs() if r.path.endswith("/runs/214"))
     simulator.add(run)
-    result = pytester.runpytest_subprocess(
-        *FAST, "-n", "2", "--testvibe-run", "214", "--junitxml=report.xml", "--durations=2"
+    result = run_session(
+        pytester,
+        *FAST,
+        "-n",
+        "2",
+        "--testvibe-run",
+        "214",
+        "--junitxml=report.xml",
+        "--durations=2",
     )
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(

@@ -11,7 +11,7 @@ import pytest
 
 from pytest_qatech.simulator import SimulatedRun, SimulatedTestVibeRun, Simulator, case, vibe_test
 
-from .helpers import FAST, mixed_run
+from .helpers import FAST, mixed_run, run_session
 
 FAILING_TEST = "def test_local_fails():\n    assert 1 == 2\n"
 
@@ -28,7 +28,7 @@ def test_allure_calls_a_remote_failure_failed_and_an_agent_error_broken(
     simulator: Simulator, pytester: pytest.Pytester
 ) -> None:
     simulator.add(with_an_agent_error())
-    pytester.runpytest_subprocess(*FAST, "--qatech-run", "abc123", "--alluredir=allure")
+    run_session(pytester, *FAST, "--qatech-run", "abc123", "--alluredir=allure")
     results = {}
     for path in (pytester.path / "allure").glob("*-result.json"):
         result = json.loads(path.read_text())
@@ -50,7 +50,7 @@ def test_short_summaries_name_each_remote_case(
     simulator: Simulator, pytester: pytest.Pytester
 ) -> None:
     simulator.add(mixed_run())
-    result = pytester.runpytest_subprocess(*FAST, "--qatech-run", "abc123", "-rs", "--tb=line")
+    result = run_session(pytester, *FAST, "--qatech-run", "abc123", "-rs", "--tb=line")
     result.stdout.fnmatch_lines(
         [
             "*= FAILURES =*",
@@ -72,7 +72,7 @@ def test_one_annotation_per_remote_failure_beside_annotate_failures(
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     simulator.add(mixed_run())
     pytester.makepyfile(test_local=FAILING_TEST)
-    result = pytester.runpytest_subprocess(*FAST, "--qatech-run", "abc123", *xdist)
+    result = run_session(pytester, *FAST, "--qatech-run", "abc123", *xdist)
     assert pytester.parseconfig().pluginmanager.hasplugin("pytest_github_actions_annotate_failures")
     annotations = [line for line in result.outlines + result.errlines if line.startswith("::error")]
     assert len(annotations) == 2, annotations
@@ -87,10 +87,10 @@ def test_node_ids_copied_from_collect_only_select_those_items(
 ) -> None:
     simulator.add(mixed_run())
     pytester.makepyfile(test_local=FAILING_TEST, test_other="def test_other():\n    pass\n")
-    listed = pytester.runpytest_subprocess(*FAST, "--qatech-run", "abc123", "--co", "-q")
+    listed = run_session(pytester, *FAST, "--qatech-run", "abc123", "--co", "-q")
     assert "qatech::Checkout" in listed.outlines
-    result = pytester.runpytest_subprocess(
-        *FAST, "--qatech-run", "abc123", "qatech::Checkout", "test_other.py", "-v"
+    result = run_session(
+        pytester, *FAST, "--qatech-run", "abc123", "qatech::Checkout", "test_other.py", "-v"
     )
     result.assert_outcomes(passed=1, failed=1, deselected=2)
     result.stdout.fnmatch_lines(["test_other.py::test_other PASSED*", "qatech::Checkout FAILED*"])
@@ -101,7 +101,7 @@ def test_a_run_s_collector_id_selects_its_items_alone_under_xdist(
 ) -> None:
     simulator.add(mixed_run())
     pytester.makepyfile(test_local=FAILING_TEST)
-    result = pytester.runpytest_subprocess(*FAST, "--qatech-run", "abc123", "qatech", "-n", "2")
+    result = run_session(pytester, *FAST, "--qatech-run", "abc123", "qatech", "-n", "2")
     result.assert_outcomes(passed=1, failed=1, skipped=1)
 
 
@@ -112,8 +112,15 @@ def test_a_remote_node_id_that_names_nothing_is_a_usage_error(
     # nothing: before any test runs, and before the run ends. The run is held for ever.
     simulator.add(SimulatedRun("abc123", cases=[case("Login", short_id="tc1")], hold_at=1))
     pytester.makepyfile(test_local=FAILING_TEST)
-    result = pytester.runpytest_subprocess(
-        *FAST, "--qatech-timeout", "30", "--qatech-run", "abc123", "qatech::Nope", "test_local.py"
+    result = run_session(
+        pytester,
+        *FAST,
+        "--qatech-timeout",
+        "30",
+        "--qatech-run",
+        "abc123",
+        "qatech::Nope",
+        "test_local.py",
     )
     result.stderr.fnmatch_lines(
         ["ERROR: not found: qatech::Nope (no remote item has this node id)"]
@@ -127,7 +134,7 @@ def test_a_remote_node_id_of_a_run_not_listed_in_time_is_checked_at_the_end(
 ) -> None:
     # TestVibe lists a run's tests only at its end: the node id may name one of them.
     simulator.add(SimulatedTestVibeRun(214, [vibe_test("Login")]))
-    result = pytester.runpytest_subprocess(*FAST, "--testvibe-run", "214", "testvibe::Nope")
+    result = run_session(pytester, *FAST, "--testvibe-run", "214", "testvibe::Nope")
     result.stdout.fnmatch_lines(["ERROR: not found: testvibe::Nope"])
     assert result.ret == pytest.ExitCode.USAGE_ERROR
 
@@ -165,7 +172,7 @@ def test_tomorrow_s_run_has_today_s_test_ids_and_lf_selects_what_failed(
 
     def session(values: tuple[str, ...], *args: str) -> pytest.RunResult:
         options = [option for value in values for option in ("--qatech-run", value)]
-        return pytester.runpytest_subprocess(*FAST, *options, *args)
+        return run_session(pytester, *FAST, *options, *args)
 
     first = session(today, "--junitxml=today.xml")
     first.assert_outcomes(passed=len(today), failed=len(today))
