@@ -56,9 +56,11 @@ def _only_gets_unless_a_run_is_started(
 @pytest.fixture
 def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     """pytest's own, whose sessions run in their written order: pytest-randomly is installed
-    (pytester clears PYTEST_ADDOPTS when it starts, so it is set after). Without pytest-xdist
+    (pytester clears PYTEST_ADDOPTS when it starts, so it is set after). They run without
+    hypothesis's plugin, which no session here uses and which costs each process a quarter of
+    a second to import (three processes for a session with ``-n 2``). Without pytest-xdist
     installed, a test that starts a session with ``-n`` is skipped there."""
-    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:randomly")
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:randomly -p no:hypothesispytest")
     if not XDIST:
         run = pytester.runpytest_subprocess
 

@@ -37,11 +37,18 @@ def test_summary_and_annotations(
     simulator: Simulator, pytester: pytest.Pytester, summary_file: Path, extra: tuple[str, ...]
 ) -> None:
     add_runs(simulator)
+    # pytest-github-actions-annotate-failures is loaded too: it annotates the local failure
+    # alone, and the remote ones are annotated once each, by this plugin.
+    pytester.makepyfile(test_local="def test_local_fails():\n    assert 1 == 2\n")
     args = ("--qatech-run", "abc123", "--qatech-run", "nope", "--continue-on-collection-errors")
     result = run_session(pytester, *FAST, *args, *extra)
-    result.assert_outcomes(passed=1, failed=1, skipped=1, errors=2)
+    result.assert_outcomes(passed=1, failed=2, skipped=1, errors=2)
+    assert pytester.parseconfig().pluginmanager.hasplugin("pytest_github_actions_annotate_failures")
 
-    annotations = [line for line in result.outlines if line.startswith("::error")]
+    printed = result.outlines + result.errlines
+    local = [line for line in printed if line.startswith("::error file=test_local.py")]
+    assert len(local) == 1, printed
+    annotations = [line for line in result.outlines if line.startswith("::error title=")]
     assert annotations == [
         "::error title=qatech%3A%3Anope::QA.tech run nope could not be read: GET "
         f'{simulator.url}/v1/run/nope failed: HTTP 404 Not Found: "Run not found"',

@@ -23,11 +23,13 @@ def test_all_three_platforms_and_local_tests_in_one_session_and_one_junit_file(
 ) -> None:
     simulator.add(*demo_by_requests())
     pytester.makepyfile(test_local="def test_local():\n    pass\n")
-    plain = run_session(pytester, *FAST, *ALL_THREE, "--junitxml=plain.xml")
+    plain = run_session(pytester, *FAST, *ALL_THREE, "--junitxml=plain.xml", "--durations=0")
     plain_requests = len(simulator.requests)
     # Fresh runs, which start from their first status again.
     simulator.add(*demo_by_requests())
-    wide = run_session(pytester, *FAST, *ALL_THREE, "--junitxml=wide.xml", "-n", "2")
+    wide = run_session(
+        pytester, *FAST, *ALL_THREE, "--junitxml=wide.xml", "--durations=0", "-n", "2"
+    )
 
     for result in (plain, wide):
         result.assert_outcomes(passed=5, failed=3, skipped=1)
@@ -45,6 +47,21 @@ def test_all_three_platforms_and_local_tests_in_one_session_and_one_junit_file(
             ]
         )
         assert result.stdout.str().count("= remote runs =") == 1
+        # What a report carries from a worker: its sections, and the platform's duration.
+        result.stdout.fnmatch_lines(
+            [
+                "*_ testvibe Locked-out user sees an error _*",
+                "*- Captured TestVibe run log call -*",
+                "[[]16:02:45] Locked-out user sees an error",
+            ]
+        )
+        result.stdout.fnmatch_lines(
+            [
+                "*slowest durations*",
+                "49.10s call     qatech::Checkout with saved card",
+                "9.12s call     testvibe::Locked-out user sees an error",
+            ]
+        )
     # Under xdist only the controller talks to the APIs: the same requests as without.
     assert len(simulator.requests) == 2 * plain_requests
 

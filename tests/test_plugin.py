@@ -521,6 +521,19 @@ def example_project(pytester: pytest.Pytester) -> Path:
     return tests
 
 
+#: A project's own collection hook, beside the example's: it marks remote items as it marks its
+#: own, in every process that collects them (under xdist, the workers and the controller).
+COLLECTION_HOOK = """
+import pytest
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.name == "Login":
+            item.add_marker(pytest.mark.skip(reason="marked by a collection hook"))
+"""
+
+
 @pytest.mark.parametrize(
     ("where", "extra"),
     [("root", ()), ("subdirectory", ()), ("root", ("-n", "2", "--dist", "loadfile"))],
@@ -534,22 +547,27 @@ def test_the_example_conftest_in_a_project(
     extra: tuple[str, ...],
 ) -> None:
     tests = example_project(pytester)
+    (tests / "conftest.py").write_text(COLLECTION_HOOK)
     if where == "subdirectory":
         monkeypatch.chdir(tests)
     known = case("Checkout with saved card", "FAILED", title="No Pay now button")
     simulator.add(SimulatedRun("abc123", "FAILED", [case("Login"), known]))
-    result = run_session(pytester, *FAST, "-v", "-rx", *extra)  # no --qatech-run
-    result.assert_outcomes(passed=2, xfailed=1)
+    result = run_session(pytester, *FAST, "-v", "-rsx", *extra)  # no --qatech-run
+    result.assert_outcomes(passed=1, skipped=1, xfailed=1)
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(
-        ["*XFAIL *qatech::Checkout with saved card - PAY-1432*"], consecutive=False
+        [
+            "*SKIPPED [[]1] *qatech::Login: marked by a collection hook",
+            "*XFAIL *qatech::Checkout with saved card - PAY-1432*",
+        ],
+        consecutive=False,
     )
     if not extra:
         # From a subdirectory, pytest shows node ids relative to it: ``../qatech::...``.
         result.stdout.fnmatch_lines(
             [
                 "*test_local.py::test_local PASSED*",
-                "*qatech::Login PASSED*",
+                "*qatech::Login SKIPPED*",
                 "*qatech::Checkout with saved card XFAIL*",
             ]
         )
@@ -576,23 +594,6 @@ def test_the_example_conftest_in_ci_without_its_run_file_is_no_green_session(
     result = run_session(pytester, *FAST)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: */qatech-run-id.txt is missing: the step that starts*"])
-
-
-def test_a_collection_hook_marks_remote_items_under_xdist_too(
-    simulator: Simulator, pytester: pytest.Pytester
-) -> None:
-    # The workers' items are marked where they are collected; the controller, which runs the
-    # remote ones, marks its copies with the same hooks.
-    pytester.makeconftest(
-        "import pytest\n\n\n"
-        "def pytest_collection_modifyitems(items):\n"
-        "    for item in items:\n"
-        "        if item.name == 'Checkout':\n"
-        "            item.add_marker(pytest.mark.xfail(reason='known'))\n"
-    )
-    simulator.add(mixed_run())
-    result = run_session(pytester, *FAST, "--qatech-run", "abc123", "-n", "2")
-    result.assert_outcomes(passed=1, xfailed=1, skipped=1)
 
 
 def test_item_name_hook(simulator: Simulator, pytester: pytest.Pytester) -> None:

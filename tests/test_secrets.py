@@ -34,7 +34,10 @@ def test_token_appears_nowhere(
     token_simulator: Simulator, pytester: pytest.Pytester, extra: tuple[str, ...]
 ) -> None:
     denied = Answer(401, {"message": "Missing or invalid API key"})
+    # A careless server, which says back every header it was sent.
+    echoed = Answer(401, lambda headers: {"message": f"refused headers {dict(headers)}"})
     token_simulator.add(
+        SimulatedRun("echo", answers={0: echoed}),
         *demo_by_requests(),
         mixed_run(),
         SimulatedRun("denied", answers={0: denied}),
@@ -48,15 +51,17 @@ def test_token_appears_nowhere(
         *FAST,
         *extra,
         "--qatech-run", "abc123", "--qatech-run", "denied", "--qatech-run", "flaky",
+        "--qatech-run", "echo",
         "--testvibe-run", "214", "--testvibe-run", "9",
         "--autonoma-run", "gch7uesq5h6m9xe2fdq5ddgd", "--autonoma-run", "denied",
         "-vv", "--debug=debug.log", "--junitxml=report.xml", "--continue-on-collection-errors",
         "--log-level=DEBUG", "-rA", "--qatech-details=all",
     )  # fmt: skip
     result.stdout.fnmatch_lines(["*HTTP 503*trying again*", "*HTTP 401*"])
+    assert "refused headers {" in result.stdout.str()
     result.stdout.fnmatch_lines(["qatech: warning: QA.tech run abc123: *tc2 failed: HTTP 401 *"])
     assert result.stdout.str().count("HTTP 401") >= 3
-    scripted = ("/denied", "/flaky", "/runs/9")
+    scripted = ("/denied", "/flaky", "/echo", "/runs/9")
     assert all(r.authorized for r in token_simulator.requests if not r.path.endswith(scripted))
 
     places = {"stdout": result.stdout.str(), "stderr": result.stderr.str()}

@@ -248,20 +248,12 @@ def test_hints(status: int, hint: str | None) -> None:
     assert provider.hint(status) == hint
 
 
-def test_a_testvibe_run_as_pytest_items_under_xdist(
-    simulator: Simulator, pytester: pytest.Pytester
-) -> None:
+def test_a_testvibe_run_as_pytest_items(simulator: Simulator, pytester: pytest.Pytester) -> None:
+    # Under xdist too: test_mixed.py's wide session.
     (run,) = (r for r in demo_runs() if r.path.endswith("/runs/214"))
     simulator.add(run)
     result = run_session(
-        pytester,
-        *FAST,
-        "-n",
-        "2",
-        "--testvibe-run",
-        "214",
-        "--junitxml=report.xml",
-        "--durations=2",
+        pytester, *FAST, "--testvibe-run", "214", "--junitxml=report.xml", "--durations=2"
     )
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(

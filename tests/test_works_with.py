@@ -62,17 +62,14 @@ def test_short_summaries_name_each_remote_case(
     assert "The login button was not visible" not in result.stdout.str()
 
 
-@pytest.mark.parametrize("xdist", [(), ("-n", "2")], ids=["one process", "xdist"])
 def test_one_annotation_per_remote_failure_beside_annotate_failures(
-    simulator: Simulator,
-    pytester: pytest.Pytester,
-    monkeypatch: pytest.MonkeyPatch,
-    xdist: tuple[str, ...],
+    simulator: Simulator, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Under xdist too: test_github.py's wide session, where that plugin is loaded as well.
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     simulator.add(mixed_run())
     pytester.makepyfile(test_local=FAILING_TEST)
-    result = run_session(pytester, *FAST, "--qatech-run", "abc123", *xdist)
+    result = run_session(pytester, *FAST, "--qatech-run", "abc123")
     assert pytester.parseconfig().pluginmanager.hasplugin("pytest_github_actions_annotate_failures")
     annotations = [line for line in result.outlines + result.errlines if line.startswith("::error")]
     assert len(annotations) == 2, annotations
