@@ -12,6 +12,7 @@ from pytest_qatech.core.client import (
     FinalError,
     RequestError,
     TransientError,
+    _bounds,
     parse_retry_after,
 )
 from pytest_qatech.core.providers.qatech import QatechProvider
@@ -145,6 +146,25 @@ def test_huge_bodies_are_refused(client: Client, monkeypatch: pytest.MonkeyPatch
     assert "larger than" in str(error)
     assert isinstance(error, FinalError)
     assert error.http_status == 201
+
+
+@pytest.mark.parametrize(
+    ("size", "refused"), [(64 * 1024 * 1024, False), (64 * 1024 * 1024 + 1, True)], ids=str
+)
+@responses.activate
+def test_the_body_cap_is_64_mib(client: Client, size: int, refused: bool) -> None:
+    # The README's 64 MiB, unpatched: a body of exactly that is read (and then found to be no
+    # JSON), one byte more is refused as it arrives.
+    responses.get(URL, body=b"x" * size)
+    error = fail(client)
+    assert ("larger than 64 MiB" in str(error)) is refused
+    assert isinstance(error, FinalError)
+
+
+def test_one_request_takes_at_most_60_seconds() -> None:
+    # The whole request's deadline, and its connect and read timeouts within it.
+    assert _bounds(None) == _bounds(3600.0) == (60.0, (10.0, 30.0))
+    assert _bounds(2.5) == (2.5, (2.5, 2.5))
 
 
 def test_credentials_are_sent_only_over_https_or_to_loopback() -> None:

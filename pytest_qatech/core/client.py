@@ -267,6 +267,7 @@ def _save(response: requests.Response, partial: Path, path: Path, max_bytes: int
             if written > max_bytes:
                 raise FinalError(f"more than the {max_bytes:,} bytes allowed")
             out.write(chunk)
+    _check_whole(response)
     partial.replace(path)
     return written
 
@@ -305,7 +306,20 @@ def _read_capped(response: requests.Response, status: int) -> bytearray:
                 "that is not a run the API describes",
                 status,
             )
+    _check_whole(response)
     return body
+
+
+def _check_whole(response: requests.Response) -> None:
+    """Refuse a body shorter than its ``Content-Length``, as urllib3 2 does itself; urllib3
+    1.26 (which requests 2.28, the lowest declared, may bring) hands it over as if whole.
+    Counted on the wire (``tell``), before any decompression."""
+    announced = response.headers.get("Content-Length", "")
+    received = response.raw.tell() if response.raw is not None else None
+    if announced.isdigit() and received is not None and received < int(announced):
+        raise TransientError(
+            f"connection failed (the answer was cut short: {received} of {announced} bytes)"
+        )
 
 
 def _server_says(body: bytearray) -> str:
