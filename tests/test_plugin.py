@@ -609,6 +609,29 @@ def test_item_name_hook(simulator: Simulator, pytester: pytest.Pytester) -> None
     ]
 
 
+def test_item_name_hook_first_name_given_wins(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    # Two implementations: the conftest's is asked first, and its None passes the case on.
+    pytester.makeconftest(
+        "def pytest_qatech_item_name(case, run_id):\n"
+        "    return 'from the conftest' if case.name == 'Checkout' else None\n"
+    )
+    pytester.makepyfile(
+        naming_plugin=(
+            "def pytest_qatech_item_name(case, run_id):\n    return 'plugin ' + case.name\n"
+        )
+    )
+    pytester.syspathinsert()
+    simulator.add(mixed_run())
+    result = inprocess(pytester, "-p", "naming_plugin", "--qatech-run", "abc123", "--co", "-q")
+    assert [line for line in result.outlines if line.startswith("qatech::")] == [
+        "qatech::plugin Login flow test",
+        "qatech::from the conftest",
+        "qatech::plugin Newsletter",
+    ]
+
+
 def test_run_ids_hook_adds_to_the_command_line(
     simulator: Simulator, pytester: pytest.Pytester
 ) -> None:

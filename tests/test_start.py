@@ -59,6 +59,26 @@ def posts(simulator: Simulator) -> list[str]:
     return [request.path for request in simulator.requests if request.method == "POST"]
 
 
+#: Writes down each call of the hooks about runs, with the process and thread it came from.
+HOOK_RECORDER = """
+import threading
+
+
+def _record(config, line):
+    process = "worker" if hasattr(config, "workerinput") else "controller"
+    with (config.rootpath / "hooks.txt").open("a") as out:
+        out.write(f"{line} {process} {threading.current_thread().name}\\n")
+
+
+def pytest_qatech_runs_started(config, runs):
+    _record(config, "runs_started " + ",".join(run.run_id for run in runs))
+
+
+def pytest_qatech_run_finished(config, run):
+    _record(config, "run_finished " + run.run_id)
+"""
+
+
 def properties(report: Path, name: str) -> dict[str, str]:
     (testcase,) = (c for c in ET.parse(report).iter("testcase") if c.get("name") == name)
     return {p.get("name", ""): p.get("value", "") for p in testcase.iter("property")}
@@ -76,6 +96,7 @@ def test_a_started_run_with_a_flaky_case_is_green_and_says_flaky_everywhere(
     monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     pytester.makepyfile(test_local=LOCAL_TEST)
+    pytester.makeconftest(HOOK_RECORDER)
     result = run_session(pytester,
         *FAST, "--qatech-plan", "pln_smoke", "--qatech-reruns", "1", "-v",
         "--junitxml=report.xml", *xdist,
@@ -115,6 +136,12 @@ def test_a_started_run_with_a_flaky_case_is_green_and_says_flaky_everywhere(
     assert ("qatech_started_run", run_id) in started
     assert outputs.read_text() == f"qatech-run-short-id={run_id}\n"
     assert "### Flaky: failed, then passed on a rerun" in summary.read_text()
+    # Once each, in the process that talks to the API (never in an xdist worker), from its
+    # main thread: the run is finished once, with its rerun's verdicts.
+    assert (pytester.path / "hooks.txt").read_text().splitlines() == [
+        f"runs_started {run_id} controller MainThread",
+        f"run_finished {run_id} controller MainThread",
+    ]
 
 
 def test_a_skipped_case_that_a_rerun_decides_is_reported_once_with_its_last_verdict(

@@ -373,13 +373,15 @@ def test_the_timeout_makes_each_waiting_case_an_error(
     )
 
 
+@pytest.mark.parametrize("stop", [("-x",), ("--maxfail", "2")], ids=["-x", "--maxfail"])
 def test_exitfirst_stops_without_waiting_for_the_runs(
-    simulator: Simulator, pytester: pytest.Pytester
+    simulator: Simulator, pytester: pytest.Pytester, stop: tuple[str, ...]
 ) -> None:
     simulator.add(held_run())  # never released
-    pytester.makepyfile(test_local="def test_local():\n    assert False\n")
-    result = pytester.runpytest_inprocess(*FAST, *TIMEOUT, "--qatech-run", "abc123", "-x")
-    result.assert_outcomes(failed=1)
+    failing = "def test_local():\n    assert False\n\n\ndef test_other():\n    assert False\n"
+    pytester.makepyfile(test_local=failing)
+    result = pytester.runpytest_inprocess(*FAST, *TIMEOUT, "--qatech-run", "abc123", *stop)
+    result.assert_outcomes(failed=1 if stop == ("-x",) else 2)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 
@@ -469,3 +471,26 @@ def test_a_status_line_never_splits_an_items_mark(
         ["qatech::a", "PASSED"],
         ["qatech::b", "PASSED"],
     ]
+
+
+def test_collection_waits_for_a_listing_only_as_long_as_its_bound(
+    simulator: Simulator, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The run's first answer takes a second, five times a bound of 0.2 s. A collection that
+    # waited for it would collect its cases; one that keeps its bound collects the local test
+    # alone, and the cases come late, after it.
+    monkeypatch.setattr("pytest_qatech.session.live.LISTING_SECONDS", 0.2)
+    run = mixed_run()
+    run.answers[0] = Answer(200, run.body("all", 0), delay=1.0)
+    simulator.add(run)
+    pytester.makepyfile(test_local=LOCAL_TEST)
+    result = pytester.runpytest_inprocess(*FAST, *TIMEOUT, "--qatech-run", "abc123", "-v")
+    result.stdout.fnmatch_lines(["*collected 1 item"])
+    result.assert_outcomes(passed=2, failed=1, skipped=1)
+    assert verbose_order(result)[0] == "test_local.py::test_local"
+
+
+def test_the_listing_bound_is_the_readme_s() -> None:
+    from pytest_qatech.session.live import LISTING_SECONDS
+
+    assert LISTING_SECONDS == 5.0  # "never more than 5 seconds"
