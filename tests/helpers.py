@@ -268,3 +268,10 @@ def run_session(
     if "-n" in args or "-d" in args:
         return pytester.runpytest_subprocess(*args, timeout=timeout)
     return pytester.runpytest_inprocess(*args)
+
+
+def progress_marks(result: pytest.RunResult, provider: str = "qatech") -> str:
+    """The progress marks of a provider's items, in order, wherever a status line split them
+    (between two items, never inside one: the run goes on while they report)."""
+    prefix = f"{provider} "
+    return "".join(line.split()[1] for line in result.outlines if line.startswith(prefix))

@@ -96,6 +96,9 @@ autonoma_runs = st.fixed_dictionaries(
 
 
 def check(provider: Provider, run_id: str, body: Any) -> None:
+    # Every poll meets parse_status, whether or not the body is a whole run: each parser is
+    # asked on its own.
+    check_status(provider, run_id, body)
     try:
         run = provider.parse_results(run_id, body)
     except BodyError:
@@ -111,11 +114,16 @@ def check(provider: Provider, run_id: str, body: Any) -> None:
             assert rendered.details == ""
         else:
             assert rendered.headline  # a red or skipped case always says why
+
+
+def check_status(provider: Provider, run_id: str, body: Any) -> None:
     try:
         progress = provider.parse_status(run_id, body)
     except BodyError:
         return
     assert isinstance(progress, Progress)
+    assert isinstance(progress.status, str)
+    assert isinstance(progress.finished, bool)
 
 
 @settings(max_examples=200, deadline=None)
