@@ -78,7 +78,7 @@ def interleaved(
 
 
 def median(samples: list[Sample], field: str) -> float:
-    return statistics.median(getattr(sample, field) for sample in samples)
+    return float(statistics.median(getattr(sample, field) for sample in samples))
 
 
 def report(title: str, target: str, lefts: list[Sample], rights: list[Sample], field: str) -> float:
@@ -113,6 +113,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--only-drip",
         action="store_true",
         help="measure only how long a server that drips a byte a second holds a session",
+    )
+    parser.add_argument(
+        "--only-errors",
+        action="store_true",
+        help="measure only what errored cases cost beside as many passing ones",
     )
     parser.add_argument(
         "--plugin-path",
@@ -162,6 +167,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if options.only_drip:
             dripping(remote, env, repeat)
+            return 0
+        if options.only_errors:
+            errored(remote, env, repeat)
             return 0
 
         # Startup is a quarter of a second: more samples, and CPU time beside the wall clock.
@@ -231,7 +239,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         overlap(simulator, repeat, env)
         github_limits(remote, env, count)
         dripping(remote, env, repeat)
+        errored(remote, env, repeat)
     return 0
+
+
+def errored(folder: Path, env: dict[str, str], repeat: int, count: int = 200) -> None:
+    """A case without a verdict is an error raised in setup; its report must cost what a pass
+    costs, not a formatted (and discarded) Python traceback of the plugin's frames."""
+    crashed = [
+        case(f"case {i}", None, status="ERROR", title="Agent lost the browser", short_id=f"e{i}")
+        for i in range(count)
+    ]
+    passing = [case(f"case {i}", short_id=f"p{i}") for i in range(count)]
+    runs = [
+        SimulatedRun("errored", "FAILED", crashed, statuses=("COMPLETED",)),
+        SimulatedRun("passing", "PASSED", passing, statuses=("COMPLETED",)),
+    ]
+    with Simulator(runs) as simulator:
+        served = {**env, "QATECH_API_URL": simulator.url, "QATECH_DETAILS": "none"}
+        errors, passes = interleaved(
+            repeat,
+            lambda: run_pytest(["-q", "--qatech-run", "errored"], folder, served),
+            lambda: run_pytest(["-q", "--qatech-run", "passing"], folder, served),
+        )
+    report(f"{count} errored cases vs {count} passing ones: wall", "<= 1.5", errors, passes,
+           "seconds")  # fmt: skip
 
 
 def dripping(folder: Path, env: dict[str, str], repeat: int, timeout: float = 3.0) -> None:
