@@ -106,6 +106,23 @@ def test_media_go_only_over_https_or_to_this_machine(tmp_path: Path) -> None:
     assert plain.problem == "http://media.example/a.png is neither https nor on this machine"
 
 
+def test_no_netrc_entry_goes_with_a_media_request(
+    simulator: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # requests sends a .netrc entry for the host unless told not to: a media host gets none.
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password hunter2\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    simulator.media_answers["/media/a.png"] = Answer(200, b"png")
+    store = store_for(simulator, tmp_path / "saved")
+    (saved,) = keep(store, f"{simulator.url}/media/a.png")
+    store.close()
+    assert saved.problem is None
+    (request,) = [r for r in simulator.requests if r.path == "/media/a.png"]
+    assert "authorization" not in request.headers
+
+
 def test_a_redirect_elsewhere_in_plain_http_is_not_followed(
     simulator: Simulator, tmp_path: Path
 ) -> None:
