@@ -335,3 +335,36 @@ def test_runs_may_be_given_labels_for_their_node_ids() -> None:
 def test_a_bad_label_is_a_usage_error(values: list[str], message: str) -> None:
     with pytest.raises(SettingsError, match="^" + re.escape(message)):
         settings_from(qatech=values)
+
+
+MIB = 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("cli", "limits"),
+    [
+        ({}, (50 * MIB, 500 * MIB)),  # the README's defaults
+        ({"qatech_artifacts_max_mib": "5,20"}, (5 * MIB, 20 * MIB)),
+        ({"qatech_artifacts_max_mib": " 1 , 2 "}, (MIB, 2 * MIB)),
+    ],
+)
+def test_artifact_limits_are_mib_a_file_and_in_all(
+    cli: dict[str, object], limits: tuple[int, int]
+) -> None:
+    assert settings_from(cli=cli).artifact_limits == limits
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("50", "--qatech-artifacts-max-mib takes two numbers, FILE,TOTAL (as 50,500)"),
+        ("1,2,3", "--qatech-artifacts-max-mib takes two numbers, FILE,TOTAL (as 50,500)"),
+        ("0,5", "--qatech-artifacts-max-mib '0,5' is not FILE,TOTAL: whole numbers, 1 or more"),
+        ("1.5,5", "--qatech-artifacts-max-mib '1.5,5' is not FILE,TOTAL"),
+        ("\u0665,5", "--qatech-artifacts-max-mib '\u0665,5' is not FILE,TOTAL"),  # Arabic 5
+    ],
+)
+def test_bad_artifact_limits_are_usage_errors(value: str, message: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        settings_from(cli={"qatech_artifacts_max_mib": value})
+    assert str(raised.value).startswith(message)
