@@ -3,6 +3,8 @@ sends can move them, with no credential, within bounds; and shown to CI tools an
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import time
 import xml.etree.ElementTree as ET
@@ -190,8 +192,25 @@ def test_a_session_saves_the_media_of_what_did_not_pass_and_shows_them(
         "[[ATTACHMENT|artifacts/qatech/abc123/Checkout_with_saved_card/screenshot.png]]\n"
     )
     assert outs["Login flow test"] is None
-    html = (pytester.path / "report.html").read_text()
-    assert re.search(r"artifacts/qatech/abc123/Checkout_with_saved_card/screenshot\.png", html)
+    # pytest-html: each saved screenshot inline (an image, of its own type), every file linked.
+    images = {
+        (extra["content"], extra["mime_type"])
+        for extra in html_extras(pytester.path / "report.html")
+        if extra["format_type"] == "image"
+    }
+    autonoma = "artifacts/autonoma/gch7uesq5h6m9xe2fdq5ddgd/Add_member_to_network_verify_it_can_"
+    assert images == {
+        ("artifacts/qatech/abc123/Checkout_with_saved_card/screenshot.png", "image/png"),
+        (autonoma + "access_the_listings/screenshot.jpeg", "image/jpeg"),
+    }
+
+
+def html_extras(report: Path) -> list[dict[str, str]]:
+    """The extras of every test in a pytest-html report, from the data it embeds."""
+    blob = re.search(r'data-jsonblob="([^"]*)"', report.read_text())
+    assert blob is not None
+    tests = json.loads(html.unescape(blob.group(1)))["tests"]
+    return [extra for reports in tests.values() for r in reports for extra in r.get("extras", [])]
 
 
 def test_qatech_junit_saves_and_names_the_media_too(tmp_path: Path) -> None:

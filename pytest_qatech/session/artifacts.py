@@ -4,6 +4,7 @@ Jenkins' attachments plugin read it), the failure text, and pytest-html's report
 
 from __future__ import annotations
 
+import mimetypes
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Generator, Sequence
@@ -98,6 +99,12 @@ def _add_html_extras(
     for entry in kept:
         assert entry.path is not None
         if entry.link.kind == "screenshot":
-            extras.append(html.extras.image(str(entry.path), name=entry.path.name))
+            # pytest-html calls every image a PNG unless told; a platform may send a JPEG.
+            mime = mimetypes.guess_type(entry.path.name)[0] or "image/png"
+            extension = entry.path.suffix.lstrip(".") or "png"
+            image = html.extras.image(
+                str(entry.path), name=entry.path.name, mime_type=mime, extension=extension
+            )
+            extras.append(image)
         extras.append(html.extras.url(str(entry.path), name=f"{entry.link.kind}: {entry.path}"))
     report.extras = extras  # type: ignore[attr-defined]
