@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +33,7 @@ XDIST = _installed("pytest-xdist")
 #: Fast polling against the simulator: its runs advance per request, not per second.
 FAST = ("--qatech-poll-interval", "0.01")
 LOCAL_TEST = "def test_local():\n    assert True\n"
+FAILING_TEST = "def test_local_fails():\n    assert 1 == 2\n"
 
 
 class FakeClock:
@@ -275,3 +276,8 @@ def progress_marks(result: pytest.RunResult, provider: str = "qatech") -> str:
     (between two items, never inside one: the run goes on while they report)."""
     prefix = f"{provider} "
     return "".join(line.split()[1] for line in result.outlines if line.startswith(prefix))
+
+
+def echo(headers: Mapping[str, str]) -> dict[str, str]:
+    """What a careless server says when it refuses a request: everything it was sent."""
+    return {"error": "denied", "message": f"refused request with headers {dict(headers)}"}

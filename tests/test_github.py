@@ -10,7 +10,7 @@ from pytest_qatech.core.github import Problem, error_annotations, step_summary
 from pytest_qatech.core.models import FinishedRun, Outcome, RemoteCase
 from pytest_qatech.simulator import Answer, SimulatedRun, Simulator, case
 
-from .helpers import FAST, mixed_run, run_session
+from .helpers import FAILING_TEST, FAST, mixed_run, run_session
 
 CASE_PAGE = "https://app.qa.tech/p/acme/results/abc123/tc2"
 
@@ -39,7 +39,7 @@ def test_summary_and_annotations(
     add_runs(simulator)
     # pytest-github-actions-annotate-failures is loaded too: it annotates the local failure
     # alone, and the remote ones are annotated once each, by this plugin.
-    pytester.makepyfile(test_local="def test_local_fails():\n    assert 1 == 2\n")
+    pytester.makepyfile(test_local=FAILING_TEST)
     args = ("--qatech-run", "abc123", "--qatech-run", "nope", "--continue-on-collection-errors")
     result = run_session(pytester, *FAST, *args, *extra)
     result.assert_outcomes(passed=1, failed=2, skipped=1, errors=2)

@@ -9,7 +9,6 @@ import contextlib
 import io
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +39,7 @@ from pytest_qatech.simulator import (
     vibe_test,
 )
 
-from .helpers import FAST, qatech_case, run_session
+from .helpers import FAST, echo, qatech_case, run_session
 
 CERTIFICATE = (
     str(Path(__file__).parent / "certs" / "localhost.pem"),
@@ -58,11 +57,6 @@ def run_cli(simulator: Simulator, *args: str, output: Path) -> tuple[int, str]:
     with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
         code = qatech_junit([*args, *FAST, "-o", str(output)], environment(simulator.url))
     return code, printed.getvalue()
-
-
-def echo(headers: Mapping[str, str]) -> dict[str, str]:
-    """What a careless server says when it refuses a request: everything it was sent."""
-    return {"error": "denied", "message": f"refused request with headers {dict(headers)}"}
 
 
 # 1. A slow server: every request ends by its deadline, whatever the server does.

@@ -16,7 +16,7 @@ from pytest_qatech.simulator import (
     case,
 )
 
-from .helpers import FAST, demo_by_requests, mixed_run, run_session
+from .helpers import FAST, demo_by_requests, echo, mixed_run, run_session
 
 TOKEN = "qt-SECRET-7f3a9c1e"
 SECRETS = (TOKEN, TESTVIBE_KEY, AUTONOMA_CLIENT_ID, AUTONOMA_CLIENT_SECRET)
@@ -35,7 +35,7 @@ def test_token_appears_nowhere(
 ) -> None:
     denied = Answer(401, {"message": "Missing or invalid API key"})
     # A careless server, which says back every header it was sent.
-    echoed = Answer(401, lambda headers: {"message": f"refused headers {dict(headers)}"})
+    echoed = Answer(401, echo)
     token_simulator.add(
         SimulatedRun("echo", answers={0: echoed}),
         *demo_by_requests(),
@@ -58,7 +58,7 @@ def test_token_appears_nowhere(
         "--log-level=DEBUG", "-rA", "--qatech-details=all",
     )  # fmt: skip
     result.stdout.fnmatch_lines(["*HTTP 503*trying again*", "*HTTP 401*"])
-    assert "refused headers {" in result.stdout.str()
+    assert "refused request with headers {" in result.stdout.str()
     result.stdout.fnmatch_lines(["qatech: warning: QA.tech run abc123: *tc2 failed: HTTP 401 *"])
     assert result.stdout.str().count("HTTP 401") >= 3
     scripted = ("/denied", "/flaky", "/echo", "/runs/9")

@@ -11,9 +11,7 @@ import pytest
 
 from pytest_qatech.simulator import SimulatedRun, SimulatedTestVibeRun, Simulator, case, vibe_test
 
-from .helpers import FAST, mixed_run, run_session
-
-FAILING_TEST = "def test_local_fails():\n    assert 1 == 2\n"
+from .helpers import FAILING_TEST, FAST, mixed_run, run_session
 
 
 def with_an_agent_error() -> SimulatedRun:
