@@ -142,13 +142,18 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     live = None
     if sys.stdout.isatty():
         live = progress.LiveLine(_write_now, shutil.get_terminal_size().columns)
-    observer = progress.TerminalObserver(lambda line: print(line, flush=True), live, PREFIX)
+    say = progress.TerminalLines(lambda line: print(line, flush=True), live, PREFIX)
     # Polls that list each run's cases, as the plugin's do: a case decided before its run timed
     # out keeps its verdict, and one without is an error, as the plugin reports them.
     board = Board(settings.sources, starts.failed)
+    began = time.monotonic()
     try:
-        wait_for_sources(settings, observer=observer, listing=True, stream=board)
+        wait_for_sources(
+            settings, say=say, listing=True, stream=board, live_interval=say.live_interval
+        )
     except KeyboardInterrupt:
+        for said in board.interrupted(time.monotonic() - began):
+            say(said)
         return INTERRUPTED
     runs = board.runs()
     reports = [run.report for run in runs if run.report is not None]

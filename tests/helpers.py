@@ -11,9 +11,19 @@ from typing import Any
 
 import pytest
 
+from pytest_qatech.core.events import (
+    Interrupted,
+    Noted,
+    RequestFailed,
+    Said,
+    StatusChanged,
+    StillWaiting,
+    Waiting,
+    Warned,
+)
 from pytest_qatech.core.models import RemoteCase, RunReport
 from pytest_qatech.core.providers.base import ApiRequest, Progress
-from pytest_qatech.core.waiting import RunProgress, Target
+from pytest_qatech.core.waiting import Target
 from pytest_qatech.simulator import SimulatedRun, Simulator, case, demo_runs
 from pytest_qatech.simulator.base import Scripted as ScriptedRun
 
@@ -151,33 +161,31 @@ TC2_DETAILS = {
 
 
 @dataclass
-class RecordingObserver:
+class RecordingListener:
+    """Hears what a wait says, as short lines; ``live_interval`` is for the wait to be given."""
+
     lines: list[str] = field(default_factory=list)
     live_interval: float | None = None
 
-    def waiting(self, elapsed: float, runs: Sequence[RunProgress]) -> None:
-        shown = ", ".join(f"{run.run} {run.status} {run.cases}".rstrip() for run in runs)
-        self.lines.append(
-            f"live at {elapsed:g}: {shown}" if runs else f"live cleared at {elapsed:g}"
-        )
-
-    def status_changed(self, run: str, status: str, elapsed: float) -> None:
-        self.lines.append(f"{run} {status} at {elapsed:g}")
-
-    def still_waiting(self, run: str, status: str, elapsed: float) -> None:
-        self.lines.append(f"{run} still {status} at {elapsed:g}")
-
-    def request_failed(self, run: str, message: str, retry_in: float) -> None:
-        self.lines.append(f"{run} failed: {message}")
-
-    def interrupted(self, run: str, status: str | None, elapsed: float) -> None:
-        self.lines.append(f"{run} interrupted {status}")
-
-    def warning(self, run: str, message: str) -> None:
-        self.lines.append(f"{run} warning: {message}")
-
-    def note(self, run: str, message: str) -> None:
-        self.lines.append(f"{run} note: {message}")
+    def __call__(self, said: Said) -> None:
+        match said:
+            case Waiting(elapsed, runs):
+                shown = ", ".join(f"{run.run} {run.status} {run.cases}".rstrip() for run in runs)
+                self.lines.append(
+                    f"live at {elapsed:g}: {shown}" if runs else f"live cleared at {elapsed:g}"
+                )
+            case StatusChanged(run, status, elapsed):
+                self.lines.append(f"{run} {status} at {elapsed:g}")
+            case StillWaiting(run, status, elapsed):
+                self.lines.append(f"{run} still {status} at {elapsed:g}")
+            case RequestFailed(run, message, _):
+                self.lines.append(f"{run} failed: {message}")
+            case Interrupted(run, status, _):
+                self.lines.append(f"{run} interrupted {status}")
+            case Warned(run, message):
+                self.lines.append(f"{run} warning: {message}")
+            case Noted(run, message):
+                self.lines.append(f"{run} note: {message}")
 
 
 def mixed_run(short_id: str = "abc123") -> SimulatedRun:

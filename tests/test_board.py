@@ -15,6 +15,7 @@ from collections.abc import Callable
 import pytest
 
 from pytest_qatech.core.board import Background, Board
+from pytest_qatech.core.events import Interrupted, Said, StatusChanged, Warned
 from pytest_qatech.core.lookup import Lookup
 from pytest_qatech.core.models import (
     FinishedRun,
@@ -29,8 +30,6 @@ from pytest_qatech.core.providers.base import Progress, Provider
 from pytest_qatech.core.providers.qatech import QatechProvider
 from pytest_qatech.core.waiting import Target
 from pytest_qatech.simulator import SimulatedRun, SimulatedTestVibeRun, Simulator, case, vibe_test
-
-from .helpers import RecordingObserver
 
 #: Long enough never to pass on a working machine; only a broken wait gets there.
 BOUND = 30.0
@@ -52,7 +51,7 @@ def until(board: Board, ready: Callable[[], bool]) -> bool:
     while time.monotonic() < deadline:
         if board.wait(ready, deadline - time.monotonic()):
             return True
-        board.take_events()
+        board.take_said()
     return False
 
 
@@ -116,18 +115,28 @@ def test_a_run_that_lists_only_at_its_end_is_laid_out_once_it_answers(
 
 def test_what_the_wait_would_say_waits_for_the_main_thread(qatech_settings: Settings) -> None:
     board = Board(qatech_settings.sources)
-    board.status_changed("QA.tech run abc", "RUNNING", 1.0)
-    board.warning("QA.tech run abc", "details missing")
+    said: list[Said] = [
+        StatusChanged("QA.tech run abc", "RUNNING", 1.0),
+        Warned("QA.tech run abc", "late"),
+    ]
+    for one in said:
+        board.say(one)
     # Something to say wakes a waiting main thread, ready or not.
     assert board.wait(lambda: False, BOUND) is False
-    observer = RecordingObserver()
-    for event in board.take_events():
-        event(observer)
-    assert observer.lines == [
-        "QA.tech run abc RUNNING at 1",
-        "QA.tech run abc warning: details missing",
+    assert board.take_said() == said
+    assert board.take_said() == []
+
+
+def test_ctrl_c_names_each_run_still_waited_for_as_last_known(qatech_settings: Settings) -> None:
+    run_settings = settings({"qatech": ["abc", "done", "gone", "new"]})
+    board = Board(run_settings.sources)
+    board.progressed(target(run_settings, "abc"), Progress("RUNNING", False))
+    board.ended(target(run_settings, "done"), FinishedRun("qatech", "done", "COMPLETED", None, ()))
+    board.not_wanted([("qatech", "gone")])
+    assert board.interrupted(42.0) == [
+        Interrupted("QA.tech run abc", "RUNNING", 42.0),
+        Interrupted("QA.tech run new", None, 42.0),
     ]
-    assert board.take_events() == []
 
 
 def test_a_waiting_thread_wakes_when_its_case_is_decided(qatech_settings: Settings) -> None:

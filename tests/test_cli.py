@@ -13,6 +13,8 @@ import pytest
 import xmlschema
 
 from pytest_qatech.cli import main
+from pytest_qatech.core import progress
+from pytest_qatech.core.events import Said, StatusChanged
 from pytest_qatech.simulator import (
     Answer,
     SimulatedRun,
@@ -63,6 +65,31 @@ def test_a_report_of_all_three_platforms(
     assert slow is not None
     assert slow.get("time") == "9.120000"
     assert "----- TestVibe run log -----" in (slow.findtext("system-out") or "")
+
+
+def test_ctrl_c_is_exit_130_with_a_line_per_run_still_going_and_no_report(
+    simulator: Simulator,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    simulator.add(SimulatedRun("abc123", statuses=("RUNNING",)))
+    say = progress.TerminalLines.__call__
+
+    def interrupted_once_running(lines: progress.TerminalLines, said: Said) -> None:
+        say(lines, said)
+        if isinstance(said, StatusChanged):  # Ctrl-C, in the loop's thread: the main one
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(progress.TerminalLines, "__call__", interrupted_once_running)
+    code, report = run_cli(simulator, tmp_path, "abc123")
+    assert code == 130
+    out = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(
+        r"qatech-junit: interrupted while waiting for QA\.tech run abc123 \(RUNNING, [\d.]+s\)",
+        out[-1],
+    ), out
+    assert not report.exists()
 
 
 @pytest.mark.parametrize("details", ["failed", "none"])

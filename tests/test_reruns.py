@@ -25,7 +25,7 @@ from pytest_qatech.core.secrets import Secret
 from pytest_qatech.core.sending import SerialSender
 from pytest_qatech.core.waiting import Target, Wait
 
-from .helpers import FakeApi, FakeClock, RecordingObserver, RecordingStream, qatech_case, qatech_run
+from .helpers import FakeApi, FakeClock, RecordingListener, RecordingStream, qatech_case, qatech_run
 
 PROVIDER = QatechProvider(Secret("x"), project="shop", details="none")
 TITLES = {"qatech": "QA.tech"}
@@ -150,14 +150,14 @@ STARTED_DEF = {"success": True, "run": {"id": "u", "shortId": "def456", "testCou
 
 def wait_for(
     api: FakeApi, reruns: int, stream: RecordingStream | None = None
-) -> tuple[list[RunReport], RecordingObserver]:
+) -> tuple[list[RunReport], RecordingListener]:
     """The wait for run abc123, with listing polls, on the API's fake clock."""
-    observer = RecordingObserver()
+    observer = RecordingListener()
     reports = Wait(
         [Target(PROVIDER, api, "abc123")],
         poll_interval=10.0,
         timeout=3600.0,
-        observer=observer,
+        say=observer,
         clock=api.clock,
         sender=SerialSender(),
         rng=random.Random(1),
@@ -170,7 +170,7 @@ def wait_for(
 
 def run_with(
     api: FakeApi, reruns: int, stream: RecordingStream | None = None
-) -> tuple[RunReport, RecordingObserver]:
+) -> tuple[RunReport, RecordingListener]:
     (report,), observer = wait_for(api, reruns, stream)
     return report, observer
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import pytest
 
 from pytest_qatech.core.client import FinalError, TransientError
+from pytest_qatech.core.events import Said, StatusChanged
 from pytest_qatech.core.models import FinishedRun, Outcome, RunReport, UnreadableRun
 from pytest_qatech.core.providers.base import ApiRequest, Provider
 from pytest_qatech.core.providers.qatech import QatechProvider
@@ -24,7 +25,7 @@ from pytest_qatech.core.waiting import Job, RetryPolicy, Stopped, Target, Wait, 
 from .helpers import (
     FakeApi,
     FakeClock,
-    RecordingObserver,
+    RecordingListener,
     RecordingStream,
     Scripted,
     qatech_case,
@@ -38,22 +39,24 @@ FAILED_DETAILS = QatechProvider(Secret("x"), project=None, details="failed")
 def wait(
     api: FakeApi,
     run_ids: Sequence[str],
-    observer: RecordingObserver | None = None,
+    observer: RecordingListener | None = None,
     provider: Provider = WITHOUT_DETAILS,
     poll_interval: float = 10.0,
     timeout: float = 3600.0,
     retry: RetryPolicy | None = None,
 ) -> dict[str, RunReport]:
     """The reports by run id."""
+    listener = observer or RecordingListener()
     reports = Wait(
         [Target(provider, api, run_id) for run_id in run_ids],
         poll_interval=poll_interval,
         timeout=timeout,
-        observer=observer or RecordingObserver(),
+        say=listener,
         clock=api.clock,
         sender=SerialSender(),
         retry=retry,
         rng=random.Random(1),
+        live_interval=listener.live_interval,
     ).run()
     return {report.run_id: report for report in reports}
 
@@ -72,7 +75,7 @@ def test_polls_light_until_the_end_then_reads_results_once() -> None:
 
 def test_a_finished_run_costs_two_requests_and_prints_nothing() -> None:
     api = FakeApi(FakeClock(), {"abc": [qatech_run("abc", "COMPLETED")]})
-    observer = RecordingObserver()
+    observer = RecordingListener()
     wait(api, ["abc"], observer)
     assert len(api.log) == 2
     assert observer.lines == []
@@ -81,7 +84,7 @@ def test_a_finished_run_costs_two_requests_and_prints_nothing() -> None:
 
 def test_status_changes_are_reported() -> None:
     statuses = ["INITIATED", "RUNNING", "RUNNING", "COMPLETED"]
-    observer = RecordingObserver()
+    observer = RecordingListener()
     api = FakeApi(FakeClock(), {"abc": [qatech_run("abc", status) for status in statuses]})
     wait(api, ["abc"], observer)
     assert observer.lines == [
@@ -102,14 +105,14 @@ def test_runs_are_waited_for_together() -> None:
 
 
 def test_heartbeat_at_least_once_a_minute() -> None:
-    observer = RecordingObserver()
+    observer = RecordingListener()
     wait(FakeApi(FakeClock(), {"abc": progression("abc", 30)}), ["abc"], observer)
     beats = [line for line in observer.lines if "still" in line]
     assert beats == [f"QA.tech run abc still RUNNING at {t}" for t in (60, 120, 180, 240)]
 
 
 def test_heartbeat_with_a_poll_interval_longer_than_a_minute() -> None:
-    observer = RecordingObserver()
+    observer = RecordingListener()
     api = FakeApi(FakeClock(), {"abc": progression("abc", 2)})
     wait(api, ["abc"], observer, poll_interval=150.0)
     assert observer.lines == [
@@ -133,7 +136,7 @@ def test_a_live_observer_sees_progress_every_second_at_no_extra_request() -> Non
 
     plain, live = api(), api()
     wait(plain, ["r1", "r2"])
-    observer = RecordingObserver(live_interval=1.0)
+    observer = RecordingListener(live_interval=1.0)
     wait(live, ["r1", "r2"], observer)
     assert live.log == plain.log
     shown = [line for line in observer.lines if line.startswith("live")]
@@ -148,28 +151,13 @@ def test_a_live_observer_sees_progress_every_second_at_no_extra_request() -> Non
     assert shown[-1] == "live cleared at 20"
 
 
-def test_an_interrupted_live_observer_is_cleared() -> None:
+def test_an_interrupted_live_line_is_cleared() -> None:
     api = FakeApi(FakeClock(), {"abc": [qatech_run("abc", "RUNNING"), KeyboardInterrupt()]})
-    observer = RecordingObserver(live_interval=1.0)
+    observer = RecordingListener(live_interval=1.0)
     with pytest.raises(KeyboardInterrupt):
         wait(api, ["abc"], observer)
-    assert observer.lines[-2:] == ["QA.tech run abc interrupted RUNNING", "live cleared at 10"]
-
-
-def test_interrupt_names_the_runs_being_waited_for() -> None:
-    clock = FakeClock()
-    api = FakeApi(
-        clock, {"abc": [qatech_run("abc", "RUNNING")], "done": [qatech_run("done", "COMPLETED")]}
-    )
-
-    def interrupting_sleep(seconds: float) -> None:
-        raise KeyboardInterrupt
-
-    clock.sleep = interrupting_sleep  # type: ignore[method-assign]
-    observer = RecordingObserver()
-    with pytest.raises(KeyboardInterrupt):
-        wait(api, ["abc", "done"], observer)
-    assert observer.lines[-1:] == ["QA.tech run abc interrupted RUNNING"]
+    # What to say of the runs is the front end's, from its board.
+    assert observer.lines[-2:] == ["live at 9: QA.tech run abc RUNNING", "live cleared at 10"]
 
 
 def test_timeout_names_the_run_its_last_status_and_the_time_waited() -> None:
@@ -206,7 +194,7 @@ def test_a_failed_poll_does_not_lose_the_wait() -> None:
         TransientError("HTTP 503"),
         qatech_run("abc", "COMPLETED"),
     ]
-    observer = RecordingObserver()
+    observer = RecordingListener()
     reports = wait(FakeApi(FakeClock(), {"abc": flaky}), ["abc"], observer)
     assert isinstance(reports["abc"], FinishedRun)
     assert observer.lines.count(
@@ -221,7 +209,7 @@ def test_a_transient_fault_on_any_request_is_retried(purpose: str) -> None:
     reads: list[Scripted] = [qatech_run("abc", "COMPLETED")]
     (polls if purpose == "poll" else reads).insert(0 if purpose == "read" else 1, fault)
     api = FakeApi(FakeClock(), {"abc": polls}, reads={"abc": reads})
-    observer = RecordingObserver()
+    observer = RecordingListener()
     assert isinstance(wait(api, ["abc"], observer)["abc"], FinishedRun)
     path = "/v1/run/abc"
     assert f"QA.tech run abc failed: GET https://api.test{path}: {fault}" in observer.lines
@@ -375,7 +363,7 @@ def test_a_run_that_ended_early_has_its_details_read_while_others_still_poll() -
 def test_transient_failures_of_a_case_request_are_retried() -> None:
     busy = TransientError("HTTP 503 Service Unavailable", retry_after=2)
     api = detailed_api({"tc0": [{"durationMs": 2000}], "tc1": [busy, busy, {"durationMs": 2000}]})
-    observer = RecordingObserver()
+    observer = RecordingListener()
     report = wait(api, ["abc"], observer, provider=FAILED_DETAILS)["abc"]
     assert isinstance(report, FinishedRun)
     assert [c.duration for c in report.cases] == [2.0, 2.0]
@@ -415,7 +403,7 @@ def test_unreadable_details_leave_the_verdict_as_it_was_with_a_warning(
     answer: Scripted, problem: str
 ) -> None:
     api = detailed_api({"tc0": [answer], "tc1": [answer]})
-    observer = RecordingObserver()
+    observer = RecordingListener()
     report = wait(api, ["abc"], observer, provider=FAILED_DETAILS)["abc"]
     without = wait(detailed_api({}), ["abc"])["abc"]
     assert report == without
@@ -428,7 +416,7 @@ def test_unreadable_details_leave_the_verdict_as_it_was_with_a_warning(
 def test_the_first_problem_is_the_first_case_s() -> None:
     gone = FinalError("HTTP 404 Not Found", 404)
     api = detailed_api({"tc0": [TransientError("x")] * 2 + [gone], "tc1": [gone]})
-    observer = RecordingObserver()
+    observer = RecordingListener()
     wait(api, ["abc"], observer, provider=FAILED_DETAILS)
     assert observer.lines[-1].endswith(
         "the first problem: GET https://api.test/v1/run-test-case/tc0 failed: HTTP 404 Not Found"
@@ -438,7 +426,7 @@ def test_the_first_problem_is_the_first_case_s() -> None:
 def test_details_never_outlast_the_wait() -> None:
     slow = TransientError("HTTP 503", retry_after=30)
     api = detailed_api({"tc0": [slow], "tc1": [{"durationMs": 1000}]})
-    observer = RecordingObserver()
+    observer = RecordingListener()
     report = wait(api, ["abc"], observer, provider=FAILED_DETAILS, timeout=50.0)["abc"]
     assert isinstance(report, FinishedRun)
     assert [c.duration for c in report.cases] == [None, 1.0]
@@ -484,7 +472,7 @@ def test_requests_run_in_parallel_up_to_the_bound() -> None:
         [Target(FAILED_DETAILS, api, "abc")],
         poll_interval=10.0,
         timeout=60.0,
-        observer=RecordingObserver(),
+        say=RecordingListener(),
         clock=FakeClock(),
         sender=ThreadedSender(workers=3),
     ).run()
@@ -500,7 +488,7 @@ def test_an_interrupt_leaves_no_request_thread_behind() -> None:
             [Target(FAILED_DETAILS, api, "abc")],
             poll_interval=10.0,
             timeout=60.0,
-            observer=RecordingObserver(),
+            say=RecordingListener(),
             clock=api.clock,
             sender=ThreadedSender(workers=2),
         ).run()
@@ -532,7 +520,7 @@ def test_requests_that_are_due_but_have_no_place_wait_for_an_answer() -> None:
         [Target(FAILED_DETAILS, api, "abc")],
         poll_interval=10.0,
         timeout=3600.0,
-        observer=RecordingObserver(),
+        say=RecordingListener(),
         clock=api.clock,
         sender=sender,
     ).run()
@@ -562,12 +550,12 @@ class UnansweredSender(SerialSender[Job]):
 def test_a_request_that_never_ends_cannot_hold_the_wait_past_its_timeout() -> None:
     clock = FakeClock()
     sender = UnansweredSender(clock)
-    observer = RecordingObserver()
+    observer = RecordingListener()
     (report,) = Wait(
         [Target(WITHOUT_DETAILS, FakeApi(clock, {}), "abc")],
         poll_interval=10.0,
         timeout=300.0,
-        observer=observer,
+        say=observer,
         clock=clock,
         sender=sender,
     ).run()
@@ -600,7 +588,7 @@ def test_listing_polls_decide_each_case_when_it_ends_not_when_its_run_does() -> 
         [Target(FAILED_DETAILS, api, "abc")],
         poll_interval=10.0,
         timeout=3600.0,
-        observer=RecordingObserver(),
+        say=RecordingListener(),
         clock=clock,
         sender=SerialSender(),
         listing=True,
@@ -662,14 +650,17 @@ def test_a_stopped_wait_ends_at_once() -> None:
     clock = FakeClock()
     stop = threading.Event()
     api = FakeApi(clock, {"abc": [qatech_run("abc", "RUNNING")]})
-    observer = RecordingObserver()
-    observer.status_changed = lambda *args: stop.set()  # type: ignore[method-assign]
+
+    def stop_on_a_status(said: Said) -> None:
+        if isinstance(said, StatusChanged):
+            stop.set()
+
     with pytest.raises(Stopped):
         Wait(
             [Target(WITHOUT_DETAILS, api, "abc")],
             poll_interval=10.0,
             timeout=3600.0,
-            observer=observer,
+            say=stop_on_a_status,
             clock=clock,
             sender=SerialSender(),
             stop=stop,
@@ -682,7 +673,7 @@ def wait_listing(api: FakeApi) -> RunReport:
         [Target(FAILED_DETAILS, api, "abc")],
         poll_interval=10.0,
         timeout=3600.0,
-        observer=RecordingObserver(),
+        say=RecordingListener(),
         clock=api.clock,
         sender=SerialSender(),
         listing=True,

@@ -17,6 +17,7 @@ import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from pytest_qatech.core.events import Interrupted, Said
 from pytest_qatech.core.models import (
     FinishedRun,
     Listed,
@@ -28,17 +29,8 @@ from pytest_qatech.core.models import (
 from pytest_qatech.core.platforms import Settings
 from pytest_qatech.core.providers.base import Progress, Provider, RunSource
 from pytest_qatech.core.sending import ThreadedSender
-from pytest_qatech.core.waiting import (
-    Job,
-    RunProgress,
-    Stopped,
-    Target,
-    WaitObserver,
-    wait_for_sources,
-)
-
-#: What the board keeps for the main thread to say: a call on the real observer.
-Event = Callable[[WaitObserver], None]
+from pytest_qatech.core.settings import run_label
+from pytest_qatech.core.waiting import Job, Stopped, Target, wait_for_sources
 
 
 @dataclass
@@ -96,12 +88,9 @@ class _RunState:
 class Board:
     """What the background wait has learnt so far; thread-safe.
 
-    It is the wait's :class:`~pytest_qatech.core.waiting.Stream`, and its observer: the
-    observer's calls are queued for the main thread, which replays them on a real observer.
+    It is the wait's :class:`~pytest_qatech.core.waiting.Stream`, and its listener: what the
+    wait says is kept for the main thread, which says it (:meth:`take_said`).
     """
-
-    #: No live line: the main thread draws what it likes from the board.
-    live_interval = None
 
     def __init__(self, sources: Sequence[RunSource], settled: Sequence[UnreadableRun] = ()) -> None:
         """``settled``: runs known to have ended before the wait starts (starts that failed)."""
@@ -126,7 +115,7 @@ class Board:
             for source in sources
             for run_id in source.run_ids
         )
-        self._events: list[Event] = []
+        self._said: list[Said] = []
         #: What the board learns, numbered in order: facts of one answer share a number.
         self._moments = itertools.count()
         #: Why the background wait broke off, if it did.
@@ -194,35 +183,28 @@ class Board:
             self.over = True
             self._changed.notify_all()
 
-    # The observer's calls, queued for the main thread.
-
-    def waiting(self, elapsed: float, runs: Sequence[RunProgress]) -> None:
-        pass
-
-    def status_changed(self, run: str, status: str, elapsed: float) -> None:
-        self._queue(lambda observer: observer.status_changed(run, status, elapsed))
-
-    def still_waiting(self, run: str, status: str, elapsed: float) -> None:
-        self._queue(lambda observer: observer.still_waiting(run, status, elapsed))
-
-    def request_failed(self, run: str, message: str, retry_in: float) -> None:
-        self._queue(lambda observer: observer.request_failed(run, message, retry_in))
-
-    def interrupted(self, run: str, status: str | None, elapsed: float) -> None:
-        self._queue(lambda observer: observer.interrupted(run, status, elapsed))
-
-    def warning(self, run: str, message: str) -> None:
-        self._queue(lambda observer: observer.warning(run, message))
-
-    def note(self, run: str, message: str) -> None:
-        self._queue(lambda observer: observer.note(run, message))
+    def say(self, said: Said) -> None:
+        """What the wait says, kept for the main thread to say."""
+        with self._changed:
+            self._said.append(said)
+            self._changed.notify_all()
 
     # What the main thread reads.
 
-    def take_events(self) -> list[Event]:
+    def take_said(self) -> list[Said]:
+        """What the wait has said since this was last asked."""
         with self._changed:
-            events, self._events = self._events, []
-            return events
+            said, self._said = self._said, []
+            return said
+
+    def interrupted(self, elapsed: float) -> list[Interrupted]:
+        """What to say of Ctrl-C: each run still waited for, as last known."""
+        with self._changed:
+            return [
+                Interrupted(run_label(state.provider.title, state.run_id), state.status, elapsed)
+                for state in self._runs.values()
+                if state.report is None and not state.unwanted
+            ]
 
     def runs(self) -> tuple[RunSnapshot, ...]:
         with self._changed:
@@ -301,16 +283,11 @@ class Board:
         no limit); whether it is ready. ``ready`` is called with the board locked: it may read
         the board."""
         with self._changed:
-            self._changed.wait_for(lambda: ready() or bool(self._events), timeout)
+            self._changed.wait_for(lambda: ready() or bool(self._said), timeout)
             return ready()
 
     def _state(self, target: Target) -> _RunState:
         return self._runs[(target.provider.name, target.run_id)]
-
-    def _queue(self, event: Event) -> None:
-        with self._changed:
-            self._events.append(event)
-            self._changed.notify_all()
 
 
 class _StoppableClock:
@@ -355,7 +332,7 @@ class Background:
         try:
             wait_for_sources(
                 self.settings,
-                observer=self.board,
+                say=self.board.say,
                 clock=_StoppableClock(self._stop),
                 sender=self._sender,
                 listing=True,

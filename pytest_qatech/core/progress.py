@@ -5,8 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
+from pytest_qatech.core.events import (
+    Interrupted,
+    Noted,
+    RequestFailed,
+    RunProgress,
+    Said,
+    StatusChanged,
+    StillWaiting,
+    Waiting,
+    Warned,
+)
 from pytest_qatech.core.text import format_duration, visible
-from pytest_qatech.core.waiting import RunProgress
 
 #: What the plugin's own lines start with; qatech-junit's start with its name.
 PREFIX = "qatech:"
@@ -47,11 +57,13 @@ class LiveLine:
             self._shown = 0
 
 
-class TerminalObserver:
-    """Writes one plain line per event: readable in a CI log, where no spinner survives.
+class TerminalLines:
+    """Says what a wait says as one plain line per event: readable in a CI log, where no spinner
+    survives.
 
     With a :class:`LiveLine` (a terminal), it also keeps a line with each run's status and the
-    time waited up to date, once a second, instead of a line a minute.
+    time waited up to date (:class:`~pytest_qatech.core.events.Waiting`, every
+    :attr:`live_interval` seconds), instead of a line a minute.
     """
 
     def __init__(
@@ -65,6 +77,29 @@ class TerminalObserver:
         self._prefix = prefix
         self.live_interval = LIVE_INTERVAL if live is not None else None
 
+    def __call__(self, said: Said) -> None:
+        prefix = self._prefix
+        match said:
+            case Waiting(elapsed, runs):
+                self._redraw(elapsed, runs)
+            case StatusChanged(run, status, elapsed):
+                self._write(f"{prefix} {run} is {status} ({format_duration(elapsed)})")
+            case StillWaiting(run, status, elapsed):
+                if self._live is None:  # the live line says it already
+                    duration = format_duration(elapsed)
+                    self._write(f"{prefix} still waiting for {run}: {status} after {duration}")
+            case RequestFailed(_, message, retry_in):
+                self._write(f"{prefix} {message}; trying again in {format_duration(retry_in)}")
+            case Interrupted(run, status, elapsed):
+                self._write(
+                    f"{prefix} interrupted while waiting for {run} "
+                    f"({status or 'no status yet'}, {format_duration(elapsed)})"
+                )
+            case Warned(run, message):
+                self._write(f"{prefix} warning: {run}: {message}")
+            case Noted(run, message):
+                self._write(f"{prefix} {run}: {message}")
+
     def _write(self, line: str) -> None:
         # Statuses and server messages come from the remote service.
         if self._live is not None and self._live.shown:
@@ -72,7 +107,7 @@ class TerminalObserver:
         else:
             self._write_line(visible(line))
 
-    def waiting(self, elapsed: float, runs: Sequence[RunProgress]) -> None:
+    def _redraw(self, elapsed: float, runs: Sequence[RunProgress]) -> None:
         if self._live is None:
             return
         if not runs:
@@ -83,55 +118,6 @@ class TerminalObserver:
             for run in runs
         )
         self._live.show(visible(f"{self._prefix} waiting {format_duration(elapsed)}: {states}"))
-
-    def status_changed(self, run: str, status: str, elapsed: float) -> None:
-        self._write(f"{self._prefix} {run} is {status} ({format_duration(elapsed)})")
-
-    def still_waiting(self, run: str, status: str, elapsed: float) -> None:
-        if self._live is None:  # the live line says it already
-            self._write(
-                f"{self._prefix} still waiting for {run}: {status} after {format_duration(elapsed)}"
-            )
-
-    def request_failed(self, run: str, message: str, retry_in: float) -> None:
-        self._write(f"{self._prefix} {message}; trying again in {format_duration(retry_in)}")
-
-    def interrupted(self, run: str, status: str | None, elapsed: float) -> None:
-        self._write(
-            f"{self._prefix} interrupted while waiting for {run} "
-            f"({status or 'no status yet'}, {format_duration(elapsed)})"
-        )
-
-    def warning(self, run: str, message: str) -> None:
-        self._write(f"{self._prefix} warning: {run}: {message}")
-
-    def note(self, run: str, message: str) -> None:
-        self._write(f"{self._prefix} {run}: {message}")
-
-
-class SilentObserver:
-    live_interval = None
-
-    def waiting(self, elapsed: float, runs: Sequence[RunProgress]) -> None:
-        pass
-
-    def status_changed(self, run: str, status: str, elapsed: float) -> None:
-        pass
-
-    def still_waiting(self, run: str, status: str, elapsed: float) -> None:
-        pass
-
-    def request_failed(self, run: str, message: str, retry_in: float) -> None:
-        pass
-
-    def interrupted(self, run: str, status: str | None, elapsed: float) -> None:
-        pass
-
-    def warning(self, run: str, message: str) -> None:
-        pass
-
-    def note(self, run: str, message: str) -> None:
-        pass
 
 
 def header_line(title: str, run_ids: Iterable[str], api_url: str, prefix: str = PREFIX) -> str:

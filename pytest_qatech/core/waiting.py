@@ -5,13 +5,14 @@ One loop and one clock, whatever the platform. Every request has a time it is du
 status polls, its results request once it has ended, and a case request for each case whose
 provider has more to say about it once the case has its verdict. With ``listing``, the polls
 ask for the run's cases too, so that a case is known, and then decided, while its run goes on;
-a :class:`Stream` hears each fact the moment the loop learns it. The loop sends what is due, a
-few requests at a time and one at a time per run, and otherwise waits until an answer comes or
-the next thing is due. A request that failed just gets a later due time, so a
-run that backs off never holds up the others, and Ctrl-C lands in the loop's own thread at
-once. Time comes from an injected :class:`~pytest_qatech.core.clock.Clock` and requests go out
-through an injected :class:`~pytest_qatech.core.sending.Sender`, so tests drive the whole loop
-with a fake clock and no thread.
+a :class:`Stream` hears each fact the moment the loop learns it, and a
+:data:`~pytest_qatech.core.events.Listener` hears what is worth a line in a log. The loop
+sends what is due, as many requests at a time as its sender takes (a run's polls one after
+another, its case requests side by side), and otherwise waits until an answer comes or the
+next thing is due. A request that failed just gets a later due time, so a run that backs off
+never holds up the others. Time comes from an injected :class:`~pytest_qatech.core.clock.Clock`
+and requests go out through an injected :class:`~pytest_qatech.core.sending.Sender`, so tests
+drive the whole loop with a fake clock and no thread.
 """
 
 from __future__ import annotations
@@ -29,6 +30,16 @@ from typing import TYPE_CHECKING, Protocol
 from pytest_qatech.core import reruns
 from pytest_qatech.core.client import Client, FinalError, TransientError, may_have_acted
 from pytest_qatech.core.clock import Clock, SystemClock
+from pytest_qatech.core.events import (
+    Listener,
+    Noted,
+    RequestFailed,
+    RunProgress,
+    StatusChanged,
+    StillWaiting,
+    Waiting,
+    Warned,
+)
 from pytest_qatech.core.models import (
     FinishedRun,
     Listed,
@@ -62,51 +73,6 @@ class Target:
     @property
     def label(self) -> str:
         return run_label(self.provider.title, self.run_id)
-
-
-@dataclass(frozen=True)
-class RunProgress:
-    """Where one run stands, for a live line on a terminal."""
-
-    #: The run for people: ``QA.tech run abc123``.
-    run: str
-    #: The last status the API gave; None before the first answer.
-    status: str | None
-    #: How many cases had each outcome, once the run's results are read.
-    cases: str = ""
-
-
-class WaitObserver(Protocol):
-    """Told what happens while waiting, to show signs of life in a CI log.
-
-    ``run`` names the run for people: ``QA.tech run abc123``.
-    """
-
-    @property
-    def live_interval(self) -> float | None:
-        """Seconds between calls of :meth:`waiting` while nothing else happens; None for
-        never, as in a CI log, where only lines that stay are any use."""
-        ...
-
-    def waiting(self, elapsed: float, runs: Sequence[RunProgress]) -> None:
-        """Every run's progress, to redraw a live line; no runs: the wait is over."""
-        ...
-
-    def status_changed(self, run: str, status: str, elapsed: float) -> None: ...
-
-    def still_waiting(self, run: str, status: str, elapsed: float) -> None: ...
-
-    def request_failed(self, run: str, message: str, retry_in: float) -> None: ...
-
-    def interrupted(self, run: str, status: str | None, elapsed: float) -> None: ...
-
-    def warning(self, run: str, message: str) -> None:
-        """Something went wrong that changes no verdict (a case's details are missing)."""
-        ...
-
-    def note(self, run: str, message: str) -> None:
-        """Something worth a line in the log that is no problem (a rerun started)."""
-        ...
 
 
 class Stream(Protocol):
@@ -300,7 +266,7 @@ class Wait:
         *,
         poll_interval: float,
         timeout: float,
-        observer: WaitObserver,
+        say: Listener,
         clock: Clock,
         sender: Sender[Job],
         retry: RetryPolicy | None = None,
@@ -309,10 +275,13 @@ class Wait:
         stream: Stream | None = None,
         stop: threading.Event | None = None,
         reruns: int = 0,
+        live_interval: float | None = None,
     ) -> None:
         self.poll_interval = poll_interval
         self.timeout = timeout
-        self.observer = observer
+        self.say = say
+        #: Seconds between :class:`Waiting` events, for a live line; None: none.
+        self.live_interval = live_interval
         self.clock = clock
         self.sender = sender
         self.retry = retry or retry_for(poll_interval)
@@ -343,14 +312,10 @@ class Wait:
     def run(self) -> list[RunReport]:
         try:
             return self._drive()
-        except KeyboardInterrupt:
-            for run in self.waiting_for():
-                self.observer.interrupted(run.label, run.status, self.elapsed())
-            raise
         finally:
             self.sender.close()
-            if self.observer.live_interval is not None:
-                self.observer.waiting(self.elapsed(), ())
+            if self.live_interval is not None:
+                self.say(Waiting(self.elapsed(), ()))
 
     def _drive(self) -> list[RunReport]:
         while any(not run.over for run in self.runs):
@@ -400,8 +365,8 @@ class Wait:
         # A request that is due but has no free place must wait for an answer, not spin.
         if self.due and self.in_flight < self.sender.capacity:
             times.append(self.due[0][0])
-        if self.observer.live_interval is not None:
-            times.append(now + self.observer.live_interval)
+        if self.live_interval is not None:
+            times.append(now + self.live_interval)
         return min(times)
 
     def handle(self, answer: Answer[Job]) -> None:
@@ -445,14 +410,15 @@ class Wait:
         else:
             progress = provider.parse_status(run.run_id, body)
             previous, now = run.status, self.clock.now()
-            # The state first, then the report: a Ctrl-C during the report must see this status.
+            # The state first, the stream's too, then the line: a Ctrl-C while it is said
+            # must see this status.
             run.status = progress.status
             job.failures, job.failing_since = 0, None
-            if progress.status != previous and not (previous is None and progress.finished):
-                self.last_sign_of_life = now
-                self.observer.status_changed(run.label, progress.status, self.elapsed())
             if self.stream is not None and not run.rerunning:
                 self.stream.progressed(run.target, run.told(progress))
+            if progress.status != previous and not (previous is None and progress.finished):
+                self.last_sign_of_life = now
+                self.say(StatusChanged(run.label, progress.status, self.elapsed()))
             for listed in progress.cases or ():
                 run.listed.setdefault(listed.key, listed.name)
                 if listed.verdict is not None and listed.key not in run.decided:
@@ -529,11 +495,13 @@ class Wait:
         if run.case_problems:
             order = [case.key for case in run.read.cases]
             problems = sorted(run.case_problems.items(), key=lambda item: order.index(item[0]))
-            self.observer.warning(
-                run.label,
-                f"the details of {len(problems)} of {run.case_requests} cases could not be read, "
-                f"so they are reported as the run endpoint described them; the first problem: "
-                f"{problems[0][1]}",
+            self.say(
+                Warned(
+                    run.label,
+                    f"the details of {len(problems)} of {run.case_requests} cases could not be "
+                    f"read, so they are reported as the run endpoint described them; the first "
+                    f"problem: {problems[0][1]}",
+                )
             )
         cases = tuple(run.final.get(case.key, case) for case in run.read.cases)
         self.attempt_ended(run, dataclasses.replace(run.read, cases=cases))
@@ -545,10 +513,12 @@ class Wait:
             merged, unmatched = reruns.merged(run.merged, attempt, run.started[-1])
             if unmatched:
                 names = ", ".join(repr(case.name) for case in unmatched)
-                self.observer.warning(
-                    run.label,
-                    f"{len(unmatched)} of its cases match no case that failed before ({names}); "
-                    "each is reported as a case of its own",
+                self.say(
+                    Warned(
+                        run.label,
+                        f"{len(unmatched)} of its cases match no case that failed before "
+                        f"({names}); each is reported as a case of its own",
+                    )
                 )
         request = run.target.provider.rerun_request(run.run_id) if run.reruns_left else None
         if request is None or not reruns.wants_rerun(attempt) or self.clock.now() >= self.deadline:
@@ -568,11 +538,13 @@ class Wait:
         run.attempt(rerun.run_id)
         self.schedule(run.job, self.clock.now())
         where = f": {rerun.url}" if rerun.url else ""
-        self.observer.note(
-            before,
-            f"{failed} {'case' if failed == 1 else 'cases'} did not pass; rerun {attempt} of "
-            f"{attempt + run.reruns_left} started as "
-            f"{run_label(run.target.provider.title, rerun.run_id)}{where}",
+        self.say(
+            Noted(
+                before,
+                f"{failed} {'case' if failed == 1 else 'cases'} did not pass; rerun {attempt} of "
+                f"{attempt + run.reruns_left} started as "
+                f"{run_label(run.target.provider.title, rerun.run_id)}{where}",
+            )
         )
 
     def end(self, run: _Run, report: RunReport) -> None:
@@ -611,7 +583,7 @@ class Wait:
             max(0.0, self.deadline - now),
         )
         self.schedule(job, now + delay)
-        self.observer.request_failed(job.run.label, job.last_error, delay)
+        self.say(RequestFailed(job.run.label, job.last_error, delay))
 
     def give_up(
         self, job: Job, message: str, hint: str | None = None, *, maybe_started: bool = False
@@ -637,15 +609,18 @@ class Wait:
             message += (
                 f"; the request may have reached {title}, so a rerun may have started: see {where}"
             )
-        self.observer.warning(
-            run.label, f"its failed cases could not be rerun, so their verdicts stand: {message}"
+        self.say(
+            Warned(
+                run.label,
+                f"its failed cases could not be rerun, so their verdicts stand: {message}",
+            )
         )
         self.end(run, run.merged)
 
     def unreadable(self, run: _Run, message: str, *, timed_out: bool = False) -> None:
         if run.merged is not None:
             # A rerun that could not be read changes no verdict of the attempts before it.
-            self.observer.warning(run.label, f"{message}; the verdicts before it stand")
+            self.say(Warned(run.label, f"{message}; the verdicts before it stand"))
             self.end(run, run.merged)
             return
         provider = run.target.provider
@@ -692,15 +667,13 @@ class Wait:
             self.unreadable(run, message, timed_out=True)
 
     def show(self) -> None:
-        if self.observer.live_interval is None:
+        if self.live_interval is None:
             return
-        self.observer.waiting(
-            self.elapsed(),
-            [
-                RunProgress(run.label, run.status, tally(c.outcome for c in run.final.values()))
-                for run in self.runs
-            ],
+        runs = tuple(
+            RunProgress(run.label, run.status, tally(c.outcome for c in run.final.values()))
+            for run in self.runs
         )
+        self.say(Waiting(self.elapsed(), runs))
 
     def heartbeat(self) -> None:
         now = self.clock.now()
@@ -708,19 +681,20 @@ class Wait:
         if now - self.last_sign_of_life < HEARTBEAT_SECONDS or now >= self.deadline:
             return
         for run in self.waiting_for():
-            self.observer.still_waiting(run.label, run.status or "unknown", self.elapsed())
+            self.say(StillWaiting(run.label, run.status or "unknown", self.elapsed()))
         self.last_sign_of_life = self.clock.now()
 
 
 def wait_for_sources(
     settings: Settings,
     *,
-    observer: WaitObserver,
+    say: Listener,
     clock: Clock | None = None,
     sender: Sender[Job] | None = None,
     listing: bool = False,
     stream: Stream | None = None,
     stop: threading.Event | None = None,
+    live_interval: float | None = None,
 ) -> list[RunReport]:
     """Wait for every run of every source, each platform through an HTTP client of its own."""
     sources = settings.sources
@@ -730,13 +704,14 @@ def wait_for_sources(
             targets_of(settings, clients),
             poll_interval=settings.poll_interval,
             timeout=settings.timeout,
-            observer=observer,
+            say=say,
             clock=clock or SystemClock(),
             sender=sender or ThreadedSender(),
             listing=listing,
             stream=stream,
             stop=stop,
             reruns=settings.reruns,
+            live_interval=live_interval,
         )
         return wait.run()
     finally:

@@ -18,13 +18,12 @@ import pytest
 
 from pytest_qatech.core import progress
 from pytest_qatech.core.board import Background, Board
-from pytest_qatech.core.models import Listed, RunReport, RunSnapshot, StartedRun
+from pytest_qatech.core.events import Listener, silent
+from pytest_qatech.core.models import Listed, RunReport, RunSnapshot, StartedRun, UnreadableRun
 from pytest_qatech.core.platforms import Settings
-from pytest_qatech.core.settings import run_label
-from pytest_qatech.core.waiting import WaitObserver
 
 
-def wait_observer(config: pytest.Config) -> WaitObserver:
+def listener(config: pytest.Config) -> Listener:
     """Plain lines, on a terminal as in a CI log; nothing with ``-qq``.
 
     They may come between two tests (a remote item waits for its verdict) or during one (an
@@ -32,7 +31,7 @@ def wait_observer(config: pytest.Config) -> WaitObserver:
     """
     terminal = config.pluginmanager.get_plugin("terminalreporter")
     if terminal is None or config.get_verbosity() < -1:
-        return progress.SilentObserver()
+        return silent
     capture = config.pluginmanager.get_plugin("capturemanager")
     writer = config.get_terminal_writer()
 
@@ -44,7 +43,7 @@ def wait_observer(config: pytest.Config) -> WaitObserver:
                 writer.line()
             terminal.write_line(line)
 
-    return progress.TerminalObserver(write_line)
+    return progress.TerminalLines(write_line)
 
 
 #: A case of a run, as the board knows it: its provider's name, its run's id and its key (None:
@@ -62,37 +61,41 @@ class LiveRuns:
 
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
         self._config = config
-        self._titles = settings.titles
         #: The settings waited with: once runs are started, with them.
         self.settings = settings
         #: The runs this session started.
         self.started: tuple[StartedRun, ...] = ()
-        self._board = Board(settings.sources)
-        self._background = Background(settings, self._board)
-        self._observer: WaitObserver = progress.SilentObserver()
+        #: The wait, from the session's start.
+        self._background: Background | None = None
+        self._say: Listener = silent
         self._started = time.monotonic()
         self._first: tuple[RunSnapshot, ...] | None = None
         self._told: set[tuple[str, str]] = set()
 
     def __repr__(self) -> str:
-        return f"LiveRuns({self._board!r})"
+        return f"LiveRuns({self._background and self._background.board!r})"
+
+    @property
+    def _board(self) -> Board:
+        assert self._background is not None, "read before the session started"
+        return self._background.board
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         # Before the terminal's header (trylast), which names the runs started, and before xdist
         # starts its workers (trylast), which are handed the first snapshot.
-        self._observer = wait_observer(self._config)
+        self._say = listener(self._config)
         self._started = time.monotonic()
+        failed: tuple[UnreadableRun, ...] = ()
         if self.settings.start is not None and not self._config.option.collectonly:
             from pytest_qatech.core.starting import start_runs
 
             starts = start_runs(self.settings)
-            self.settings, self.started = starts.settings, starts.started
-            self._board = Board(self.settings.sources, starts.failed)
-            self._background = Background(self.settings, self._board)
+            self.settings, self.started, failed = starts.settings, starts.started, starts.failed
             if self.started:
                 hook = self._config.hook
                 hook.pytest_qatech_runs_started(config=self._config, runs=self.started)
+        self._background = Background(self.settings, Board(self.settings.sources, failed))
         self._background.start()
 
     @pytest.hookimpl(tryfirst=True)
@@ -101,8 +104,9 @@ class LiveRuns:
 
     def stop(self) -> None:
         """End the wait, if it is still going (the session stopped early), and say what is left."""
-        self._background.stop()
-        self._say()
+        if self._background is not None:
+            self._background.stop()
+            self._tell()
 
     @property
     def failure(self) -> str | None:
@@ -186,20 +190,18 @@ class LiveRuns:
         while True:
             timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
             done = board.wait(lambda: ready() or board.over, timeout)
-            self._say()
+            self._tell()
             if done or (deadline is not None and time.monotonic() >= deadline):
                 return ready()
 
     def pytest_keyboard_interrupt(self) -> None:
-        elapsed = time.monotonic() - self._started
-        for run in self._board.runs():
-            if run.report is None:
-                label = run_label(self._titles[run.provider], run.run_id)
-                self._observer.interrupted(label, run.status, elapsed)
+        for said in self._board.interrupted(time.monotonic() - self._started):
+            self._say(said)
 
-    def _say(self) -> None:
-        for event in self._board.take_events():
-            event(self._observer)
+    def _tell(self) -> None:
+        """Say what the wait has said, and tell the project's hooks of each run that ended."""
+        for said in self._board.take_said():
+            self._say(said)
         for report in self._board.reports():
             if (report.provider, report.run_id) not in self._told:
                 self._told.add((report.provider, report.run_id))
