@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from pytest_qatech.core import artifacts, progress
-from pytest_qatech.core.github import write_run_outputs
+from pytest_qatech.core.actions import write_run_outputs
 from pytest_qatech.core.lookup import Lookup, SettingsError
 from pytest_qatech.core.models import (
     FinishedRun,

@@ -77,7 +77,7 @@ def test_the_hints_name_the_variable_the_token_came_from(variable: str) -> None:
     configured = QatechProvider.configure(["abc123"], lookup).provider
     assert configured.hint(401) == f"check {variable}: it is missing, mistyped or revoked"
     assert (
-        configured.hint(401, rerun=True) == f"check {variable}: it is missing, mistyped or revoked"
+        configured.hint(401, post=True) == f"check {variable}: it is missing, mistyped or revoked"
     )
     assert "t0ken" not in repr(configured)
 

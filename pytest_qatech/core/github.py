@@ -6,13 +6,12 @@ session actually ran, in the process that reports (the xdist controller, or the 
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
 from pytest_qatech.core import reruns
-from pytest_qatech.core.models import FinishedRun, RunReport, StartedRun
+from pytest_qatech.core.models import FinishedRun, RunReport
 from pytest_qatech.core.rendering import unread
 from pytest_qatech.core.text import first_line, visible
 
@@ -145,32 +144,6 @@ def _run_rows(titles: Mapping[str, str], reports: Sequence[RunReport]) -> list[s
             row = (report.last_status or "unknown", unread(report))
         lines.append(f"| {run} | " + " | ".join(_cell(cell) for cell in row) + " |")
     return lines
-
-
-#: The step output that names the runs started, for the jobs and steps after this one.
-RUN_OUTPUT = "qatech-run-short-id"
-OUTPUT_VARIABLE = "GITHUB_OUTPUT"
-
-
-def run_outputs(started: Sequence[StartedRun], delimiter: str) -> str:
-    """Lines for ``GITHUB_OUTPUT``: the runs' short ids, one per line (several as one multiline
-    value, fenced by ``delimiter``, which must occur in none of them)."""
-    ids = [run.run_id for run in started]
-    if len(ids) == 1:
-        return f"{RUN_OUTPUT}={ids[0]}\n"
-    return f"{RUN_OUTPUT}<<{delimiter}\n" + "".join(f"{id_}\n" for id_ in ids) + f"{delimiter}\n"
-
-
-def write_run_outputs(environ: Mapping[str, str], started: Sequence[StartedRun]) -> None:
-    """Append the runs started to the step's outputs, when GitHub Actions asks for them."""
-    path = environ.get(OUTPUT_VARIABLE)
-    if path and started:
-        with open(path, "a", encoding="utf-8") as outputs:
-            outputs.write(run_outputs(started, f"qatech_{secrets.token_hex(8)}"))
-
-
-def is_github_actions(environ: Mapping[str, str]) -> bool:
-    return environ.get("GITHUB_ACTIONS") == "true"
 
 
 def _linked(text: str, url: str | None) -> str:

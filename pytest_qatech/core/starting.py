@@ -126,7 +126,7 @@ def _start(
             continue
         except FinalError as error:
             status = error.http_status
-            hint = provider.hint(status, rerun=True) if status is not None else None
+            hint = provider.hint(status, post=True) if status is not None else None
             message = f"{sent} failed: {error}" + (f"\nhint: {hint}" if hint else "")
             return message, may_have_acted(error)
         try:

@@ -393,7 +393,7 @@ class Wait:
             hint = None
             if error.http_status is not None and job.purpose is not Purpose.CASE:
                 hint = job.target.provider.hint(
-                    error.http_status, rerun=job.purpose is Purpose.RERUN
+                    error.http_status, post=job.purpose is Purpose.RERUN
                 )
             self.give_up(job, f"{job.what} failed: {error}", hint)
 

@@ -10,6 +10,7 @@ from collections.abc import Generator, Mapping
 import pytest
 
 from pytest_qatech.core import github
+from pytest_qatech.core.actions import is_github_actions
 from pytest_qatech.core.models import UnreadableRun
 from pytest_qatech.core.naming import groups
 from pytest_qatech.core.platforms import Settings
@@ -23,7 +24,7 @@ OTHER_ANNOTATIONS = "annotate_errors"
 
 
 def wanted(environ: Mapping[str, str]) -> bool:
-    return bool(environ.get(SUMMARY_VARIABLE)) or github.is_github_actions(environ)
+    return bool(environ.get(SUMMARY_VARIABLE)) or is_github_actions(environ)
 
 
 class GitHubReporting:
@@ -88,7 +89,7 @@ class GitHubReporting:
     ) -> None:
         if not self._runs.known or config.get_verbosity() < -1:
             return
-        if github.is_github_actions(self._environ):
+        if is_github_actions(self._environ):
             for line in github.error_annotations(self.problems()):
                 terminalreporter.line(line)
 

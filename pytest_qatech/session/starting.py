@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 import pytest
 
-from pytest_qatech.core.github import write_run_outputs
+from pytest_qatech.core.actions import write_run_outputs
 from pytest_qatech.core.models import StartedRun
 
 #: The JUnit report's properties (of its test suite) for each run started.

@@ -84,9 +84,8 @@ class RunSource:
 class Provider(ABC):
     #: The platform's row in the settings table.
     platform: ClassVar[Platform]
-    #: What to check after a final HTTP error, by status code: of a GET, and of a rerun.
+    #: What to check after a final HTTP error of a GET, by status code.
     hints: ClassVar[Mapping[int, str]] = {}
-    rerun_hints: ClassVar[Mapping[int, str]] = {}
     #: Whether a listing status answer names a run's cases while the run goes on: a front end
     #: does not wait to lay out the cases of a platform that lists them only at the end.
     lists_while_running: ClassVar[bool] = True
@@ -146,9 +145,10 @@ class Provider(ABC):
         """The new run that :meth:`rerun_request`'s answer names."""
         raise NotImplementedError(f"{self.title} runs cannot be rerun")
 
-    def hint(self, http_status: int, *, rerun: bool = False) -> str | None:
-        """What the user should check after a final HTTP error, if there is advice."""
-        return (self.rerun_hints if rerun else self.hints).get(http_status)
+    def hint(self, http_status: int, *, post: bool = False) -> str | None:
+        """What the user should check after a final HTTP error, if there is advice: of a GET,
+        or of a POST that starts or reruns a run."""
+        return None if post else self.hints.get(http_status)
 
     def dashboard(self) -> str | None:
         """Where a person finds the project's runs, when known."""

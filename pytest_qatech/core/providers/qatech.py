@@ -39,7 +39,12 @@ from pytest_qatech.core.providers.base import (
     RunSource,
 )
 from pytest_qatech.core.providers.body import MISSING, BodyError, Fields, entry_name, kind, unlisted
-from pytest_qatech.core.providers.qatech_start import parse_started, post_hints, rerun_request
+from pytest_qatech.core.providers.qatech_start import (
+    hints,
+    parse_started,
+    rerun_request,
+    run_path,
+)
 from pytest_qatech.core.secrets import Secret
 from pytest_qatech.core.settings import (
     QATECH,
@@ -80,16 +85,8 @@ class QatechProvider(Provider):
 
     platform = QATECH
 
-    def hint(self, http_status: int, *, rerun: bool = False) -> str | None:
-        if rerun:
-            return post_hints(self.token_variable).get(http_status)
-        return {
-            400: "the API rejected the query; this is a bug in pytest-qatech, please report it",
-            401: f"check {self.token_variable}: it is missing, mistyped or revoked",
-            403: "the organisation may be suspended, or the token lacks access to this project",
-            404: f"check the run id, and that {self.token_variable} belongs to the project "
-            "that ran it",
-        }.get(http_status)
+    def hint(self, http_status: int, *, post: bool = False) -> str | None:
+        return hints(self.token_variable, post=post).get(http_status)
 
     @classmethod
     def configure(cls, run_ids: Sequence[str], lookup: Lookup) -> RunSource:
@@ -115,11 +112,11 @@ class QatechProvider(Provider):
         return {"Authorization": Secret(f"Bearer {self.token.reveal()}")}
 
     def status_request(self, run_id: str, *, listing: bool = False) -> ApiRequest:
-        return ApiRequest(_run_path(run_id), _ALL_CASES if listing else ())
+        return ApiRequest(run_path(run_id), _ALL_CASES if listing else ())
 
     def results_request(self, run_id: str, *, listing: bool = False) -> ApiRequest | None:
         # A listing poll's answer is the full read once the run has ended.
-        return None if listing else ApiRequest(_run_path(run_id), _ALL_CASES)
+        return None if listing else ApiRequest(run_path(run_id), _ALL_CASES)
 
     def case_request(self, case: RemoteCase) -> CaseRequest | None:
         # A case too malformed to have a short id is an error already; nothing to ask.
@@ -219,10 +216,6 @@ class QatechProvider(Provider):
         footer += (f"{_LABELS.get(link.kind, link.kind)}: {link.url}" for link in case.links)
         details = "\n\n".join(part for part in (case.explanation, "\n".join(footer)) if part)
         return Description(details, properties)
-
-
-def _run_path(run_id: str) -> str:
-    return f"/v1/run/{quote(run_id, safe='')}"
 
 
 def _run_problem(

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from pytest_qatech.core.actions import Commit, github_commit
 from pytest_qatech.core.lookup import Lookup, SettingsError
 from pytest_qatech.core.models import StartedRun
 from pytest_qatech.core.providers.base import ApiRequest
@@ -30,80 +30,34 @@ PLAN_ID = re.compile(r"pln(-.+_.+|_.+)")
 #: What a failed start of the default test plan is called, and its stand-in in node ids.
 DEFAULT_PLAN = "the default test plan"
 DEFAULT_PLAN_ID = "default-plan"
-#: Read from the event file GitHub writes for the workflow run; a bigger one is not read.
-MAX_EVENT_BYTES = 1024 * 1024
 
 
-def post_hints(token_variable: str) -> dict[int, str]:
-    """What to check after a start or a rerun ends in a final HTTP error, by status code;
-    ``token_variable`` is where the token was read from."""
+def run_path(run_id: str) -> str:
+    """A run's one path: read with GET ("Get run"), rerun with POST ("Rerun")."""
+    return f"{START_PATH}/{quote(run_id, safe='')}"
+
+
+def hints(token_variable: str, *, post: bool) -> dict[int, str]:
+    """What to check after a request to QA.tech ends in a final HTTP error, by status code: a
+    read, or a start or a rerun (``post``); ``token_variable`` is where the token came from."""
+    token = {
+        401: f"check {token_variable}: it is missing, mistyped or revoked",
+        403: "the organisation may be suspended, or the token lacks access to this project",
+    }
+    if not post:
+        return {
+            400: "the API rejected the query; this is a bug in pytest-qatech, please report it",
+            **token,
+            404: f"check the run id, and that {token_variable} belongs to the project that ran it",
+        }
     return {
         400: "QA.tech rejected the request (for a rerun: the run may have no failed case left)",
-        401: f"check {token_variable}: it is missing, mistyped or revoked",
+        **token,
         402: "the QA.tech organisation's usage limit is reached: no run was started. Raise the "
         "limit or wait until it resets",
-        403: "the organisation may be suspended, or the token lacks access to this project",
         404: "check the test plan's short id (for a rerun, the run's), and that the token "
         "belongs to its project",
     }
-
-
-@dataclass(frozen=True)
-class Commit:
-    """Which commit a run tests, as GitHub Actions says (``trigger: GITHUB``'s fields)."""
-
-    actor: str | None
-    branch: str | None
-    commit_hash: str | None
-    commit_message: str | None
-    repository: str | None
-
-    def fields(self) -> dict[str, str]:
-        named = {
-            "actor": self.actor,
-            "branch": self.branch,
-            "commitHash": self.commit_hash,
-            "commitMessage": self.commit_message,
-            "repository": self.repository,
-        }
-        return {name: value for name, value in named.items() if value}
-
-
-def github_commit(environ: Mapping[str, str]) -> Commit | None:
-    """The commit of a GitHub Actions job, from the variables GitHub sets (and, for the
-    message and a pull request's own head, the event file); None elsewhere."""
-    if environ.get("GITHUB_ACTIONS") != "true":
-        return None
-    event = _event(environ.get("GITHUB_EVENT_PATH"))
-    head = _object(_object(event, "pull_request"), "head")
-    head_commit = _object(event, "head_commit")
-    # In a pull request GITHUB_SHA is a merge commit nobody pushed; its head is what people know.
-    sha = head.get("sha") if isinstance(head.get("sha"), str) else environ.get("GITHUB_SHA")
-    message = head_commit.get("message")
-    return Commit(
-        actor=environ.get("GITHUB_ACTOR") or None,
-        branch=environ.get("GITHUB_HEAD_REF") or environ.get("GITHUB_REF_NAME") or None,
-        commit_hash=sha or None,
-        commit_message=message if isinstance(message, str) and message else None,
-        repository=environ.get("GITHUB_REPOSITORY") or None,
-    )
-
-
-def _object(data: dict[str, Any], key: str) -> dict[str, Any]:
-    value = data.get(key)
-    return value if isinstance(value, dict) else {}
-
-
-def _event(path: str | None) -> dict[str, Any]:
-    if not path:
-        return {}
-    try:
-        with open(path, "rb") as event_file:
-            text = event_file.read(MAX_EVENT_BYTES + 1)
-        data = json.loads(text) if len(text) <= MAX_EVENT_BYTES else None
-    except (OSError, ValueError, RecursionError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 @dataclass(frozen=True)
@@ -168,7 +122,7 @@ def configure_reruns(lookup: Lookup) -> int:
 
 
 def rerun_request(run_id: str) -> ApiRequest:
-    return ApiRequest(f"/v1/run/{quote(run_id, safe='')}", body=json.dumps({"failedOnly": True}))
+    return ApiRequest(run_path(run_id), body=json.dumps({"failedOnly": True}))
 
 
 def parse_started(body: object, what: str) -> StartedRun:
