@@ -39,6 +39,23 @@ def test_names_are_safe_and_unique() -> None:
     ]
 
 
+def test_each_repeat_of_a_name_gets_the_next_free_number() -> None:
+    names = ["dup", "dup", "dup (3)", "dup", "dup", "other"]
+    assert list(unique_names(names, reserved={"dup (4)"})) == [
+        "dup",
+        "dup (2)",
+        "dup (3)",
+        "dup (5)",
+        "dup (6)",
+        "other",
+    ]
+
+
+def test_a_long_name_is_cut_to_200_characters_without_a_space_before_the_ellipsis() -> None:
+    assert display_name("x" * 200) == "x" * 200
+    assert display_name("x" * 198 + " " + "y" * 10) == "x" * 198 + "…"
+
+
 def test_a_folder_name_is_made_safe_too() -> None:
     assert display_name("team [eu] :: smoke") == "team (eu) : smoke"
 
@@ -57,6 +74,15 @@ def test_a_collector_per_run_or_per_group_of_runs() -> None:
         ("autonoma::r9", "autonoma.r9", ["autonoma::r9::(run)"]),
     ]
     assert [len(g.unreadable) for g in groups(runs)] == [0, 0, 1]
+
+
+def test_a_run_that_could_not_be_read_is_never_in_its_folder() -> None:
+    # Its folder was known from a listing before it became unreadable.
+    lost = RunSnapshot(
+        "autonoma", "r9", "running", "f", report=UnreadableRun("autonoma", "r9", "gone")
+    )
+    laid_out = [(g.nodeid, g.folder) for g in groups([ended(run("r2", "a", group="f")), lost])]
+    assert laid_out == [("autonoma::f", True), ("autonoma::r9", False)]
 
 
 def test_a_run_that_ended_badly_gets_an_entry_of_its_own() -> None:

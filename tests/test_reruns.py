@@ -113,7 +113,9 @@ def test_cases_are_matched_by_name_and_goal_in_order_and_the_rest_kept_apart() -
 
 
 def test_a_passed_case_is_never_replaced_and_the_rerun_has_the_last_word_on_the_run() -> None:
-    first = finished("abc123", passed("Login", "tc1"), failed("Pay", "tc2", "x"), status="ERROR")
+    first = finished(
+        "abc123", passed("Login", "tc1"), failed("Pay", "tc2", "x"), status="CANCELLED"
+    )
     again = finished("def456", passed("Login", "tc5"), failed("Pay", "tc6", "y"))
     again = FinishedRun("qatech", "def456", "ERROR", "FAILED", again.cases, problem="ended ERROR")
     run, unmatched = merged(first, again, RERUN_1)

@@ -13,7 +13,14 @@ from pytest_qatech.core.lookup import Lookup, SettingsError, check_api_url
 from pytest_qatech.core.platforms import PROVIDERS, Settings, resolve
 from pytest_qatech.core.providers.base import RunSource
 from pytest_qatech.core.secrets import Secret
-from pytest_qatech.core.settings import PLATFORMS, SETTINGS
+from pytest_qatech.core.settings import (
+    PLATFORMS,
+    QATECH_PLAN,
+    QATECH_START,
+    RERUNS,
+    SETTINGS,
+    TESTVIBE_SERVER,
+)
 
 README = Path(__file__).parent.parent / "README.md"
 TOKEN_ENV = {"QATECH_API_TOKEN": "s3cr3t-value"}
@@ -322,13 +329,21 @@ def test_runs_may_be_given_labels_for_their_node_ids() -> None:
     assert only_source(settings).labels == (("abc123", "staging"), ("ghi789", "prod"))
     assert settings.label("qatech", "abc123") == "staging"
     assert settings.label("qatech", "def456") is None
+    # The same run given the same label twice is one run, so one label.
+    again = settings_from(qatech=["staging=abc123", "staging=abc123"])
+    assert only_source(again).labels == (("abc123", "staging"),)
 
 
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        (["a b=abc123"], "--qatech-run 'a b=abc123': the label 'a b' is not a name for node ids"),
+        (
+            ["a b=abc123"],
+            "--qatech-run 'a b=abc123': the label 'a b' is not a name for node ids: expected 1 "
+            "to 128 letters, digits, '-' or '_'",
+        ),
         (["x=abc123", "x=def456"], "--qatech-run: the label 'x' is given twice"),
+        (["x=a=b"], "--qatech-run 'a=b' is not a run short id"),
         (["x=../etc"], "--qatech-run '../etc' is not a run short id"),
     ],
 )
@@ -359,7 +374,11 @@ def test_artifact_limits_are_mib_a_file_and_in_all(
     [
         ("50", "--qatech-artifacts-max-mib takes two numbers, FILE,TOTAL (as 50,500)"),
         ("1,2,3", "--qatech-artifacts-max-mib takes two numbers, FILE,TOTAL (as 50,500)"),
-        ("0,5", "--qatech-artifacts-max-mib '0,5' is not FILE,TOTAL: whole numbers, 1 or more"),
+        (
+            "0,5",
+            "--qatech-artifacts-max-mib '0,5' is not FILE,TOTAL: whole numbers, 1 or more, "
+            "separated by a comma",
+        ),
         ("1.5,5", "--qatech-artifacts-max-mib '1.5,5' is not FILE,TOTAL"),
         ("\u0665,5", "--qatech-artifacts-max-mib '\u0665,5' is not FILE,TOTAL"),  # Arabic 5
     ],
@@ -368,3 +387,47 @@ def test_bad_artifact_limits_are_usage_errors(value: str, message: str) -> None:
     with pytest.raises(SettingsError) as raised:
         settings_from(cli={"qatech_artifacts_max_mib": value})
     assert str(raised.value).startswith(message)
+
+
+def test_plain_http_to_another_host_says_why_and_what_is_accepted() -> None:
+    with pytest.raises(SettingsError) as raised:
+        check_api_url("http://api.qa.tech", "--qatech-api-url")
+    assert str(raised.value) == (
+        "--qatech-api-url 'http://api.qa.tech' uses plain http to a host that is not this "
+        "machine; the API credentials would cross the network unencrypted. Use https (plain "
+        "http is accepted only for 127.0.0.0/8, ::1 and localhost)."
+    )
+
+
+def test_only_trailing_slashes_leave_an_api_url() -> None:
+    assert check_api_url(" https://proxy.example/apiX// ", "--x") == "https://proxy.example/apiX"
+
+
+def test_a_lookup_shows_none_of_its_environment() -> None:
+    assert repr(Lookup(lambda name: None, lambda name: "", {"QATECH_API_TOKEN": "t0k3n"})) == (
+        "Lookup()"
+    )
+
+
+def test_repeatable_options_and_switches_come_from_the_command_line_only() -> None:
+    options = {"qatech_plan": [" pln_a ", "", "pln_b", "pln_a"], "qatech_start": True}
+    lookup = Lookup(options.get, lambda name: "from ini", {"QATECH_PLAN": "pln_env"})
+    assert lookup.values(QATECH_PLAN) == ("pln_a", "pln_b")
+    assert lookup.switch(QATECH_START)
+    nothing = Lookup(lambda name: None, lambda name: "from ini", {})
+    assert (nothing.values(QATECH_PLAN), nothing.switch(QATECH_START)) == ((), False)
+    # A setting without an ini key never reads the ini file.
+    assert nothing.value(QATECH_PLAN) is None
+
+
+@pytest.mark.parametrize("value", ["-1", "1.0", "\uff12", "two"])
+def test_a_count_is_ascii_digits(value: str) -> None:
+    with pytest.raises(SettingsError) as raised:
+        Lookup({"qatech_reruns": value}.get, lambda name: "", {}).count(RERUNS)
+    assert str(raised.value) == f"--qatech-reruns must be a whole number, 0 or more, not {value!r}"
+
+
+def test_an_api_url_not_set_says_so() -> None:
+    lookup = Lookup(lambda name: None, lambda name: "", {})
+    with pytest.raises(SettingsError, match=r"^--testvibe-server is not set$"):
+        lookup.api_url(TESTVIBE_SERVER)
