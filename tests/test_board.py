@@ -139,6 +139,91 @@ def test_ctrl_c_names_each_run_still_waited_for_as_last_known(qatech_settings: S
     ]
 
 
+def verdict(name: str, key: str, outcome: Outcome = Outcome.PASSED) -> RemoteCase:
+    return RemoteCase(name, outcome, key=key)
+
+
+def test_moments_say_when_each_verdict_was_first_known_and_when_the_run_ended(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("QATECH_API_TOKEN", "t")
+    monkeypatch.setenv("QATECH_PROJECT", "shop")
+    run_settings = settings({"qatech": ["staging=abc", "def"]})
+    board = Board(run_settings.sources)
+    abc = target(run_settings, "abc")
+    cases = [("qatech", "abc", "tc1"), ("qatech", "abc", "tc2"), ("qatech", "abc", "tc3")]
+    asked = [None, *cases, ("qatech", "abc", None), ("qatech", "def", None)]
+    assert board.moments(asked) == [-1, None, None, None, None, None]
+    listing = (Listed("tc1", "Login", verdict("Login", "tc1")), Listed("tc2", "Pay"))
+    board.progressed(abc, Progress("RUNNING", False, listing))
+    board.progressed(abc, Progress("RUNNING", False, listing))  # seen again: not later
+    board.decided(abc, [verdict("Pay (its details)", "tc2", Outcome.FAILED)])
+    assert board.moments(asked) == [-1, 0, 2, None, None, None]
+    assert board.case("qatech", "abc", "tc2") == Listed(
+        "tc2", "Pay", verdict("Pay (its details)", "tc2", Outcome.FAILED)
+    )
+    report = FinishedRun(
+        "qatech",
+        "abc",
+        "COMPLETED",
+        "FAILED",
+        (
+            verdict("Login", "tc1"),
+            verdict("Pay", "tc2", Outcome.FAILED),
+            verdict("Search", "tc3"),
+        ),
+    )
+    board.ended(abc, report)
+    # A case known only from the report takes the run's end as its moment, and its name.
+    assert board.moments(asked) == [-1, 0, 2, 3, 3, None]
+    assert board.case("qatech", "abc", "tc3") == Listed("tc3", "Search", verdict("Search", "tc3"))
+    # A case decided before any listing is known by its verdict's name.
+    board.decided(target(run_settings, "def"), [verdict("Signup", "tc9")])
+    assert board.case("qatech", "def", "tc9") == Listed("tc9", "Signup", verdict("Signup", "tc9"))
+    assert board.moments([("qatech", "def", "tc9")]) == [4]
+
+
+def test_a_snapshot_has_the_runs_page_label_and_whether_it_finished(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("QATECH_API_TOKEN", "t")
+    monkeypatch.setenv("QATECH_PROJECT", "shop")
+    run_settings = settings({"qatech": ["staging=abc", "def"]})
+    board = Board(run_settings.sources)
+    going = snapshot(board)
+    assert (going.url, going.label, going.finished) == (
+        "https://app.qa.tech/p/shop/results/abc",
+        "staging",
+        False,
+    )
+    board.progressed(target(run_settings, "abc"), Progress("COMPLETED", True))
+    assert snapshot(board).finished
+    # Read without a last status that said so: finished all the same.
+    unread = UnreadableRun("qatech", "def", "gone")
+    board.ended(target(run_settings, "def"), unread)
+    assert snapshot(board, run_id="def").finished
+
+
+def test_a_run_is_listed_once_it_names_a_case_ends_or_is_let_go(qatech_settings: Settings) -> None:
+    run_settings = settings({"qatech": ["abc", "def", "ghi"]})
+    board = Board(run_settings.sources)
+    keys = [("qatech", "abc"), ("qatech", "def"), ("qatech", "ghi")]
+    assert not any(board.listed([key]) for key in keys)
+    board.progressed(target(run_settings, "abc"), Progress("RUNNING", False, ()))
+    assert not board.listed(keys[:1])  # an empty listing names no case
+    board.progressed(
+        target(run_settings, "abc"), Progress("RUNNING", False, (Listed("tc1", "Login"),))
+    )
+    board.ended(target(run_settings, "def"), UnreadableRun("qatech", "def", "gone"))
+    assert board.listed(keys[:2])
+    assert not board.listed(keys)
+    board.not_wanted(keys[2:])
+    assert board.listed(keys)
+    over = Board(run_settings.sources)
+    over.finish("broke off")
+    assert over.listed(keys)
+
+
 def test_a_waiting_thread_wakes_when_its_case_is_decided(qatech_settings: Settings) -> None:
     board = Board(qatech_settings.sources)
     run = target(qatech_settings, "abc")

@@ -258,6 +258,35 @@ def test_the_failed_cases_are_rerun_and_the_verdicts_held_until_the_last_attempt
     assert "QA.tech run def456 (rerun 1 of abc123) COMPLETED at 10" not in observer.lines
 
 
+def test_a_rerun_note_counts_the_cases_and_links_the_new_run() -> None:
+    search_failed = qatech_case("Search", "FAILED", short_id="tc3", title="No results")
+    started = {"success": True, "run": {"shortId": "def456", "url": "https://app.qa.tech/r/d"}}
+    api = scripted(
+        {"abc123": [started]},
+        abc123=first_run(LOGIN, CHECKOUT_FAILED, search_failed),
+        def456=[qatech_run("def456", "COMPLETED", [qatech_case("Checkout", short_id="tc9")])],
+    )
+    _, observer = run_with(api, reruns=1)
+    assert (
+        "QA.tech run abc123 note: 2 cases did not pass; rerun 1 of 1 started as QA.tech run "
+        "def456: https://app.qa.tech/r/d"
+    ) in observer.lines
+
+
+def test_a_rerun_post_unanswered_at_the_timeout_may_have_started_a_run() -> None:
+    throttled = TransientError("HTTP 429 Too Many Requests", 3000.0, http_status=429)
+    api = scripted({"abc123": [throttled]}, abc123=first_run(LOGIN, CHECKOUT_FAILED))
+    report, observer = run_with(api, reruns=1)
+    assert isinstance(report, FinishedRun)
+    assert report.cases[1].outcome is Outcome.FAILED
+    assert api.clock.time - 1000.0 == 3600.0  # the wait's timeout
+    assert observer.lines[-1] == (
+        "QA.tech run abc123 warning: its failed cases could not be rerun, so their verdicts "
+        "stand: no answer before the wait's timeout; the request may have reached QA.tech, so "
+        "a rerun may have started: see https://app.qa.tech/p/shop"
+    )
+
+
 def test_a_rerun_that_fails_again_is_rerun_up_to_the_limit() -> None:
     started_ghi = {"success": True, "run": {"id": "u", "shortId": "ghi789"}}
     failing = qatech_case("Checkout", "FAILED", short_id="tc9", title="Again")

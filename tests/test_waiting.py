@@ -111,6 +111,21 @@ def test_heartbeat_at_least_once_a_minute() -> None:
     assert beats == [f"QA.tech run abc still RUNNING at {t}" for t in (60, 120, 180, 240)]
 
 
+def test_heartbeat_names_only_the_runs_still_going() -> None:
+    observer = RecordingListener()
+    gone = FinalError("HTTP 404 Not Found", 404)
+    api = FakeApi(FakeClock(), {"gone": [gone], "abc": progression("abc", 7)})
+    reports = wait(api, ["gone", "abc"], observer)
+    assert [line for line in observer.lines if "still" in line] == [
+        "QA.tech run abc still RUNNING at 60"
+    ]
+    # Not read is not timed out; the run's page is still where a person finds it.
+    unread = reports["gone"]
+    assert isinstance(unread, UnreadableRun)
+    assert (unread.provider, unread.timed_out) == ("qatech", False)
+    assert unread.url == WITHOUT_DETAILS.run_url("gone")
+
+
 def test_heartbeat_with_a_poll_interval_longer_than_a_minute() -> None:
     observer = RecordingListener()
     api = FakeApi(FakeClock(), {"abc": progression("abc", 2)})
@@ -165,7 +180,7 @@ def test_timeout_names_the_run_its_last_status_and_the_time_waited() -> None:
         FakeClock(),
         {"abc": [qatech_run("abc", "RUNNING")], "done": [qatech_run("done", "COMPLETED")]},
     )
-    reports = wait(api, ["abc", "done"], timeout=95.0)
+    reports = wait(api, ["done", "abc"], timeout=95.0)  # one over before the timeout first
     report = reports["abc"]
     assert isinstance(report, UnreadableRun)
     assert (report.last_status, report.timed_out) == ("RUNNING", True)
@@ -238,7 +253,9 @@ def test_backoff_is_capped_exponential_with_full_jitter() -> None:
     rng = random.Random(7)
     delays = [[policy.backoff(n, rng) for _ in range(200)] for n in range(1, 7)]
     for n, samples in enumerate(delays, start=1):
-        assert all(0.0 <= d <= min(8.0, 2 ** (n - 1)) for d in samples)
+        bound = min(8.0, 2 ** (n - 1))
+        assert all(0.0 <= d <= bound for d in samples)
+        assert max(samples) > 0.9 * bound  # the whole range, not a smaller one
     assert max(delays[5]) > 4.0  # the cap, not the exponent, bounds late attempts
 
 
@@ -272,6 +289,9 @@ def test_a_run_never_reached_gives_up_after_eight_attempts() -> None:
         "QA.tech run abc could not be read: the status request failed 8 times over "
     )
     assert report.message.endswith("[Errno 111] Connection refused)")
+    # Over the time from the first failure (at the start) to the last (now).
+    over = format_duration(api.clock.time - 1000.0)
+    assert f"failed 8 times over {over}; the last failure: GET " in report.message
     # Seven backoffs of at most 1, 2, 4, ... capped at 60 seconds: minutes at worst, not the hour.
     assert api.clock.time - 1000.0 <= 1 + 2 + 4 + 8 + 16 + 32 + 60
 
