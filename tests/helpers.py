@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from pytest_qatech.core.api_request import ApiRequest
 from pytest_qatech.core.events import (
     Interrupted,
     Noted,
@@ -22,7 +23,7 @@ from pytest_qatech.core.events import (
     Warned,
 )
 from pytest_qatech.core.models import RemoteCase, RunReport
-from pytest_qatech.core.providers.base import ApiRequest, Progress
+from pytest_qatech.core.providers.base import Progress
 from pytest_qatech.core.waiting import Target
 from pytest_qatech.simulator import SimulatedRun, Simulator, case, demo_runs
 from pytest_qatech.simulator.base import Scripted as ScriptedRun

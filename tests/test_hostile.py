@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from pytest_qatech.cli import main as qatech_junit
+from pytest_qatech.core.api_request import ApiRequest
 from pytest_qatech.core.client import Client, FinalError, TransientError
 from pytest_qatech.core.models import Outcome
-from pytest_qatech.core.providers.base import ApiRequest
 from pytest_qatech.core.providers.body import BodyError, Fields
 from pytest_qatech.core.providers.qatech import QatechProvider
 from pytest_qatech.core.providers.testvibe import TestVibeProvider

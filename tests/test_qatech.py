@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from pytest_qatech.core.api_request import ApiRequest
 from pytest_qatech.core.lookup import Lookup
 from pytest_qatech.core.models import FinishedRun, Link, Outcome, RemoteCase
-from pytest_qatech.core.providers.base import ApiRequest
 from pytest_qatech.core.providers.body import BodyError
 from pytest_qatech.core.providers.qatech import QatechProvider
 from pytest_qatech.core.rendering import render_case

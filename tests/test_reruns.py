@@ -283,7 +283,7 @@ def test_a_rerun_post_unanswered_at_the_timeout_may_have_started_a_run() -> None
     assert observer.lines[-1] == (
         "QA.tech run abc123 warning: its failed cases could not be rerun, so their verdicts "
         "stand: no answer before the wait's timeout; the request may have reached QA.tech, so "
-        "a rerun may have started: see https://app.qa.tech/p/shop"
+        "a rerun may have started: look for it at https://app.qa.tech/p/shop"
     )
 
 
@@ -318,7 +318,7 @@ def test_a_rerun_post_that_may_have_reached_the_server_is_not_sent_again() -> No
     assert observer.lines[-1] == (
         "QA.tech run abc123 warning: its failed cases could not be rerun, so their verdicts "
         "stand: POST https://api.test/v1/run/abc123 failed: HTTP 502 Bad Gateway; the request "
-        "may have reached QA.tech, so a rerun may have started: see https://app.qa.tech/p/shop"
+        "may have reached QA.tech, so a rerun may have started: look for it at https://app.qa.tech/p/shop"
     )
 
 

@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 
 from pytest_qatech.core.actions import github_commit
+from pytest_qatech.core.api_request import ApiRequest
 from pytest_qatech.core.client import FinalError, TransientError
 from pytest_qatech.core.lookup import Lookup, SettingsError
 from pytest_qatech.core.models import StartedRun
 from pytest_qatech.core.platforms import Settings, resolve
-from pytest_qatech.core.providers.base import ApiRequest
 from pytest_qatech.core.providers.body import BodyError
 from pytest_qatech.core.providers.qatech_start import parse_started
+from pytest_qatech.core.retry import RetryPolicy
 from pytest_qatech.core.starting import Starts, start_runs, started_lines
-from pytest_qatech.core.waiting import RetryPolicy
 from tests.helpers import FakeClock
 
 TOKEN = {"QATECH_API_TOKEN": "s3cr3t-value"}

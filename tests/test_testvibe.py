@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from pytest_qatech.core.api_request import ApiRequest
 from pytest_qatech.core.models import Artifact, Outcome
-from pytest_qatech.core.providers.base import ApiRequest
 from pytest_qatech.core.providers.body import BodyError
 from pytest_qatech.core.providers.testvibe import TestVibeProvider
 from pytest_qatech.core.rendering import render_case

@@ -12,15 +12,17 @@ from collections.abc import Sequence
 
 import pytest
 
+from pytest_qatech.core.api_request import ApiRequest
 from pytest_qatech.core.client import FinalError, TransientError
 from pytest_qatech.core.events import Said, StatusChanged
 from pytest_qatech.core.models import FinishedRun, Outcome, RunReport, UnreadableRun
-from pytest_qatech.core.providers.base import ApiRequest, Provider
+from pytest_qatech.core.providers.base import Provider
 from pytest_qatech.core.providers.qatech import QatechProvider
+from pytest_qatech.core.retry import RetryPolicy
 from pytest_qatech.core.secrets import Secret
 from pytest_qatech.core.sending import Answer, SerialSender, ThreadedSender
 from pytest_qatech.core.text import format_duration
-from pytest_qatech.core.waiting import Job, RetryPolicy, Stopped, Target, Wait, retry_for
+from pytest_qatech.core.waiting import Job, Stopped, Target, Wait
 
 from .helpers import (
     FakeApi,
@@ -246,22 +248,6 @@ def test_retry_after_is_honoured_and_capped_by_the_time_left() -> None:
     assert report.message.endswith(
         "; the last request failed over 1m 40s, most recently: GET https://api.test/v1/run/abc: 429"
     )
-
-
-def test_backoff_is_capped_exponential_with_full_jitter() -> None:
-    policy = RetryPolicy(base=1.0, cap=8.0)
-    rng = random.Random(7)
-    delays = [[policy.backoff(n, rng) for _ in range(200)] for n in range(1, 7)]
-    for n, samples in enumerate(delays, start=1):
-        bound = min(8.0, 2 ** (n - 1))
-        assert all(0.0 <= d <= bound for d in samples)
-        assert max(samples) > 0.9 * bound  # the whole range, not a smaller one
-    assert max(delays[5]) > 4.0  # the cap, not the exponent, bounds late attempts
-
-
-def test_backoff_scales_with_the_poll_interval() -> None:
-    assert retry_for(10.0) == RetryPolicy(base=1.0, cap=60.0, max_attempts=8)
-    assert retry_for(0.01) == RetryPolicy(base=0.01, cap=0.6, max_attempts=8)
 
 
 def test_results_request_gives_up_after_eight_attempts() -> None:

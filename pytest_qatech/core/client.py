@@ -11,26 +11,20 @@ is the only module that imports ``requests``, and it is imported only when a run
 
 from __future__ import annotations
 
-import contextlib
 import email.utils
 import json
 import re
-import socket
-import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
-from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NewConnectionError
 
 from pytest_qatech import __version__
-from pytest_qatech.core.providers.base import ApiRequest
+from pytest_qatech.core.api_request import ApiRequest
+from pytest_qatech.core.deadline import Deadline, WatchedAdapter
 from pytest_qatech.core.secrets import Secret
 from pytest_qatech.core.text import clean, format_duration
 from pytest_qatech.core.urls import credentials_may_travel
@@ -45,7 +39,6 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 _SNIPPET = 200
 _OS_REASON = re.compile(r"\[Errno -?\d+\][^'\")]*|Read timed out|timed out")
 _TLS_REASON = re.compile(r"\[SSL: [A-Z_]+\][^'\"]*")
-_watched = threading.local()
 
 
 class RequestError(Exception):
@@ -88,16 +81,6 @@ class FinalError(RequestError):
         self.http_status = http_status
 
 
-def may_have_acted(error: RequestError) -> bool:
-    """Whether a POST that ended in ``error`` may have done its work all the same: it reached
-    the server and was not refused unread (a timeout, a 5xx), or a success came back that could
-    not be read. The one rule for whether a start or a rerun may have started a run."""
-    if isinstance(error, TransientError):
-        return not error.safe_to_repeat
-    status = error.http_status if isinstance(error, FinalError) else None
-    return status is not None and 200 <= status < 300
-
-
 class Client:
     def __init__(
         self,
@@ -112,7 +95,7 @@ class Client:
         self._session.headers["User-Agent"] = f"pytest-qatech/{__version__}"
         self._session.headers["Accept"] = "application/json"
         for scheme in ("http://", "https://"):
-            self._session.mount(scheme, _WatchedAdapter())
+            self._session.mount(scheme, WatchedAdapter())
         if urlsplit(base_url).scheme == "http":
             # Plain http goes only to this machine, and never through a proxy (HTTP_PROXY)
             # nor with a .netrc's login: the credentials would travel in clear.
@@ -143,7 +126,7 @@ class Client:
         if request.body is not None:
             headers["Content-Type"] = "application/json"
         seconds, timeouts = _bounds(time_left)
-        with _Deadline(seconds) as deadline:
+        with Deadline(seconds) as deadline:
             try:
                 with self._session.request(
                     request.method,
@@ -160,12 +143,12 @@ class Client:
                     answer = self._read(response)
             except (RequestError, requests.RequestException) as error:
                 if deadline.passed:
-                    raise deadline.error() from None
+                    raise _too_late(deadline) from None
                 if isinstance(error, RequestError):
                     raise
                 raise _sorted(error) from None
             if deadline.passed:  # whatever came before the connection was cut is not all
-                raise deadline.error()
+                raise _too_late(deadline)
             return answer
 
     def _read(self, response: requests.Response) -> object:
@@ -227,11 +210,11 @@ def download(url: str, path: Path, max_bytes: int, time_left: float) -> int:
     """
     seconds, timeouts = _bounds(time_left)
     partial = path.with_name(path.name + ".part")
-    with requests.Session() as session, _Deadline(seconds) as deadline:
+    with requests.Session() as session, Deadline(seconds) as deadline:
         session.auth = _NoAuth()
         session.headers["User-Agent"] = f"pytest-qatech/{__version__}"
         for scheme in ("http://", "https://"):
-            session.mount(scheme, _WatchedAdapter())
+            session.mount(scheme, WatchedAdapter())
         try:
             for _ in range(MAX_MEDIA_REDIRECTS + 1):
                 if not credentials_may_travel(url):
@@ -248,9 +231,15 @@ def download(url: str, path: Path, max_bytes: int, time_left: float) -> int:
                     return _save(got, partial, path, max_bytes)
             raise FinalError(f"more than {MAX_MEDIA_REDIRECTS} redirects")
         except requests.RequestException as error:
-            raise deadline.error() if deadline.passed else _sorted(error) from None
+            raise _too_late(deadline) if deadline.passed else _sorted(error) from None
         finally:
             partial.unlink(missing_ok=True)
+
+
+def _too_late(deadline: Deadline) -> TransientError:
+    return TransientError(
+        f"no answer in time: the request took longer than {format_duration(deadline.seconds)}"
+    )
 
 
 def _bounds(time_left: float | None) -> tuple[float, tuple[float, float]]:
@@ -401,84 +390,3 @@ def _cause(error: requests.RequestException) -> str:
     text = clean(str(error))
     reason = _OS_REASON.search(text)
     return f"{type(error).__name__}: {reason.group(0) if reason else text[:_SNIPPET]}"
-
-
-class _Deadline:
-    """Cuts a request's connection when its time is up, whatever the server is doing then.
-
-    The connection is the one :class:`_WatchedAdapter`'s pools hand this thread for the request;
-    shutting its socket down makes the read that waits on it return at once.
-    """
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.passed = False
-        self.connection: Any = None
-        self._over = threading.Event()
-        self._watch = threading.Thread(target=self._cut, name="qatech-deadline", daemon=True)
-
-    def __enter__(self) -> _Deadline:
-        _watched.deadline = self
-        self._watch.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        _watched.deadline = None
-        self._over.set()
-
-    def error(self) -> TransientError:
-        return TransientError(
-            f"no answer in time: the request took longer than {format_duration(self.seconds)}"
-        )
-
-    def _cut(self) -> None:
-        if self._over.wait(self.seconds):
-            return
-        self.passed = True
-        # Until the request ends: a connection still being opened has no socket yet.
-        while not self._over.is_set():
-            sock = getattr(self.connection, "sock", None)
-            if sock is not None:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-                return
-            self._over.wait(0.05)
-
-
-def _note(connection: Any) -> Any:
-    """``connection`` as the one the current request of this thread uses."""
-    deadline: _Deadline | None = getattr(_watched, "deadline", None)
-    if deadline is not None:
-        deadline.connection = connection
-    return connection
-
-
-class _WatchedHTTPPool(HTTPConnectionPool):
-    def _get_conn(self, timeout: float | None = None) -> Any:
-        return _note(super()._get_conn(timeout))
-
-
-class _WatchedHTTPSPool(HTTPSConnectionPool):
-    def _get_conn(self, timeout: float | None = None) -> Any:
-        return _note(super()._get_conn(timeout))
-
-
-_WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
-
-
-class _WatchedAdapter(HTTPAdapter):
-    """An adapter whose connections a :class:`_Deadline` can find, proxied or not."""
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = _WATCHED_POOLS
-
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        manager.pool_classes_by_scheme = _WATCHED_POOLS
-        return manager

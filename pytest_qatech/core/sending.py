@@ -11,8 +11,8 @@ import time
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
+from pytest_qatech.core.api_request import ApiRequest
 from pytest_qatech.core.client import RequestError
-from pytest_qatech.core.providers.base import ApiRequest
 
 #: At most this many requests at once: enough to hide latency, few enough not to flood an API.
 WORKERS = 8

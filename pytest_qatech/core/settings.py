@@ -2,9 +2,10 @@
 
 pytest's entry point imports this module on every run to add the options, so it holds plain data
 (named tuples, the cheapest typed records to define) and imports only what pytest has loaded
-already. Reading a value (command line, else ini file,
-else environment, else the table's default) and the checks every platform shares are here too;
-what a platform makes of its settings is in its provider.
+already. Reading a value (command line, else ini file, else environment, else the table's
+default) and the checks every platform shares are in :mod:`~pytest_qatech.core.lookup`; what a
+platform makes of its settings is in its provider, and a session's settings, resolved, are
+:class:`~pytest_qatech.core.platforms.Settings`.
 """
 
 from __future__ import annotations

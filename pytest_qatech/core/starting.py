@@ -13,21 +13,22 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pytest_qatech.core.client import Client, FinalError, TransientError, may_have_acted
+from pytest_qatech.core.api_request import ApiRequest
+from pytest_qatech.core.client import Client, FinalError, TransientError
 from pytest_qatech.core.clock import Clock, SystemClock
 from pytest_qatech.core.models import StartedRun, UnreadableRun
 from pytest_qatech.core.platforms import Settings
-from pytest_qatech.core.providers.base import ApiRequest, Provider
+from pytest_qatech.core.providers.base import Provider
 from pytest_qatech.core.providers.body import BodyError
 from pytest_qatech.core.providers.qatech_start import (
     DEFAULT_PLAN,
     DEFAULT_PLAN_ID,
     parse_started,
 )
+from pytest_qatech.core.retry import RetryPolicy, may_have_acted, may_have_started, retry_for
 from pytest_qatech.core.sending import ApiClient
 from pytest_qatech.core.settings import QATECH
 from pytest_qatech.core.text import visible
-from pytest_qatech.core.waiting import RetryPolicy, retry_for
 
 #: The longest one start may take, its retries included.
 START_SECONDS = 120.0
@@ -63,7 +64,6 @@ def start_runs(
     rng = rng or random.Random()
     started, failed, labels = [], [], {}
     dashboard = source.provider.dashboard()
-    where = dashboard or f"{QATECH.title}'s dashboard"
     try:
         for plan in spec.plans:
             what = DEFAULT_PLAN if plan is None else f"test plan {plan}"
@@ -78,10 +78,10 @@ def start_runs(
             message, maybe_started = outcome
             message = f"{QATECH.title} could not start a run of {what}: {message}"
             if maybe_started:
+                sentence = may_have_started(QATECH.title, "a run", dashboard)
                 message += (
-                    f"\nThe request may have reached {QATECH.title}, so a run may have started: "
-                    f"look for it at {where}, and report on it with {QATECH.run_flag} "
-                    "SHORTID rather than start another."
+                    f"\n{sentence[0].upper()}{sentence[1:]}, and report on it with "
+                    f"{QATECH.run_flag} SHORTID rather than start another."
                 )
             failed.append(
                 UnreadableRun(
@@ -132,7 +132,7 @@ def _start(
         try:
             return parse_started(body, f"the answer to {sent}")
         except BodyError as error:
-            return f"{sent} gave an unusable answer: {error}", True
+            return f"{sent} gave an unusable answer: {error}", may_have_acted(error)
 
 
 def started_lines(started: Sequence[StartedRun], prefix: str) -> list[str]:

@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from pytest_qatech.core import reruns
-from pytest_qatech.core.client import Client, FinalError, TransientError, may_have_acted
+from pytest_qatech.core.api_request import ApiRequest
+from pytest_qatech.core.client import Client, FinalError, TransientError
 from pytest_qatech.core.clock import Clock, SystemClock
 from pytest_qatech.core.events import (
     Listener,
@@ -50,8 +51,9 @@ from pytest_qatech.core.models import (
     UnreadableRun,
     tally,
 )
-from pytest_qatech.core.providers.base import ApiRequest, CaseRequest, Progress, Provider
+from pytest_qatech.core.providers.base import CaseRequest, Progress, Provider
 from pytest_qatech.core.providers.body import BodyError
+from pytest_qatech.core.retry import RetryPolicy, may_have_acted, may_have_started, retry_for
 from pytest_qatech.core.sending import Answer, ApiClient, Sender, ThreadedSender
 from pytest_qatech.core.settings import TIMEOUT, run_label
 from pytest_qatech.core.text import format_duration
@@ -102,29 +104,6 @@ class Stopped(Exception):
     """The wait was told to stop (the session is over); what it learnt so far stands."""
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Capped exponential backoff with full jitter.
-
-    Once a run has answered with a status, failed polls are retried until the overall
-    timeout: a flaky network must not lose the wait. Before the first answer (a wrong URL, a
-    dead network), for the one results request and for each case request, ``max_attempts``
-    bounds the retries, so a typo does not cost an hour of CI time.
-    """
-
-    base: float = 1.0
-    cap: float = 60.0
-    max_attempts: int = 8
-
-    def backoff(self, failures: int, rng: random.Random) -> float:
-        return rng.uniform(0.0, min(self.cap, self.base * 2 ** (failures - 1)))
-
-    def delay(self, failures: int, retry_after: float | None, rng: random.Random) -> float:
-        """How long to wait after the ``failures``-th failure: what the server asked, if it
-        asked, else the backoff."""
-        return retry_after if retry_after is not None else self.backoff(failures, rng)
-
-
 class Purpose(enum.Enum):
     STATUS = "status"
     RESULTS = "results"
@@ -157,6 +136,12 @@ class Job:
         return self.target.client.url(self.request)
 
     @property
+    def posts(self) -> bool:
+        """Whether it starts something (a rerun): then whether it may be sent again is
+        :func:`~pytest_qatech.core.retry.may_have_acted`'s to say."""
+        return self.request.method == "POST"
+
+    @property
     def what(self) -> str:
         """The request for people: ``GET https://...``."""
         return f"{self.request.method} {self.url}"
@@ -183,9 +168,10 @@ class _Run:
     status: str | None = None
     #: The keys of the cases the run has listed while going, in order.
     listed: dict[str, str] = field(default_factory=dict)
-    #: Each case's verdict, by key, as first given; the final one once its details are in.
+    #: Each case's verdict, by key, as first given.
     decided: dict[str, RemoteCase] = field(default_factory=dict)
-    final: dict[str, RemoteCase] = field(default_factory=dict)
+    #: Each case's final verdict, by key, once its details are in.
+    settled: dict[str, RemoteCase] = field(default_factory=dict)
     #: The case requests under way, by the key of their case.
     open_cases: dict[str, Job] = field(default_factory=dict)
     case_requests: int = 0
@@ -211,14 +197,10 @@ class _Run:
         """Start reading ``run_id``: the run itself, or a rerun of it."""
         self.attempt_id = run_id
         self.status, self.read = None, None
-        self.listed, self.decided, self.final = {}, {}, {}
+        self.listed, self.decided, self.settled = {}, {}, {}
         self.open_cases, self.case_problems, self.case_requests = {}, {}, 0
         request = self.target.provider.status_request(run_id, listing=self.listing)
         self.job = Job(self, Purpose.STATUS, request)
-
-    @property
-    def run_id(self) -> str:
-        return self.attempt_id
 
     @property
     def rerunning(self) -> bool:
@@ -380,11 +362,9 @@ class Wait:
             try:
                 self.answered(job, answer.body)
             except BodyError as unusable:
-                # A POST that was answered at all may have started its run.
-                maybe_started = job.purpose is Purpose.RERUN
                 message = f"{job.what} gave an unusable answer: {unusable}"
-                self.give_up(job, message, maybe_started=maybe_started)
-        elif job.purpose is Purpose.RERUN and may_have_acted(error):
+                self.give_up(job, message, maybe_started=job.posts and may_have_acted(unusable))
+        elif job.posts and may_have_acted(error):
             # Never sent again: it may have started a rerun.
             self.give_up(job, f"{job.what} failed: {error}", maybe_started=True)
         elif isinstance(error, TransientError):
@@ -392,9 +372,7 @@ class Wait:
         elif isinstance(error, FinalError):
             hint = None
             if error.http_status is not None and job.purpose is not Purpose.CASE:
-                hint = job.target.provider.hint(
-                    error.http_status, post=job.purpose is Purpose.RERUN
-                )
+                hint = job.target.provider.hint(error.http_status, post=job.posts)
             self.give_up(job, f"{job.what} failed: {error}", hint)
 
     def answered(self, job: Job, body: object) -> None:
@@ -404,11 +382,11 @@ class Wait:
             assert job.case_request is not None
             self.case_done(job, job.case_request.apply(job.case, body))
         elif job.purpose is Purpose.RERUN:
-            self.rerun_started(run, provider.parse_rerun(run.run_id, body))
+            self.rerun_started(run, provider.parse_rerun(run.attempt_id, body))
         elif job.purpose is Purpose.RESULTS:
-            self.results(run, provider.parse_results(run.run_id, body))
+            self.results(run, provider.parse_results(run.attempt_id, body))
         else:
-            progress = provider.parse_status(run.run_id, body)
+            progress = provider.parse_status(run.attempt_id, body)
             previous, now = run.status, self.clock.now()
             # The state first, the stream's too, then the line: a Ctrl-C while it is said
             # must see this status.
@@ -426,10 +404,10 @@ class Wait:
             if not progress.finished:
                 self.schedule(job, now + self.poll_interval)
                 return
-            results_request = provider.results_request(run.run_id, listing=run.listing)
+            results_request = provider.results_request(run.attempt_id, listing=run.listing)
             if results_request is None:
                 # This platform's last status answer already holds the cases.
-                self.results(run, provider.parse_results(run.run_id, body))
+                self.results(run, provider.parse_results(run.attempt_id, body))
                 return
             job.purpose, job.request = Purpose.RESULTS, results_request
             self.schedule(job, now)
@@ -439,15 +417,16 @@ class Wait:
         run.decided[case.key] = case
         case_request = run.target.provider.case_request(case)
         if case_request is None:
-            self.final(run, case)
+            self.settle(run, case)
             return
         job = Job(run, Purpose.CASE, case_request.request, case, case_request)
         run.open_cases[case.key] = job
         run.case_requests += 1
         self.schedule(job, self.clock.now())
 
-    def final(self, run: _Run, case: RemoteCase) -> None:
-        run.final[case.key] = case
+    def settle(self, run: _Run, case: RemoteCase) -> None:
+        """A case has its final verdict, its details in."""
+        run.settled[case.key] = case
         if self.stream is not None and not run.rerunning and not run.holds(case):
             self.untold.setdefault(run, []).append(case)
         self.maybe_ended(run)
@@ -503,7 +482,7 @@ class Wait:
                     f"problem: {problems[0][1]}",
                 )
             )
-        cases = tuple(run.final.get(case.key, case) for case in run.read.cases)
+        cases = tuple(run.settled.get(case.key, case) for case in run.read.cases)
         self.attempt_ended(run, dataclasses.replace(run.read, cases=cases))
 
     def attempt_ended(self, run: _Run, attempt: FinishedRun) -> None:
@@ -520,7 +499,7 @@ class Wait:
                         f"({names}); each is reported as a case of its own",
                     )
                 )
-        request = run.target.provider.rerun_request(run.run_id) if run.reruns_left else None
+        request = run.target.provider.rerun_request(run.attempt_id) if run.reruns_left else None
         if request is None or not reruns.wants_rerun(attempt) or self.clock.now() >= self.deadline:
             self.end(run, merged)
             return
@@ -558,7 +537,7 @@ class Wait:
         del run.open_cases[case.key]
         if problem is not None:
             run.case_problems[case.key] = problem
-        self.final(run, case)
+        self.settle(run, case)
 
     def failed(self, job: Job, error: TransientError) -> None:
         now = self.clock.now()
@@ -604,11 +583,8 @@ class Wait:
     def rerun_failed(self, run: _Run, message: str, maybe_started: bool) -> None:
         assert run.merged is not None
         if maybe_started:
-            title = run.target.provider.title
-            where = run.target.provider.dashboard() or f"the {title} dashboard"
-            message += (
-                f"; the request may have reached {title}, so a rerun may have started: see {where}"
-            )
+            provider = run.target.provider
+            message += "; " + may_have_started(provider.title, "a rerun", provider.dashboard())
         self.say(
             Warned(
                 run.label,
@@ -628,10 +604,10 @@ class Wait:
             run,
             UnreadableRun(
                 provider.name,
-                run.run_id,
+                run.attempt_id,
                 message,
                 run.status,
-                provider.run_url(run.run_id),
+                provider.run_url(run.attempt_id),
                 timed_out,
             ),
         )
@@ -670,7 +646,7 @@ class Wait:
         if self.live_interval is None:
             return
         runs = tuple(
-            RunProgress(run.label, run.status, tally(c.outcome for c in run.final.values()))
+            RunProgress(run.label, run.status, tally(c.outcome for c in run.settled.values()))
             for run in self.runs
         )
         self.say(Waiting(self.elapsed(), runs))
@@ -726,10 +702,3 @@ def targets_of(settings: Settings, clients: Sequence[ApiClient]) -> list[Target]
         for source, client in zip(settings.sources, clients, strict=True)
         for run_id in source.run_ids
     ]
-
-
-def retry_for(poll_interval: float) -> RetryPolicy:
-    """Backoff that scales with how eagerly the user polls: 1s to 60s at the default 10s
-    interval, proportionally less for the sub-second intervals of the simulator and tests."""
-    base = min(1.0, poll_interval)
-    return RetryPolicy(base=base, cap=60.0 * base)

@@ -76,7 +76,7 @@ def activate(config: pytest.Config, requested: Mapping[str, Sequence[str]]) -> A
     plugins["qatech-runner"] = RemoteRunner(live, workers_selected, as_decided=order == "last")
     plugins["qatech-terminal"] = TerminalReporting(live)
     if settings.start is not None:
-        from pytest_qatech.session.starting import StartedRuns
+        from pytest_qatech.session.started import StartedRuns
 
         plugins["qatech-started"] = StartedRuns()
     plugins["qatech-exit-status"] = ExitStatus(live, selection)

@@ -68,7 +68,7 @@ class LiveRuns:
         #: The wait, from the session's start.
         self._background: Background | None = None
         self._say: Listener = silent
-        self._started = time.monotonic()
+        self._began = time.monotonic()
         self._first: tuple[RunSnapshot, ...] | None = None
         self._told: set[tuple[str, str]] = set()
 
@@ -85,7 +85,7 @@ class LiveRuns:
         # Before the terminal's header (trylast), which names the runs started, and before xdist
         # starts its workers (trylast), which are handed the first snapshot.
         self._say = listener(self._config)
-        self._started = time.monotonic()
+        self._began = time.monotonic()
         failed: tuple[UnreadableRun, ...] = ()
         if self.settings.start is not None and not self._config.option.collectonly:
             from pytest_qatech.core.starting import start_runs
@@ -117,7 +117,7 @@ class LiveRuns:
         """The runs as known once their cases are listed, or a few seconds have passed: what
         every process collects items from. The same snapshot every time it is asked for."""
         if self._first is None:
-            self.until(self._board.laid_out, self._started + LISTING_SECONDS)
+            self.until(self._board.laid_out, self._began + LISTING_SECONDS)
             self._first = self._board.runs()
         return self._first
 
@@ -195,7 +195,7 @@ class LiveRuns:
                 return ready()
 
     def pytest_keyboard_interrupt(self) -> None:
-        for said in self._board.interrupted(time.monotonic() - self._started):
+        for said in self._board.interrupted(time.monotonic() - self._began):
             self._say(said)
 
     def _tell(self) -> None:

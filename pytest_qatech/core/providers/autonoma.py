@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 from urllib.parse import quote
 
+from pytest_qatech.core.api_request import ApiRequest
 from pytest_qatech.core.lookup import Lookup, SettingsError, checked_run_ids
 from pytest_qatech.core.models import FinishedRun, Link, Listed, Outcome, RemoteCase, Step
 from pytest_qatech.core.providers.base import (
-    ApiRequest,
     Description,
     Progress,
     Provider,

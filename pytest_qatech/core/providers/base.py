@@ -3,7 +3,8 @@
 A provider knows its API's paths, field names and vocabulary: it names the requests for a run,
 turns their answers into a status while waiting and into a
 :class:`~pytest_qatech.core.models.FinishedRun` once the run is over, and describes a case of
-its own in words. Waiting, HTTP, retries and the front ends know nothing of any platform.
+its own in words. Waiting, HTTP and retries know nothing of any platform, and the front ends
+know one only by its row in the settings table (its name, title and options).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
+from pytest_qatech.core.api_request import ApiRequest
 from pytest_qatech.core.lookup import Lookup
 from pytest_qatech.core.models import FinishedRun, Link, Listed, RemoteCase, StartedRun
 from pytest_qatech.core.secrets import Secret
@@ -20,23 +22,6 @@ from pytest_qatech.core.settings import Platform
 
 #: The kinds of a case's links that are files showing what happened (see ``Link``).
 MEDIA_KINDS = ("screenshot", "recording", "video")
-
-
-@dataclass(frozen=True)
-class ApiRequest:
-    """A request relative to the provider's API URL; ``path`` is already percent-encoded.
-
-    A GET, unless it has a ``body`` (JSON text): then it is a POST, which starts something on
-    the platform and so is sent only when the user asked for that.
-    """
-
-    path: str
-    params: tuple[tuple[str, str], ...] = ()
-    body: str | None = None
-
-    @property
-    def method(self) -> str:
-        return "GET" if self.body is None else "POST"
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
+from pytest_qatech.core.api_request import ApiRequest
 from pytest_qatech.core.lookup import Lookup, SettingsError, checked_run_ids
 from pytest_qatech.core.models import (
     FinishedRun,
@@ -31,7 +32,6 @@ from pytest_qatech.core.models import (
     has_failure,
 )
 from pytest_qatech.core.providers.base import (
-    ApiRequest,
     CaseRequest,
     Description,
     Progress,

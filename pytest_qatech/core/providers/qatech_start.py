@@ -17,9 +17,9 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from pytest_qatech.core.actions import Commit, github_commit
+from pytest_qatech.core.api_request import ApiRequest
 from pytest_qatech.core.lookup import Lookup, SettingsError
 from pytest_qatech.core.models import StartedRun
-from pytest_qatech.core.providers.base import ApiRequest
 from pytest_qatech.core.providers.body import BodyError, Fields
 from pytest_qatech.core.settings import QATECH_APP_URL, QATECH_PLAN, QATECH_START, RERUNS
 from pytest_qatech.core.urls import is_path_segment

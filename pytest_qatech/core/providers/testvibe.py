@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 from urllib.parse import quote
 
+from pytest_qatech.core.api_request import ApiRequest
 from pytest_qatech.core.lookup import Lookup, SettingsError, unique
 from pytest_qatech.core.models import Artifact, FinishedRun, Outcome, RemoteCase, has_failure
-from pytest_qatech.core.providers.base import ApiRequest, Description, Progress, Provider, RunSource
+from pytest_qatech.core.providers.base import Description, Progress, Provider, RunSource
 from pytest_qatech.core.providers.body import BodyError, Fields, entry_name, unlisted
 from pytest_qatech.core.secrets import Secret
 from pytest_qatech.core.settings import TESTVIBE, TESTVIBE_KEY, TESTVIBE_PROJECT, TESTVIBE_SERVER
