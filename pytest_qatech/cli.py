@@ -167,7 +167,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     except OSError as error:
         print(f"{PREFIX} error: could not write {output}: {error}", file=sys.stderr)
         return USAGE
-    _print_summary(suites, settings.titles, reports, args.output)
+    _print_summary(suites, reports, args.output)
     return exit_code(reports)
 
 
@@ -338,7 +338,6 @@ def _write(output: IO[str], suites: Sequence[_Suite]) -> None:
 
 def _print_summary(
     suites: Sequence[_Suite],
-    titles: Mapping[str, str],
     reports: Sequence[RunReport],
     output: str,
 ) -> None:
@@ -348,7 +347,7 @@ def _print_summary(
             kind = "FAILED" if case.outcome is Outcome.FAILED else "ERROR"
             print(f"{kind} {case.nodeid} - {first_line(case.rendered.headline)}")
     print("=" * 20 + " remote runs " + "=" * 20)
-    for line in summary_lines(titles, reports):
+    for line in summary_lines(reports):
         print(line)
     counts = tally(case.outcome for case in everything) or "no tests"
     print(f"{PREFIX} {counts}; wrote {output}")

@@ -101,7 +101,7 @@ def test_workflow_command_escaping() -> None:
 def test_markdown_cells_are_escaped() -> None:
     run = FinishedRun("qatech", "r|1", "COMPLETED", "PASSED", ())
     problem = Problem("qatech::r|1::x", "failed", "a | b\nmore")
-    summary = step_summary({"qatech": "QA.tech"}, [run], [problem])
+    summary = step_summary([run], [problem])
     assert "| ❌ failed | `qatech::r\\|1::x` | a \\| b |" in summary
     assert "| QA.tech r\\|1 | COMPLETED, PASSED | none |" in summary
 
@@ -109,7 +109,7 @@ def test_markdown_cells_are_escaped() -> None:
 def test_links_cannot_break_the_markdown() -> None:
     run = FinishedRun("qatech", "r1", "COMPLETED", "FAILED", (), url="https://x.test/a b)")
     problem = Problem("qatech::r1::x", "failed", "no", "https://x.test/c?d=(e)|f\n")
-    summary = step_summary({"qatech": "QA.tech"}, [run], [problem])
+    summary = step_summary([run], [problem])
     assert "[`qatech::r1::x`](https://x.test/c?d=%28e%29%7Cf%0A) |" in summary
     assert "| [QA.tech r1](https://x.test/a%20b%29) |" in summary
 
@@ -166,7 +166,7 @@ def ten_thousand_cases() -> tuple[FinishedRun, list[Problem]]:
 
 def test_the_job_summary_of_10000_cases_stays_within_githubs_limit() -> None:
     run, problems = ten_thousand_cases()
-    summary = step_summary({"qatech": "QA.tech"}, [run], problems)
+    summary = step_summary([run], problems)
     assert len(summary.encode()) <= GITHUB_SUMMARY_LIMIT
     lines = summary.splitlines()
     shown = [line for line in lines if line.startswith("| ❌ failed |")]
@@ -179,11 +179,11 @@ def test_the_job_summary_of_10000_cases_stays_within_githubs_limit() -> None:
 
 def test_the_job_summary_fits_in_what_the_step_left() -> None:
     run, problems = ten_thousand_cases()
-    summary = step_summary({"qatech": "QA.tech"}, [run], problems, limit=2000)
+    summary = step_summary([run], problems, limit=2000)
     assert len(summary.encode()) <= 2000
     assert "more, not shown" in summary
     # Not even the run's row fits: nothing, rather than a summary GitHub rejects.
-    assert step_summary({"qatech": "QA.tech"}, [run], problems, limit=100) == ""
+    assert step_summary([run], problems, limit=100) == ""
 
 
 def test_at_most_ten_annotations_and_a_line_for_the_rest() -> None:

@@ -13,8 +13,6 @@ from pytest_qatech.core.models import (
 from pytest_qatech.core.rendering import case_link, render_case, render_problem, summary_lines
 from pytest_qatech.core.text import visible
 
-TITLES = {"qatech": "QA.tech", "testvibe": "TestVibe"}
-
 
 def test_a_run_that_ended_badly() -> None:
     run = FinishedRun(
@@ -40,7 +38,7 @@ def test_the_summary_has_a_line_per_run() -> None:
         FinishedRun("testvibe", "214", "passed", None, (), url="https://tv/214"),
         UnreadableRun("qatech", "gone", "could not be read", "RUNNING\x1b[2J"),
     ]
-    assert summary_lines(TITLES, reports) == [
+    assert summary_lines(reports) == [
         "QA.tech run abc: COMPLETED, result FAILED - 1 failed",
         "TestVibe run 214: passed - no cases - https://tv/214",
         "QA.tech run gone: could not be read (last status RUNNING\\x1b[2J); see the error above",
@@ -68,7 +66,7 @@ def test_the_run_summary_says_timed_out_and_counts_errors_as_pytest_does() -> No
         FinishedRun("qatech", "bad", "ERROR", None, (error, error, RemoteCase("y", Outcome.ERROR))),
         FinishedRun("qatech", "one", "ERROR", None, (error,)),
     ]
-    assert summary_lines({"qatech": "QA.tech"}, runs) == [
+    assert summary_lines(runs) == [
         "QA.tech run slow: did not finish in time (last status RUNNING); see the error above",
         "QA.tech run gone: could not be read (last status RUNNING); see the error above",
         "QA.tech run bad: ERROR - 3 errors",

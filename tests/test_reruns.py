@@ -28,7 +28,6 @@ from pytest_qatech.core.waiting import Target, Wait
 from .helpers import FakeApi, FakeClock, RecordingListener, RecordingStream, qatech_case, qatech_run
 
 PROVIDER = QatechProvider(Secret("x"), project="shop", details="none")
-TITLES = {"qatech": "QA.tech"}
 RERUN_1 = StartedRun("def456", "https://app.qa.tech/p/shop/results/def456", 2)
 
 
@@ -128,14 +127,14 @@ def test_flaky_cases_have_a_section_in_the_summary_and_the_job_summary() -> None
     first = finished("abc123", failed("Checkout", "tc2", "No pay button"))
     run, _ = merged(first, finished("def456", passed("Checkout", "tc9")), RERUN_1)
     run = dataclasses.replace(run, url=None)
-    assert summary_lines(TITLES, [run]) == [
+    assert summary_lines([run]) == [
         "QA.tech run abc123: COMPLETED, result PASSED - 1 passed (after 1 rerun: def456)",
         "flaky (failed, then passed on a rerun): 1",
         "  Checkout (QA.tech run abc123): failed in abc123: No pay button",
     ]
     properties = dict(render_case(run, run.cases[0]).properties)
     assert (properties["attempts"], properties["flaky"]) == ("2", "true")
-    summary = step_summary(TITLES, [run], [])
+    summary = step_summary([run], [])
     assert (
         "### Flaky: failed, then passed on a rerun\n\n"
         "| test | run | first failure |\n"

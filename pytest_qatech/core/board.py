@@ -110,7 +110,7 @@ class Board:
         self._runs.update(
             (
                 (source.provider.name, run_id),
-                _RunState(source.provider, run_id, dict(source.labels).get(run_id)),
+                _RunState(source.provider, run_id, source.label(run_id)),
             )
             for source in sources
             for run_id in source.run_ids

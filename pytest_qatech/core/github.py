@@ -6,13 +6,14 @@ session actually ran, in the process that reports (the xdist controller, or the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import quote
 
 from pytest_qatech.core import reruns
 from pytest_qatech.core.models import FinishedRun, RunReport
 from pytest_qatech.core.rendering import unread
+from pytest_qatech.core.settings import title_of
 from pytest_qatech.core.text import first_line, visible
 
 
@@ -53,7 +54,6 @@ def error_annotations(problems: Sequence[Problem]) -> list[str]:
 
 
 def step_summary(
-    titles: Mapping[str, str],
     reports: Iterable[RunReport],
     problems: Sequence[Problem],
     limit: int = SUMMARY_BYTES,
@@ -62,12 +62,10 @@ def step_summary(
     first, then the flaky cases, then a row per run. Rows that do not fit are counted in an
     "and N more" row that points to the runs' pages; the row per run always stays. Empty if not
     even those rows fit.
-
-    ``titles`` maps provider names to how people write them.
     """
     reports = list(reports)
     lines = ["## Remote test runs", ""]
-    runs = _run_rows(titles, reports)
+    runs = _run_rows(reports)
     # The text ends in a blank line: one byte more than its lines.
     budget = limit - _size([*lines, *runs]) - 1
     if budget < 0:
@@ -92,7 +90,7 @@ def step_summary(
         for flaky_run, case in flaky:
             first = case.first_failure
             assert first is not None
-            name = f"{titles[flaky_run.provider]} {flaky_run.run_id}"
+            name = f"{title_of(flaky_run.provider)} {flaky_run.run_id}"
             where = _linked(_cell(name), flaky_run.url)
             failure = _cell(f"{first.run_id}: {first_line(first.headline)}")
             rows.append(f"| 🔁 {_cell(case.name)} | {where} | {failure} |")
@@ -128,10 +126,10 @@ def _size(lines: Sequence[str]) -> int:
     return sum(len(line.encode()) + 1 for line in lines)
 
 
-def _run_rows(titles: Mapping[str, str], reports: Sequence[RunReport]) -> list[str]:
+def _run_rows(reports: Sequence[RunReport]) -> list[str]:
     lines = ["| run | status | cases |", "| --- | --- | --- |"]
     for report in reports:
-        run = _linked(_cell(f"{titles[report.provider]} {report.run_id}"), report.url)
+        run = _linked(_cell(f"{title_of(report.provider)} {report.run_id}"), report.url)
         if isinstance(report, FinishedRun):
             status = report.status if report.result is None else f"{report.status}, {report.result}"
             cases = report.tally() or "none"

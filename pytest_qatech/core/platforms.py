@@ -53,16 +53,6 @@ class Settings:
     #: The most bytes one saved artifact, and all of them, may take.
     artifact_limits: tuple[int, int] = (50 * MIB, 500 * MIB)
 
-    @property
-    def titles(self) -> dict[str, str]:
-        """How people write each platform's name, by provider name (``qatech``: ``QA.tech``)."""
-        return {source.provider.name: source.provider.title for source in self.sources}
-
-    def label(self, provider: str, run_id: str) -> str | None:
-        """The name a run goes by in node ids, when it has one."""
-        source = next((s for s in self.sources if s.provider.name == provider), None)
-        return dict(source.labels).get(run_id) if source is not None else None
-
     def qatech(self) -> RunSource:
         return next(source for source in self.sources if source.provider.name == QATECH.name)
 

@@ -7,7 +7,7 @@ Every remote text goes through :func:`~pytest_qatech.core.text.visible` on its w
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pytest_qatech.core import reruns
@@ -20,7 +20,7 @@ from pytest_qatech.core.models import (
     UnreadableRun,
 )
 from pytest_qatech.core.platforms import provider_class
-from pytest_qatech.core.settings import run_label
+from pytest_qatech.core.settings import run_label, title_of
 from pytest_qatech.core.text import first_line, visible
 
 
@@ -130,12 +130,12 @@ def tally_sentence(run: FinishedRun) -> str:
     return f"The run reported {len(run.cases)} {noun}" + (f": {tally}." if tally else ".")
 
 
-def summary_lines(titles: Mapping[str, str], reports: Iterable[RunReport]) -> list[str]:
-    """A line per run; ``titles`` maps provider names to how people write them."""
+def summary_lines(reports: Iterable[RunReport]) -> list[str]:
+    """A line per run, then the flaky cases."""
     reports = list(reports)
     lines = []
     for report in reports:
-        title = titles[report.provider]
+        title = title_of(report.provider)
         run = run_label(title, report.run_id)
         if isinstance(report, FinishedRun):
             # Only QA.tech has a result beside the status; for the others the status says it.
@@ -156,14 +156,14 @@ def summary_lines(titles: Mapping[str, str], reports: Iterable[RunReport]) -> li
     flaky = reruns.flaky(reports)
     if flaky:
         lines.append(f"flaky (failed, then passed on a rerun): {len(flaky)}")
-        lines += (f"  {visible(flaky_line(titles, run, case))}" for run, case in flaky)
+        lines += (f"  {visible(flaky_line(run, case))}" for run, case in flaky)
     return lines
 
 
-def flaky_line(titles: Mapping[str, str], run: FinishedRun, case: RemoteCase) -> str:
+def flaky_line(run: FinishedRun, case: RemoteCase) -> str:
     """A flaky case in a line: its name, its run, and its first failure."""
     first = case.first_failure
     assert first is not None
-    where = run_label(titles[run.provider], run.run_id)
+    where = run_label(title_of(run.provider), run.run_id)
     headline = first_line(first.headline)
     return f"{case.name} ({where}): {first.outcome.value} in {first.run_id}: {headline}"

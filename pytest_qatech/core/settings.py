@@ -115,6 +115,13 @@ AUTONOMA = Platform(
     "wait for this Autonoma test run and report it as a pytest item (repeatable)",
 )
 PLATFORMS = (QATECH, TESTVIBE, AUTONOMA)
+_TITLES = {platform.name: platform.title for platform in PLATFORMS}
+
+
+def title_of(provider: str) -> str:
+    """How people write a platform, by its name (``qatech``: ``QA.tech``)."""
+    return _TITLES[provider]
+
 
 QATECH_TOKEN = Credential(QATECH, ("QATECH_API_TOKEN", "QATECH_API_KEY"))
 TESTVIBE_KEY = Credential(TESTVIBE, ("TESTVIBE_API_KEY",))

@@ -81,7 +81,7 @@ def activate(config: pytest.Config, requested: Mapping[str, Sequence[str]]) -> A
         plugins["qatech-started"] = StartedRuns()
     plugins["qatech-exit-status"] = ExitStatus(live, selection)
     if github.wanted(os.environ):
-        plugins["qatech-github"] = github.GitHubReporting(settings, live, os.environ)
+        plugins["qatech-github"] = github.GitHubReporting(live, os.environ)
         local_annotations = github.only_local_annotations(config.pluginmanager)
         if local_annotations is not None:
             plugins[github.OTHER_ANNOTATIONS] = local_annotations

@@ -13,7 +13,6 @@ from pytest_qatech.core import github
 from pytest_qatech.core.actions import is_github_actions
 from pytest_qatech.core.models import UnreadableRun
 from pytest_qatech.core.naming import groups
-from pytest_qatech.core.platforms import Settings
 from pytest_qatech.core.settings import PLATFORMS
 from pytest_qatech.session.items import RemoteItem, RunProblemItem
 from pytest_qatech.session.live import LiveRuns
@@ -28,8 +27,7 @@ def wanted(environ: Mapping[str, str]) -> bool:
 
 
 class GitHubReporting:
-    def __init__(self, settings: Settings, runs: LiveRuns, environ: Mapping[str, str]) -> None:
-        self._titles = settings.titles
+    def __init__(self, runs: LiveRuns, environ: Mapping[str, str]) -> None:
         self._runs = runs
         self._environ = environ
         self._problems: dict[str, github.Problem] = {}
@@ -79,7 +77,7 @@ class GitHubReporting:
             # The step's earlier writers share GitHub's limit.
             written = os.path.getsize(summary_path) if os.path.exists(summary_path) else 0
             limit = github.SUMMARY_BYTES - written
-            markdown = github.step_summary(self._titles, self._runs.known, self.problems(), limit)
+            markdown = github.step_summary(self._runs.known, self.problems(), limit)
             with open(summary_path, "a", encoding="utf-8") as summary:
                 summary.write(markdown)
 

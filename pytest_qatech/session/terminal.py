@@ -10,7 +10,7 @@ import pytest
 from pytest_qatech.core import progress
 from pytest_qatech.core.platforms import Settings
 from pytest_qatech.core.rendering import summary_lines
-from pytest_qatech.core.settings import ARTIFACTS, QATECH_PLAN, QATECH_START, run_label
+from pytest_qatech.core.settings import ARTIFACTS, QATECH_PLAN, QATECH_START, run_label, title_of
 from pytest_qatech.core.starting import started_lines
 from pytest_qatech.session.live import LiveRuns
 
@@ -49,10 +49,10 @@ class TerminalReporting:
         if not (self._runs.known or let_go) or config.get_verbosity() < -1:
             return
         terminalreporter.section("remote runs")
-        for line in summary_lines(self._settings.titles, self._runs.known):
+        for line in summary_lines(self._runs.known):
             terminalreporter.line(line)
         for run in let_go:
-            label = run_label(self._settings.titles[run.provider], run.run_id)
+            label = run_label(title_of(run.provider), run.run_id)
             listed = len(run.cases or ())
             terminalreporter.line(
                 f"{label}: not waited for: none of its {listed} "
@@ -66,7 +66,7 @@ class TerminalReporting:
         lines = []
         for run in self._runs.first():
             if run.report is None:
-                label = run_label(self._settings.titles[run.provider], run.run_id)
+                label = run_label(title_of(run.provider), run.run_id)
                 listed = len(run.cases or ())
                 status = run.status or "without a status yet"
                 if run.finished:

@@ -65,6 +65,10 @@ class RunSource:
     #: The runs the user named, as (run id, label) pairs.
     labels: tuple[tuple[str, str], ...] = ()
 
+    def label(self, run_id: str) -> str | None:
+        """The name a run goes by in node ids, when it has one."""
+        return dict(self.labels).get(run_id)
+
 
 class Provider(ABC):
     #: The platform's row in the settings table.
