@@ -271,6 +271,13 @@ class RunSnapshot:
             label,
         )
 
+    @property
+    def ended_badly(self) -> bool:
+        """Whether it could not be read, or ended with a problem: what an item of its own (the
+        run's ``(run)`` entry) reports."""
+        report = self.report
+        return isinstance(report, UnreadableRun) or (report is not None and bool(report.problem))
+
     def facts(self) -> FinishedRun:
         """The run as far as known, to describe a case of it: its report once it has ended,
         else what a running run already tells (its status, page and group)."""

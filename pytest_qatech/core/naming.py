@@ -86,8 +86,7 @@ class Group:
         problems = [
             (RUN_ITEM_NAME if not self.folder else f"(run {run.run_id})", run)
             for run in self.runs
-            if isinstance(run.report, UnreadableRun)
-            or (run.report is not None and run.report.problem)
+            if run.ended_badly
         ]
         taken = {RUN_ITEM_NAME, *(name for name, _ in problems), *(e.name for e in earlier)}
         pairs = [

@@ -267,8 +267,7 @@ def _came_late(first: RunSnapshot, final: RunSnapshot) -> bool:
     case listed since, or the run's end, if it ended badly or could not be read."""
     if first.report is not None:
         return False  # it had ended: all of it was laid out
-    report = final.report
-    if isinstance(report, UnreadableRun) or (report is not None and report.problem):
+    if final.ended_badly:
         return True
     known = {case.key for case in first.cases or ()}
     return any(case.key not in known for case in final.cases or ())
