@@ -8,6 +8,8 @@ from pytest_qatech.core.models import (
     Outcome,
     RemoteCase,
     RunReport,
+    RunSnapshot,
+    RunSoFar,
     UnreadableRun,
 )
 from pytest_qatech.core.rendering import case_link, render_case, render_problem, summary_lines
@@ -30,6 +32,18 @@ def test_a_case_links_to_its_page_else_to_its_run() -> None:
     plain = RemoteCase("b", Outcome.FAILED)
     run = FinishedRun("qatech", "r1", "COMPLETED", "FAILED", (page, plain), url="https://run")
     assert [case_link(run, case) for case in run.cases] == ["https://case", "https://run"]
+
+
+def test_a_case_of_a_run_still_going_is_described_from_what_the_run_told_so_far() -> None:
+    going = RunSnapshot("autonoma", "r1", "running", "team", url="https://run", label="nightly")
+    facts = going.facts()
+    assert facts == RunSoFar("autonoma", "r1", "https://run", "team")
+    case = RemoteCase("Sign in", Outcome.FAILED, "No button")
+    rendered = render_case(facts, case)
+    assert ("folder", "team") in rendered.properties
+    assert case_link(facts, case) == "https://run"
+    ended = FinishedRun("autonoma", "r1", "failed", None, (case,), url="https://run")
+    assert RunSnapshot.of(ended).facts() is ended
 
 
 def test_the_summary_has_a_line_per_run() -> None:

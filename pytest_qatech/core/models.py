@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 
 class Outcome(enum.Enum):
@@ -174,6 +175,48 @@ class FinishedRun:
         return runs[min(len(case.attempts), len(runs) - 1)]
 
 
+class RunFacts(Protocol):
+    """What describing a case needs of its run: a :class:`FinishedRun`, or a :class:`RunSoFar`
+    for a case whose run has not ended (or whose end could not be read)."""
+
+    @property
+    def provider(self) -> str: ...
+    @property
+    def run_id(self) -> str: ...
+    @property
+    def url(self) -> str | None: ...
+    @property
+    def group(self) -> str | None: ...
+    @property
+    def context(self) -> tuple[tuple[str, str], ...]: ...
+    @property
+    def artifacts(self) -> tuple[Artifact, ...]: ...
+    @property
+    def log(self) -> str | None: ...
+    @property
+    def reruns(self) -> tuple[StartedRun, ...]: ...
+
+    def run_of(self, case: RemoteCase) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RunSoFar:
+    """A run as far as it is known before its end: its page and group, as its status answers
+    gave them. What only the end tells (its context, artifacts, log and reruns) it has none of."""
+
+    provider: str
+    run_id: str
+    url: str | None = None
+    group: str | None = None
+    context: tuple[tuple[str, str], ...] = ()
+    artifacts: tuple[Artifact, ...] = ()
+    log: str | None = None
+    reruns: tuple[StartedRun, ...] = ()
+
+    def run_of(self, case: RemoteCase) -> str:
+        return self.run_id
+
+
 @dataclass(frozen=True, slots=True)
 class UnreadableRun:
     """A run whose outcome could not be learned: API error, bad body, timeout, network.
@@ -278,12 +321,9 @@ class RunSnapshot:
         report = self.report
         return isinstance(report, UnreadableRun) or (report is not None and bool(report.problem))
 
-    def facts(self) -> FinishedRun:
+    def facts(self) -> RunFacts:
         """The run as far as known, to describe a case of it: its report once it has ended,
-        else what a running run already tells (its status, page and group)."""
+        else what its status answers told (its page and group)."""
         if isinstance(self.report, FinishedRun):
             return self.report
-        status = self.status or "unknown"
-        return FinishedRun(
-            self.provider, self.run_id, status, None, (), url=self.url, group=self.group
-        )
+        return RunSoFar(self.provider, self.run_id, self.url, self.group)

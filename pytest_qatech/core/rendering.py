@@ -16,6 +16,7 @@ from pytest_qatech.core.models import (
     FinishedRun,
     Outcome,
     RemoteCase,
+    RunFacts,
     RunReport,
     UnreadableRun,
 )
@@ -39,7 +40,7 @@ class Rendered:
         return self.headline if not self.details else f"{self.headline}\n\n{self.details}"
 
 
-def render_case(run: FinishedRun, case: RemoteCase) -> Rendered:
+def render_case(run: RunFacts, case: RemoteCase) -> Rendered:
     description = provider_class(run.provider).describe(run, case)
     details = description.details
     if case.attempts and case.outcome is not Outcome.PASSED:
@@ -52,12 +53,12 @@ def render_case(run: FinishedRun, case: RemoteCase) -> Rendered:
     )
 
 
-def attempt_run_ids(run: FinishedRun, case: RemoteCase) -> list[str]:
+def attempt_run_ids(run: RunFacts, case: RemoteCase) -> list[str]:
     """The short id of the run of each attempt at ``case``, its last one included."""
     return [attempt.run_id for attempt in case.attempts] + [run.run_of(case)]
 
 
-def attempt_lines(run: FinishedRun, case: RemoteCase) -> list[str]:
+def attempt_lines(run: RunFacts, case: RemoteCase) -> list[str]:
     """Each attempt at ``case`` in a line, oldest first: its run, verdict and headline."""
     title = provider_class(run.provider).platform.title
     verdicts = [*case.attempts, Attempt("", case.outcome, case.headline)]
@@ -70,13 +71,13 @@ def attempt_lines(run: FinishedRun, case: RemoteCase) -> list[str]:
     ]
 
 
-def attempts_text(run: FinishedRun, case: RemoteCase) -> str:
+def attempts_text(run: RunFacts, case: RemoteCase) -> str:
     lines = attempt_lines(run, case)
     numbered = (f"  {number}. {line}" for number, line in enumerate(lines, 1))
     return "\n".join([f"{len(lines)} attempts:", *numbered])
 
 
-def attempt_properties(run: FinishedRun, case: RemoteCase) -> tuple[tuple[str, str], ...]:
+def attempt_properties(run: RunFacts, case: RemoteCase) -> tuple[tuple[str, str], ...]:
     """JUnit properties of a case that was rerun: how many attempts, whether it is flaky, the
     first failure's headline and the run of each attempt."""
     if not case.attempts:
@@ -118,7 +119,7 @@ def render_problem(run: RunReport) -> Rendered:
     return Rendered(visible(run.problem), tally_sentence(run))
 
 
-def case_link(run: FinishedRun, case: RemoteCase | None) -> str | None:
+def case_link(run: RunFacts, case: RemoteCase | None) -> str | None:
     """Where a person sees a case: its page, else its run's."""
     page = case.link("case") if case is not None else None
     return page or run.url

@@ -24,10 +24,10 @@ from _pytest._code.code import (
 )
 
 from pytest_qatech.core.models import (
-    FinishedRun,
     Listed,
     Outcome,
     RemoteCase,
+    RunFacts,
     RunReport,
     RunSnapshot,
 )
@@ -217,7 +217,7 @@ class RemoteCaseItem(RemoteItem):
         self.listed = case
         #: The case's verdict, once it has one, and its run as known then.
         self.case: RemoteCase | None = None
-        self.facts: FinishedRun | None = None
+        self.facts: RunFacts | None = None
 
     @property
     def verdict_phase(self) -> str:

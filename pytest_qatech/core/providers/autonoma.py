@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from pytest_qatech.core.api_request import ApiRequest
 from pytest_qatech.core.lookup import Lookup, SettingsError, checked_run_ids
-from pytest_qatech.core.models import FinishedRun, Link, Listed, Outcome, RemoteCase, Step
+from pytest_qatech.core.models import FinishedRun, Link, Listed, Outcome, RemoteCase, RunFacts, Step
 from pytest_qatech.core.providers.base import (
     Description,
     Progress,
@@ -104,7 +104,7 @@ class AutonomaProvider(Provider):
         return screenshot + Provider.media(case)
 
     @staticmethod
-    def describe(run: FinishedRun, case: RemoteCase) -> Description:
+    def describe(run: RunFacts, case: RemoteCase) -> Description:
         steps = case.steps or ()
         failed = next((step for step in steps if step.status == "failed"), None)
         video = case.link("video")

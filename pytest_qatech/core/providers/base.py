@@ -16,7 +16,7 @@ from typing import ClassVar
 
 from pytest_qatech.core.api_request import ApiRequest
 from pytest_qatech.core.lookup import Lookup
-from pytest_qatech.core.models import FinishedRun, Link, Listed, RemoteCase, StartedRun
+from pytest_qatech.core.models import FinishedRun, Link, Listed, RemoteCase, RunFacts, StartedRun
 from pytest_qatech.core.secrets import Secret
 from pytest_qatech.core.settings import Platform
 
@@ -145,5 +145,5 @@ class Provider(ABC):
 
     @staticmethod
     @abstractmethod
-    def describe(run: FinishedRun, case: RemoteCase) -> Description:
+    def describe(run: RunFacts, case: RemoteCase) -> Description:
         """``case`` of ``run`` in this platform's words, from its fields."""

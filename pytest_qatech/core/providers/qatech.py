@@ -28,6 +28,7 @@ from pytest_qatech.core.models import (
     Listed,
     Outcome,
     RemoteCase,
+    RunFacts,
     StartedRun,
     has_failure,
 )
@@ -191,7 +192,7 @@ class QatechProvider(Provider):
         return FinishedRun(self.name, run_id, status, result, cases, problem, self.run_url(run_id))
 
     @staticmethod
-    def describe(run: FinishedRun, case: RemoteCase) -> Description:
+    def describe(run: RunFacts, case: RemoteCase) -> Description:
         facts = [
             ("run_short_id", run.run_id),
             ("case_short_id", case.case_id),

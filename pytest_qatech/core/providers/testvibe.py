@@ -14,7 +14,14 @@ from urllib.parse import quote
 
 from pytest_qatech.core.api_request import ApiRequest
 from pytest_qatech.core.lookup import Lookup, SettingsError, unique
-from pytest_qatech.core.models import Artifact, FinishedRun, Outcome, RemoteCase, has_failure
+from pytest_qatech.core.models import (
+    Artifact,
+    FinishedRun,
+    Outcome,
+    RemoteCase,
+    RunFacts,
+    has_failure,
+)
 from pytest_qatech.core.providers.base import Description, Progress, Provider, RunSource
 from pytest_qatech.core.providers.body import BodyError, Fields, entry_name, unlisted
 from pytest_qatech.core.secrets import Secret
@@ -106,7 +113,7 @@ class TestVibeProvider(Provider):
         )
 
     @staticmethod
-    def describe(run: FinishedRun, case: RemoteCase) -> Description:
+    def describe(run: RunFacts, case: RemoteCase) -> Description:
         properties = (("run_id", run.run_id), *run.context)
         if case.outcome is Outcome.PASSED:
             return Description(properties=properties)
