@@ -41,7 +41,7 @@ from pytest_qatech.core.models import (
     tally,
 )
 from pytest_qatech.core.naming import groups
-from pytest_qatech.core.platforms import Settings, provider_class, resolve
+from pytest_qatech.core.platforms import Settings, resolve
 from pytest_qatech.core.rendering import (
     Rendered,
     no_verdict,
@@ -267,33 +267,21 @@ def _suites(runs: Sequence[RunSnapshot]) -> list[_Suite]:
 
 def _with_artifacts(suites: list[_Suite], settings: Settings) -> list[_Suite]:
     """The suites, each case that did not pass with its media saved and named."""
-    deadline = time.monotonic() + settings.timeout
-    assert settings.artifacts is not None
-    store = artifacts.ArtifactStore(Path(settings.artifacts), settings.artifact_limits, deadline)
+    store = artifacts.ArtifactStore.of(settings)
     try:
         pending = {
-            id(case): store.keep(
-                case.run.provider,
-                case.run.run_id,
-                case.verdict,
-                provider_class(case.run.provider).media(case.verdict),
-            )
+            id(case): store.keep_case(case.run.provider, case.run.run_id, case.verdict)
             for suite in suites
             for case in suite.cases
-            if case.verdict is not None and case.run is not None and artifacts.wanted(case.verdict)
+            if case.verdict is not None and case.run is not None
         }
         done = []
         for suite in suites:
             cases = []
             for case in suite.cases:
-                saved = artifacts.results(pending.get(id(case), []), deadline)
-                for failed in (entry for entry in saved if entry.problem is not None):
-                    print(
-                        visible(
-                            f"{PREFIX} warning: could not save {failed.link.kind} of "
-                            f"{case.nodeid}: {failed.problem}"
-                        )
-                    )
+                saved = store.results(pending.get(id(case), []))
+                for warning in artifacts.not_saved(saved, case.nodeid):
+                    print(f"{PREFIX} warning: {warning}")
                 lines = artifacts.attachment_lines(saved)
                 cases.append(dataclasses.replace(case, attachments=lines) if lines else case)
             done.append(dataclasses.replace(suite, cases=cases))

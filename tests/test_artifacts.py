@@ -4,8 +4,10 @@ sends can move them, with no credential, within bounds; and shown to CI tools an
 from __future__ import annotations
 
 import html
+import http.server
 import json
 import re
+import threading
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -99,6 +101,78 @@ def test_a_download_that_fails_says_why_and_one_past_the_deadline_is_not_tried(
     assert len(simulator.requests) == 1
     # Nothing is left behind: no file, and no folder made for it.
     assert list(tmp_path.rglob("*")) == []
+
+
+class HeldMedia:
+    """A media server on 127.0.0.1 that holds every request until told to let them go."""
+
+    def __init__(self) -> None:
+        self.arrived = 0
+        self.changed = threading.Condition()
+        self.released = threading.Event()
+        held = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                with held.changed:
+                    held.arrived += 1
+                    held.changed.notify_all()
+                held.released.wait(BOUND)
+                self.send_response(200)
+                self.send_header("Content-Length", "1")
+                self.end_headers()
+                self.wfile.write(b"x")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever)
+
+    def __enter__(self) -> HeldMedia:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.released.set()
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(BOUND)
+
+
+#: Long enough never to pass on a working machine; only a broken store gets there.
+BOUND = 30.0
+
+
+def test_media_are_saved_four_at_a_time(tmp_path: Path) -> None:
+    before = set(threading.enumerate())
+
+    def downloading() -> list[threading.Thread]:
+        return [
+            t
+            for t in threading.enumerate()
+            if t.name.startswith("qatech-artifact") and t not in before
+        ]
+
+    store = artifacts.ArtifactStore(tmp_path, (1000, 10_000), time.monotonic() + BOUND)
+    with HeldMedia() as media:
+        links = [Link("screenshot", f"{media.url}/{n}.png") for n in range(7)]
+        pending = store.keep("qatech", "abc123", FAILED, links)
+        with media.changed:
+            assert media.changed.wait_for(lambda: media.arrived >= 4, BOUND)
+        # A pool starts a thread per download given to it, up to its size: with every
+        # download held, that is how many go at once.
+        assert len(downloading()) == 4
+        media.released.set()
+        saved = store.results(pending)
+    assert [entry.problem for entry in saved] == [None] * 7
+    assert media.arrived == 7
+    threads = downloading()
+    store.close()
+    for thread in threads:
+        thread.join(BOUND)
+    assert downloading() == []
 
 
 def test_media_go_only_over_https_or_to_this_machine(tmp_path: Path) -> None:

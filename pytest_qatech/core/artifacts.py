@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 
 from pytest_qatech.core.client import RequestError, download
 from pytest_qatech.core.models import Link, RemoteCase
+from pytest_qatech.core.platforms import Settings, provider_class
+from pytest_qatech.core.text import visible
 
 #: At most this many downloads at once.
 WORKERS = 4
@@ -84,8 +86,26 @@ class ArtifactStore:
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="qatech-artifact")
 
+    @classmethod
+    def of(cls, settings: Settings) -> ArtifactStore:
+        """The store ``--qatech-artifacts`` asks for, with its limits, until the wait's timeout
+        from now."""
+        assert settings.artifacts is not None
+        deadline = time.monotonic() + settings.timeout
+        return cls(Path(settings.artifacts), settings.artifact_limits, deadline)
+
     def __repr__(self) -> str:
         return f"ArtifactStore({str(self.root)!r})"
+
+    def keep_case(self, platform: str, run_id: str, case: RemoteCase) -> list[Pending]:
+        """Start saving the media of ``case``, if it did not pass: those its platform names."""
+        if not wanted(case):
+            return []
+        return self.keep(platform, run_id, case, provider_class(platform).media(case))
+
+    def results(self, pending: Sequence[Pending]) -> list[Saved]:
+        """Each download's outcome, waiting until the store's deadline at most."""
+        return results(pending, self.deadline)
 
     def keep(
         self, platform: str, run_id: str, case: RemoteCase, links: Sequence[Link]
@@ -155,6 +175,15 @@ def results(pending: Sequence[Pending], deadline: float) -> list[Saved]:
         except FutureTimeout:
             saved.append(Saved(link, problem="no time left before the wait's timeout"))
     return saved
+
+
+def not_saved(saved: Sequence[Saved], nodeid: str) -> list[str]:
+    """A warning per file of the case ``nodeid`` that could not be saved, and why."""
+    return [
+        visible(f"could not save {entry.link.kind} of {nodeid}: {entry.problem}")
+        for entry in saved
+        if entry.problem is not None
+    ]
 
 
 def saved_lines(saved: Sequence[Saved]) -> str:

@@ -5,17 +5,14 @@ Jenkins' attachments plugin read it), the failure text, and pytest-html's report
 from __future__ import annotations
 
 import mimetypes
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Generator, Sequence
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pytest_qatech.core import artifacts
-from pytest_qatech.core.platforms import Settings, provider_class
-from pytest_qatech.core.text import visible
+from pytest_qatech.core.platforms import Settings
 from pytest_qatech.session.items import RemoteCaseItem
 
 #: The title of the report section that names the files saved.
@@ -26,10 +23,7 @@ class ArtifactKeeping:
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
         assert settings.artifacts is not None
         self._config = config
-        deadline = time.monotonic() + settings.timeout
-        self.store = artifacts.ArtifactStore(
-            Path(settings.artifacts), settings.artifact_limits, deadline
-        )
+        self.store = artifacts.ArtifactStore.of(settings)
         self._warnings: list[str] = []
 
     def __repr__(self) -> str:
@@ -43,15 +37,10 @@ class ArtifactKeeping:
         if not isinstance(item, RemoteCaseItem) or report.when != item.verdict_phase:
             return report
         case = item.case
-        if case is None or not artifacts.wanted(case):
+        if case is None:
             return report
-        provider = provider_class(item.run.provider)
-        pending = self.store.keep(item.run.provider, item.run.run_id, case, provider.media(case))
-        saved = artifacts.results(pending, self.store.deadline)
-        for failed in (entry for entry in saved if entry.problem is not None):
-            self._warnings.append(
-                visible(f"could not save {failed.link.kind} of {item.nodeid}: {failed.problem}")
-            )
+        saved = self.store.results(self.store.keep_case(item.run.provider, item.run.run_id, case))
+        self._warnings += artifacts.not_saved(saved, item.nodeid)
         kept = [entry for entry in saved if entry.path is not None]
         if kept:
             # People read the files in the section; the attachment markup is JUnit's.
