@@ -239,8 +239,11 @@ class RecordingStream:
     moments: list[list[str]] = field(default_factory=list)
     #: Run ids the front end wants no more.
     unwanted: set[str] = field(default_factory=set)
+    #: Each status answer as heard.
+    heard: list[Progress] = field(default_factory=list)
 
     def progressed(self, target: Target, progress: Progress) -> None:
+        self.heard.append(progress)
         listed = [f"{c.key}{'' if c.verdict is None else '=' + c.verdict.outcome.value}"
                   for c in progress.cases or ()]  # fmt: skip
         self.events.append(f"{self.clock.time - 1000:g} {progress.status} {' '.join(listed)}")

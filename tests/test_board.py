@@ -15,7 +15,7 @@ from collections.abc import Callable
 import pytest
 
 from pytest_qatech.core.board import Background, Board
-from pytest_qatech.core.events import Interrupted, Said, StatusChanged, Warned
+from pytest_qatech.core.events import Interrupted, Said, StatusChanged, Waiting, Warned
 from pytest_qatech.core.lookup import Lookup
 from pytest_qatech.core.models import (
     FinishedRun,
@@ -28,8 +28,15 @@ from pytest_qatech.core.models import (
 from pytest_qatech.core.platforms import Settings, resolve
 from pytest_qatech.core.providers.base import Progress, Provider
 from pytest_qatech.core.providers.qatech import QatechProvider
-from pytest_qatech.core.waiting import Target
-from pytest_qatech.simulator import SimulatedRun, SimulatedTestVibeRun, Simulator, case, vibe_test
+from pytest_qatech.core.waiting import Target, wait_for_sources
+from pytest_qatech.simulator import (
+    SimulatedProject,
+    SimulatedRun,
+    SimulatedTestVibeRun,
+    Simulator,
+    case,
+    vibe_test,
+)
 
 #: Long enough never to pass on a working machine; only a broken wait gets there.
 BOUND = 30.0
@@ -204,6 +211,22 @@ def test_a_snapshot_has_the_runs_page_label_and_whether_it_finished(
     assert snapshot(board, run_id="def").finished
 
 
+def test_a_start_that_failed_is_on_the_board_as_ended_and_goes_by_what_it_was_to_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("QATECH_API_TOKEN", "t")
+    run_settings = settings({"qatech": ["abc"]})
+    failed = UnreadableRun("qatech", "pln_x", "402", start_of="test plan pln_x")
+    lost = UnreadableRun("qatech", "gone", "404")
+    board = Board(run_settings.sources, [failed, lost])
+    assert (board.failure, board.over) == (None, False)
+    start = snapshot(board, run_id="pln_x")
+    assert (start.report, start.label, start.finished) == (failed, "pln_x", True)
+    assert snapshot(board, run_id="gone").label is None
+    assert [run.run_id for run in board.runs()] == ["pln_x", "gone", "abc"]
+    assert board.reports() == [failed, lost]
+
+
 def test_a_run_is_listed_once_it_names_a_case_ends_or_is_let_go(qatech_settings: Settings) -> None:
     run_settings = settings({"qatech": ["abc", "def", "ghi"]})
     board = Board(run_settings.sources)
@@ -249,9 +272,9 @@ def test_a_waiting_thread_wakes_when_its_case_is_decided(qatech_settings: Settin
 # The background wait, against the simulator.
 
 
-def background_for(simulator: Simulator) -> Background:
+def background_for(simulator: Simulator, poll_interval: str = "0.01") -> Background:
     # The simulator fixture points every platform's variables at it.
-    run_settings = settings({"qatech": ["abc"]})
+    run_settings = settings({"qatech": ["abc"]}, poll_interval)
     return Background(run_settings, Board(run_settings.sources))
 
 
@@ -281,17 +304,49 @@ def test_the_background_wait_reports_each_case_as_it_ends(
     ]
     assert board.over
     assert board.failure is None
+    # Every poll asked for the run's cases: that is how they are known while it goes on.
+    polls = [request.query for request in simulator.requests if request.path == "/v1/run/abc"]
+    assert polls
+    assert all(query == {"testCases": ["all"]} for query in polls)
+
+
+@pytest.mark.starts_runs
+def test_a_wait_for_the_settings_polls_light_reruns_and_keeps_a_live_line(
+    simulator: Simulator,
+) -> None:
+    cases = [case("a", short_id="tc1"), case("b", "FAILED", title="t", short_id="tc2")]
+    simulator.add(SimulatedRun("abc", "FAILED", cases, passes_on_rerun={"b": 1}))
+    simulator.project = SimulatedProject()  # the project the token belongs to: it reruns
+    options = {"qatech_poll_interval": "0.01", "qatech_reruns": "1"}
+    run_settings = resolve({"qatech": ["abc"]}, Lookup(options.get, lambda name: "", os.environ))
+    said: list[Said] = []
+    (report,) = wait_for_sources(run_settings, say=said.append, live_interval=0.01)
+    assert isinstance(report, FinishedRun)
+    assert [rerun.run_id for rerun in report.reruns] == ["abcr1"]  # the settings' reruns
+    assert [case.outcome for case in report.cases] == [Outcome.PASSED, Outcome.PASSED]
+    # Without listing, polls are light until the run has ended; then one read lists its cases.
+    queries = [r.query for r in simulator.requests if (r.method, r.path) == ("GET", "/v1/run/abc")]
+    assert queries[-1] == {"testCases": ["all"]}
+    assert all(query == {} for query in queries[:-1])
+    # A live line, cleared at the end.
+    live = [event for event in said if isinstance(event, Waiting)]
+    assert live[-1].runs == ()
+    assert any(event.runs for event in live)
 
 
 def test_stopping_ends_the_wait_at_once_and_its_threads(
     simulator: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     simulator.add(SimulatedRun("abc", cases=[case("a")], statuses=("RUNNING",)))
-    background = background_for(simulator)
+    # Polls an hour apart: the stop cuts the wait's sleep short, or the thread outlives it.
+    background = background_for(simulator, poll_interval="3600")
     board = background.board
     background.start()
     assert until(board, board.laid_out)
+    waiting = [t for t in threading.enumerate() if t.name == "qatech-wait"]
+    assert [t.daemon for t in waiting] == [True]  # it never holds up the process's exit
     background.stop()
+    assert not waiting[0].is_alive()
     assert board.over
     assert snapshot(board).report is None  # stopped, not ended
     assert not [t for t in threading.enumerate() if t.name in ("qatech-wait", "qatech-request")]

@@ -251,6 +251,9 @@ def test_the_failed_cases_are_rerun_and_the_verdicts_held_until_the_last_attempt
         "10 COMPLETED tc1=passed tc2",
         "10 ended FinishedRun",
     ]
+    # A held verdict still has its name; the read says the run has finished.
+    assert [case.name for case in stream.heard[-1].cases or ()] == ["Login", "Checkout"]
+    assert stream.heard[-1].finished
     assert (
         "QA.tech run abc123 note: 1 case did not pass; rerun 1 of 2 started as QA.tech run def456"
     ) in observer.lines
@@ -283,6 +286,35 @@ def test_a_rerun_post_unanswered_at_the_timeout_may_have_started_a_run() -> None
         "QA.tech run abc123 warning: its failed cases could not be rerun, so their verdicts "
         "stand: no answer before the wait's timeout; the request may have reached QA.tech, so "
         "a rerun may have started: look for it at https://app.qa.tech/p/shop"
+    )
+
+
+def test_a_rerun_case_that_matches_no_failure_is_a_case_of_its_own_with_a_warning() -> None:
+    again = [qatech_case("Checkout", short_id="tc9"), qatech_case("Signup", short_id="tc8")]
+    api = scripted(
+        {"abc123": [STARTED_DEF]},
+        abc123=first_run(LOGIN, CHECKOUT_FAILED),
+        def456=[qatech_run("def456", "COMPLETED", again)],
+    )
+    report, observer = run_with(api, reruns=1)
+    assert isinstance(report, FinishedRun)
+    assert [case.name for case in report.cases] == ["Login", "Checkout", "Signup"]
+    assert observer.lines[-1] == (
+        "QA.tech run def456 (rerun 1 of abc123) warning: 1 of its cases match no case that "
+        "failed before ('Signup'); each is reported as a case of its own"
+    )
+
+
+def test_a_rerun_answered_with_an_unusable_success_may_have_started_one() -> None:
+    api = scripted({"abc123": [{"success": False}]}, abc123=first_run(CHECKOUT_FAILED))
+    report, observer = run_with(api, reruns=1)
+    assert isinstance(report, FinishedRun)
+    assert [kind for _, kind, _ in api.log].count("rerun") == 1
+    assert observer.lines[-1] == (
+        "QA.tech run abc123 warning: its failed cases could not be rerun, so their verdicts "
+        "stand: POST https://api.test/v1/run/abc123 gave an unusable answer: the rerun of run "
+        "abc123: field 'success' is not true; the request may have reached QA.tech, so a "
+        "rerun may have started: look for it at https://app.qa.tech/p/shop"
     )
 
 

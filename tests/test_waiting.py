@@ -14,7 +14,7 @@ import pytest
 
 from pytest_qatech.core.api_request import ApiRequest
 from pytest_qatech.core.client import FinalError, TransientError
-from pytest_qatech.core.events import Said, StatusChanged
+from pytest_qatech.core.events import RequestFailed, Said, StatusChanged
 from pytest_qatech.core.models import FinishedRun, Outcome, RunReport, UnreadableRun
 from pytest_qatech.core.providers.base import Provider
 from pytest_qatech.core.providers.qatech import QatechProvider
@@ -36,6 +36,7 @@ from .helpers import (
 
 WITHOUT_DETAILS = QatechProvider(Secret("x"), project=None, details="none")
 FAILED_DETAILS = QatechProvider(Secret("x"), project=None, details="failed")
+IN_A_PROJECT = QatechProvider(Secret("x"), project="shop", details="none")
 
 
 def wait(
@@ -117,7 +118,7 @@ def test_heartbeat_names_only_the_runs_still_going() -> None:
     observer = RecordingListener()
     gone = FinalError("HTTP 404 Not Found", 404)
     api = FakeApi(FakeClock(), {"gone": [gone], "abc": progression("abc", 7)})
-    reports = wait(api, ["gone", "abc"], observer)
+    reports = wait(api, ["gone", "abc"], observer, provider=IN_A_PROJECT)
     assert [line for line in observer.lines if "still" in line] == [
         "QA.tech run abc still RUNNING at 60"
     ]
@@ -125,7 +126,7 @@ def test_heartbeat_names_only_the_runs_still_going() -> None:
     unread = reports["gone"]
     assert isinstance(unread, UnreadableRun)
     assert (unread.provider, unread.timed_out) == ("qatech", False)
-    assert unread.url == WITHOUT_DETAILS.run_url("gone")
+    assert unread.url == "https://app.qa.tech/p/shop/results/gone"
 
 
 def test_heartbeat_with_a_poll_interval_longer_than_a_minute() -> None:
@@ -427,6 +428,75 @@ def test_the_first_problem_is_the_first_case_s() -> None:
     assert observer.lines[-1].endswith(
         "the first problem: GET https://api.test/v1/run-test-case/tc0 failed: HTTP 404 Not Found"
     )
+
+
+def test_the_first_problem_follows_the_run_s_order_not_the_case_ids() -> None:
+    cases = [qatech_case(name, "FAILED", title="t", short_id=name) for name in ("zz", "aa")]
+    run = qatech_run("abc", "COMPLETED", cases, "FAILED")
+    gone = FinalError("HTTP 404 Not Found", 404)
+    # zz's problem comes last, after its retries; it is still the first to be named.
+    api = FakeApi(
+        FakeClock(),
+        {"abc": [run]},
+        reads={"abc": [run]},
+        cases={"zz": [TransientError("x")] * 2 + [gone], "aa": [gone]},
+    )
+    observer = RecordingListener()
+    wait(api, ["abc"], observer, provider=FAILED_DETAILS)
+    assert observer.lines[-1].endswith(
+        "the first problem: GET https://api.test/v1/run-test-case/zz failed: HTTP 404 Not Found"
+    )
+
+
+def test_open_case_requests_at_the_timeout_leave_the_other_runs_timed_out_too() -> None:
+    slow = TransientError("HTTP 503", retry_after=600)
+    early = qatech_run("early", "COMPLETED", failed_cases(1), "FAILED")
+    api = FakeApi(
+        FakeClock(),
+        {"early": [early], "late": [qatech_run("late", "RUNNING")]},
+        reads={"early": [early]},
+        cases={"tc0": [slow]},
+    )
+    reports = wait(api, ["early", "late"], provider=FAILED_DETAILS, timeout=100.0)
+    assert isinstance(reports["early"], FinishedRun)
+    late = reports["late"]
+    assert isinstance(late, UnreadableRun)
+    assert late.timed_out
+
+
+@pytest.mark.parametrize(("timeout", "retry_in"), [(3600.0, 7.0), (5.0, 5.0), (0.5, 0.5)])
+def test_a_failed_request_says_when_it_is_tried_again_within_the_time_left(
+    timeout: float, retry_in: float
+) -> None:
+    busy = TransientError("HTTP 503", retry_after=7.0)
+    api = FakeApi(FakeClock(), {"abc": [busy, qatech_run("abc", "COMPLETED")]})
+    said: list[Said] = []
+    Wait(
+        [Target(WITHOUT_DETAILS, api, "abc")],
+        poll_interval=10.0,
+        timeout=timeout,
+        say=said.append,
+        clock=api.clock,
+        sender=SerialSender(),
+    ).run()
+    failed = [event for event in said if isinstance(event, RequestFailed)]
+    assert [event.retry_in for event in failed] == [retry_in]
+
+
+def test_a_wait_without_a_random_source_of_its_own_backs_off_all_the_same() -> None:
+    api = FakeApi(
+        FakeClock(), {"abc": [TransientError("HTTP 503"), qatech_run("abc", "COMPLETED")]}
+    )
+    (report,) = Wait(
+        [Target(WITHOUT_DETAILS, api, "abc")],
+        poll_interval=10.0,
+        timeout=3600.0,
+        say=RecordingListener(),
+        clock=api.clock,
+        sender=SerialSender(),
+    ).run()
+    assert isinstance(report, FinishedRun)
+    assert 0.0 <= api.clock.time - 1000.0 <= 1.0  # one backoff of at most its base
 
 
 def test_details_never_outlast_the_wait() -> None:
