@@ -67,19 +67,18 @@ def activate(config: pytest.Config, requested: Mapping[str, Sequence[str]]) -> A
     config.stash[LIVE_RUNS] = live
     plugins["qatech-live"] = live
     plugins["qatech-collection"] = RemoteCollection(live.first)
-    workers_selected = None
+    workers = None
     if config.pluginmanager.hasplugin("xdist"):
         from pytest_qatech.session.xdist import ControllerHandoff
 
-        handoff = plugins["qatech-xdist"] = ControllerHandoff(live)
-        workers_selected = handoff.selected_items
-    plugins["qatech-runner"] = RemoteRunner(live, workers_selected, as_decided=order == "last")
+        workers = plugins["qatech-xdist"] = ControllerHandoff(live)
+    plugins["qatech-runner"] = RemoteRunner(live, workers, as_decided=order == "last")
     plugins["qatech-terminal"] = TerminalReporting(live)
     if settings.start is not None:
         from pytest_qatech.session.started import StartedRuns
 
         plugins["qatech-started"] = StartedRuns()
-    plugins["qatech-exit-status"] = ExitStatus(live, selection)
+    plugins["qatech-exit-status"] = ExitStatus(live, selection, workers)
     if github.wanted(os.environ):
         plugins["qatech-github"] = github.GitHubReporting(live, os.environ)
         local_annotations = github.only_local_annotations(config.pluginmanager)

@@ -5,16 +5,29 @@ out and run after the main test loop."""
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Sequence
+from typing import Protocol
 
 import pytest
 
 from pytest_qatech.core.models import RunSnapshot, UnreadableRun
 from pytest_qatech.core.naming import Entry
-from pytest_qatech.session.items import Layout, RemoteItem, RunCollector
+from pytest_qatech.session.items import RemoteItem, RunCollector
 from pytest_qatech.session.live import LiveRuns
 
-#: Under xdist, the controller's copies of the remote items the workers selected, in their order.
-WorkersSelected = Callable[[Sequence[pytest.Item]], list[pytest.Item]]
+
+class Workers(Protocol):
+    """xdist's workers, as their controller knows them (:class:`~.xdist.ControllerHandoff`)."""
+
+    @property
+    def run_tests(self) -> bool:
+        """Whether they run this session's tests: they select the remote items too, and say
+        which only once they are done."""
+        ...
+
+    def selected(self, session: pytest.Session, runs: Sequence[RunSnapshot]) -> list[pytest.Item]:
+        """This process's copies of the remote items of ``runs`` that they selected, in their
+        order."""
+        ...
 
 
 class CollectionFailure(Exception):
@@ -126,12 +139,6 @@ def teardown_hint(
     return next((item for item in items[start:] if item.parent is not chosen.parent), items[start])
 
 
-def workers_run_tests(config: pytest.Config) -> bool:
-    """Whether xdist's workers run this session's tests (this process is their controller):
-    they select the remote items too, and say what only once they are done."""
-    return config.pluginmanager.has_plugin("dsession")
-
-
 def _split(items: Sequence[pytest.Item]) -> tuple[list[pytest.Item], list[pytest.Item]]:
     """The local items and the remote ones, each in their order."""
     local: list[pytest.Item] = []
@@ -146,11 +153,9 @@ class RemoteRunner:
     workers selected (the controller alone waits for verdicts), and the items laid out late, for
     runs that were not listed in time, cases listed late and runs that ended badly."""
 
-    def __init__(
-        self, live: LiveRuns, workers_selected: WorkersSelected | None, *, as_decided: bool
-    ) -> None:
+    def __init__(self, live: LiveRuns, workers: Workers | None, *, as_decided: bool) -> None:
         self._live = live
-        self._workers_selected = workers_selected
+        self._workers = workers
         #: Each item when its case is decided (``--qatech-order last``), else in their order.
         self._as_decided = as_decided
 
@@ -158,7 +163,7 @@ class RemoteRunner:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         # After every selection (-k, -m, --lf, --deselect, node ids). Under xdist the workers
         # select, and say what only once they are done.
-        if not workers_run_tests(session.config):
+        if not _run_by(self._workers):
             self._let_go(session.items)
 
     def _let_go(self, selected: Iterable[pytest.Item]) -> None:
@@ -180,12 +185,8 @@ class RemoteRunner:
         if config.option.collectonly or session.shouldfail or session.shouldstop:
             return result
         first = self._live.first()
-        if self._workers_selected is not None and workers_run_tests(config):
-            copies = _items(session, first, None)
-            # The project's collection hooks mark these copies as they marked the workers' items
-            # (an xfail, say); what the workers selected, in their order, is what runs.
-            config.hook.pytest_collection_modifyitems(session=session, config=config, items=copies)
-            selected = self._workers_selected(copies)
+        if self._workers is not None and self._workers.run_tests:
+            selected = self._workers.selected(session, first)
             self._let_go(selected)
             self._run(session, selected)
         layout = _layout(RunCollector.laid_out(session, first))
@@ -247,19 +248,8 @@ class RemoteRunner:
                 raise session.Interrupted(session.shouldstop)
 
 
-def _items(
-    session: pytest.Session, runs: Sequence[RunSnapshot], earlier: Layout | None
-) -> list[pytest.Item]:
-    # Built without collection hooks: their items are already known to the session (the
-    # workers collected them), or are reported as they run.
-    return [
-        item
-        for collector in RunCollector.laid_out(session, runs, earlier)
-        # A run that could not be read at collection is the workers' collection error.
-        if collector.late or not collector.group.unreadable
-        for item in collector.collect()
-        if isinstance(item, pytest.Item)
-    ]
+def _run_by(workers: Workers | None) -> bool:
+    return workers is not None and workers.run_tests
 
 
 def _came_late(first: RunSnapshot, final: RunSnapshot) -> bool:
@@ -345,13 +335,13 @@ class RemoteSelection:
     def not_found(self) -> list[str]:
         return [wanted for wanted in self.wanted if wanted not in self._found]
 
-    def check_at_collection(self, session: pytest.Session, runs: Sequence[RunSnapshot]) -> None:
+    def check_at_collection(self, runs: Sequence[RunSnapshot], workers: Workers | None) -> None:
         """A remote node id that names nothing is a usage error at once, as pytest's for a
         local one is, when every run was laid out at collection: no item can come late.
         Otherwise, and under xdist (whose workers select), it is one at the session's end."""
         missing = self.not_found()
         laid_out = all(run.cases is not None or run.report is not None for run in runs)
-        if missing and laid_out and not workers_run_tests(session.config):
+        if missing and laid_out and not _run_by(workers):
             raise pytest.UsageError(
                 "\n".join(
                     f"not found: {wanted} (no remote item has this node id)" for wanted in missing
@@ -364,14 +354,17 @@ class ExitStatus:
     without xdist or --continue-on-collection-errors (which count it as a failure, 1): a CI must
     see the same code whichever was used. Registered in the process that reports."""
 
-    def __init__(self, live: LiveRuns, selection: RemoteSelection | None = None) -> None:
+    def __init__(
+        self, live: LiveRuns, selection: RemoteSelection | None, workers: Workers | None
+    ) -> None:
         self._live = live
         self._selection = selection
+        self._workers = workers
 
     @pytest.hookimpl(trylast=True)
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
+    def pytest_collection_finish(self) -> None:
         if self._selection is not None:
-            self._selection.check_at_collection(session, self._live.first())
+            self._selection.check_at_collection(self._live.first(), self._workers)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:

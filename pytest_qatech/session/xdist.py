@@ -20,8 +20,12 @@ import pytest
 from pytest_qatech.core.codec import from_data, to_data
 from pytest_qatech.core.models import RunSnapshot
 from pytest_qatech.core.settings import HANDOFF_KEY, PLATFORMS
-from pytest_qatech.session.collection import CollectionFailure, RemoteCollection, RemoteSelection
-from pytest_qatech.session.items import RemoteItem
+from pytest_qatech.session.collection import (
+    CollectionFailure,
+    RemoteCollection,
+    RemoteSelection,
+)
+from pytest_qatech.session.items import RemoteItem, RunCollector
 
 if TYPE_CHECKING:
     from xdist.workermanage import WorkerController
@@ -52,14 +56,26 @@ class Handoff:
 
 
 class ControllerHandoff:
-    """On the controller: hands every worker the first snapshot, and learns from the first
-    worker that finishes which remote items the workers selected."""
+    """In the process that talks to the APIs, with xdist installed: whether it is the controller
+    of workers that run the session's tests (decided once, when the session starts); if so, it
+    hands every worker the first snapshot, and learns from the first worker that finishes which
+    remote items the workers selected. The :class:`~.collection.Workers` of the collection."""
 
     def __init__(self, live: LiveRuns) -> None:
         self._live = live
         self._serialized: str | None = None
         #: The node ids the workers selected; None until a worker said.
-        self.selected: list[str] | None = None
+        self._selected: list[str] | None = None
+        self._run_tests = False
+
+    @property
+    def run_tests(self) -> bool:
+        return self._run_tests
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        # xdist registers its distributed session while pytest is configured; it is known now.
+        self._run_tests = session.config.pluginmanager.has_plugin("dsession")
 
     def pytest_configure_node(self, node: WorkerController) -> None:
         if self._serialized is None:
@@ -68,22 +84,27 @@ class ControllerHandoff:
 
     def pytest_testnodedown(self, node: WorkerController, error: object) -> None:
         output = getattr(node, "workeroutput", {})
-        if self.selected is None and SELECTED_KEY in output:
-            self.selected = list(output[SELECTED_KEY])
+        if self._selected is None and SELECTED_KEY in output:
+            self._selected = list(output[SELECTED_KEY])
 
-    def selected_items(self, copies: Sequence[pytest.Item]) -> list[pytest.Item]:
-        """The controller's ``copies`` of the remote items the workers selected, in their order.
+    def selected(self, session: pytest.Session, runs: Sequence[RunSnapshot]) -> list[pytest.Item]:
+        """The controller's copies of the remote items the workers selected, in their order.
 
         A worker that selected nothing told so; one that said nothing did not load this plugin
         (another version, or none, on its host), and its remote items would vanish unseen.
         """
-        if self.selected is None:
+        config = session.config
+        copies = _copies(session, runs)
+        # The project's collection hooks mark these copies as they marked the workers' items
+        # (an xfail, say); what the workers selected, in their order, is what runs.
+        config.hook.pytest_collection_modifyitems(session=session, config=config, items=copies)
+        if self._selected is None:
             raise pytest.UsageError(
                 "the xdist workers did not say which remote items they selected: install the "
                 "same pytest-qatech on every worker's host"
             )
         by_id = {item.nodeid: item for item in copies}
-        return [by_id[nodeid] for nodeid in self.selected if nodeid in by_id]
+        return [by_id[nodeid] for nodeid in self._selected if nodeid in by_id]
 
 
 class WorkerSelection:
@@ -119,6 +140,19 @@ class WorkerCollection(RemoteCollection):
 
 
 _PLATFORMS = frozenset(platform.name for platform in PLATFORMS)
+
+
+def _copies(session: pytest.Session, runs: Sequence[RunSnapshot]) -> list[pytest.Item]:
+    """The remote items of ``runs``, built without collection hooks: the workers collected
+    them, the controller runs them."""
+    return [
+        item
+        for collector in RunCollector.laid_out(session, runs)
+        # A run that could not be read at collection is the workers' collection error.
+        if collector.late or not collector.group.unreadable
+        for item in collector.collect()
+        if isinstance(item, pytest.Item)
+    ]
 
 
 def _handed_over(workerinput: Mapping[str, Any]) -> tuple[RunSnapshot, ...]:
