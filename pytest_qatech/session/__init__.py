@@ -2,8 +2,9 @@
 
 Small plugin objects with one job each share what this process knows of the runs (in the
 process that talks to the APIs, :class:`~.live.LiveRuns`; on an xdist worker, the controller's
-:class:`~.xdist.Handoff`): collection, order, the items run after the main loop and the exit
-status (:mod:`.collection`), the remote items' reports (:mod:`.items`), terminal reporting
+:class:`~.xdist.Handoff`): collection, order and the items run after the main loop
+(:mod:`.collection`), the remote items' nodes (:mod:`.items`) and reports and the exit
+status (:mod:`.reports`), terminal reporting
 (:mod:`.terminal`), GitHub reporting (:mod:`.github`, only under GitHub Actions) and xdist, on
 both sides (:mod:`.xdist`).
 """
@@ -20,14 +21,13 @@ from pytest_qatech.core.lookup import Lookup, SettingsError
 from pytest_qatech.core.platforms import resolve
 from pytest_qatech.core.settings import ORDER
 from pytest_qatech.session.collection import (
-    ExitStatus,
     RemoteCollection,
     RemoteLast,
     RemoteRunner,
     RemoteSelection,
 )
-from pytest_qatech.session.items import RemoteReports
 from pytest_qatech.session.live import LIVE_RUNS, LiveRuns
+from pytest_qatech.session.reports import ExitStatus, RemoteReports
 
 
 @dataclass(frozen=True)
@@ -84,14 +84,16 @@ def activate(config: pytest.Config, requested: Mapping[str, Sequence[str]]) -> A
         local_annotations = github.only_local_annotations(config.pluginmanager)
         if local_annotations is not None:
             plugins[github.OTHER_ANNOTATIONS] = local_annotations
-    plugins["qatech-reports"] = RemoteReports()
-    if order == "last":
-        # After the reports: it chooses the item to run before that one waits for its verdict.
-        plugins["qatech-order"] = RemoteLast(live)
+    additions = []
     if settings.artifacts is not None:
         from pytest_qatech.session.artifacts import ArtifactKeeping
 
-        plugins["qatech-artifacts"] = ArtifactKeeping(config, settings)
+        keeping = plugins["qatech-artifacts"] = ArtifactKeeping(config, settings)
+        additions.append(keeping.add_media)
+    plugins["qatech-reports"] = RemoteReports(additions)
+    if order == "last":
+        # After the reports: it chooses the item to run before that one waits for its verdict.
+        plugins["qatech-order"] = RemoteLast(live)
     return _registered(config, plugins)
 
 

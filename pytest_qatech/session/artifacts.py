@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import mimetypes
 import xml.etree.ElementTree as ET
-from collections.abc import Generator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
 from pytest_qatech.core import artifacts
 from pytest_qatech.core.platforms import Settings
-from pytest_qatech.session.items import RemoteCaseItem
+from pytest_qatech.session.items import RemoteCaseItem, RemoteItem
 
 #: The title of the report section that names the files saved.
 SECTION = "qatech artifacts"
@@ -29,16 +29,14 @@ class ArtifactKeeping:
     def __repr__(self) -> str:
         return f"ArtifactKeeping({self.store!r})"
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(
-        self, item: pytest.Item
-    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-        report = yield
+    def add_media(self, item: RemoteItem, report: pytest.TestReport) -> None:
+        """Save the media of the case whose verdict ``report`` reports, if it did not pass, and
+        name them in the report (a :data:`~.reports.Addition`)."""
         if not isinstance(item, RemoteCaseItem) or report.when != item.verdict_phase:
-            return report
+            return
         case = item.case
         if case is None:
-            return report
+            return
         saved = self.store.results(self.store.keep_case(item.run.provider, item.run.run_id, case))
         self._warnings += artifacts.not_saved(saved, item.nodeid)
         kept = [entry for entry in saved if entry.path is not None]
@@ -47,7 +45,6 @@ class ArtifactKeeping:
             report.sections.append((SECTION, artifacts.saved_lines(kept)))
             report.qatech_attachments = artifacts.attachment_lines(kept)  # type: ignore[attr-defined]
             _add_html_extras(item, report, kept)
-        return report
 
     @pytest.hookimpl(trylast=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:

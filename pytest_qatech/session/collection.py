@@ -9,7 +9,7 @@ from typing import Protocol
 
 import pytest
 
-from pytest_qatech.core.models import RunSnapshot, UnreadableRun
+from pytest_qatech.core.models import RunSnapshot
 from pytest_qatech.core.naming import Entry
 from pytest_qatech.session.items import RemoteItem, RunCollector
 from pytest_qatech.session.live import LiveRuns
@@ -347,36 +347,3 @@ class RemoteSelection:
                     f"not found: {wanted} (no remote item has this node id)" for wanted in missing
                 )
             )
-
-
-class ExitStatus:
-    """A run that could not be read makes the session exit 2, as any collection error would
-    without xdist or --continue-on-collection-errors (which count it as a failure, 1): a CI must
-    see the same code whichever was used. Registered in the process that reports."""
-
-    def __init__(
-        self, live: LiveRuns, selection: RemoteSelection | None, workers: Workers | None
-    ) -> None:
-        self._live = live
-        self._selection = selection
-        self._workers = workers
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_collection_finish(self) -> None:
-        if self._selection is not None:
-            self._selection.check_at_collection(self._live.first(), self._workers)
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        unreadable = any(isinstance(run, UnreadableRun) for run in self._live.known)
-        if unreadable and session.exitstatus in (0, 1):
-            session.exitstatus = pytest.ExitCode.INTERRUPTED
-        # As pytest does for a local node id that names nothing: a usage error, never a green
-        # session that ran less than it was asked to.
-        missing = self._selection is not None and self._selection.not_found()
-        if missing and session.exitstatus in (0, 1, 5) and not session.config.option.collectonly:
-            session.exitstatus = pytest.ExitCode.USAGE_ERROR
-
-    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        for wanted in self._selection.not_found() if self._selection is not None else ():
-            terminalreporter.write_line(f"ERROR: not found: {wanted}", red=True)

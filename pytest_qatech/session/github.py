@@ -5,7 +5,7 @@ that process, with or without xdist)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Generator, Mapping
+from collections.abc import Mapping
 
 import pytest
 
@@ -14,7 +14,6 @@ from pytest_qatech.core.actions import is_github_actions
 from pytest_qatech.core.models import UnreadableRun
 from pytest_qatech.core.naming import groups
 from pytest_qatech.core.settings import PLATFORMS
-from pytest_qatech.session.items import RemoteItem, RunProblemItem
 from pytest_qatech.session.live import LiveRuns
 
 SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"
@@ -34,21 +33,18 @@ class GitHubReporting:
         #: The runs whose problem was reported as an item of its own, ``(run)``.
         self._run_items: set[tuple[str, str]] = set()
 
-    # Outside the wrapper that shapes a remote item's report: this reads the finished report.
-    @pytest.hookimpl(wrapper=True, tryfirst=True)
-    def pytest_runtest_makereport(
-        self, item: pytest.Item, call: pytest.CallInfo[None]
-    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-        report = yield
-        if report.failed and isinstance(item, RemoteItem):
-            crash = getattr(report.longrepr, "reprcrash", None)
-            headline = crash.message if crash is not None else str(report.longrepr)
-            kind = "failed" if report.when == "call" else "error"
-            problem = github.Problem(report.nodeid, kind, headline, item.link)
-            self._problems.setdefault(report.nodeid, problem)
-            if isinstance(item, RunProblemItem):
-                self._run_items.add(item.run_key)
-        return report
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        # A remote item's failed report carries its link (:class:`~.reports.RemoteReports`).
+        if not report.failed or not hasattr(report, "qatech_link"):
+            return
+        crash = getattr(report.longrepr, "reprcrash", None)
+        headline = crash.message if crash is not None else str(report.longrepr)
+        kind = "failed" if report.when == "call" else "error"
+        problem = github.Problem(report.nodeid, kind, headline, report.qatech_link)
+        self._problems.setdefault(report.nodeid, problem)
+        run_item = getattr(report, "qatech_run_item", None)
+        if run_item is not None:
+            self._run_items.add(run_item)
 
     def problems(self) -> list[github.Problem]:
         # A run that could not be read is the collection error of its collector.

@@ -8,7 +8,7 @@ classname (``qatech.<run id>``) all work as they do for local tests.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Generator, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -319,72 +319,6 @@ class RunProblemItem(RemoteItem):
 
     def runtest(self) -> None:  # pragma: no cover - setup always raises
         raise AssertionError("unreachable")
-
-
-class RemoteReports:
-    """Runs remote items where they report: waits for a case's verdict before its item starts,
-    and shapes their test reports (the verdict's text, location and remote duration)."""
-
-    def pytest_report_teststatus(
-        self, report: pytest.TestReport
-    ) -> tuple[str, str, tuple[str, Mapping[str, bool]]] | None:
-        if getattr(report, "qatech_rerun", False):
-            return RERUN, "R", ("RERUN", {"yellow": True})
-        if getattr(report, "qatech_flaky", False) and report.passed and report.when == "call":
-            return "passed", ".", ("PASSED (flaky)", {"green": True})
-        return None
-
-    def __init__(self) -> None:
-        self._running: RemoteCaseItem | None = None
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_protocol(self, item: pytest.Item) -> None:
-        # Before the item's progress mark: signs of life printed meanwhile do not split it.
-        self._running = item if isinstance(item, RemoteCaseItem) else None
-        if isinstance(item, RemoteCaseItem) and item.case is None:
-            item.learn_verdict()
-
-    @pytest.hookimpl(trylast=True)
-    def pytest_runtest_logstart(self, nodeid: str) -> None:
-        # After the terminal has written where the item's marks go, and outside any capture
-        # (the terminal writes to the captured stdout during a test phase).
-        item = self._running
-        if item is not None and item.nodeid == nodeid and item.case is not None:
-            for report in item.rerun_reports():
-                item.ihook.pytest_runtest_logreport(report=report)
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_timeout_set_timer(self, item: pytest.Item) -> bool | None:
-        """pytest-timeout's ``--timeout`` is for local code: a remote item waits within the
-        wait's own bound (``--qatech-timeout``)."""
-        return True if isinstance(item, RemoteItem) else None
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_timeout_cancel_timer(self, item: pytest.Item) -> bool | None:
-        return True if isinstance(item, RemoteItem) else None
-
-    # Innermost of the wrappers: every other plugin's (Allure's, GitHub's) sees the report as
-    # shaped here.
-    @pytest.hookimpl(wrapper=True, trylast=True)
-    def pytest_runtest_makereport(
-        self, item: pytest.Item
-    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-        report = yield
-        if not isinstance(item, RemoteItem):
-            return report
-        if report.skipped and isinstance(report.longrepr, tuple):
-            # Named by its node id, not by this file's line: "SKIPPED [1] qatech::abc::x: why".
-            # The keyword is how pytest knows a skip in setup, whose line it leaves out.
-            report.longrepr = (item.nodeid, 1, report.longrepr[2])
-            report.keywords = {**report.keywords, "skip": 1}
-        if isinstance(item, RemoteCaseItem):
-            if item.case is not None and item.case.flaky:
-                report.qatech_flaky = True  # type: ignore[attr-defined]  # shown with -v
-            # JUnit's time and --durations show how long the case took on the platform, never
-            # how long it was waited for.
-            duration = item.case.duration if item.case is not None else None
-            report.duration = (duration or 0.0) if report.when == item.verdict_phase else 0.0
-        return report
 
 
 def _verdict_repr(
