@@ -27,8 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from pytest_qatech.core import artifacts, progress
+from pytest_qatech.core import artifacts
 from pytest_qatech.core.actions import write_run_outputs
+from pytest_qatech.core.lines import LiveLine, TerminalLines, header_line
 from pytest_qatech.core.lookup import Lookup, SettingsError
 from pytest_qatech.core.models import (
     FinishedRun,
@@ -41,6 +42,7 @@ from pytest_qatech.core.models import (
     tally,
 )
 from pytest_qatech.core.naming import groups
+from pytest_qatech.core.options import PLATFORMS, QATECH, SETTINGS, TIMEOUT, run_help
 from pytest_qatech.core.platforms import Settings, resolve
 from pytest_qatech.core.rendering import (
     Rendered,
@@ -49,7 +51,6 @@ from pytest_qatech.core.rendering import (
     render_problem,
     summary_lines,
 )
-from pytest_qatech.core.settings import PLATFORMS, QATECH, SETTINGS, TIMEOUT, run_help
 from pytest_qatech.core.text import first_line, visible
 
 PASSED, FAILED, UNREADABLE, TIMED_OUT, USAGE, INTERRUPTED = 0, 1, 2, 3, 4, 130
@@ -123,7 +124,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         print(f"{PREFIX} error: {error}", file=sys.stderr)
         return USAGE
 
-    from pytest_qatech.core.board import Board
+    from pytest_qatech.core.background import SharedRuns
     from pytest_qatech.core.starting import start_runs, started_lines
     from pytest_qatech.core.waiting import wait_for_sources
 
@@ -138,24 +139,24 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     for source in settings.sources:
         if source.run_ids:
             title = source.provider.title
-            print(progress.header_line(title, source.run_ids, source.api_url, PREFIX), flush=True)
+            print(header_line(title, source.run_ids, source.api_url, PREFIX), flush=True)
     live = None
     if sys.stdout.isatty():
-        live = progress.LiveLine(_write_now, shutil.get_terminal_size().columns)
-    say = progress.TerminalLines(lambda line: print(line, flush=True), live, PREFIX)
+        live = LiveLine(_write_now, shutil.get_terminal_size().columns)
+    say = TerminalLines(lambda line: print(line, flush=True), live, PREFIX)
     # Polls that list each run's cases, as the plugin's do: a case decided before its run timed
     # out keeps its verdict, and one without is an error, as the plugin reports them.
-    board = Board(settings.sources, starts.failed)
+    shared = SharedRuns(settings.sources, starts.failed)
     began = time.monotonic()
     try:
         wait_for_sources(
-            settings, say=say, listing=True, stream=board, live_interval=say.live_interval
+            settings, say=say, listing=True, stream=shared, live_interval=say.live_interval
         )
     except KeyboardInterrupt:
-        for said in board.interrupted(time.monotonic() - began):
+        for said in shared.interrupted(time.monotonic() - began):
             say(said)
         return INTERRUPTED
-    runs = board.runs()
+    runs = shared.runs()
     reports = [run.report for run in runs if run.report is not None]
 
     suites = _suites(runs)

@@ -1,7 +1,7 @@
 """pytest entry point (``pytest11: qatech``): the options and markers, and activation when asked.
 
 Imported by every pytest run of everyone who installs the package, so it imports only pytest and
-the settings table: without a ``--qatech-run``, ``--testvibe-run`` or ``--autonoma-run`` it adds
+the options table: without a ``--qatech-run``, ``--testvibe-run`` or ``--autonoma-run`` it adds
 its options and its markers, and that is all. With one, :mod:`pytest_qatech.session` takes over.
 """
 
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_qatech.core.settings import (
+from pytest_qatech.core.options import (
     HANDOFF_KEY,
     PLATFORMS,
     QATECH,

@@ -12,7 +12,7 @@ import pytest
 
 import pytest_qatech.core.waiting
 import pytest_qatech.session  # noqa: F401
-from pytest_qatech.core.settings import CREDENTIALS, SETTINGS
+from pytest_qatech.core.options import CREDENTIALS, SETTINGS
 from pytest_qatech.simulator import Simulator, environment
 
 from .helpers import XDIST

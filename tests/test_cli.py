@@ -13,8 +13,8 @@ import pytest
 import xmlschema
 
 from pytest_qatech.cli import main
-from pytest_qatech.core import progress
 from pytest_qatech.core.events import Said, StatusChanged
+from pytest_qatech.core.lines import TerminalLines
 from pytest_qatech.simulator import (
     Answer,
     SimulatedRun,
@@ -74,14 +74,14 @@ def test_ctrl_c_is_exit_130_with_a_line_per_run_still_going_and_no_report(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     simulator.add(SimulatedRun("abc123", statuses=("RUNNING",)))
-    say = progress.TerminalLines.__call__
+    say = TerminalLines.__call__
 
-    def interrupted_once_running(lines: progress.TerminalLines, said: Said) -> None:
+    def interrupted_once_running(lines: TerminalLines, said: Said) -> None:
         say(lines, said)
         if isinstance(said, StatusChanged):  # Ctrl-C, in the loop's thread: the main one
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(progress.TerminalLines, "__call__", interrupted_once_running)
+    monkeypatch.setattr(TerminalLines, "__call__", interrupted_once_running)
     code, report = run_cli(simulator, tmp_path, "abc123")
     assert code == 130
     out = capsys.readouterr().out.splitlines()

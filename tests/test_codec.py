@@ -20,7 +20,7 @@ from pytest_qatech.core.models import (
     UnreadableRun,
     tally,
 )
-from pytest_qatech.core.settings import HANDOFF_KEY
+from pytest_qatech.core.options import HANDOFF_KEY
 from pytest_qatech.session.xdist import Handoff
 
 EVERY_FIELD = FinishedRun(

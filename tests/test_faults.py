@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from pytest_qatech.core.board import Board
+from pytest_qatech.core.background import SharedRuns
 from pytest_qatech.simulator import DEFAULT_TOKEN, Answer, SimulatedRun, Simulator, case
 
 from .helpers import FAST, mixed_run
@@ -126,14 +126,14 @@ def test_interrupt_while_waiting(
     simulator: Simulator, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     simulator.add(SimulatedRun("abc123", statuses=("RUNNING",)))
-    wait = Board.wait
+    wait = SharedRuns.wait
 
-    def interrupted(board: Board, ready: Callable[[], bool], timeout: float | None) -> bool:
+    def interrupted(shared: SharedRuns, ready: Callable[[], bool], timeout: float | None) -> bool:
         # Ctrl-C, once the run has said how it is: where the main thread waits for it.
-        wait(board, lambda: board.run("qatech", "abc123").status is not None, None)
+        wait(shared, lambda: shared.run("qatech", "abc123").status is not None, None)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(Board, "wait", interrupted)
+    monkeypatch.setattr(SharedRuns, "wait", interrupted)
     # pytester re-raises an inner Ctrl-C in this process unless told not to.
     result = pytester.runpytest_inprocess(*FAST, "--qatech-run", "abc123", no_reraise_ctrlc=True)
     assert result.ret == pytest.ExitCode.INTERRUPTED

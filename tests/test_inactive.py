@@ -30,11 +30,11 @@ def test_no_request_and_no_heavy_import(simulator: Simulator, pytester: pytest.P
     result.assert_outcomes(passed=1)
     assert simulator.requests == []
     loaded = (pytester.path / "modules.json").read_text()
-    # The entry module, the hook declarations and the settings table: nothing that talks HTTP.
+    # The entry module, the hook declarations and the options table: nothing that talks HTTP.
     assert json.loads(loaded) == [
         "pytest_qatech",
         "pytest_qatech.core",
-        "pytest_qatech.core.settings",
+        "pytest_qatech.core.options",
         "pytest_qatech.hooks",
         "pytest_qatech.plugin",
     ]

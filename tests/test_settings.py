@@ -10,10 +10,7 @@ from pathlib import Path
 import pytest
 
 from pytest_qatech.core.lookup import Lookup, SettingsError, check_api_url
-from pytest_qatech.core.platforms import PROVIDERS, Settings, resolve
-from pytest_qatech.core.providers.base import RunSource
-from pytest_qatech.core.secrets import Secret
-from pytest_qatech.core.settings import (
+from pytest_qatech.core.options import (
     PLATFORMS,
     QATECH_PLAN,
     QATECH_START,
@@ -21,6 +18,9 @@ from pytest_qatech.core.settings import (
     SETTINGS,
     TESTVIBE_SERVER,
 )
+from pytest_qatech.core.platforms import PROVIDERS, Settings, resolve
+from pytest_qatech.core.providers.base import RunSource
+from pytest_qatech.core.secrets import Secret
 
 README = Path(__file__).parent.parent / "README.md"
 TOKEN_ENV = {"QATECH_API_TOKEN": "s3cr3t-value"}

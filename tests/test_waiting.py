@@ -174,7 +174,7 @@ def test_an_interrupted_live_line_is_cleared() -> None:
     observer = RecordingListener(live_interval=1.0)
     with pytest.raises(KeyboardInterrupt):
         wait(api, ["abc"], observer)
-    # What to say of the runs is the front end's, from its board.
+    # What to say of the runs is the front end's, from its shared runs.
     assert observer.lines[-2:] == ["live at 9: QA.tech run abc RUNNING", "live cleared at 10"]
 
 

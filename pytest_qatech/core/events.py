@@ -1,5 +1,5 @@
 """What a wait says while it goes on, as facts: each is rendered once, at a front end's edge
-(:class:`~pytest_qatech.core.progress.TerminalLines`), so the wait's thread never writes.
+(:class:`~pytest_qatech.core.lines.TerminalLines`), so the wait's thread never writes.
 
 ``run`` names the run for people, in every event: ``QA.tech run abc123``.
 """
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
-class RunProgress:
+class RunStanding:
     """Where one run stands, for a live line on a terminal."""
 
     run: str
@@ -26,7 +26,7 @@ class Waiting:
     """Every run's progress, to redraw a live line; no runs: the wait is over."""
 
     elapsed: float
-    runs: tuple[RunProgress, ...]
+    runs: tuple[RunStanding, ...]
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from urllib.parse import quote
 
 from pytest_qatech.core import reruns
 from pytest_qatech.core.models import FinishedRun, RunReport
+from pytest_qatech.core.options import title_of
 from pytest_qatech.core.rendering import unread
-from pytest_qatech.core.settings import title_of
 from pytest_qatech.core.text import first_line, visible
 
 

@@ -8,8 +8,8 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import urlsplit
 
+from pytest_qatech.core.options import Credential, Platform, Setting
 from pytest_qatech.core.secrets import Secret
-from pytest_qatech.core.settings import Credential, Platform, Setting
 from pytest_qatech.core.urls import credentials_may_travel, is_path_segment
 
 

@@ -13,18 +13,18 @@ from dataclasses import dataclass
 
 from pytest_qatech.core.lookup import Lookup, SettingsError, labelled
 from pytest_qatech.core.models import StartedRun
-from pytest_qatech.core.providers.autonoma import AutonomaProvider
-from pytest_qatech.core.providers.base import Provider, RunSource
-from pytest_qatech.core.providers.qatech import QatechProvider
-from pytest_qatech.core.providers.qatech_start import StartSpec, configure_reruns, configure_start
-from pytest_qatech.core.providers.testvibe import TestVibeProvider
-from pytest_qatech.core.settings import (
+from pytest_qatech.core.options import (
     ARTIFACTS,
     ARTIFACTS_MAX_MIB,
     POLL_INTERVAL,
     QATECH,
     TIMEOUT,
 )
+from pytest_qatech.core.providers.autonoma import AutonomaProvider
+from pytest_qatech.core.providers.base import Provider, RunSource
+from pytest_qatech.core.providers.qatech import QatechProvider
+from pytest_qatech.core.providers.qatech_start import StartSpec, configure_reruns, configure_start
+from pytest_qatech.core.providers.testvibe import TestVibeProvider
 
 MIB = 1024 * 1024
 PROVIDERS: tuple[type[Provider], ...] = (QatechProvider, TestVibeProvider, AutonomaProvider)

@@ -20,8 +20,8 @@ from pytest_qatech.core.models import (
     RunReport,
     UnreadableRun,
 )
+from pytest_qatech.core.options import run_label, title_of
 from pytest_qatech.core.platforms import provider_class
-from pytest_qatech.core.settings import run_label, title_of
 from pytest_qatech.core.text import first_line, visible
 
 

@@ -17,6 +17,7 @@ from pytest_qatech.core.api_request import ApiRequest
 from pytest_qatech.core.client import Client, FinalError, TransientError
 from pytest_qatech.core.clock import Clock, SystemClock
 from pytest_qatech.core.models import StartedRun, UnreadableRun
+from pytest_qatech.core.options import QATECH
 from pytest_qatech.core.platforms import Settings
 from pytest_qatech.core.providers.base import Provider
 from pytest_qatech.core.providers.body import BodyError
@@ -27,7 +28,6 @@ from pytest_qatech.core.providers.qatech_start import (
 )
 from pytest_qatech.core.retry import RetryPolicy, may_have_acted, may_have_started, retry_for
 from pytest_qatech.core.sending import ApiClient
-from pytest_qatech.core.settings import QATECH
 from pytest_qatech.core.text import visible
 
 #: The longest one start may take, its retries included.

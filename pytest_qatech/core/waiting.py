@@ -35,7 +35,7 @@ from pytest_qatech.core.events import (
     Listener,
     Noted,
     RequestFailed,
-    RunProgress,
+    RunStanding,
     StatusChanged,
     StillWaiting,
     Waiting,
@@ -51,11 +51,11 @@ from pytest_qatech.core.models import (
     UnreadableRun,
     tally,
 )
+from pytest_qatech.core.options import TIMEOUT, run_label
 from pytest_qatech.core.providers.base import CaseRequest, Progress, Provider
 from pytest_qatech.core.providers.body import BodyError
 from pytest_qatech.core.retry import RetryPolicy, may_have_acted, may_have_started, retry_for
 from pytest_qatech.core.sending import Answer, ApiClient, Sender, ThreadedSender
-from pytest_qatech.core.settings import TIMEOUT, run_label
 from pytest_qatech.core.text import format_duration
 
 if TYPE_CHECKING:
@@ -646,7 +646,7 @@ class Wait:
         if self.live_interval is None:
             return
         runs = tuple(
-            RunProgress(run.label, run.status, tally(c.outcome for c in run.settled.values()))
+            RunStanding(run.label, run.status, tally(c.outcome for c in run.settled.values()))
             for run in self.runs
         )
         self.say(Waiting(self.elapsed(), runs))

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import pytest
 
 from pytest_qatech.core.lookup import Lookup, SettingsError
+from pytest_qatech.core.options import ORDER
 from pytest_qatech.core.platforms import resolve
-from pytest_qatech.core.settings import ORDER
 from pytest_qatech.session.collection import (
     RemoteCollection,
     RemoteLast,

@@ -13,7 +13,7 @@ from pytest_qatech.core import github
 from pytest_qatech.core.actions import is_github_actions
 from pytest_qatech.core.models import UnreadableRun
 from pytest_qatech.core.naming import groups
-from pytest_qatech.core.settings import PLATFORMS
+from pytest_qatech.core.options import PLATFORMS
 from pytest_qatech.session.live import LiveRuns
 
 SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"

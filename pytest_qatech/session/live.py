@@ -1,11 +1,11 @@
 """The session's remote runs as a background wait learns them, read from the main thread.
 
 The wait starts with the session and runs beside collection and the local tests
-(:class:`~pytest_qatech.core.board.Background`). The main thread waits on its board only for
-what it needs at that moment: the runs' cases, to collect them (briefly), a case's verdict, to
-report it, and the runs' end, to report what came late. Whenever it waits, it says what the
-board has queued (status changes, signs of life, warnings) and tells the project's hooks of each
-run that ended.
+(:class:`~pytest_qatech.core.background.Background`). The main thread waits on the runs it
+shares only for what it needs at that moment: the runs' cases, to collect them (briefly), a
+case's verdict, to report it, and the runs' end, to report what came late. Whenever it waits, it
+says what the wait said (status changes, signs of life, warnings) and tells the project's hooks
+of each run that ended.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable, Sequence
 
 import pytest
 
-from pytest_qatech.core import progress
-from pytest_qatech.core.board import Background, Board
+from pytest_qatech.core.background import Background, SharedRuns
 from pytest_qatech.core.events import Listener, silent
+from pytest_qatech.core.lines import TerminalLines
 from pytest_qatech.core.models import Listed, RunReport, RunSnapshot, StartedRun, UnreadableRun
 from pytest_qatech.core.platforms import Settings
 
@@ -43,11 +43,11 @@ def listener(config: pytest.Config) -> Listener:
                 writer.line()
             terminal.write_line(line)
 
-    return progress.TerminalLines(write_line)
+    return TerminalLines(write_line)
 
 
-#: A case of a run, as the board knows it: its provider's name, its run's id and its key (None:
-#: the run itself).
+#: A case of a run, as the shared runs know it: its provider's name, its run's id and its key
+#: (None: the run itself).
 CaseId = tuple[str, str, str | None]
 #: Where a session's items find the runs they report.
 LIVE_RUNS: pytest.StashKey[LiveRuns] = pytest.StashKey()
@@ -73,12 +73,12 @@ class LiveRuns:
         self._told: set[tuple[str, str]] = set()
 
     def __repr__(self) -> str:
-        return f"LiveRuns({self._background and self._background.board!r})"
+        return f"LiveRuns({self._background and self._background.shared!r})"
 
     @property
-    def _board(self) -> Board:
+    def _shared(self) -> SharedRuns:
         assert self._background is not None, "read before the session started"
-        return self._background.board
+        return self._background.shared
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -95,7 +95,7 @@ class LiveRuns:
             if self.started:
                 hook = self._config.hook
                 hook.pytest_qatech_runs_started(config=self._config, runs=self.started)
-        self._background = Background(self.settings, Board(self.settings.sources, failed))
+        self._background = Background(self.settings, SharedRuns(self.settings.sources, failed))
         self._background.start()
 
     @pytest.hookimpl(tryfirst=True)
@@ -111,24 +111,24 @@ class LiveRuns:
     @property
     def failure(self) -> str | None:
         """Why the wait broke off, if it did."""
-        return self._board.failure
+        return self._shared.failure
 
     def first(self) -> tuple[RunSnapshot, ...]:
         """The runs as known once their cases are listed, or a few seconds have passed: what
         every process collects items from. The same snapshot every time it is asked for."""
         if self._first is None:
-            self.until(self._board.laid_out, self._began + LISTING_SECONDS)
-            self._first = self._board.runs()
+            self.until(self._shared.laid_out, self._began + LISTING_SECONDS)
+            self._first = self._shared.runs()
         return self._first
 
     def decided(self, case: CaseId) -> bool:
         """Whether the case has its final verdict, or its run has ended (a case without a
         verdict then never gets one)."""
         provider, run_id, key = case
-        listed = self._board.case(provider, run_id, key) if key is not None else None
+        listed = self._shared.case(provider, run_id, key) if key is not None else None
         if listed is not None and listed.verdict is not None:
             return True
-        return self._board.run(provider, run_id, with_cases=False).report is not None
+        return self._shared.run(provider, run_id, with_cases=False).report is not None
 
     def verdict(self, case: CaseId) -> tuple[RunSnapshot, Listed | None]:
         """The case once it is :meth:`decided`, with its run as then known (without its
@@ -136,9 +136,9 @@ class LiveRuns:
         if not self.decided(case):  # a case already decided takes its verdict without waiting
             self.until(lambda: self.decided(case))
         provider, run_id, key = case
-        board = self._board
-        listed = board.case(provider, run_id, key) if key is not None else None
-        return board.run(provider, run_id, with_cases=False), listed
+        shared = self._shared
+        listed = shared.case(provider, run_id, key) if key is not None else None
+        return shared.run(provider, run_id, with_cases=False), listed
 
     def in_order_decided(self, cases: Sequence[CaseId | None]) -> list[int]:
         """The places in ``cases`` of those whose verdicts are known (None: one that waits for
@@ -150,7 +150,7 @@ class LiveRuns:
         moments: list[int | None] = []
 
         def any_known() -> bool:
-            moments[:] = self._board.moments(cases)
+            moments[:] = self._shared.moments(cases)
             return any(moment is not None for moment in moments)
 
         if not any_known():
@@ -161,48 +161,48 @@ class LiveRuns:
 
     def let_go(self, runs: Iterable[tuple[str, str]]) -> None:
         """Wait no more for these runs (provider, run id): none of their items is selected."""
-        self._board.not_wanted(runs)
+        self._shared.not_wanted(runs)
 
     def listed(self, runs: Sequence[tuple[str, str]]) -> tuple[RunSnapshot, ...]:
         """These runs (provider, run id), once each has listed a case or ended."""
         wanted = set(runs)
-        self.until(lambda: self._board.listed(wanted))
-        return tuple(run for run in self._board.runs() if (run.provider, run.run_id) in wanted)
+        self.until(lambda: self._shared.listed(wanted))
+        return tuple(run for run in self._shared.runs() if (run.provider, run.run_id) in wanted)
 
     def let_go_runs(self) -> list[RunSnapshot]:
         """The runs waited for no more, as known when they were let go."""
-        return self._board.unwanted()
+        return self._shared.unwanted()
 
     def ended(self) -> tuple[RunSnapshot, ...]:
         """Every run, once each has ended or could not be read, or was let go."""
-        self.until(self._board.ended_all)
-        return self._board.runs()
+        self.until(self._shared.ended_all)
+        return self._shared.runs()
 
     @property
     def known(self) -> tuple[RunReport, ...]:
         """The outcomes of the runs that have ended so far, without waiting."""
-        return tuple(self._board.reports())
+        return tuple(self._shared.reports())
 
     def until(self, ready: Callable[[], bool], deadline: float | None = None) -> bool:
         """Wait until ``ready()`` (or the wait is over, or ``deadline`` passes); whether it is
         ready. Ctrl-C lands here at once."""
-        board = self._board
+        shared = self._shared
         while True:
             timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-            done = board.wait(lambda: ready() or board.over, timeout)
+            done = shared.wait(lambda: ready() or shared.over, timeout)
             self._tell()
             if done or (deadline is not None and time.monotonic() >= deadline):
                 return ready()
 
     def pytest_keyboard_interrupt(self) -> None:
-        for said in self._board.interrupted(time.monotonic() - self._began):
+        for said in self._shared.interrupted(time.monotonic() - self._began):
             self._say(said)
 
     def _tell(self) -> None:
         """Say what the wait has said, and tell the project's hooks of each run that ended."""
-        for said in self._board.take_said():
+        for said in self._shared.take_said():
             self._say(said)
-        for report in self._board.reports():
+        for report in self._shared.reports():
             if (report.provider, report.run_id) not in self._told:
                 self._told.add((report.provider, report.run_id))
                 self._config.hook.pytest_qatech_run_finished(config=self._config, run=report)

@@ -7,10 +7,10 @@ import itertools
 
 import pytest
 
-from pytest_qatech.core import progress
+from pytest_qatech.core.lines import PREFIX, header_line
+from pytest_qatech.core.options import ARTIFACTS, QATECH_PLAN, QATECH_START, run_label, title_of
 from pytest_qatech.core.platforms import Settings
 from pytest_qatech.core.rendering import summary_lines
-from pytest_qatech.core.settings import ARTIFACTS, QATECH_PLAN, QATECH_START, run_label, title_of
 from pytest_qatech.core.starting import started_lines
 from pytest_qatech.session.live import LiveRuns
 
@@ -25,11 +25,11 @@ class TerminalReporting:
         return self._runs.settings
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
-        lines = started_lines(self._runs.started, progress.PREFIX)
+        lines = started_lines(self._runs.started, PREFIX)
         lines += _spaced_path_options(config)
         if self._settings.start is not None and config.option.collectonly:
             lines.append(
-                f"{progress.PREFIX} no run is started with --collect-only "
+                f"{PREFIX} no run is started with --collect-only "
                 f"({QATECH_PLAN.flag}, {QATECH_START.flag})"
             )
         started = {run.run_id for run in self._runs.started}
@@ -37,9 +37,9 @@ class TerminalReporting:
             if not source.run_ids:
                 continue
             provider = source.provider
-            lines.append(progress.header_line(provider.title, source.run_ids, source.api_url))
+            lines.append(header_line(provider.title, source.run_ids, source.api_url))
             links = (provider.run_url(run_id) for run_id in source.run_ids if run_id not in started)
-            lines += (f"{progress.PREFIX} results at {url}" for url in links if url)
+            lines += (f"{PREFIX} results at {url}" for url in links if url)
         return lines
 
     def pytest_terminal_summary(
@@ -71,12 +71,12 @@ class TerminalReporting:
                 status = run.status or "without a status yet"
                 if run.finished:
                     lines.append(
-                        f"{progress.PREFIX} {label} has ended ({status}): its results are being "
+                        f"{PREFIX} {label} has ended ({status}): its results are being "
                         f"read; {listed} of its cases listed"
                     )
                     continue
                 lines.append(
-                    f"{progress.PREFIX} {label} is {status}: {listed} of its cases listed so far; "
+                    f"{PREFIX} {label} is {status}: {listed} of its cases listed so far; "
                     "more may come"
                 )
         return lines
@@ -93,7 +93,7 @@ def _spaced_path_options(config: pytest.Config) -> list[str]:
         # pytest looks only at paths that exist.
         if flag == ARTIFACTS.flag and path.exists() and not path.is_relative_to(here):
             lines.append(
-                f"{progress.PREFIX} warning: write {flag}={value}: with a space, pytest took "
+                f"{PREFIX} warning: write {flag}={value}: with a space, pytest took "
                 f"{value} for a test path when it chose its rootdir ({config.rootpath})"
             )
     return lines

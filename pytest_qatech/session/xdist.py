@@ -19,7 +19,7 @@ import pytest
 
 from pytest_qatech.core.codec import from_data, to_data
 from pytest_qatech.core.models import RunSnapshot
-from pytest_qatech.core.settings import HANDOFF_KEY, PLATFORMS
+from pytest_qatech.core.options import HANDOFF_KEY, PLATFORMS
 from pytest_qatech.session.collection import (
     CollectionFailure,
     RemoteCollection,

@@ -3,7 +3,7 @@ simulator."""
 
 from __future__ import annotations
 
-from pytest_qatech.core.settings import (
+from pytest_qatech.core.options import (
     AUTONOMA_API_URL,
     AUTONOMA_CLIENT_ID,
     AUTONOMA_CLIENT_SECRET,

@@ -15,6 +15,12 @@ from urllib.parse import quote
 from pytest_qatech.core.api_request import ApiRequest
 from pytest_qatech.core.lookup import Lookup, SettingsError, checked_run_ids
 from pytest_qatech.core.models import FinishedRun, Link, Listed, Outcome, RemoteCase, RunFacts, Step
+from pytest_qatech.core.options import (
+    AUTONOMA,
+    AUTONOMA_API_URL,
+    AUTONOMA_CLIENT_ID,
+    AUTONOMA_CLIENT_SECRET,
+)
 from pytest_qatech.core.providers.base import (
     Description,
     Progress,
@@ -23,12 +29,6 @@ from pytest_qatech.core.providers.base import (
 )
 from pytest_qatech.core.providers.body import BodyError, Fields, unlisted
 from pytest_qatech.core.secrets import Secret
-from pytest_qatech.core.settings import (
-    AUTONOMA,
-    AUTONOMA_API_URL,
-    AUTONOMA_CLIENT_ID,
-    AUTONOMA_CLIENT_SECRET,
-)
 
 WAITING_STATUSES = frozenset({"pending", "running"})
 _ID, _SECRET = AUTONOMA_CLIENT_ID.names, AUTONOMA_CLIENT_SECRET.names

@@ -4,7 +4,7 @@ A provider knows its API's paths, field names and vocabulary: it names the reque
 turns their answers into a status while waiting and into a
 :class:`~pytest_qatech.core.models.FinishedRun` once the run is over, and describes a case of
 its own in words. Waiting, HTTP and retries know nothing of any platform, and the front ends
-know one only by its row in the settings table (its name, title and options).
+know one only by its row in the options table (its name, title and options).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import ClassVar
 from pytest_qatech.core.api_request import ApiRequest
 from pytest_qatech.core.lookup import Lookup
 from pytest_qatech.core.models import FinishedRun, Link, Listed, RemoteCase, RunFacts, StartedRun
+from pytest_qatech.core.options import Platform
 from pytest_qatech.core.secrets import Secret
-from pytest_qatech.core.settings import Platform
 
 #: The kinds of a case's links that are files showing what happened (see ``Link``).
 MEDIA_KINDS = ("screenshot", "recording", "video")
@@ -71,7 +71,7 @@ class RunSource:
 
 
 class Provider(ABC):
-    #: The platform's row in the settings table.
+    #: The platform's row in the options table.
     platform: ClassVar[Platform]
     #: What to check after a final HTTP error of a GET, by status code.
     hints: ClassVar[Mapping[int, str]] = {}

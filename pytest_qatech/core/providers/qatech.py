@@ -32,6 +32,13 @@ from pytest_qatech.core.models import (
     StartedRun,
     has_failure,
 )
+from pytest_qatech.core.options import (
+    QATECH,
+    QATECH_API_URL,
+    QATECH_DETAILS,
+    QATECH_PROJECT,
+    QATECH_TOKEN,
+)
 from pytest_qatech.core.providers.base import (
     CaseRequest,
     Description,
@@ -47,13 +54,6 @@ from pytest_qatech.core.providers.qatech_start import (
     run_path,
 )
 from pytest_qatech.core.secrets import Secret
-from pytest_qatech.core.settings import (
-    QATECH,
-    QATECH_API_URL,
-    QATECH_DETAILS,
-    QATECH_PROJECT,
-    QATECH_TOKEN,
-)
 from pytest_qatech.core.urls import is_path_segment
 
 DASHBOARD = "https://app.qa.tech"

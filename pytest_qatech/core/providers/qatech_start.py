@@ -20,8 +20,8 @@ from pytest_qatech.core.actions import Commit, github_commit
 from pytest_qatech.core.api_request import ApiRequest
 from pytest_qatech.core.lookup import Lookup, SettingsError
 from pytest_qatech.core.models import StartedRun
+from pytest_qatech.core.options import QATECH_APP_URL, QATECH_PLAN, QATECH_START, RERUNS
 from pytest_qatech.core.providers.body import BodyError, Fields
-from pytest_qatech.core.settings import QATECH_APP_URL, QATECH_PLAN, QATECH_START, RERUNS
 from pytest_qatech.core.urls import is_path_segment
 
 START_PATH = "/v1/run"

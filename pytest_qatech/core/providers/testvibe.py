@@ -22,10 +22,10 @@ from pytest_qatech.core.models import (
     RunFacts,
     has_failure,
 )
+from pytest_qatech.core.options import TESTVIBE, TESTVIBE_KEY, TESTVIBE_PROJECT, TESTVIBE_SERVER
 from pytest_qatech.core.providers.base import Description, Progress, Provider, RunSource
 from pytest_qatech.core.providers.body import BodyError, Fields, entry_name, unlisted
 from pytest_qatech.core.secrets import Secret
-from pytest_qatech.core.settings import TESTVIBE, TESTVIBE_KEY, TESTVIBE_PROJECT, TESTVIBE_SERVER
 
 ENDED_STATUSES = frozenset({"passed", "failed"})
 _MAX_RUN_ID_DIGITS = 18

@@ -1,4 +1,4 @@
-"""The settings table: every option, ini key, environment variable, default and credential, once.
+"""The options table: every option, ini key, environment variable, default and credential, once.
 
 pytest's entry point imports this module on every run to add the options, so it holds plain data
 (named tuples, the cheapest typed records to define) and imports only what pytest has loaded

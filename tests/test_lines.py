@@ -8,21 +8,21 @@ from pytest_qatech.core.events import (
     Interrupted,
     Noted,
     RequestFailed,
-    RunProgress,
+    RunStanding,
     StatusChanged,
     StillWaiting,
     Waiting,
     Warned,
 )
-from pytest_qatech.core.progress import LiveLine, TerminalLines, header_line
+from pytest_qatech.core.lines import LiveLine, TerminalLines, header_line
 from pytest_qatech.simulator import SimulatedRun, Simulator, case
 
 from .helpers import FAST
 
 RUNS = (
-    RunProgress("QA.tech run abc123", "RUNNING"),
-    RunProgress("TestVibe run 214", "failed", "2 passed, 1 failed"),
-    RunProgress("Autonoma run k2d9", None),
+    RunStanding("QA.tech run abc123", "RUNNING"),
+    RunStanding("TestVibe run 214", "failed", "2 passed, 1 failed"),
+    RunStanding("Autonoma run k2d9", None),
 )
 
 
@@ -107,7 +107,7 @@ def test_the_live_line_fits_the_terminal() -> None:
 
 def test_remote_text_cannot_steer_the_terminal() -> None:
     observer, raw, _ = terminal()
-    observer(Waiting(1.0, (RunProgress("QA.tech run abc123", "RUN\x1b[2JNING"),)))
+    observer(Waiting(1.0, (RunStanding("QA.tech run abc123", "RUN\x1b[2JNING"),)))
     assert "\x1b" not in raw[0]
     assert "RUN\\x1b[2JNING" in raw[0]
 

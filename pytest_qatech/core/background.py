@@ -1,11 +1,11 @@
-"""A wait that runs in the background, and the board it writes what it learns to.
+"""A wait that runs in the background, and the runs as it learns them, shared with the main
+thread.
 
-The background thread (:class:`Background`) only talks to the APIs and writes to the
-:class:`Board`: each run's status and cases as they are listed and decided, each run's end, and
-what it would have printed. It calls no hook, writes to no terminal and never dies of an
-exception: whatever goes wrong becomes state on the board. A front end's main thread reads the
-board, waits on it for what it needs (a run's cases, a case's verdict), and says what the board
-has queued.
+The background thread (:class:`Background`) only talks to the APIs and writes to
+:class:`SharedRuns`: each run's status and cases as they are listed and decided, each run's end,
+and what it would have printed. It calls no hook, writes to no terminal and never dies of an
+exception: whatever goes wrong becomes state there. A front end's main thread reads them, waits
+on them for what it needs (a run's cases, a case's verdict), and says what the wait said.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from pytest_qatech.core.models import (
     RunSnapshot,
     UnreadableRun,
 )
+from pytest_qatech.core.options import run_label
 from pytest_qatech.core.platforms import Settings
 from pytest_qatech.core.providers.base import Progress, Provider, RunSource
 from pytest_qatech.core.sending import ThreadedSender
-from pytest_qatech.core.settings import run_label
 from pytest_qatech.core.waiting import Job, Stopped, Target, wait_for_sources
 
 
@@ -85,7 +85,7 @@ class _RunState:
         return self.status is not None and not self.provider.lists_while_running
 
 
-class Board:
+class SharedRuns:
     """What the background wait has learnt so far; thread-safe.
 
     It is the wait's :class:`~pytest_qatech.core.waiting.Stream`, and its listener: what the
@@ -116,7 +116,7 @@ class Board:
             for run_id in source.run_ids
         )
         self._said: list[Said] = []
-        #: What the board learns, numbered in order: facts of one answer share a number.
+        #: What the shared runs learns, numbered in order: facts of one answer share a number.
         self._moments = itertools.count()
         #: Why the background wait broke off, if it did.
         self.failure: str | None = None
@@ -125,7 +125,7 @@ class Board:
         self.over = False
 
     def __repr__(self) -> str:
-        return f"Board({len(self._runs)} runs, over={self.over})"
+        return f"SharedRuns({len(self._runs)} runs, over={self.over})"
 
     # What the background wait writes.
 
@@ -280,8 +280,8 @@ class Board:
 
     def wait(self, ready: Callable[[], bool], timeout: float | None) -> bool:
         """Until ``ready()``, something is queued to say, or ``timeout`` seconds pass (None:
-        no limit); whether it is ready. ``ready`` is called with the board locked: it may read
-        the board."""
+        no limit); whether it is ready. ``ready`` is called with the shared runs locked: it may read
+        the shared runs."""
         with self._changed:
             self._changed.wait_for(lambda: ready() or bool(self._said), timeout)
             return ready()
@@ -306,10 +306,10 @@ class _StoppableClock:
 @dataclass
 class Background:
     """The wait for a session's runs, with listing, in a thread of its own, writing to
-    ``board``."""
+    ``shared``."""
 
     settings: Settings
-    board: Board
+    shared: SharedRuns
     _stop: threading.Event = field(default_factory=threading.Event)
     _sender: ThreadedSender[Job] = field(default_factory=ThreadedSender)
     _thread: threading.Thread | None = None
@@ -332,11 +332,11 @@ class Background:
         try:
             wait_for_sources(
                 self.settings,
-                say=self.board.say,
+                say=self.shared.say,
                 clock=_StoppableClock(self._stop),
                 sender=self._sender,
                 listing=True,
-                stream=self.board,
+                stream=self.shared,
                 stop=self._stop,
             )
         except Stopped:
@@ -344,4 +344,4 @@ class Background:
         except BaseException as error:  # it becomes what the items report
             last = traceback.format_exception_only(type(error), error)[-1].strip()
             failure = f"the wait for the remote runs broke off: {last}"
-        self.board.finish(failure)
+        self.shared.finish(failure)

@@ -9,7 +9,7 @@ from pytest_qatech.core.events import (
     Interrupted,
     Noted,
     RequestFailed,
-    RunProgress,
+    RunStanding,
     Said,
     StatusChanged,
     StillWaiting,
@@ -107,7 +107,7 @@ class TerminalLines:
         else:
             self._write_line(visible(line))
 
-    def _redraw(self, elapsed: float, runs: Sequence[RunProgress]) -> None:
+    def _redraw(self, elapsed: float, runs: Sequence[RunStanding]) -> None:
         if self._live is None:
             return
         if not runs:
