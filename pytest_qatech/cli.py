@@ -22,6 +22,7 @@ import os
 import shutil
 import sys
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,7 @@ from pytest_qatech.core.models import (
     RemoteCase,
     RunReport,
     RunSnapshot,
+    StartedRun,
     UnreadableRun,
     has_failure,
     tally,
@@ -45,6 +47,8 @@ from pytest_qatech.core.naming import groups
 from pytest_qatech.core.options import PLATFORMS, QATECH, SETTINGS, TIMEOUT, run_help
 from pytest_qatech.core.platforms import Settings, resolve
 from pytest_qatech.core.rendering import (
+    RUN_PROPERTY,
+    RUN_URL_PROPERTY,
     Rendered,
     no_verdict,
     render_case,
@@ -164,7 +168,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         suites = _with_artifacts(suites, settings)
     try:
         with open(output, "w", encoding="utf-8") as report:
-            _write(report, suites)
+            _write(report, suites, starts.started)
     except OSError as error:
         print(f"{PREFIX} error: could not write {output}: {error}", file=sys.stderr)
         return USAGE
@@ -291,17 +295,20 @@ def _with_artifacts(suites: list[_Suite], settings: Settings) -> list[_Suite]:
         store.close()
 
 
-def _write(output: IO[str], suites: Sequence[_Suite]) -> None:
+def _write(output: IO[str], suites: Sequence[_Suite], started: Sequence[StartedRun]) -> None:
+    """The report, by junit-xml, with the facts the plugin's report has, named as it names them:
+    each testcase's properties (which junit-xml cannot write, so they are added to its
+    document), and the runs started as properties of their test suite."""
     import junit_xml
 
+    started_urls = {run.run_id: run.url for run in started}
+    properties: dict[str, str]
     junit_suites = []
     for suite in suites:
         test_cases = []
         for case in suite.cases:
             rendered = case.rendered
-            # junit-xml has no testcase properties: they go to system-out, with the sections.
-            out = "".join(f"{key}: {value}\n" for key, value in rendered.properties)
-            out += "".join(f"----- {title} -----\n{text}\n" for title, text in rendered.sections)
+            out = "".join(f"----- {title} -----\n{text}\n" for title, text in rendered.sections)
             out += case.attachments
             test_case = junit_xml.TestCase(
                 case.name,
@@ -318,11 +325,24 @@ def _write(output: IO[str], suites: Sequence[_Suite]) -> None:
             test_cases.append(test_case)
         properties = {}
         for report in suite.runs:
-            properties[f"{report.provider}_run"] = report.run_id
-            if report.url:
-                properties[f"run_url {report.run_id}"] = report.url
+            if report.run_id in started_urls:
+                properties[RUN_PROPERTY] = report.run_id
+                url = started_urls[report.run_id]
+                if url:
+                    properties[RUN_URL_PROPERTY] = url
         junit_suites.append(junit_xml.TestSuite(suite.classname, test_cases, properties=properties))
-    junit_xml.to_xml_report_file(output, junit_suites, prettyprint=True, encoding="utf-8")
+    document = ET.fromstring(junit_xml.to_xml_report_string(junit_suites, prettyprint=False))
+    for suite_element, suite in zip(document.iter("testsuite"), suites, strict=True):
+        for case_element, case in zip(suite_element.iter("testcase"), suite.cases, strict=True):
+            if case.rendered.properties:
+                properties_element = ET.Element("properties")
+                for name, value in case.rendered.properties:
+                    ET.SubElement(properties_element, "property", name=name, value=visible(value))
+                case_element.insert(0, properties_element)
+    ET.indent(document)
+    output.write('<?xml version="1.0" encoding="utf-8"?>\n')
+    output.write(ET.tostring(document, encoding="unicode"))
+    output.write("\n")
 
 
 def _print_summary(

@@ -25,9 +25,13 @@ from pytest_qatech.simulator import (
     vibe_test,
 )
 
-from .helpers import FAST, demo_by_requests, mixed_run
+from .helpers import FAST, demo_by_requests, mixed_run, run_session
 
 SCHEMA = xmlschema.XMLSchema(Path(__file__).parent / "schemas" / "junit.xsd")
+
+
+def properties_of(testcase: ET.Element) -> dict[str | None, str | None]:
+    return {p.get("name"): p.get("value") for p in testcase.iter("property")}
 
 
 def run_cli(simulator: Simulator, tmp_path: Path, *args: str) -> tuple[int, Path]:
@@ -92,6 +96,27 @@ def test_ctrl_c_is_exit_130_with_a_line_per_run_still_going_and_no_report(
     assert not report.exists()
 
 
+def test_both_tools_give_each_case_the_same_properties_under_the_same_names(
+    simulator: Simulator, tmp_path: Path, pytester: pytest.Pytester
+) -> None:
+    simulator.add(*demo_by_requests())
+    runs = ("abc123", "--testvibe-run", "214", "--autonoma-run", "gch7uesq5h6m9xe2fdq5ddgd")
+    code, report = run_cli(simulator, tmp_path, *runs)
+    assert code == 1
+    session = run_session(
+        pytester, *FAST, "--qatech-run", runs[0], *runs[1:], f"--junitxml={tmp_path / 'p.xml'}"
+    )
+    assert session.ret == pytest.ExitCode.TESTS_FAILED
+
+    def by_case(path: Path) -> dict[str | None, dict[str | None, str | None]]:
+        return {c.get("name"): properties_of(c) for c in ET.parse(path).iter("testcase")}
+
+    theirs, ours = by_case(tmp_path / "p.xml"), by_case(report)
+    assert set(theirs) == set(ours)
+    assert all(theirs[name] == ours[name] for name in ours), (theirs, ours)
+    assert any(ours.values())
+
+
 @pytest.mark.parametrize("details", ["failed", "none"])
 def test_case_details_reach_the_report(simulator: Simulator, tmp_path: Path, details: str) -> None:
     run = mixed_run()
@@ -108,17 +133,15 @@ def test_case_details_reach_the_report(simulator: Simulator, tmp_path: Path, det
     assert checkout is not None
     if details == "none":
         assert [r.path for r in simulator.requests if "run-test-case" in r.path] == []
-        assert [child.tag for child in checkout] == ["failure", "system-out"]
-        assert "error_code" not in (checkout.findtext("system-out") or "")
+        assert [child.tag for child in checkout] == ["properties", "failure"]
+        assert "error_code" not in properties_of(checkout)
         return
-    assert [child.tag for child in checkout] == ["error", "system-out"]
+    assert [child.tag for child in checkout] == ["properties", "error"]
     error = checkout.find("error")
     assert error is not None
     assert (error.get("message") or "").startswith("AGENT_TIMEOUT: the QA.tech agent")
     assert checkout.get("time") == "31.250000"
-    assert "recording_url: https://media.example/tc2.webm\n" in (
-        checkout.findtext("system-out") or ""
-    )
+    assert properties_of(checkout)["recording_url"] == "https://media.example/tc2.webm"
 
 
 @pytest.mark.parametrize("tty", [True, False], ids=["terminal", "log"])
@@ -322,7 +345,7 @@ def test_a_timed_out_run_keeps_the_verdicts_it_had_as_the_plugin_does(
     code, report = run_cli(simulator, tmp_path, "slow", "--qatech-timeout", "0.5")
     assert code == 3
     outcomes = {
-        case.get("name"): [child.tag for child in case if child.tag != "system-out"]
+        case.get("name"): [c.tag for c in case if c.tag not in ("system-out", "properties")]
         for case in ET.parse(report).iter("testcase")
     }
     assert outcomes == {"Login": [], "Pay": ["error"], "(run)": ["error"]}

@@ -285,11 +285,16 @@ def test_qatech_junit_starts_reruns_and_reports_a_flaky_case(
     assert code == 0
     (run_id,) = project.started
     assert outputs.read_text() == f"qatech-run-short-id={run_id}\n"
-    (checkout,) = (c for c in ET.parse(report).iter("testcase") if c.get("name") == "Checkout")
+    root = ET.parse(report).getroot()
+    (checkout,) = (c for c in root.iter("testcase") if c.get("name") == "Checkout")
     assert checkout.find("failure") is None
-    out = checkout.findtext("system-out") or ""
-    assert "flaky: true\n" in out
-    assert f"attempt_1_run_short_id: {run_id}\n" in out
+    # The same names for the same facts as the plugin's report.
+    properties = {p.get("name"): p.get("value") for p in checkout.iter("property")}
+    assert properties["flaky"] == "true"
+    assert properties["attempt_1_run_short_id"] == run_id
+    (suite,) = (s for s in root.iter("testsuite") if s.find("properties") is not None)
+    suite_properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert suite_properties["qatech_started_run"] == run_id
 
 
 def test_several_runs_at_once_given_and_started_each_rerun_on_its_own(

@@ -24,6 +24,10 @@ from pytest_qatech.core.options import run_label, title_of
 from pytest_qatech.core.platforms import provider_class
 from pytest_qatech.core.text import first_line, visible
 
+#: The JUnit report's properties (of a test suite) for each run started, in both front ends.
+RUN_PROPERTY = "qatech_started_run"
+RUN_URL_PROPERTY = "qatech_started_run_url"
+
 
 @dataclass(frozen=True, slots=True)
 class Rendered:

@@ -10,10 +10,7 @@ import pytest
 
 from pytest_qatech.core.actions import write_run_outputs
 from pytest_qatech.core.models import StartedRun
-
-#: The JUnit report's properties (of its test suite) for each run started.
-RUN_PROPERTY = "qatech_started_run"
-RUN_URL_PROPERTY = "qatech_started_run_url"
+from pytest_qatech.core.rendering import RUN_PROPERTY, RUN_URL_PROPERTY
 
 
 class StartedRuns:
