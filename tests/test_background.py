@@ -122,6 +122,8 @@ def test_a_run_that_lists_only_at_its_end_is_laid_out_once_it_answers(
 
 def test_what_the_wait_would_say_waits_for_the_main_thread(qatech_settings: Settings) -> None:
     shared = SharedRuns(qatech_settings.sources)
+    # Nothing ready and nothing said: the wait ends at its bound.
+    assert shared.wait(lambda: False, 0.01) is False
     said: list[Said] = [
         StatusChanged("QA.tech run abc", "RUNNING", 1.0),
         Warned("QA.tech run abc", "late"),

@@ -290,7 +290,11 @@ def test_a_rerun_post_unanswered_at_the_timeout_may_have_started_a_run() -> None
 
 
 def test_a_rerun_case_that_matches_no_failure_is_a_case_of_its_own_with_a_warning() -> None:
-    again = [qatech_case("Checkout", short_id="tc9"), qatech_case("Signup", short_id="tc8")]
+    again = [
+        qatech_case("Checkout", short_id="tc9"),
+        qatech_case("Signup", short_id="tc8"),
+        qatech_case("Search", short_id="tc7"),
+    ]
     api = scripted(
         {"abc123": [STARTED_DEF]},
         abc123=first_run(LOGIN, CHECKOUT_FAILED),
@@ -298,10 +302,10 @@ def test_a_rerun_case_that_matches_no_failure_is_a_case_of_its_own_with_a_warnin
     )
     report, observer = run_with(api, reruns=1)
     assert isinstance(report, FinishedRun)
-    assert [case.name for case in report.cases] == ["Login", "Checkout", "Signup"]
+    assert [case.name for case in report.cases] == ["Login", "Checkout", "Signup", "Search"]
     assert observer.lines[-1] == (
-        "QA.tech run def456 (rerun 1 of abc123) warning: 1 of its cases match no case that "
-        "failed before ('Signup'); each is reported as a case of its own"
+        "QA.tech run def456 (rerun 1 of abc123) warning: 2 of its cases match no case that "
+        "failed before ('Signup', 'Search'); each is reported as a case of its own"
     )
 
 
@@ -316,6 +320,73 @@ def test_a_rerun_answered_with_an_unusable_success_may_have_started_one() -> Non
         "abc123: field 'success' is not true; the request may have reached QA.tech, so a "
         "rerun may have started: look for it at https://app.qa.tech/p/shop"
     )
+
+
+def test_a_rerun_post_at_the_timeout_leaves_the_other_runs_timed_out_too() -> None:
+    throttled = TransientError("HTTP 429 Too Many Requests", 3000.0, http_status=429)
+    api = scripted(
+        {"abc123": [throttled]},
+        abc123=first_run(CHECKOUT_FAILED),
+        xyz789=[qatech_run("xyz789", "RUNNING", [], None)],
+    )
+    reports = Wait(
+        [Target(PROVIDER, api, run_id) for run_id in ("abc123", "xyz789")],
+        poll_interval=10.0,
+        timeout=3600.0,
+        say=RecordingListener(),
+        clock=api.clock,
+        sender=SerialSender(),
+        listing=True,
+        reruns=1,
+    ).run()
+    assert [type(report).__name__ for report in reports] == ["FinishedRun", "UnreadableRun"]
+
+
+class WithoutReruns(QatechProvider):
+    """QA.tech's answers from a platform that cannot rerun, as TestVibe and Autonoma cannot."""
+
+    def rerun_request(self, run_id: str) -> None:  # type: ignore[override]
+        return None
+
+
+class InAFolder(QatechProvider):
+    def parse_results(self, run_id: str, body: object) -> FinishedRun:
+        return dataclasses.replace(super().parse_results(run_id, body), group="team")
+
+
+def test_a_platform_that_cannot_rerun_tells_each_verdict_at_once_whatever_reruns_says() -> None:
+    api = scripted({}, abc123=first_run(LOGIN, CHECKOUT_FAILED))
+    stream = RecordingStream(api.clock)
+    provider = WithoutReruns(Secret("x"), project="shop", details="none")
+    Wait(
+        [Target(provider, api, "abc123")],
+        poll_interval=10.0,
+        timeout=3600.0,
+        say=RecordingListener(),
+        clock=api.clock,
+        sender=SerialSender(),
+        listing=True,
+        stream=stream,
+        reruns=2,
+    ).run()
+    assert "0 tc2 failed" in stream.events  # told as soon as it was listed with its verdict
+
+
+def test_the_read_tells_the_run_s_group() -> None:
+    api = scripted({}, abc123=first_run(LOGIN))
+    stream = RecordingStream(api.clock)
+    provider = InAFolder(Secret("x"), project="shop", details="none")
+    Wait(
+        [Target(provider, api, "abc123")],
+        poll_interval=10.0,
+        timeout=3600.0,
+        say=RecordingListener(),
+        clock=api.clock,
+        sender=SerialSender(),
+        listing=True,
+        stream=stream,
+    ).run()
+    assert stream.heard[-1].group == "team"
 
 
 def test_a_rerun_that_fails_again_is_rerun_up_to_the_limit() -> None:

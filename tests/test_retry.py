@@ -38,6 +38,7 @@ def test_backoff_scales_with_the_poll_interval() -> None:
         (FinalError("HTTP 400", 400), False),
         (FinalError("HTTP 402", 402), False),
         (FinalError("a redirect", 302), False),
+        (FinalError("HTTP 300 Multiple Choices", 300), False),
         (FinalError("the answer is not JSON", 200), True),  # a success, unread
         (FinalError("the answer is not JSON", 201), True),
         (FinalError("too deep"), False),

@@ -483,6 +483,73 @@ def test_a_failed_request_says_when_it_is_tried_again_within_the_time_left(
     assert [event.retry_in for event in failed] == [retry_in]
 
 
+def test_a_request_at_the_deadline_s_edge_is_given_a_tenth_of_a_second() -> None:
+    clock = FakeClock()
+    sender = UnansweredSender(clock)
+    Wait(
+        [Target(WITHOUT_DETAILS, FakeApi(clock, {}), "abc")],
+        poll_interval=10.0,
+        timeout=0.05,
+        say=RecordingListener(),
+        clock=clock,
+        sender=sender,
+    ).run()
+    assert sender.sent == ["https://api.test/v1/run/abc within 0.1s"]
+
+
+class CountingSender(SerialSender[Job]):
+    """Answers at once, as a serial sender does, but takes up to three requests before it is
+    asked for an answer; records the most it held at once."""
+
+    capacity = 3
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.most = 0
+
+    def send(self, job: Job, client: object, request: object, time_left: float) -> None:
+        super().send(job, client, request, time_left)  # type: ignore[arg-type]
+        self.most = max(self.most, len(self._answers))
+
+
+def test_never_more_requests_at_once_than_the_sender_takes() -> None:
+    runs: dict[str, Sequence[Scripted]] = {f"r{n}": progression(f"r{n}", 1) for n in range(5)}
+    api = FakeApi(FakeClock(), runs)
+    sender = CountingSender()
+    reports = Wait(
+        [Target(WITHOUT_DETAILS, api, run_id) for run_id in runs],
+        poll_interval=10.0,
+        timeout=3600.0,
+        say=RecordingListener(),
+        clock=api.clock,
+        sender=sender,
+    ).run()
+    assert len(reports) == 5
+    assert sender.most == 3
+
+
+def test_a_run_let_go_leaves_the_others_waited_for() -> None:
+    going = qatech_case("Login", None, status="RUNNING", short_id="tc1")
+    api = FakeApi(
+        FakeClock(),
+        {"abc": [qatech_run("abc", "RUNNING", [going], None)], "def": progression("def", 2)},
+        listing=True,
+    )
+    stream = RecordingStream(api.clock, unwanted={"abc"})
+    reports = Wait(
+        [Target(WITHOUT_DETAILS, api, run_id) for run_id in ("abc", "def")],
+        poll_interval=10.0,
+        timeout=3600.0,
+        say=RecordingListener(),
+        clock=api.clock,
+        sender=SerialSender(),
+        listing=True,
+        stream=stream,
+    ).run()
+    assert [report.run_id for report in reports] == ["def"]
+    assert "abc" not in api.made("poll")
+
+
 def test_a_wait_without_a_random_source_of_its_own_backs_off_all_the_same() -> None:
     api = FakeApi(
         FakeClock(), {"abc": [TransientError("HTTP 503"), qatech_run("abc", "COMPLETED")]}

@@ -168,8 +168,8 @@ class _Run:
     status: str | None = None
     #: The keys of the cases the run has listed while going, in order.
     listed: dict[str, str] = field(default_factory=dict)
-    #: Each case's verdict, by key, as first given.
-    decided: dict[str, RemoteCase] = field(default_factory=dict)
+    #: The keys of the cases that have a verdict (their details may still be asked for).
+    decided: set[str] = field(default_factory=set)
     #: Each case's final verdict, by key, once its details are in.
     settled: dict[str, RemoteCase] = field(default_factory=dict)
     #: The case requests under way, by the key of their case.
@@ -197,7 +197,7 @@ class _Run:
         """Start reading ``run_id``: the run itself, or a rerun of it."""
         self.attempt_id = run_id
         self.status, self.read = None, None
-        self.listed, self.decided, self.settled = {}, {}, {}
+        self.listed, self.decided, self.settled = {}, set(), {}
         self.open_cases, self.case_problems, self.case_requests = {}, {}, 0
         request = self.target.provider.status_request(run_id, listing=self.listing)
         self.job = Job(self, Purpose.STATUS, request)
@@ -414,7 +414,7 @@ class Wait:
 
     def decide(self, run: _Run, case: RemoteCase) -> None:
         """A case has its verdict: final now, or once its provider's case request is answered."""
-        run.decided[case.key] = case
+        run.decided.add(case.key)
         case_request = run.target.provider.case_request(case)
         if case_request is None:
             self.settle(run, case)
