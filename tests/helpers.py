@@ -3,8 +3,10 @@ records, and the simulated runs the end-to-end tests use."""
 
 from __future__ import annotations
 
+import http.server
 import importlib.metadata
 import os
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -293,3 +295,45 @@ def progress_marks(result: pytest.RunResult, provider: str = "qatech") -> str:
 def echo(headers: Mapping[str, str]) -> dict[str, str]:
     """What a careless server says when it refuses a request: everything it was sent."""
     return {"error": "denied", "message": f"refused request with headers {dict(headers)}"}
+
+
+#: Long enough never to pass on a working machine; only a broken one gets there.
+BOUND = 30.0
+
+
+class HeldServer:
+    """A server on 127.0.0.1 that holds every GET until told to let them all go."""
+
+    def __init__(self) -> None:
+        self.arrived = 0
+        self.changed = threading.Condition()
+        self.released = threading.Event()
+        held = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                with held.changed:
+                    held.arrived += 1
+                    held.changed.notify_all()
+                held.released.wait(BOUND)
+                self.send_response(200)
+                self.send_header("Content-Length", "1")
+                self.end_headers()
+                self.wfile.write(b"x")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever)
+
+    def __enter__(self) -> HeldServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.released.set()
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(BOUND)

@@ -4,7 +4,6 @@ sends can move them, with no credential, within bounds; and shown to CI tools an
 from __future__ import annotations
 
 import html
-import http.server
 import json
 import re
 import threading
@@ -26,7 +25,7 @@ from pytest_qatech.simulator import (
     environment,
 )
 
-from .helpers import FAST, demo_by_requests, mixed_run, run_session
+from .helpers import BOUND, FAST, HeldServer, demo_by_requests, mixed_run, run_session
 
 FAILED = RemoteCase("../../etc/passwd", Outcome.FAILED, "x")
 
@@ -103,48 +102,6 @@ def test_a_download_that_fails_says_why_and_one_past_the_deadline_is_not_tried(
     assert list(tmp_path.rglob("*")) == []
 
 
-class HeldMedia:
-    """A media server on 127.0.0.1 that holds every request until told to let them go."""
-
-    def __init__(self) -> None:
-        self.arrived = 0
-        self.changed = threading.Condition()
-        self.released = threading.Event()
-        held = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                with held.changed:
-                    held.arrived += 1
-                    held.changed.notify_all()
-                held.released.wait(BOUND)
-                self.send_response(200)
-                self.send_header("Content-Length", "1")
-                self.end_headers()
-                self.wfile.write(b"x")
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever)
-
-    def __enter__(self) -> HeldMedia:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.released.set()
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(BOUND)
-
-
-#: Long enough never to pass on a working machine; only a broken store gets there.
-BOUND = 30.0
-
-
 def test_media_are_saved_four_at_a_time(tmp_path: Path) -> None:
     before = set(threading.enumerate())
 
@@ -156,7 +113,7 @@ def test_media_are_saved_four_at_a_time(tmp_path: Path) -> None:
         ]
 
     store = artifacts.ArtifactStore(tmp_path, (1000, 10_000), time.monotonic() + BOUND)
-    with HeldMedia() as media:
+    with HeldServer() as media:
         links = [Link("screenshot", f"{media.url}/{n}.png") for n in range(7)]
         pending = store.keep("qatech", "abc123", FAILED, links)
         with media.changed:

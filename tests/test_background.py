@@ -38,8 +38,7 @@ from pytest_qatech.simulator import (
     vibe_test,
 )
 
-#: Long enough never to pass on a working machine; only a broken wait gets there.
-BOUND = 30.0
+from .helpers import BOUND, HeldServer
 
 
 def settings(requested: dict[str, list[str]], poll_interval: str = "0.01") -> Settings:
@@ -262,7 +261,7 @@ def test_a_waiting_thread_wakes_when_its_case_is_decided(qatech_settings: Settin
     waiter = threading.Thread(target=shared.wait, args=(ready, None))
     waiter.start()
     try:
-        assert asked.wait(BOUND)  # it is waiting (or about to, holding the shared runs's lock)
+        assert asked.wait(BOUND)  # it is waiting (or about to, holding the shared runs' lock)
         shared.decided(run, [RemoteCase("a", Outcome.PASSED, key="tc1")])
         waiter.join(BOUND)
         assert not waiter.is_alive()
@@ -352,6 +351,20 @@ def test_stopping_ends_the_wait_at_once_and_its_threads(
     assert shared.over
     assert snapshot(shared).report is None  # stopped, not ended
     assert not [t for t in threading.enumerate() if t.name in ("qatech-wait", "qatech-request")]
+
+
+def test_stopping_cuts_short_a_request_under_way(monkeypatch: pytest.MonkeyPatch) -> None:
+    with HeldServer() as held:
+        monkeypatch.setenv("QATECH_API_URL", held.url)
+        monkeypatch.setenv("QATECH_API_TOKEN", "t")
+        run_settings = settings({"qatech": ["abc"]}, "3600")
+        background = Background(run_settings, SharedRuns(run_settings.sources))
+        background.start()
+        with held.changed:
+            assert held.changed.wait_for(lambda: held.arrived == 1, BOUND)
+        (waiting,) = [t for t in threading.enumerate() if t.name == "qatech-wait"]
+        background.stop()  # the poll is still held: its answer never comes
+        assert not waiting.is_alive()
 
 
 def test_a_crash_of_the_wait_becomes_state(
