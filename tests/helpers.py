@@ -16,6 +16,7 @@ import pytest
 from pytest_qatech.core.api_request import ApiRequest
 from pytest_qatech.core.events import (
     Interrupted,
+    Listener,
     Noted,
     RequestFailed,
     Said,
@@ -25,8 +26,9 @@ from pytest_qatech.core.events import (
     Warned,
 )
 from pytest_qatech.core.models import RemoteCase, RunReport
-from pytest_qatech.core.providers.base import Progress
-from pytest_qatech.core.waiting import Target
+from pytest_qatech.core.providers.base import Progress, Provider
+from pytest_qatech.core.sending import Sender, SerialSender
+from pytest_qatech.core.waiting import Job, Target, Wait
 from pytest_qatech.simulator import SimulatedRun, Simulator, case, demo_runs
 from pytest_qatech.simulator.base import Scripted as ScriptedRun
 
@@ -337,3 +339,24 @@ class HeldServer:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(BOUND)
+
+
+def wait_on(
+    api: FakeApi,
+    provider: Provider,
+    run_ids: Sequence[str],
+    *,
+    say: Listener | None = None,
+    sender: Sender[Job] | None = None,
+    **options: Any,
+) -> list[RunReport]:
+    """A wait for ``run_ids`` on the fake API and its clock, polling every 10 s for at most an
+    hour unless ``options`` (the wait's own) say otherwise; the reports, in order."""
+    options = {"poll_interval": 10.0, "timeout": 3600.0, **options}
+    return Wait(
+        [Target(provider, api, run_id) for run_id in run_ids],
+        say=say or RecordingListener(),
+        clock=api.clock,
+        sender=sender or SerialSender(),
+        **options,
+    ).run()

@@ -151,12 +151,18 @@ def verdict(name: str, key: str, outcome: Outcome = Outcome.PASSED) -> RemoteCas
     return RemoteCase(name, outcome, key=key)
 
 
-def test_moments_say_when_each_verdict_was_first_known_and_when_the_run_ended(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+@pytest.fixture
+def in_a_project(monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Runs abc (labelled staging) and def of QA.tech project shop."""
     monkeypatch.setenv("QATECH_API_TOKEN", "t")
     monkeypatch.setenv("QATECH_PROJECT", "shop")
-    run_settings = settings({"qatech": ["staging=abc", "def"]})
+    return settings({"qatech": ["staging=abc", "def"]})
+
+
+def test_moments_say_when_each_verdict_was_first_known_and_when_the_run_ended(
+    in_a_project: Settings,
+) -> None:
+    run_settings = in_a_project
     shared = SharedRuns(run_settings.sources)
     abc = target(run_settings, "abc")
     cases = [("qatech", "abc", "tc1"), ("qatech", "abc", "tc2"), ("qatech", "abc", "tc3")]
@@ -192,11 +198,9 @@ def test_moments_say_when_each_verdict_was_first_known_and_when_the_run_ended(
 
 
 def test_a_snapshot_has_the_runs_page_label_and_whether_it_finished(
-    monkeypatch: pytest.MonkeyPatch,
+    in_a_project: Settings,
 ) -> None:
-    monkeypatch.setenv("QATECH_API_TOKEN", "t")
-    monkeypatch.setenv("QATECH_PROJECT", "shop")
-    run_settings = settings({"qatech": ["staging=abc", "def"]})
+    run_settings = in_a_project
     shared = SharedRuns(run_settings.sources)
     going = snapshot(shared)
     assert (going.url, going.label, going.finished) == (

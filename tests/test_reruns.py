@@ -25,7 +25,15 @@ from pytest_qatech.core.secrets import Secret
 from pytest_qatech.core.sending import SerialSender
 from pytest_qatech.core.waiting import Target, Wait
 
-from .helpers import FakeApi, FakeClock, RecordingListener, RecordingStream, qatech_case, qatech_run
+from .helpers import (
+    FakeApi,
+    FakeClock,
+    RecordingListener,
+    RecordingStream,
+    qatech_case,
+    qatech_run,
+    wait_on,
+)
 
 PROVIDER = QatechProvider(Secret("x"), project="shop", details="none")
 RERUN_1 = StartedRun("def456", "https://app.qa.tech/p/shop/results/def456", 2)
@@ -329,16 +337,7 @@ def test_a_rerun_post_at_the_timeout_leaves_the_other_runs_timed_out_too() -> No
         abc123=first_run(CHECKOUT_FAILED),
         xyz789=[qatech_run("xyz789", "RUNNING", [], None)],
     )
-    reports = Wait(
-        [Target(PROVIDER, api, run_id) for run_id in ("abc123", "xyz789")],
-        poll_interval=10.0,
-        timeout=3600.0,
-        say=RecordingListener(),
-        clock=api.clock,
-        sender=SerialSender(),
-        listing=True,
-        reruns=1,
-    ).run()
+    reports = wait_on(api, PROVIDER, ["abc123", "xyz789"], listing=True, reruns=1)
     assert [type(report).__name__ for report in reports] == ["FinishedRun", "UnreadableRun"]
 
 
@@ -358,17 +357,7 @@ def test_a_platform_that_cannot_rerun_tells_each_verdict_at_once_whatever_reruns
     api = scripted({}, abc123=first_run(LOGIN, CHECKOUT_FAILED))
     stream = RecordingStream(api.clock)
     provider = WithoutReruns(Secret("x"), project="shop", details="none")
-    Wait(
-        [Target(provider, api, "abc123")],
-        poll_interval=10.0,
-        timeout=3600.0,
-        say=RecordingListener(),
-        clock=api.clock,
-        sender=SerialSender(),
-        listing=True,
-        stream=stream,
-        reruns=2,
-    ).run()
+    wait_on(api, provider, ["abc123"], listing=True, stream=stream, reruns=2)
     assert "0 tc2 failed" in stream.events  # told as soon as it was listed with its verdict
 
 
@@ -376,16 +365,7 @@ def test_the_read_tells_the_run_s_group() -> None:
     api = scripted({}, abc123=first_run(LOGIN))
     stream = RecordingStream(api.clock)
     provider = InAFolder(Secret("x"), project="shop", details="none")
-    Wait(
-        [Target(provider, api, "abc123")],
-        poll_interval=10.0,
-        timeout=3600.0,
-        say=RecordingListener(),
-        clock=api.clock,
-        sender=SerialSender(),
-        listing=True,
-        stream=stream,
-    ).run()
+    wait_on(api, provider, ["abc123"], listing=True, stream=stream)
     assert stream.heard[-1].group == "team"
 
 

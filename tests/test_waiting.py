@@ -32,6 +32,7 @@ from .helpers import (
     Scripted,
     qatech_case,
     qatech_run,
+    wait_on,
 )
 
 WITHOUT_DETAILS = QatechProvider(Secret("x"), project=None, details="none")
@@ -471,14 +472,7 @@ def test_a_failed_request_says_when_it_is_tried_again_within_the_time_left(
     busy = TransientError("HTTP 503", retry_after=7.0)
     api = FakeApi(FakeClock(), {"abc": [busy, qatech_run("abc", "COMPLETED")]})
     said: list[Said] = []
-    Wait(
-        [Target(WITHOUT_DETAILS, api, "abc")],
-        poll_interval=10.0,
-        timeout=timeout,
-        say=said.append,
-        clock=api.clock,
-        sender=SerialSender(),
-    ).run()
+    wait_on(api, WITHOUT_DETAILS, ["abc"], say=said.append, timeout=timeout)
     failed = [event for event in said if isinstance(event, RequestFailed)]
     assert [event.retry_in for event in failed] == [retry_in]
 
@@ -486,14 +480,7 @@ def test_a_failed_request_says_when_it_is_tried_again_within_the_time_left(
 def test_a_request_at_the_deadline_s_edge_is_given_a_tenth_of_a_second() -> None:
     clock = FakeClock()
     sender = UnansweredSender(clock)
-    Wait(
-        [Target(WITHOUT_DETAILS, FakeApi(clock, {}), "abc")],
-        poll_interval=10.0,
-        timeout=0.05,
-        say=RecordingListener(),
-        clock=clock,
-        sender=sender,
-    ).run()
+    wait_on(FakeApi(clock, {}), WITHOUT_DETAILS, ["abc"], sender=sender, timeout=0.05)
     assert sender.sent == ["https://api.test/v1/run/abc within 0.1s"]
 
 
@@ -516,14 +503,7 @@ def test_never_more_requests_at_once_than_the_sender_takes() -> None:
     runs: dict[str, Sequence[Scripted]] = {f"r{n}": progression(f"r{n}", 1) for n in range(5)}
     api = FakeApi(FakeClock(), runs)
     sender = CountingSender()
-    reports = Wait(
-        [Target(WITHOUT_DETAILS, api, run_id) for run_id in runs],
-        poll_interval=10.0,
-        timeout=3600.0,
-        say=RecordingListener(),
-        clock=api.clock,
-        sender=sender,
-    ).run()
+    reports = wait_on(api, WITHOUT_DETAILS, list(runs), sender=sender)
     assert len(reports) == 5
     assert sender.most == 3
 
@@ -536,16 +516,7 @@ def test_a_run_let_go_leaves_the_others_waited_for() -> None:
         listing=True,
     )
     stream = RecordingStream(api.clock, unwanted={"abc"})
-    reports = Wait(
-        [Target(WITHOUT_DETAILS, api, run_id) for run_id in ("abc", "def")],
-        poll_interval=10.0,
-        timeout=3600.0,
-        say=RecordingListener(),
-        clock=api.clock,
-        sender=SerialSender(),
-        listing=True,
-        stream=stream,
-    ).run()
+    reports = wait_on(api, WITHOUT_DETAILS, ["abc", "def"], listing=True, stream=stream)
     assert [report.run_id for report in reports] == ["def"]
     assert "abc" not in api.made("poll")
 
