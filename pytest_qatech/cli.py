@@ -30,6 +30,7 @@ from typing import IO, Any
 
 from pytest_qatech.core import artifacts
 from pytest_qatech.core.actions import write_run_outputs
+from pytest_qatech.core.events import hearing, learning
 from pytest_qatech.core.lines import LiveLine, TerminalLines, header_line
 from pytest_qatech.core.lookup import Lookup, SettingsError
 from pytest_qatech.core.models import (
@@ -147,18 +148,23 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     live = None
     if sys.stdout.isatty():
         live = LiveLine(_write_now, shutil.get_terminal_size().columns)
-    say = TerminalLines(lambda line: print(line, flush=True), live, PREFIX)
+    lines = TerminalLines(lambda line: print(line, flush=True), live, PREFIX)
     # Polls that list each run's cases, as the plugin's do: a case decided before its run timed
     # out keeps its verdict, and one without is an error, as the plugin reports them.
     shared = SharedRuns(settings.sources, starts.failed)
     began = time.monotonic()
     try:
+        # What the wait learns goes to the shared runs; what it says, to the terminal at once.
         wait_for_sources(
-            settings, say=say, listing=True, stream=shared, live_interval=say.live_interval
+            settings,
+            say=hearing(learning(shared), lines),
+            listing=True,
+            wanted=shared.wanted,
+            live_interval=lines.live_interval,
         )
     except KeyboardInterrupt:
         for said in shared.interrupted(time.monotonic() - began):
-            say(said)
+            lines(said)
         return INTERRUPTED
     runs = shared.runs()
     reports = [run.report for run in runs if run.report is not None]

@@ -15,15 +15,19 @@ import pytest
 
 from pytest_qatech.core.api_request import ApiRequest
 from pytest_qatech.core.events import (
+    Decided,
+    Ended,
     Interrupted,
     Listener,
     Noted,
+    Progressed,
     RequestFailed,
     Said,
     StatusChanged,
     StillWaiting,
     Waiting,
     Warned,
+    hearing,
 )
 from pytest_qatech.core.models import RemoteCase, RunReport
 from pytest_qatech.core.providers.base import Progress, Provider
@@ -236,7 +240,8 @@ def requests_made(simulator: Simulator) -> list[tuple[str, dict[str, list[str]]]
 
 @dataclass
 class RecordingStream:
-    """A stream that notes, with the fake time, each fact the wait reports."""
+    """A listener that notes, with the fake time, each fact the wait learns (and lets what it
+    says pass); and says which runs are still wanted."""
 
     clock: FakeClock
     events: list[str] = field(default_factory=list)
@@ -246,13 +251,22 @@ class RecordingStream:
     #: Each status answer as heard.
     heard: list[Progress] = field(default_factory=list)
 
-    def progressed(self, target: Target, progress: Progress) -> None:
+    def __call__(self, said: Said) -> None:
+        match said:
+            case Progressed(provider, run_id, progress):
+                self.progressed((provider, run_id), progress)
+            case Decided(_, _, cases):
+                self.decided(cases)
+            case Ended(_, _, report):
+                self.events.append(f"{self.clock.time - 1000:g} ended {type(report).__name__}")
+
+    def progressed(self, run: tuple[str, str], progress: Progress) -> None:
         self.heard.append(progress)
         listed = [f"{c.key}{'' if c.verdict is None else '=' + c.verdict.outcome.value}"
                   for c in progress.cases or ()]  # fmt: skip
         self.events.append(f"{self.clock.time - 1000:g} {progress.status} {' '.join(listed)}")
 
-    def decided(self, target: Target, cases: Sequence[RemoteCase]) -> None:
+    def decided(self, cases: Sequence[RemoteCase]) -> None:
         for decided in cases:
             duration = "" if decided.duration is None else f" {decided.duration:g}s"
             self.events.append(
@@ -261,11 +275,8 @@ class RecordingStream:
         # Each call's keys: the verdicts told at one moment.
         self.moments.append([decided.key for decided in cases])
 
-    def ended(self, target: Target, report: RunReport) -> None:
-        self.events.append(f"{self.clock.time - 1000:g} ended {type(report).__name__}")
-
-    def wanted(self, target: Target) -> bool:
-        return target.run_id not in self.unwanted
+    def wanted(self, provider: str, run_id: str) -> bool:
+        return run_id not in self.unwanted
 
 
 def demo_by_requests() -> list[ScriptedRun]:
@@ -348,14 +359,20 @@ def wait_on(
     *,
     say: Listener | None = None,
     sender: Sender[Job] | None = None,
+    stream: RecordingStream | None = None,
     **options: Any,
 ) -> list[RunReport]:
     """A wait for ``run_ids`` on the fake API and its clock, polling every 10 s for at most an
-    hour unless ``options`` (the wait's own) say otherwise; the reports, in order."""
+    hour unless ``options`` (the wait's own) say otherwise; the reports, in order. ``stream``
+    hears it too, and says which runs are wanted."""
     options = {"poll_interval": 10.0, "timeout": 3600.0, **options}
+    listener = say or RecordingListener()
+    if stream is not None:
+        listener = hearing(listener, stream)
+        options["wanted"] = stream.wanted
     return Wait(
         [Target(provider, api, run_id) for run_id in run_ids],
-        say=say or RecordingListener(),
+        say=listener,
         clock=api.clock,
         sender=sender or SerialSender(),
         **options,

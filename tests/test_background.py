@@ -1,7 +1,7 @@
 """The shared runs the background wait writes to, and the background wait itself.
 
 The shared runs is plain state behind a lock: its tests drive it directly. The background wait runs
-a real thread against the simulator; every wait in these tests is on the shared runs's condition,
+a real thread against the simulator; every wait in these tests is on the shared runs' condition,
 bounded, never a sleep.
 """
 
@@ -28,7 +28,7 @@ from pytest_qatech.core.models import (
 from pytest_qatech.core.platforms import Settings, resolve
 from pytest_qatech.core.providers.base import Progress, Provider
 from pytest_qatech.core.providers.qatech import QatechProvider
-from pytest_qatech.core.waiting import Target, wait_for_sources
+from pytest_qatech.core.waiting import wait_for_sources
 from pytest_qatech.simulator import (
     SimulatedProject,
     SimulatedRun,
@@ -46,9 +46,10 @@ def settings(requested: dict[str, list[str]], poll_interval: str = "0.01") -> Se
     return resolve(requested, Lookup(options.get, lambda name: "", os.environ))
 
 
-def target(run_settings_: Settings, run_id: str) -> Target:
+def target(run_settings_: Settings, run_id: str) -> tuple[str, str]:
+    """The run as events name it."""
     source = next(s for s in run_settings_.sources if run_id in s.run_ids)
-    return Target(source.provider, None, run_id)  # type: ignore[arg-type]  # never sends
+    return source.provider.name, run_id
 
 
 def until(shared: SharedRuns, ready: Callable[[], bool]) -> bool:
@@ -128,7 +129,7 @@ def test_what_the_wait_would_say_waits_for_the_main_thread(qatech_settings: Sett
         Warned("QA.tech run abc", "late"),
     ]
     for one in said:
-        shared.say(one)
+        shared(one)
     # Something to say wakes a waiting main thread, ready or not.
     assert shared.wait(lambda: False, BOUND) is False
     assert shared.take_said() == said

@@ -22,8 +22,6 @@ from pytest_qatech.core.providers.qatech import QatechProvider
 from pytest_qatech.core.rendering import render_case, summary_lines
 from pytest_qatech.core.reruns import merged
 from pytest_qatech.core.secrets import Secret
-from pytest_qatech.core.sending import SerialSender
-from pytest_qatech.core.waiting import Target, Wait
 
 from .helpers import (
     FakeApi,
@@ -162,18 +160,16 @@ def wait_for(
 ) -> tuple[list[RunReport], RecordingListener]:
     """The wait for run abc123, with listing polls, on the API's fake clock."""
     observer = RecordingListener()
-    reports = Wait(
-        [Target(PROVIDER, api, "abc123")],
-        poll_interval=10.0,
-        timeout=3600.0,
+    reports = wait_on(
+        api,
+        PROVIDER,
+        ["abc123"],
         say=observer,
-        clock=api.clock,
-        sender=SerialSender(),
+        stream=stream,
         rng=random.Random(1),
         listing=True,
-        stream=stream,
         reruns=reruns,
-    ).run()
+    )
     return reports, observer
 
 
@@ -228,9 +224,9 @@ def test_a_run_no_longer_wanted_is_polled_no_more() -> None:
     api = scripted({}, abc123=[qatech_run("abc123", "RUNNING", [going], None)])
 
     class LetGoAfterListing(RecordingStream):
-        def progressed(self, target: Target, progress: Progress) -> None:
-            super().progressed(target, progress)
-            self.unwanted.add(target.run_id)
+        def progressed(self, run: tuple[str, str], progress: Progress) -> None:
+            super().progressed(run, progress)
+            self.unwanted.add(run[1])
 
     reports, _ = wait_for(api, 0, LetGoAfterListing(api.clock))
     # One poll, no report, and no time spent: the run was never polled towards its end.

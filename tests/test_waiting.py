@@ -698,16 +698,7 @@ def test_listing_polls_decide_each_case_when_it_ends_not_when_its_run_does() -> 
     ]
     api = FakeApi(clock, {"abc": polls}, cases={"tc1": [{"durationMs": 2000}]}, listing=True)
     stream = RecordingStream(clock)
-    (report,) = Wait(
-        [Target(FAILED_DETAILS, api, "abc")],
-        poll_interval=10.0,
-        timeout=3600.0,
-        say=RecordingListener(),
-        clock=clock,
-        sender=SerialSender(),
-        listing=True,
-        stream=stream,
-    ).run()
+    (report,) = wait_on(api, FAILED_DETAILS, ["abc"], listing=True, stream=stream)
     assert stream.events == [
         "0 RUNNING tc1 tc2",
         "10 RUNNING tc1=failed tc2",

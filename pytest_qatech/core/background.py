@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from pytest_qatech.core.events import Interrupted, Said
+from pytest_qatech.core.events import Decided, Ended, Interrupted, Progressed, Said
 from pytest_qatech.core.models import (
     FinishedRun,
     Listed,
@@ -30,7 +30,10 @@ from pytest_qatech.core.options import run_label
 from pytest_qatech.core.platforms import Settings
 from pytest_qatech.core.providers.base import Progress, Provider, RunSource
 from pytest_qatech.core.sending import ThreadedSender
-from pytest_qatech.core.waiting import Job, Stopped, Target, wait_for_sources
+from pytest_qatech.core.waiting import Job, Stopped, wait_for_sources
+
+#: A run as events name it: its provider's name and its id.
+RunKey = tuple[str, str]
 
 
 @dataclass
@@ -88,8 +91,9 @@ class _RunState:
 class SharedRuns:
     """What the background wait has learnt so far; thread-safe.
 
-    It is the wait's :class:`~pytest_qatech.core.waiting.Stream`, and its listener: what the
-    wait says is kept for the main thread, which says it (:meth:`take_said`).
+    It is the wait's listener: what the wait learns of a run changes the run as known here,
+    and what the wait says is kept for the main thread, which says it (:meth:`take_said`).
+    Runs are named as events name them: ``(provider name, run id)``.
     """
 
     def __init__(self, sources: Sequence[RunSource], settled: Sequence[UnreadableRun] = ()) -> None:
@@ -116,7 +120,7 @@ class SharedRuns:
             for run_id in source.run_ids
         )
         self._said: list[Said] = []
-        #: What the shared runs learns, numbered in order: facts of one answer share a number.
+        #: What these runs learn, numbered in order: facts of one answer share a number.
         self._moments = itertools.count()
         #: Why the background wait broke off, if it did.
         self.failure: str | None = None
@@ -129,10 +133,23 @@ class SharedRuns:
 
     # What the background wait writes.
 
-    def progressed(self, target: Target, progress: Progress) -> None:
+    def __call__(self, said: Said) -> None:
+        match said:
+            case Progressed(provider, run_id, progress):
+                self.progressed((provider, run_id), progress)
+            case Decided(provider, run_id, cases):
+                self.decided((provider, run_id), cases)
+            case Ended(provider, run_id, report):
+                self.ended((provider, run_id), report)
+            case _:
+                with self._changed:
+                    self._said.append(said)
+                    self._changed.notify_all()
+
+    def progressed(self, run: RunKey, progress: Progress) -> None:
         with self._changed:
             moment = next(self._moments)
-            state = self._state(target)
+            state = self._runs[run]
             state.status = progress.status
             state.finished = progress.finished
             if progress.group is not None:
@@ -148,10 +165,10 @@ class SharedRuns:
                 state.names = names
             self._changed.notify_all()
 
-    def decided(self, target: Target, cases: Sequence[RemoteCase]) -> None:
+    def decided(self, run: RunKey, cases: Sequence[RemoteCase]) -> None:
         with self._changed:
             moment = next(self._moments)
-            state = self._state(target)
+            state = self._runs[run]
             if state.names is None:
                 state.names = {}
             for case in cases:
@@ -160,9 +177,9 @@ class SharedRuns:
                 state.seen.setdefault(case.key, moment)
             self._changed.notify_all()
 
-    def ended(self, target: Target, report: RunReport) -> None:
+    def ended(self, run: RunKey, report: RunReport) -> None:
         with self._changed:
-            state = self._state(target)
+            state = self._runs[run]
             state.report = report
             state.ended_at = next(self._moments)
             if isinstance(report, FinishedRun):
@@ -172,21 +189,16 @@ class SharedRuns:
                 state.verdicts = {case.key: case for case in report.cases}
             self._changed.notify_all()
 
-    def wanted(self, target: Target) -> bool:
+    def wanted(self, provider: str, run_id: str) -> bool:
+        """Whether the run is still wanted (a :data:`~pytest_qatech.core.waiting.Wanted`)."""
         with self._changed:
-            return not self._state(target).unwanted
+            return not self._runs[(provider, run_id)].unwanted
 
     def finish(self, failure: str | None = None) -> None:
         """The background wait is over; ``failure`` says why, if it broke off."""
         with self._changed:
             self.failure = failure
             self.over = True
-            self._changed.notify_all()
-
-    def say(self, said: Said) -> None:
-        """What the wait says, kept for the main thread to say."""
-        with self._changed:
-            self._said.append(said)
             self._changed.notify_all()
 
     # What the main thread reads.
@@ -286,9 +298,6 @@ class SharedRuns:
             self._changed.wait_for(lambda: ready() or bool(self._said), timeout)
             return ready()
 
-    def _state(self, target: Target) -> _RunState:
-        return self._runs[(target.provider.name, target.run_id)]
-
 
 class _StoppableClock:
     """System time, whose sleep a stop cuts short."""
@@ -332,11 +341,11 @@ class Background:
         try:
             wait_for_sources(
                 self.settings,
-                say=self.shared.say,
+                say=self.shared,
                 clock=_StoppableClock(self._stop),
                 sender=self._sender,
                 listing=True,
-                stream=self.shared,
+                wanted=self.shared.wanted,
                 stop=self._stop,
             )
         except Stopped:

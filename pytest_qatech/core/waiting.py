@@ -5,14 +5,14 @@ One loop and one clock, whatever the platform. Every request has a time it is du
 status polls, its results request once it has ended, and a case request for each case whose
 provider has more to say about it once the case has its verdict. With ``listing``, the polls
 ask for the run's cases too, so that a case is known, and then decided, while its run goes on;
-a :class:`Stream` hears each fact the moment the loop learns it, and a
-:data:`~pytest_qatech.core.events.Listener` hears what is worth a line in a log. The loop
-sends what is due, as many requests at a time as its sender takes (a run's polls one after
-another, its case requests side by side), and otherwise waits until an answer comes or the
-next thing is due. A request that failed just gets a later due time, so a run that backs off
-never holds up the others. Time comes from an injected :class:`~pytest_qatech.core.clock.Clock`
-and requests go out through an injected :class:`~pytest_qatech.core.sending.Sender`, so tests
-drive the whole loop with a fake clock and no thread.
+one :data:`~pytest_qatech.core.events.Listener` hears each fact the moment the loop learns it,
+and what is worth a line in a log. The loop sends what is due, as many requests at a time as
+its sender takes (a run's polls one after another, its case requests side by side), and
+otherwise waits until an answer comes or the next thing is due. A request that failed just gets
+a later due time, so a run that backs off never holds up the others. Time comes from an
+injected :class:`~pytest_qatech.core.clock.Clock` and requests go out through an injected
+:class:`~pytest_qatech.core.sending.Sender`, so tests drive the whole loop with a fake clock and
+no thread.
 """
 
 from __future__ import annotations
@@ -23,17 +23,20 @@ import heapq
 import itertools
 import random
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from pytest_qatech.core import reruns
 from pytest_qatech.core.api_request import ApiRequest
 from pytest_qatech.core.client import Client, FinalError, TransientError
 from pytest_qatech.core.clock import Clock, SystemClock
 from pytest_qatech.core.events import (
+    Decided,
+    Ended,
     Listener,
     Noted,
+    Progressed,
     RequestFailed,
     RunStanding,
     StatusChanged,
@@ -77,27 +80,9 @@ class Target:
         return run_label(self.provider.title, self.run_id)
 
 
-class Stream(Protocol):
-    """Hears each fact the wait learns, the moment it learns it, in the loop's thread: for a
-    front end that reports a case as soon as the case has its verdict."""
-
-    def progressed(self, target: Target, progress: Progress) -> None:
-        """A status answer: the run's status, and its cases as listed so far."""
-        ...
-
-    def decided(self, target: Target, cases: Sequence[RemoteCase]) -> None:
-        """Final verdicts, learnt from one answer (one moment): their details, if any were
-        asked for, are in them."""
-        ...
-
-    def ended(self, target: Target, report: RunReport) -> None:
-        """A run's outcome: every case of it decided, or why it could not be read."""
-        ...
-
-    def wanted(self, target: Target) -> bool:
-        """Whether the run is still wanted: a front end that reports none of its cases (none
-        was selected) says no, and the run is waited for no more."""
-        ...
+#: Whether a front end still wants a run (by its provider's name and its id): one that reports
+#: none of its cases (none was selected) says no, and the run is waited for no more.
+Wanted = Callable[[str, str], bool]
 
 
 class Stopped(Exception):
@@ -203,6 +188,11 @@ class _Run:
         self.job = Job(self, Purpose.STATUS, request)
 
     @property
+    def key(self) -> tuple[str, str]:
+        """The run as events name it: its provider's name and its id."""
+        return self.target.provider.name, self.target.run_id
+
+    @property
     def rerunning(self) -> bool:
         """Whether the attempt read now is a rerun: what it learns is not told until it ends."""
         return bool(self.started)
@@ -215,7 +205,7 @@ class _Run:
         return f"{rerun} (rerun {len(self.started)} of {self.target.run_id})"
 
     def told(self, progress: Progress) -> Progress:
-        """``progress`` as a stream may hear it: without the verdicts that wait for the run's
+        """``progress`` as a listener may hear it: without the verdicts that wait for the run's
         end (a listing's verdict says when a case was decided; its details may come later)."""
         if self.reruns_left == 0 or not progress.cases:
             return progress
@@ -237,9 +227,10 @@ class Wait:
     """One wait for some runs: poll each until it ends or ``timeout`` seconds pass, read its
     results, and the case requests its provider asks for.
 
-    With ``listing``, polls ask for each run's cases too, and ``stream`` hears each case's
-    verdict as soon as it is known. ``stop``, once set, ends the wait at once (:class:`Stopped`).
-    :meth:`run` returns the reports in the order of ``targets`` and closes the sender.
+    With ``listing``, polls ask for each run's cases too, so that each case's verdict is heard
+    as soon as it is known; ``wanted`` says which runs are still wanted. ``stop``, once set,
+    ends the wait at once (:class:`Stopped`). :meth:`run` returns the reports in the order of
+    ``targets`` and closes the sender.
     """
 
     def __init__(
@@ -254,7 +245,7 @@ class Wait:
         retry: RetryPolicy | None = None,
         rng: random.Random | None = None,
         listing: bool = False,
-        stream: Stream | None = None,
+        wanted: Wanted | None = None,
         stop: threading.Event | None = None,
         reruns: int = 0,
         live_interval: float | None = None,
@@ -268,7 +259,7 @@ class Wait:
         self.sender = sender
         self.retry = retry or retry_for(poll_interval)
         self.rng = rng or random.Random()
-        self.stream = stream
+        self.wanted = wanted
         self.stop = stop
         self.started = self.last_sign_of_life = clock.now()
         self.deadline = self.started + timeout
@@ -331,13 +322,13 @@ class Wait:
         return [run.report for run in self.runs if run.report is not None]
 
     def drop_unwanted(self) -> bool:
-        """Wait no more for the runs the stream no longer wants: nothing more is sent for them,
-        and what comes back is not read. Whether any was dropped."""
-        if self.stream is None:
+        """Wait no more for the runs no longer wanted: nothing more is sent for them, and what
+        comes back is not read. Whether any was dropped."""
+        if self.wanted is None:
             return False
         dropped = False
         for run in self.runs:
-            if not run.over and not self.stream.wanted(run.target):
+            if not run.over and not self.wanted(run.target.provider.name, run.target.run_id):
                 run.dropped = dropped = True
         return dropped
 
@@ -388,12 +379,12 @@ class Wait:
         else:
             progress = provider.parse_status(run.attempt_id, body)
             previous, now = run.status, self.clock.now()
-            # The state first, the stream's too, then the line: a Ctrl-C while it is said
+            # The state first, the listener's too, then the line: a Ctrl-C while it is said
             # must see this status.
             run.status = progress.status
             job.failures, job.failing_since = 0, None
-            if self.stream is not None and not run.rerunning:
-                self.stream.progressed(run.target, run.told(progress))
+            if not run.rerunning:
+                self.say(Progressed(*run.key, run.told(progress)))
             if progress.status != previous and not (previous is None and progress.finished):
                 self.last_sign_of_life = now
                 self.say(StatusChanged(run.label, progress.status, self.elapsed()))
@@ -427,19 +418,17 @@ class Wait:
     def settle(self, run: _Run, case: RemoteCase) -> None:
         """A case has its final verdict, its details in."""
         run.settled[case.key] = case
-        if self.stream is not None and not run.rerunning and not run.holds(case):
+        if not run.rerunning and not run.holds(case):
             self.untold.setdefault(run, []).append(case)
         self.maybe_ended(run)
 
     def tell(self, run: _Run | None = None) -> None:
-        """Tell the stream the verdicts learnt so far (of ``run`` only, if given), together:
-        verdicts of one answer were decided at one moment."""
-        if self.stream is None:
-            return
+        """Tell the verdicts learnt so far (of ``run`` only, if given), together: verdicts of one
+        answer were decided at one moment."""
         for told in [run] if run is not None else list(self.untold):
             cases = self.untold.pop(told, None)
             if cases:
-                self.stream.decided(told.target, cases)
+                self.say(Decided(*told.key, tuple(cases)))
 
     def results(self, run: _Run, finished: FinishedRun) -> None:
         read_keys = {case.key for case in finished.cases}
@@ -455,12 +444,12 @@ class Wait:
             if key not in read_keys
         )
         read = dataclasses.replace(finished, cases=finished.cases + vanished)
-        if self.stream is not None and not run.rerunning:
+        if not run.rerunning:
             # Every case is known before the first is decided: a front end that looks in between
             # must not take a case still waiting for its details for one that never was.
             listed = tuple(Listed(case.key, case.name, case) for case in read.cases)
             progress = Progress(read.status, True, listed, read.group)
-            self.stream.progressed(run.target, run.told(progress))
+            self.say(Progressed(*run.key, run.told(progress)))
         for case in read.cases:
             if case.key not in run.decided:
                 self.decide(run, case)
@@ -528,9 +517,8 @@ class Wait:
 
     def end(self, run: _Run, report: RunReport) -> None:
         run.report = report
-        if self.stream is not None:
-            self.tell(run)
-            self.stream.ended(run.target, report)
+        self.tell(run)
+        self.say(Ended(*run.key, report))
 
     def case_done(self, job: Job, case: RemoteCase, problem: str | None = None) -> None:
         run = job.run
@@ -668,7 +656,7 @@ def wait_for_sources(
     clock: Clock | None = None,
     sender: Sender[Job] | None = None,
     listing: bool = False,
-    stream: Stream | None = None,
+    wanted: Wanted | None = None,
     stop: threading.Event | None = None,
     live_interval: float | None = None,
 ) -> list[RunReport]:
@@ -684,7 +672,7 @@ def wait_for_sources(
             clock=clock or SystemClock(),
             sender=sender or ThreadedSender(),
             listing=listing,
-            stream=stream,
+            wanted=wanted,
             stop=stop,
             reruns=settings.reruns,
             live_interval=live_interval,
