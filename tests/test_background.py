@@ -372,6 +372,21 @@ def test_stopping_cuts_short_a_request_under_way(monkeypatch: pytest.MonkeyPatch
         assert not waiting.is_alive()
 
 
+def test_a_run_let_go_is_waited_for_no_more(simulator: Simulator) -> None:
+    simulator.add(SimulatedRun("abc", cases=[case("a")], statuses=("RUNNING",)))
+    background = background_for(simulator)
+    shared = background.shared
+    background.start()
+    try:
+        assert until(shared, shared.laid_out)
+        shared.not_wanted([("qatech", "abc")])
+        # Its only run let go, the wait is over: it polls a run that never ends no more.
+        assert until(shared, lambda: shared.over)
+    finally:
+        background.stop()
+    assert snapshot(shared).report is None
+
+
 def test_a_crash_of_the_wait_becomes_state(
     simulator: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
