@@ -120,6 +120,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="measure only what errored cases cost beside as many passing ones",
     )
     parser.add_argument(
+        "--only-costs",
+        action="store_true",
+        help="measure only the startup and the --cases session's time and memory",
+    )
+    parser.add_argument(
+        "--versus",
+        metavar="DIR",
+        help="measure only the startup and the --cases session's time and memory of this "
+        "version against DIR (another checkout of the plugin), interleaved",
+    )
+    parser.add_argument(
         "--plugin-path",
         metavar="DIR",
         help="put DIR first on the sessions' path: another checkout of the plugin, to compare",
@@ -171,6 +182,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if options.only_errors:
             errored(remote, env, repeat)
             return 0
+        if options.versus:
+            versus(options.versus, one_test, remote, env, repeat)
+            return 0
 
         # Startup is a quarter of a second: more samples, and CPU time beside the wall clock.
         inactive, disabled = interleaved(
@@ -192,6 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         report(f"{title}: wall", "<= 0.8", remote_side, local_side, "seconds")
         report(f"{title}: cpu", "", remote_side, local_side, "cpu_seconds")
         report(f"{title}: peak memory", "<= 1.0", remote_side, local_side, "peak_mib")
+        if options.only_costs:
+            return 0
 
         # Linear: ten times the cases cost ten times the per-case time, not a hundred.
         tenth_side, startup_side = interleaved(
@@ -241,6 +257,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         dripping(remote, env, repeat)
         errored(remote, env, repeat)
     return 0
+
+
+def versus(other: str, one_test: Path, remote: Path, env: dict[str, str], repeat: int) -> None:
+    """This version's costs against another checkout's, side by side: the startup of a session
+    that does not use the plugin, and the --cases session's time and memory."""
+    theirs = {**env, "PYTHONPATH": other}
+    ours, them = interleaved(
+        repeat * 5,
+        lambda: run_pytest(["--co", "-q"], one_test, env),
+        lambda: run_pytest(["--co", "-q"], one_test, theirs),
+    )
+    title = f"startup, plugin unused: this version / {other}"
+    report(f"{title}: wall", "<= 1.03", ours, them, "seconds")
+    report(f"{title}: cpu", "<= 1.03", ours, them, "cpu_seconds")
+    args = ["-q", "--junitxml=report.xml", "--qatech-run", "big"]
+    ours, them = interleaved(
+        repeat,
+        lambda: run_pytest(args, remote, env),
+        lambda: run_pytest(args, remote, theirs),
+    )
+    title = f"the remote session: this version / {other}"
+    report(f"{title}: wall", "<= 1.0", ours, them, "seconds")
+    report(f"{title}: cpu", "<= 1.0", ours, them, "cpu_seconds")
+    report(f"{title}: peak memory", "<= 1.0", ours, them, "peak_mib")
 
 
 def errored(folder: Path, env: dict[str, str], repeat: int, count: int = 200) -> None:

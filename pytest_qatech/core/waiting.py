@@ -153,8 +153,6 @@ class _Run:
     status: str | None = None
     #: The keys of the cases the run has listed while going, in order.
     listed: dict[str, str] = field(default_factory=dict)
-    #: The keys of the cases that have a verdict (their details may still be asked for).
-    decided: set[str] = field(default_factory=set)
     #: Each case's final verdict, by key, once its details are in.
     settled: dict[str, RemoteCase] = field(default_factory=dict)
     #: The case requests under way, by the key of their case.
@@ -182,10 +180,14 @@ class _Run:
         """Start reading ``run_id``: the run itself, or a rerun of it."""
         self.attempt_id = run_id
         self.status, self.read = None, None
-        self.listed, self.decided, self.settled = {}, set(), {}
+        self.listed, self.settled = {}, {}
         self.open_cases, self.case_problems, self.case_requests = {}, {}, 0
         request = self.target.provider.status_request(run_id, listing=self.listing)
         self.job = Job(self, Purpose.STATUS, request)
+
+    def decided(self, key: str) -> bool:
+        """Whether the case has its verdict: final, or waiting for its case request."""
+        return key in self.settled or key in self.open_cases
 
     @property
     def key(self) -> tuple[str, str]:
@@ -390,7 +392,7 @@ class Wait:
                 self.say(StatusChanged(run.label, progress.status, self.elapsed()))
             for listed in progress.cases or ():
                 run.listed.setdefault(listed.key, listed.name)
-                if listed.verdict is not None and listed.key not in run.decided:
+                if listed.verdict is not None and not run.decided(listed.key):
                     self.decide(run, listed.verdict)
             if not progress.finished:
                 self.schedule(job, now + self.poll_interval)
@@ -405,7 +407,6 @@ class Wait:
 
     def decide(self, run: _Run, case: RemoteCase) -> None:
         """A case has its verdict: final now, or once its provider's case request is answered."""
-        run.decided.add(case.key)
         case_request = run.target.provider.case_request(case)
         if case_request is None:
             self.settle(run, case)
@@ -451,7 +452,7 @@ class Wait:
             progress = Progress(read.status, True, listed, read.group)
             self.say(Progressed(*run.key, run.told(progress)))
         for case in read.cases:
-            if case.key not in run.decided:
+            if not run.decided(case.key):
                 self.decide(run, case)
         # Read only now: the run must not end on the first case decided while others are not.
         run.read = read
