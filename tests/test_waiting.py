@@ -721,6 +721,23 @@ def test_listing_polls_decide_each_case_when_it_ends_not_when_its_run_does() -> 
     ]
 
 
+def test_a_case_whose_details_are_being_read_is_not_asked_for_again_as_it_is_listed() -> None:
+    failed = qatech_case("a", "FAILED", title="t", short_id="tc1")
+    going = qatech_run("abc", "RUNNING", [failed], None)
+    busy = TransientError("HTTP 503", retry_after=25.0)
+    api = FakeApi(
+        FakeClock(),
+        {"abc": [going, going, going, qatech_run("abc", "COMPLETED", [failed], "FAILED")]},
+        cases={"tc1": [busy, {"durationMs": 1000}]},
+        listing=True,
+    )
+    report = wait_on(api, FAILED_DETAILS, ["abc"], listing=True)[0]
+    # Listed with its verdict at 0, 10, 20 and 30: one request at 0, and its retry at 25.
+    assert [time for time, kind, _ in api.log if kind == "case"] == [0.0, 25.0]
+    assert isinstance(report, FinishedRun)
+    assert report.cases[0].duration == 1.0
+
+
 def test_a_case_listed_but_gone_at_the_end_is_not_lost() -> None:
     clock = FakeClock()
     polls = [
