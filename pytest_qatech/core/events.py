@@ -132,7 +132,7 @@ def learning(listener: Listener) -> Listener:
     what is said for another thread, where the wait's own thread says it)."""
 
     def learnt(said: Said) -> None:
-        if isinstance(said, Progressed | Decided | Ended):
+        if isinstance(said, Learnt):
             listener(said)
 
     return learnt

@@ -64,7 +64,7 @@ def attempt_run_ids(run: RunFacts, case: RemoteCase) -> list[str]:
 
 def attempt_lines(run: RunFacts, case: RemoteCase) -> list[str]:
     """Each attempt at ``case`` in a line, oldest first: its run, verdict and headline."""
-    title = provider_class(run.provider).platform.title
+    title = title_of(run.provider)
     verdicts = [*case.attempts, Attempt("", case.outcome, case.headline)]
     return [
         visible(

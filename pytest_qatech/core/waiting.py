@@ -330,7 +330,7 @@ class Wait:
             return False
         dropped = False
         for run in self.runs:
-            if not run.over and not self.wanted(run.target.provider.name, run.target.run_id):
+            if not run.over and not self.wanted(*run.key):
                 run.dropped = dropped = True
         return dropped
 

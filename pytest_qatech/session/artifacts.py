@@ -21,7 +21,6 @@ SECTION = "qatech artifacts"
 
 class ArtifactKeeping:
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
-        assert settings.artifacts is not None
         self._config = config
         self.store = artifacts.ArtifactStore.of(settings)
         self._warnings: list[str] = []

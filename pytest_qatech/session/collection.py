@@ -5,7 +5,7 @@ out and run after the main test loop."""
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Sequence
-from typing import Protocol
+from typing import Protocol, TypeGuard
 
 import pytest
 
@@ -185,7 +185,7 @@ class RemoteRunner:
         if config.option.collectonly or session.shouldfail or session.shouldstop:
             return result
         first = self._live.first()
-        if self._workers is not None and self._workers.run_tests:
+        if _run_by(self._workers):
             selected = self._workers.selected(session, first)
             self._let_go(selected)
             self._run(session, selected)
@@ -248,7 +248,8 @@ class RemoteRunner:
                 raise session.Interrupted(session.shouldstop)
 
 
-def _run_by(workers: Workers | None) -> bool:
+def _run_by(workers: Workers | None) -> TypeGuard[Workers]:
+    """Whether xdist's workers run the session's tests (this process is their controller)."""
     return workers is not None and workers.run_tests
 
 
