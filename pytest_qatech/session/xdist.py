@@ -66,16 +66,13 @@ class ControllerHandoff:
         self._serialized: str | None = None
         #: The node ids the workers selected; None until a worker said.
         self._selected: list[str] | None = None
-        self._run_tests = False
-
-    @property
-    def run_tests(self) -> bool:
-        return self._run_tests
+        #: Whether the workers run the session's tests: known once the session starts.
+        self.run_tests = False
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         # xdist registers its distributed session while pytest is configured; it is known now.
-        self._run_tests = session.config.pluginmanager.has_plugin("dsession")
+        self.run_tests = session.config.pluginmanager.has_plugin("dsession")
 
     def pytest_configure_node(self, node: WorkerController) -> None:
         if self._serialized is None:
@@ -93,16 +90,16 @@ class ControllerHandoff:
         A worker that selected nothing told so; one that said nothing did not load this plugin
         (another version, or none, on its host), and its remote items would vanish unseen.
         """
-        config = session.config
-        copies = _copies(session, runs)
-        # The project's collection hooks mark these copies as they marked the workers' items
-        # (an xfail, say); what the workers selected, in their order, is what runs.
-        config.hook.pytest_collection_modifyitems(session=session, config=config, items=copies)
         if self._selected is None:
             raise pytest.UsageError(
                 "the xdist workers did not say which remote items they selected: install the "
                 "same pytest-qatech on every worker's host"
             )
+        config = session.config
+        copies = _copies(session, runs)
+        # The project's collection hooks mark these copies as they marked the workers' items
+        # (an xfail, say); what the workers selected, in their order, is what runs.
+        config.hook.pytest_collection_modifyitems(session=session, config=config, items=copies)
         by_id = {item.nodeid: item for item in copies}
         return [by_id[nodeid] for nodeid in self._selected if nodeid in by_id]
 
