@@ -79,8 +79,9 @@ class FakeApi:
 
     Per run: the answers to its light polls (the last one repeats) and to its full reads (the
     last one repeats; a COMPLETED run without cases if none); per case short id, the answers
-    to its details requests (the last one repeats). ``log`` has (seconds since 1000, kind, id)
-    for each request, kind being ``poll``, ``read``, ``case`` or ``rerun``.
+    to its details requests and its trace requests (the last one repeats). ``log`` has (seconds
+    since 1000, kind, id) for each request, kind being ``poll``, ``read``, ``case``, ``trace`` or
+    ``rerun``.
     """
 
     clock: FakeClock
@@ -89,6 +90,8 @@ class FakeApi:
     cases: dict[str, Sequence[Scripted]] = field(default_factory=dict)
     #: Per run short id: the answers to POSTs that rerun it (the last one repeats).
     reruns: dict[str, Sequence[Scripted]] = field(default_factory=dict)
+    #: Per case short id: the answers to its trace requests, in turn (the last one repeats).
+    traces: dict[str, Sequence[Scripted]] = field(default_factory=dict)
     log: list[tuple[float, str, str]] = field(default_factory=list)
     #: Polls list the run's cases (``testCases=all``), and there are no separate reads.
     listing: bool = False
@@ -98,7 +101,10 @@ class FakeApi:
 
     def fetch(self, request: ApiRequest, time_left: float | None = None) -> object:
         key = request.path.rsplit("/", 1)[-1]
-        if request.body is not None:
+        if key == "trace":
+            key = request.path.rsplit("/", 2)[-2]
+            kind, script = "trace", self.traces[key]
+        elif request.body is not None:
             kind, script = "rerun", self.reruns[key]
         elif request.path.startswith("/v1/run-test-case/"):
             kind, script = "case", self.cases[key]
@@ -225,6 +231,8 @@ MIXED_RUN_REQUESTS = [
     ("/v1/run/abc123", {"testCases": ["all"]}),
     ("/v1/run/abc123", {"testCases": ["all"]}),
     ("/v1/run-test-case/tc2", {}),
+    # The failed case's agent trace, once its details are in: the skip shows no traceback.
+    ("/v1/run-test-case/tc2/trace", {"limit": ["25"], "offset": ["0"]}),
     ("/v1/run-test-case/tc3", {}),
 ]
 

@@ -3,6 +3,7 @@ session against the simulator for the wiring (folders as collectors, light polls
 
 from __future__ import annotations
 
+import dataclasses
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -77,40 +78,56 @@ def test_a_failed_run_carries_its_steps_and_media_as_fields() -> None:
         "Add 'member' to network", Outcome.FAILED, "cm8d9gt6v000c9fe5glmyi33u",
     )  # fmt: skip
     assert case.headline == "step 2 failed: insert {{variable:QA_ADMIN_USER}} into log in input"
-    assert case.links == (Link("video", "https://storage.example/video.mp4"),)
-    assert case.steps is not None
-    assert case.steps[1] == Step(
-        number=2,
-        status="failed",
-        instruction="insert {{variable:QA_ADMIN_USER}} into log in input",
-        interaction="input-text",
-        output="input-text on element with text axel@autonoma.app",
-        url="https://login.autonoma.app/login",
-        selector="input#username",
-        screenshot="https://storage.example/screenshots/d8e41de595af.jpeg",
+    screenshot = "https://storage.example/screenshots/d8e41de595af.jpeg"
+    assert case.links == (
+        Link("screenshot", screenshot),
+        Link("video", "https://storage.example/video.mp4"),
     )
+    # The steps end where the run failed, as a traceback does: step 3 never ran.
+    assert case.steps == (
+        Step(1, "passed", "open login", url="https://x/"),
+        Step(
+            number=2,
+            status="failed",
+            intent="insert {{variable:QA_ADMIN_USER}} into log in input",
+            action="input-text",
+            result="input-text on element with text axel@autonoma.app",
+            url="https://login.autonoma.app/login",
+            selector="input#username",
+            screenshot=screenshot,
+        ),
+    )
+    assert case.steps_total is None
 
 
-def test_a_failure_in_words_names_its_first_failed_step() -> None:
+def test_a_failure_shows_its_steps_as_a_traceback_and_names_the_failed_one() -> None:
     run = provider.parse_results("run1", reference_body())
     rendered = render_case(run, run.cases[0])
+    assert rendered.trace == (
+        "Steps: 2\n"
+        "step 1 of 2 (passed)\n"
+        "    meant: open login\n"
+        "    url: https://x/\n"
+        "step 2 of 2 (failed)\n"
+        "    meant: insert {{variable:QA_ADMIN_USER}} into log in input\n"
+        "    did: input-text\n"
+        "    got: input-text on element with text axel@autonoma.app\n"
+        "    url: https://login.autonoma.app/login\n"
+        "    selector: input#username\n"
+        "    screenshot: https://storage.example/screenshots/d8e41de595af.jpeg"
+    )
+    assert rendered.headline == (
+        "step 2 failed: insert {{variable:QA_ADMIN_USER}} into log in input"
+    )
     assert rendered.details == "\n\n".join(
         [
-            "Failed step 2 of 3: insert {{variable:QA_ADMIN_USER}} into log in input\n"
-            "  interaction: input-text\n"
-            "  output: input-text on element with text axel@autonoma.app\n"
-            "  url: https://login.autonoma.app/login\n"
-            "  selector: input#username\n"
-            "  screenshot: https://storage.example/screenshots/d8e41de595af.jpeg",
-            "Steps:\n"
-            "    1. passed  open login\n"
-            "    2. failed  insert {{variable:QA_ADMIN_USER}} into log in input\n"
-            "    3. pending click log in",
             "Video: https://storage.example/video.mp4",
             MEDIA_NOTE,
             "Autonoma run run1 of test cm8d9gt6v000c9fe5glmyi33u",
         ]
     )
+    # The failing step comes last, next to the headline, as a local test's failing line does.
+    assert rendered.text.index("selector: input#username") < rendered.text.index(rendered.headline)
     assert rendered.properties == (
         ("run_id", "run1"),
         ("test_id", "cm8d9gt6v000c9fe5glmyi33u"),
@@ -118,6 +135,25 @@ def test_a_failure_in_words_names_its_first_failed_step() -> None:
         ("video_url", "https://storage.example/video.mp4"),
         ("screenshot_url", "https://storage.example/screenshots/d8e41de595af.jpeg"),
     )
+
+
+def test_a_long_run_keeps_its_first_steps_and_those_up_to_the_failed_one() -> None:
+    steps = [{"instruction": f"step {n}", "status": "passed"} for n in range(1, 40)]
+    steps.append({"instruction": "the last", "status": "failed"})
+    few = dataclasses.replace(provider, trace_steps=30)
+    (case,) = few.parse_results("run1", reference_body(steps=steps)).cases
+    assert case.steps is not None
+    assert [step.number for step in case.steps] == [*range(1, 26), *range(36, 41)]
+    assert case.steps_total == 40
+    assert case.headline == "step 40 failed: the last"
+
+
+def test_no_steps_are_kept_when_none_are_wanted() -> None:
+    none = dataclasses.replace(provider, trace_steps=0)
+    (case,) = none.parse_results("run1", reference_body()).cases
+    assert case.steps is None
+    assert case.headline == "step 2 failed: insert {{variable:QA_ADMIN_USER}} into log in input"
+    assert render_case(none.parse_results("run1", reference_body()), case).trace == ""
 
 
 def test_a_passed_run_without_a_folder() -> None:
@@ -138,7 +174,8 @@ def test_a_failed_run_without_a_failed_step_still_fails() -> None:
 
 def test_a_run_that_reports_no_steps_says_so() -> None:
     run = provider.parse_results("run1", reference_body(steps=[], video_url=None, test_id=None))
-    assert render_case(run, run.cases[0]).details == "Steps: none reported\n\nAutonoma run run1"
+    rendered = render_case(run, run.cases[0])
+    assert (rendered.trace, rendered.details) == ("Steps: none reported", "Autonoma run run1")
 
 
 @pytest.mark.parametrize(
@@ -227,10 +264,18 @@ def test_autonoma_runs_as_items_in_a_folder(
         [
             f"qatech: Autonoma runs {FAILED_RUN}, {PASSED_RUN}, r1 from http://127.0.0.1:*",
             "*_ autonoma private-listing-hub: Add 'member' to network, verify it can access*",
+            # The steps as the traceback, up to the failed one (the fourth never ran), then
+            # the headline, as a local failure's frames lead to its failing line.
+            "Steps: 3",
+            "step 1 of 3 (passed)",
+            "*",
+            "step 3 of 3 (failed)",
+            "    meant: click the 'Add member' button",
+            "*",
+            "",
             "step 3 failed: click the 'Add member' button",
             "",
-            "Failed step 3 of 4: click the 'Add member' button",
-            "*",
+            "Video: *",
             "*= remote runs =*",
             f"Autonoma run {FAILED_RUN}: failed - 1 failed",
             f"Autonoma run {PASSED_RUN}: passed - 1 passed",

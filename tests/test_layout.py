@@ -118,3 +118,23 @@ def test_ci_runs_every_module_with_whole_sessions_against_the_lowest_versions() 
         if re.search(r"pytester: pytest\.Pytester|subprocess\.(run|Popen)", path.read_text("utf-8"))
     }
     assert sessions - listed == set()
+
+
+def test_every_test_the_claims_table_names_exists() -> None:
+    """A test renamed or removed must not leave a README claim held by nothing."""
+    tests = Path(__file__).parent
+    table = (tests / "README.md").read_text(encoding="utf-8")
+    held_by = [
+        line.rstrip(" |").rpartition("|")[2] for line in table.splitlines() if line[:1] == "|"
+    ]
+    named = [found for cell in held_by for found in re.findall(r"`(\w+)::(\w+)`", cell)]
+    missing = [
+        f"{module}::{name}"
+        for module, name in named
+        if not (tests / f"test_{module}.py").exists()
+        or not re.search(
+            rf"^def test_{name}\(", (tests / f"test_{module}.py").read_text("utf-8"), re.M
+        )
+    ]
+    assert len(named) > 100
+    assert missing == []

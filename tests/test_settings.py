@@ -239,13 +239,33 @@ def test_details_setting_from_command_line_ini_or_environment() -> None:
     ) -> str:
         return repr(only_source(settings_from(cli, ini, environ)).provider)
 
-    assert mode() == "QatechProvider(project=None, details='failed')"
+    assert mode() == "QatechProvider(project=None, details='failed', trace_steps=100)"
     assert "details='none'" in mode(environ={"QATECH_DETAILS": "none"})
     assert "details='all'" in mode(ini={"qatech_details": "all"}, environ={"QATECH_DETAILS": "x"})
     assert "details='none'" in mode(cli={"qatech_details": "none"}, ini={"qatech_details": "all"})
     with pytest.raises(SettingsError) as raised:
         mode(cli={"qatech_details": "some"})
     assert str(raised.value).startswith("--qatech-details 'some' is not one of failed, all, none")
+
+
+def test_trace_steps_from_command_line_ini_or_environment() -> None:
+    def steps(
+        cli: Mapping[str, str] | None = None,
+        ini: Mapping[str, str] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> str:
+        return repr(only_source(settings_from(cli, ini, environ)).provider).split(", ")[-1]
+
+    assert steps() == "trace_steps=100)"
+    assert steps(environ={"QATECH_TRACE_STEPS": "0"}) == "trace_steps=0)"
+    assert steps(ini={"qatech_trace_steps": "7"}, environ={"QATECH_TRACE_STEPS": "0"}) == (
+        "trace_steps=7)"
+    )
+    assert steps(cli={"qatech_trace_steps": "30"}, ini={"qatech_trace_steps": "7"}) == (
+        "trace_steps=30)"
+    )
+    with pytest.raises(SettingsError, match="--qatech-trace-steps must be a whole number"):
+        steps(cli={"qatech_trace_steps": "-1"})
 
 
 def test_each_platform_with_runs_is_one_source_in_the_order_asked() -> None:

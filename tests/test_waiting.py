@@ -36,7 +36,8 @@ from .helpers import (
 )
 
 WITHOUT_DETAILS = QatechProvider(Secret("x"), project=None, details="none")
-FAILED_DETAILS = QatechProvider(Secret("x"), project=None, details="failed")
+#: Details without traces: what the details alone ask for (traces are tested on their own).
+FAILED_DETAILS = QatechProvider(Secret("x"), project=None, details="failed", trace_steps=0)
 IN_A_PROJECT = QatechProvider(Secret("x"), project="shop", details="none")
 
 

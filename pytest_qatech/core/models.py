@@ -40,16 +40,38 @@ class Link:
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One step of a remote test, as the platform reports it (Autonoma's ``steps``)."""
+    """One step of the way a remote test went, as its platform reports it: an entry of
+    QA.tech's agent trace (``GET /v1/run-test-case/{shortId}/trace``) or of Autonoma's
+    ``steps``. Shown as pytest shows a frame of a traceback, the failing one last."""
 
+    #: Its place in the whole trace, from 1.
     number: int
-    status: str
-    instruction: str | None = None
-    interaction: str | None = None
-    output: str | None = None
+    #: How the step went, where the platform says (Autonoma: ``passed``, ``failed``).
+    status: str | None = None
+    #: What the agent meant to do (QA.tech's ``reasoning``, Autonoma's ``instruction``).
+    intent: str | None = None
+    #: What it did (QA.tech's ``toolCalls``, Autonoma's ``interaction``).
+    action: str | None = None
+    #: What came back (QA.tech's ``toolResult``, Autonoma's ``output``).
+    result: str | None = None
     url: str | None = None
     selector: str | None = None
     screenshot: str | None = None
+    #: Seconds it took, when the platform says.
+    duration: float | None = None
+
+
+#: How many of a long trace's first steps are kept, beside its last (where it failed).
+FIRST_STEPS = 25
+
+
+def kept_steps(steps: tuple[Step, ...], most: int) -> tuple[Step, ...]:
+    """At most ``most`` of ``steps``: the first :data:`FIRST_STEPS`, then the last; the
+    numbers of those kept say which were left out."""
+    if len(steps) <= most:
+        return steps
+    first = min(FIRST_STEPS, most)
+    return steps[:first] + steps[len(steps) - (most - first) :]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +119,12 @@ class RemoteCase:
     started_at: str | None = None
     completed_at: str | None = None
     links: tuple[Link, ...] = ()
-    #: The steps the platform reported; None when it reported none it could be asked for.
+    #: The steps the platform reported (those read, in order); None when it reported none it
+    #: could be asked for.
     steps: tuple[Step, ...] | None = None
+    #: How many steps the platform has, when more than were read (a long trace is read in
+    #: part); None when ``steps`` is all of them.
+    steps_total: int | None = None
     #: The attempts before this one, oldest first, when the case was rerun: the case's other
     #: fields are its last attempt's.
     attempts: tuple[Attempt, ...] = ()

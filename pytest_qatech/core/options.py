@@ -142,6 +142,12 @@ QATECH_DETAILS = Setting(
     "cases to read durations, error codes and links for: failed (failed, skipped and "
     "errored), all or none", "QATECH_DETAILS", "failed", choices=("failed", "all", "none"),
 )  # fmt: skip
+TRACE_STEPS = Setting(
+    QATECH, "qatech_trace_steps", "N",
+    "the most steps of a case that did not pass to read and show as its traceback (QA.tech's "
+    "agent trace, Autonoma's steps): its first 25 and then its last; 0 for none",
+    "QATECH_TRACE_STEPS", "100",
+)  # fmt: skip
 POLL_INTERVAL = Setting(
     QATECH, "qatech_poll_interval", "SECONDS",
     "seconds between status requests while a run is going, for every platform", default="10",
@@ -206,6 +212,7 @@ SETTINGS = (
     QATECH_API_URL,
     QATECH_PROJECT,
     QATECH_DETAILS,
+    TRACE_STEPS,
     POLL_INTERVAL,
     TIMEOUT,
     ORDER,

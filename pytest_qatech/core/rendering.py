@@ -18,43 +18,112 @@ from pytest_qatech.core.models import (
     RemoteCase,
     RunFacts,
     RunReport,
+    Step,
     UnreadableRun,
 )
 from pytest_qatech.core.options import run_label, title_of
 from pytest_qatech.core.platforms import provider_class
-from pytest_qatech.core.text import first_line, visible
+from pytest_qatech.core.text import capped, first_line, format_duration, visible
 
 #: The JUnit report's properties (of a test suite) for each run started, in both front ends.
 RUN_PROPERTY = "qatech_started_run"
 RUN_URL_PROPERTY = "qatech_started_run_url"
 
 
+#: How many characters of each text of a step are shown, unless nothing is to be cut.
+STEP_TEXT_SHOWN = 500
+
+
+@dataclass(frozen=True, slots=True)
+class TraceStyle:
+    """How much of a case's steps its failure shows, as pytest's ``--tb`` and ``-v`` decide
+    how much of a traceback it shows."""
+
+    #: Only the last this many steps (``--tb=short``); None: every step read.
+    last: int | None = None
+    #: Each text of a step cut at this many characters; None: nothing cut (``-vv``).
+    width: int | None = STEP_TEXT_SHOWN
+
+
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    """What an item shows: a one-line headline, the text below it, its JUnit properties and
-    further named texts."""
+    """What an item shows: the steps that led to it, a one-line headline, the text below it,
+    its JUnit properties and further named texts."""
 
     headline: str
     details: str = ""
     properties: tuple[tuple[str, str], ...] = ()
     sections: tuple[tuple[str, str], ...] = ()
+    #: The case's steps, as a traceback's frames: the failing one last, next to the headline.
+    trace: str = ""
 
     @property
     def text(self) -> str:
-        return self.headline if not self.details else f"{self.headline}\n\n{self.details}"
+        return "\n\n".join(part for part in (self.trace, self.headline, self.details) if part)
 
 
-def render_case(run: RunFacts, case: RemoteCase) -> Rendered:
+def render_case(run: RunFacts, case: RemoteCase, style: TraceStyle | None = None) -> Rendered:
     description = provider_class(run.provider).describe(run, case)
     details = description.details
     if case.attempts and case.outcome is not Outcome.PASSED:
         details = "\n\n".join(part for part in (attempts_text(run, case), details) if part)
+    trace = "" if case.outcome is Outcome.PASSED else trace_text(case, style or TraceStyle())
     return Rendered(
         visible(case.headline),
         visible(details),
         description.properties + attempt_properties(run, case),
         tuple((title, visible(text)) for title, text in description.sections),
+        visible(trace),
     )
+
+
+def trace_text(case: RemoteCase, style: TraceStyle) -> str:
+    """``case``'s steps as a traceback shows frames, oldest first, with what was left out
+    said where it was; empty when the platform was not asked for steps."""
+    steps = case.steps
+    if steps is None:
+        return ""
+    total = max(case.steps_total or 0, len(steps))
+    if not steps:
+        return "Steps: none reported" if not total else f"Steps: none of {total} could be read"
+    shown = steps if style.last is None else steps[-style.last :]
+    if len(shown) < len(steps):
+        lines = [f"Steps: the last {len(shown)} of {total} (--tb=long shows every step read)"]
+    else:
+        lines = [f"Steps: {total}" if len(steps) == total else f"Steps: {len(steps)} of {total}"]
+    following = shown[0].number if len(shown) < len(steps) else 1
+    for step in shown:
+        if step.number > following:
+            lines.append(_left_out(following, step.number - 1))
+        lines += _step_lines(step, total, style.width)
+        following = step.number + 1
+    if following <= total:
+        lines.append(_left_out(following, total))
+    return "\n".join(lines)
+
+
+def _left_out(first: int, last: int) -> str:
+    which = f"step {first}" if first == last else f"steps {first} to {last}"
+    return f"  ... {which} not read ..."
+
+
+def _step_lines(step: Step, total: int, width: int | None) -> list[str]:
+    facts = [step.status] if step.status else []
+    if step.duration is not None:
+        facts.append(format_duration(step.duration))
+    lines = [f"step {step.number} of {total}" + (f" ({', '.join(facts)})" if facts else "")]
+    for label, text in (
+        ("meant", step.intent),
+        ("did", step.action),
+        ("got", step.result),
+        ("url", step.url),
+        ("selector", step.selector),
+        ("screenshot", step.screenshot),
+    ):
+        if text:
+            indent = "\n" + " " * (len(label) + 6)
+            lines.append(f"    {label}: {capped(text, width).replace(chr(10), indent)}")
+    return lines
 
 
 def attempt_run_ids(run: RunFacts, case: RemoteCase) -> list[str]:

@@ -46,6 +46,14 @@ def first_line(text: str) -> str:
     return text.strip().split("\n", 1)[0]
 
 
+def capped(text: str, most: int | None, *, read: bool = False) -> str:
+    """``text`` cut after ``most`` characters (None: never), saying how many were left out:
+    not ``read``, or only not shown."""
+    if most is None or len(text) <= most:
+        return text
+    return f"{text[:most]} [... {len(text) - most:,} more characters{' not read' if read else ''}]"
+
+
 def format_duration(seconds: float) -> str:
     seconds = max(0.0, seconds)
     if seconds < 60:

@@ -157,9 +157,10 @@ class _Run:
     settled: dict[str, RemoteCase] = field(default_factory=dict)
     #: The case requests under way, by the key of their case.
     open_cases: dict[str, Job] = field(default_factory=dict)
-    case_requests: int = 0
-    #: Why a case request gave nothing, by the key of its case.
-    case_problems: dict[str, str] = field(default_factory=dict)
+    #: How many cases were asked about, by what was asked (``details``, ``traces``).
+    case_requests: dict[str, int] = field(default_factory=dict)
+    #: Why a case request gave nothing, and what it was, by the key of its case.
+    case_problems: dict[str, tuple[CaseRequest, str]] = field(default_factory=dict)
     #: The run's results once read: its cases may still wait for their case requests.
     read: FinishedRun | None = None
     #: The outcome, once known.
@@ -181,7 +182,7 @@ class _Run:
         self.attempt_id = run_id
         self.status, self.read = None, None
         self.listed, self.settled = {}, {}
-        self.open_cases, self.case_problems, self.case_requests = {}, {}, 0
+        self.open_cases, self.case_problems, self.case_requests = {}, {}, {}
         request = self.target.provider.status_request(run_id, listing=self.listing)
         self.job = Job(self, Purpose.STATUS, request)
 
@@ -373,7 +374,13 @@ class Wait:
         if job.purpose is Purpose.CASE:
             assert job.case is not None
             assert job.case_request is not None
-            self.case_done(job, job.case_request.apply(job.case, body))
+            case = job.case_request.apply(job.case, body)
+            then = job.case_request.then
+            follow = then(case) if then is not None else None
+            if follow is None:
+                self.case_done(job, case)
+            else:
+                self.follow(job, case, follow)
         elif job.purpose is Purpose.RERUN:
             self.rerun_started(run, provider.parse_rerun(run.attempt_id, body))
         elif job.purpose is Purpose.RESULTS:
@@ -413,7 +420,21 @@ class Wait:
             return
         job = Job(run, Purpose.CASE, case_request.request, case, case_request)
         run.open_cases[case.key] = job
-        run.case_requests += 1
+        self.count(run, case_request)
+        self.schedule(job, self.clock.now())
+
+    @staticmethod
+    def count(run: _Run, case_request: CaseRequest) -> None:
+        run.case_requests[case_request.what] = run.case_requests.get(case_request.what, 0) + 1
+
+    def follow(self, job: Job, case: RemoteCase, follow: CaseRequest) -> None:
+        """A case request was answered, and another follows it (the next page of a trace): the
+        same job sends it, with the case as the answer left it."""
+        assert job.case_request is not None
+        if follow.what != job.case_request.what:
+            self.count(job.run, follow)
+        job.case, job.case_request, job.request = case, follow, follow.request
+        job.failures, job.failing_since = 0, None
         self.schedule(job, self.clock.now())
 
     def settle(self, run: _Run, case: RemoteCase) -> None:
@@ -461,15 +482,16 @@ class Wait:
     def maybe_ended(self, run: _Run) -> None:
         if run.read is None or run.open_cases or run.report is not None:
             return
-        if run.case_problems:
-            order = [case.key for case in run.read.cases]
-            problems = sorted(run.case_problems.items(), key=lambda item: order.index(item[0]))
+        order = {case.key: index for index, case in enumerate(run.read.cases)}
+        problems = sorted(run.case_problems.items(), key=lambda item: order[item[0]])
+        for what in dict.fromkeys(asked.what for _, (asked, _) in problems):
+            of_what = [(asked, problem) for _, (asked, problem) in problems if asked.what == what]
+            asked, first = of_what[0]
             self.say(
                 Warned(
                     run.label,
-                    f"the details of {len(problems)} of {run.case_requests} cases could not be "
-                    f"read, so they are reported as the run endpoint described them; the first "
-                    f"problem: {problems[0][1]}",
+                    f"the {what} of {len(of_what)} of {run.case_requests[what]} cases could not "
+                    f"be read, so they are reported {asked.instead}; the first problem: {first}",
                 )
             )
         cases = tuple(run.settled.get(case.key, case) for case in run.read.cases)
@@ -525,7 +547,8 @@ class Wait:
         run = job.run
         del run.open_cases[case.key]
         if problem is not None:
-            run.case_problems[case.key] = problem
+            assert job.case_request is not None
+            run.case_problems[case.key] = (job.case_request, problem)
         self.settle(run, case)
 
     def failed(self, job: Job, error: TransientError) -> None:

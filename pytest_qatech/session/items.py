@@ -33,7 +33,9 @@ from pytest_qatech.core.models import (
 )
 from pytest_qatech.core.naming import Entry, Group, NameOf, groups
 from pytest_qatech.core.rendering import (
+    STEP_TEXT_SHOWN,
     Rendered,
+    TraceStyle,
     attempt_lines,
     case_link,
     no_verdict,
@@ -50,6 +52,15 @@ if TYPE_CHECKING:
 
 #: The outcome of a report of an earlier attempt, and its category in the terminal's counts.
 RERUN = "rerun"
+#: How many of a case's steps ``--tb=short`` shows, as it shows only a traceback's last frames.
+SHORT_TRACE_STEPS = 3
+
+
+def trace_style(config: pytest.Config) -> TraceStyle:
+    """How much of a remote case's steps to show, as ``--tb`` and ``-v`` say for frames:
+    ``--tb=short`` the last few steps, else all read; ``-vv`` each of their texts uncut."""
+    last = SHORT_TRACE_STEPS if config.option.tbstyle == "short" else None
+    return TraceStyle(last, None if config.option.verbose >= 2 else STEP_TEXT_SHOWN)
 
 
 class RemoteVerdict(Exception):
@@ -245,7 +256,7 @@ class RemoteCaseItem(RemoteItem):
             case = RemoteCase(self.listed.name, Outcome.ERROR, headline)
         self.case = case
         self.facts = facts = run.facts()
-        rendered = render_case(facts, case)
+        rendered = render_case(facts, case, trace_style(self.config))
         self.user_properties.extend(rendered.properties)
         if case.name != self.name:
             self.user_properties.append(("case_name", case.name))

@@ -16,8 +16,40 @@ from pytest_qatech.core.options import (
 from pytest_qatech.simulator import autonoma, qatech, testvibe
 from pytest_qatech.simulator.autonoma import SimulatedAutonomaRun, step
 from pytest_qatech.simulator.base import Scripted
-from pytest_qatech.simulator.qatech import SimulatedPlan, SimulatedProject, SimulatedRun, case
+from pytest_qatech.simulator.qatech import (
+    SimulatedPlan,
+    SimulatedProject,
+    SimulatedRun,
+    case,
+    trace_step,
+)
 from pytest_qatech.simulator.testvibe import SimulatedTestVibeRun, vibe_test
+
+#: What the agent did in the demo's failing checkout: the README shows it as the traceback.
+CHECKOUT_TRACE = [
+    trace_step(0, "Open the shop's home page", "navigate", {"url": "/"}, "Loaded / (Acme Shop)"),
+    trace_step(
+        1, "Put one item in the cart", "click", {"selector": "[data-test=add-to-cart]"},
+        "Cart: 1 item",
+    ),
+    trace_step(
+        2, "Go to the checkout", "click", {"selector": "a[href='/checkout']"}, "Loaded /checkout"
+    ),
+    trace_step(
+        3, "Pay with the saved card", "click", {"selector": "label[for=saved-card]"},
+        "Selected: Visa ending 4242",
+    ),
+    trace_step(
+        4, "Wait for the payment panel to offer 'Pay now'", "wait_for",
+        {"text": "Pay now", "timeout_s": 30},
+        "Timed out after 30 s: a spinner, then an empty panel",
+        screenshot=True,
+    ),
+    trace_step(
+        5, "The 'Pay now' button never appeared: the goal cannot be reached", "finish",
+        {"success": False}, "Marked the test as failed", screenshot=True,
+    ),
+]  # fmt: skip
 
 
 def demo_runs() -> list[Scripted]:
@@ -33,6 +65,7 @@ def demo_runs() -> list[Scripted]:
             statuses=("INITIATED", "RUNNING", "RUNNING", "RUNNING", "COMPLETED"),
             finish_at={"tc0001": 2, "tc0002": 3},
             step_seconds=0.5,
+            traces={"tc0002": CHECKOUT_TRACE},
             cases=[
                 case(
                     "Login flow test",

@@ -1,7 +1,9 @@
 """QA.tech's ``GET /v1/run/{shortId}`` (Bearer token; ``runTestCases`` empty without
 ``testCases``, 400 for a ``testCases`` other than ``all``/``failed``; ``{"message": ...}`` error
 bodies), ``GET /v1/run-test-case/{shortId}``, each case's details (duration, error code,
-links) with the fields pytest-qatech's issue tracker names, and the Start Run and Rerun APIs
+links) with the fields pytest-qatech's issue tracker names, its agent trace
+(``GET /v1/run-test-case/{shortId}/trace``, paged by ``limit`` and ``offset``), and the Start
+Run and Rerun APIs
 (``POST /v1/run``, ``POST /v1/run/{shortId}``, https://docs.qa.tech/api-reference/start-run and
 /rerun), which check a body as those references describe it."""
 
@@ -77,6 +79,10 @@ class SimulatedRun(Scripted):
     statuses: Sequence[str] = ("INITIATED", "RUNNING", "COMPLETED")
     #: Per case short id: fields to change in its details, or None for no details (a 404).
     details: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    #: Per case short id: the steps of its agent trace, or None for no trace (a 404); a case
+    #: that did not pass has a few made-up steps unless this says otherwise, one that passed
+    #: none.
+    traces: dict[str, list[Any] | None] = field(default_factory=dict)
     #: Scripted answers by the index of the request to this run (0 is the first request).
     answers: dict[int, Answer] = field(default_factory=dict)
     #: Per case short id: the step from which the case is listed.
@@ -101,6 +107,9 @@ class SimulatedRun(Scripted):
                 if changes is not None:
                     body = {**_qatech_case_details(self.short_id, raw), **changes}
                     served.append(SimulatedCaseDetails(raw["shortId"], body))
+                steps = self.traces.get(raw["shortId"], _made_up_steps(raw))
+                if steps is not None:
+                    served.append(SimulatedTrace(raw["shortId"], steps))
         return served
 
     def respond(self, query: dict[str, list[str]]) -> Answer:
@@ -175,6 +184,92 @@ class SimulatedCaseDetails(Served):
 
     def respond(self, query: dict[str, list[str]]) -> Answer:
         return Answer(200, self.body)
+
+
+@dataclass
+class SimulatedTrace(Served):
+    """QA.tech's agent trace of one case, ``GET /v1/run-test-case/{shortId}/trace``, a page
+    (``limit`` steps from ``offset``, at most 50) at a time."""
+
+    short_id: str
+    steps: list[Any]
+    answers: dict[int, Answer] = field(default_factory=dict)
+    requests: int = 0
+
+    @property
+    def path(self) -> str:
+        return f"/v1/run-test-case/{quote(self.short_id, safe='')}/trace"
+
+    def respond(self, query: dict[str, list[str]]) -> Answer:
+        try:
+            limit = min(int(query.get("limit", ["50"])[-1]), 50)
+            offset = int(query.get("offset", ["0"])[-1])
+        except ValueError:
+            return Answer(400, {"message": "Invalid query parameters: limit, offset"})
+        if limit < 1 or offset < 0:
+            return Answer(400, {"message": "Invalid query parameters: limit, offset"})
+        return Answer(
+            200,
+            {
+                "runTestCaseShortId": self.short_id,
+                "total": len(self.steps),
+                "limit": limit,
+                "offset": offset,
+                "steps": self.steps[offset : offset + limit],
+            },
+        )
+
+
+def trace_step(
+    index: int,
+    reasoning: str,
+    tool: str,
+    arguments: dict[str, Any],
+    result: str,
+    *,
+    screenshot: bool = False,
+) -> dict[str, Any]:
+    """A step of an agent trace, every field the reference names set."""
+    started = datetime(2026, 6, 10, 16, 2, 11) + timedelta(seconds=3 * index)
+    duration_ms = 1200 + 350 * index
+    return {
+        "index": index,
+        "startedAt": started.isoformat(timespec="milliseconds") + "Z",
+        "endedAt": (started + timedelta(milliseconds=duration_ms)).isoformat(
+            timespec="milliseconds"
+        )
+        + "Z",
+        "durationMs": duration_ms,
+        "reasoning": reasoning,
+        "toolCalls": [{"name": tool, "arguments": arguments}],
+        "toolResult": result,
+        "screenshotUrl": f"{MEDIA}/qatech/step-{index}.png" if screenshot else None,
+    }
+
+
+def _made_up_steps(raw: dict[str, Any]) -> list[Any] | None:
+    """A few steps for a case that did not pass, ending where it went wrong; none for a pass."""
+    if raw.get("result") == "PASSED":
+        return None
+    what = raw.get("resultTitle") or "the page did not do what the goal expects"
+    return [
+        trace_step(0, "Open the application's start page", "navigate", {"url": "/"}, "Loaded /"),
+        trace_step(
+            1,
+            f"Work towards the goal: {raw.get('promptGoal') or raw.get('name')}",
+            "click",
+            {"selector": "main button[type=submit]"},
+            "Clicked the button",
+        ),
+        trace_step(
+            2,
+            "Check that the page now shows what the goal expects",
+            "assert_visible",
+            {"text": "Success"},
+            f"Not found: {what}",
+            screenshot=True,
+        ),
+    ]
 
 
 def _crc(text: str) -> int:

@@ -14,12 +14,22 @@ from urllib.parse import quote
 
 from pytest_qatech.core.api_request import ApiRequest
 from pytest_qatech.core.lookup import Lookup, SettingsError, checked_run_ids
-from pytest_qatech.core.models import FinishedRun, Link, Listed, Outcome, RemoteCase, RunFacts, Step
+from pytest_qatech.core.models import (
+    FinishedRun,
+    Link,
+    Listed,
+    Outcome,
+    RemoteCase,
+    RunFacts,
+    Step,
+    kept_steps,
+)
 from pytest_qatech.core.options import (
     AUTONOMA,
     AUTONOMA_API_URL,
     AUTONOMA_CLIENT_ID,
     AUTONOMA_CLIENT_SECRET,
+    TRACE_STEPS,
 )
 from pytest_qatech.core.providers.base import (
     Description,
@@ -38,6 +48,8 @@ _ID, _SECRET = AUTONOMA_CLIENT_ID.names, AUTONOMA_CLIENT_SECRET.names
 class AutonomaProvider(Provider):
     client_id: Secret = field(repr=False)
     client_secret: Secret = field(repr=False)
+    #: The most steps of a run to keep (``--qatech-trace-steps``); 0: none.
+    trace_steps: int = int(TRACE_STEPS.default or 0)
 
     platform = AUTONOMA
     hints: ClassVar[Mapping[int, str]] = {
@@ -58,7 +70,8 @@ class AutonomaProvider(Provider):
                 "environment. They are read only from the environment, never from the "
                 "command line or an ini file."
             )
-        return RunSource(cls(client_id, client_secret), lookup.api_url(AUTONOMA_API_URL), checked)
+        provider = cls(client_id, client_secret, lookup.count(TRACE_STEPS))
+        return RunSource(provider, lookup.api_url(AUTONOMA_API_URL), checked)
 
     def auth_headers(self) -> Mapping[str, Secret]:
         return {
@@ -88,27 +101,16 @@ class AutonomaProvider(Provider):
         name = run.text("name")
         folder_name = _folder_name(run, required=True)
         try:
-            case = _case(run_id, name, status, run)
+            case = _case(run_id, name, status, run, self.trace_steps)
         except BodyError as error:
             # The run's verdict cannot be trusted without readable steps: an error, never a pass.
             case = RemoteCase(name, Outcome.ERROR, str(error), key=run_id)
         return FinishedRun(self.name, run_id, status, None, (case,), group=folder_name)
 
     @staticmethod
-    def media(case: RemoteCase) -> tuple[Link, ...]:
-        """The failed step's screenshot, and the run's video."""
-        failed = next((step for step in case.steps or () if step.status == "failed"), None)
-        screenshot = (
-            (Link("screenshot", failed.screenshot),) if failed and failed.screenshot else ()
-        )
-        return screenshot + Provider.media(case)
-
-    @staticmethod
     def describe(run: RunFacts, case: RemoteCase) -> Description:
-        steps = case.steps or ()
-        failed = next((step for step in steps if step.status == "failed"), None)
         video = case.link("video")
-        screenshot = failed.screenshot if failed else None
+        screenshot = case.link("screenshot")
         facts = (
             ("test_id", case.case_id),
             ("folder", run.group),
@@ -118,10 +120,8 @@ class AutonomaProvider(Provider):
         properties = (("run_id", run.run_id), *((k, v) for k, v in facts if v))
         if case.outcome is Outcome.PASSED:
             return Description(properties=properties)
-        parts = [_failed_step(failed, len(steps))] if failed else []
-        if case.steps is not None:
-            listed = "\n".join(_step_line(step) for step in steps)
-            parts.append(f"Steps:\n{listed}" if steps else "Steps: none reported")
+        # The steps are the failure's traceback (rendering.trace_lines), not part of its text.
+        parts = []
         if video:
             parts.append(f"Video: {video}")
         if screenshot or video:
@@ -160,29 +160,34 @@ def _step(run_id: str, index: int, raw: object) -> Step:
     return Step(
         number=index + 1,
         status=step.text("status"),
-        instruction=step.optional_text("instruction"),
-        interaction=step.optional_text("interaction"),
-        output=step.optional_text("output"),
+        intent=step.optional_text("instruction"),
+        action=step.optional_text("interaction"),
+        result=step.optional_text("output"),
         url=step.optional_text("url"),
         selector=element.optional_text("selector") if element is not None else None,
         screenshot=step.optional_text("image"),
     )
 
 
-def _case(run_id: str, name: str, status: str, run: Fields) -> RemoteCase:
+def _case(run_id: str, name: str, status: str, run: Fields, most: int) -> RemoteCase:
     steps = tuple(
         _step(run_id, index, raw) for index, raw in enumerate(run.objects("steps", required=False))
     )
     test_id = run.optional_text("test_id")
     video = run.optional_text("video_url")
-    links = (Link("video", video),) if video else ()
     failed = next((step for step in steps if step.status == "failed"), None)
+    # The failed step's screenshot shows what went wrong, as a QA.tech case's does.
+    links = tuple(
+        Link(kind, url)
+        for kind, url in (("screenshot", failed and failed.screenshot), ("video", video))
+        if url
+    )
     if status == "passed":
         outcome, headline = Outcome.PASSED, ""
     elif status == "failed":
         outcome = Outcome.FAILED
         headline = (
-            f"step {failed.number} failed: {failed.instruction or '(no instruction)'}"
+            f"step {failed.number} failed: {failed.intent or '(no instruction)'}"
             if failed is not None
             else "Autonoma marked the run failed, but none of its steps is marked failed"
         )
@@ -190,24 +195,16 @@ def _case(run_id: str, name: str, status: str, run: Fields) -> RemoteCase:
         outcome = Outcome.ERROR
         listed = "pending, running, passed, failed"
         headline = unlisted("the run", "status", status, AUTONOMA.title, listed)
+    # Like a traceback, the steps end where it failed: those after it did not run.
+    steps = steps[: failed.number] if failed is not None else steps
+    kept = kept_steps(steps, most) if most else None
     return RemoteCase(
-        name, outcome, headline, key=run_id, case_id=test_id, links=links, steps=steps
+        name,
+        outcome,
+        headline,
+        key=run_id,
+        case_id=test_id,
+        links=links,
+        steps=kept,
+        steps_total=len(steps) if kept is None or len(kept) < len(steps) else None,
     )
-
-
-def _step_line(step: Step) -> str:
-    return f"  {step.number:>3}. {step.status:<7} {step.instruction or '(no instruction)'}"
-
-
-def _failed_step(step: Step, total: int) -> str:
-    lines = [f"Failed step {step.number} of {total}: {step.instruction or '(no instruction)'}"]
-    for label, value in (
-        ("interaction", step.interaction),
-        ("output", step.output),
-        ("url", step.url),
-        ("selector", step.selector),
-        ("screenshot", step.screenshot),
-    ):
-        if value:
-            lines.append(f"  {label}: {value}")
-    return "\n".join(lines)

@@ -39,10 +39,16 @@ class Progress:
 @dataclass(frozen=True)
 class CaseRequest:
     """One more request about a case, and what its answer changes: ``apply`` returns the case
-    with it, or raises :class:`~pytest_qatech.core.providers.body.BodyError`."""
+    with it, or raises :class:`~pytest_qatech.core.providers.body.BodyError`; ``then``, given
+    that case, names the request that follows (the next page of a trace), if one does."""
 
     request: ApiRequest
     apply: Callable[[RemoteCase, object], RemoteCase]
+    #: What it reads, in the words of a warning that it could not be read: ``details``.
+    what: str = "details"
+    #: What a case it could not be read for is reported with instead.
+    instead: str = "as the run endpoint described them"
+    then: Callable[[RemoteCase], CaseRequest | None] | None = None
 
 
 @dataclass(frozen=True)

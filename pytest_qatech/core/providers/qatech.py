@@ -6,10 +6,12 @@ that reports each case as soon as it has a verdict polls with ``testCases=all`` 
 the run is RUNNING, the answer lists every case, each without a result until it finishes.
 
 Then, per case, ``GET /v1/run-test-case/{shortId}`` adds what the run endpoint leaves out:
-``durationMs``, ``errorCode`` and links to the case, its screenshot and its recording. This
-endpoint is not in the API documents under ``shared/seeds/``; its path and fields are those
-the project's issue tracker names, every field is optional, and an answer that does not fit
-leaves the case as the run endpoint described it.
+``durationMs``, ``errorCode``, ``projectTestCaseId`` and links to the case, its screenshot and
+its recording (QA.tech API reference, "Get run test case",
+https://docs.qa.tech/api-reference/runs/get-run-test-case; not among the documents under
+``shared/seeds/``). Every field is read as optional, and an answer that does not fit leaves the
+case as the run endpoint described it. For a case that did not pass, its agent trace follows
+(:mod:`~pytest_qatech.core.providers.qatech_trace`).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from pytest_qatech.core.options import (
     QATECH_DETAILS,
     QATECH_PROJECT,
     QATECH_TOKEN,
+    TRACE_STEPS,
 )
 from pytest_qatech.core.providers.base import (
     CaseRequest,
@@ -53,6 +56,7 @@ from pytest_qatech.core.providers.qatech_start import (
     rerun_request,
     run_path,
 )
+from pytest_qatech.core.providers.qatech_trace import trace_request
 from pytest_qatech.core.secrets import Secret
 from pytest_qatech.core.urls import is_path_segment
 
@@ -83,6 +87,8 @@ class QatechProvider(Provider):
     started_urls: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     #: The environment variable the token was read from: what the hints tell to check.
     token_variable: str = field(default=QATECH_TOKEN.variables[0], repr=False)
+    #: The most steps of a trace to read (``--qatech-trace-steps``); 0: no trace.
+    trace_steps: int = int(TRACE_STEPS.default or 0)
 
     platform = QATECH
 
@@ -106,7 +112,13 @@ class QatechProvider(Provider):
             QATECH_PROJECT, "a project slug (as in https://app.qa.tech/p/<slug>/...)"
         )
         token, variable = found
-        provider = cls(token, project, lookup.text(QATECH_DETAILS), token_variable=variable)
+        provider = cls(
+            token,
+            project,
+            lookup.text(QATECH_DETAILS),
+            token_variable=variable,
+            trace_steps=lookup.count(TRACE_STEPS),
+        )
         return RunSource(provider, lookup.api_url(QATECH_API_URL), checked)
 
     def auth_headers(self) -> Mapping[str, Secret]:
@@ -128,7 +140,13 @@ class QatechProvider(Provider):
         return CaseRequest(
             ApiRequest(f"/v1/run-test-case/{quote(case.case_id, safe='')}"),
             functools.partial(_detailed, case.case_id),
+            then=self.trace_of,
         )
+
+    def trace_of(self, case: RemoteCase) -> CaseRequest | None:
+        """The agent's trace of a case that failed or gave no verdict, once the case's details
+        are in: a pass and a skip show no traceback."""
+        return trace_request(case, self.trace_steps) if case.outcome.fails else None
 
     def run_url(self, run_id: str) -> str | None:
         if self.project is None:
