@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from pytest_qatech.core import artifacts
+from pytest_qatech.core import artifacts, surefire
 from pytest_qatech.core.actions import write_run_outputs
 from pytest_qatech.core.events import hearing, learning
 from pytest_qatech.core.lines import LiveLine, TerminalLines, header_line
@@ -233,6 +233,12 @@ class _Case:
     #: The lines that name its saved media (``--qatech-artifacts``).
     attachments: str = ""
 
+    def rerun_elements(self) -> surefire.RerunElements | None:
+        """Its attempts as the report writes them, when it was rerun."""
+        if self.verdict is None or self.run is None or not self.verdict.attempts:
+            return None
+        return surefire.rerun_elements(self.run.facts(), self.verdict, self.rendered)
+
 
 @dataclass(frozen=True)
 class _Suite:
@@ -345,6 +351,11 @@ def _write(output: IO[str], suites: Sequence[_Suite], started: Sequence[StartedR
                 for name, value in case.rendered.properties:
                     ET.SubElement(properties_element, "property", name=name, value=visible(value))
                 case_element.insert(0, properties_element)
+            # junit-xml leaves out a time of 0; pytest, Surefire and their readers want one.
+            case_element.attrib.setdefault("time", "0.000")
+            reruns = case.rerun_elements()
+            if reruns is not None:
+                case_element[:] = surefire.written(list(case_element), reruns)
     ET.indent(document)
     output.write('<?xml version="1.0" encoding="utf-8"?>\n')
     output.write(ET.tostring(document, encoding="unicode"))

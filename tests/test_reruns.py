@@ -16,6 +16,7 @@ from pytest_qatech.core.models import (
     RemoteCase,
     RunReport,
     StartedRun,
+    Step,
 )
 from pytest_qatech.core.providers.base import Progress
 from pytest_qatech.core.providers.qatech import QatechProvider
@@ -59,7 +60,8 @@ def test_a_case_that_passes_on_the_rerun_passes_and_remembers_its_failure() -> N
     assert checkout.outcome is Outcome.PASSED
     assert checkout.key == "tc2"  # who it is in the run's items
     assert checkout.case_id == "tc9"  # its last attempt's case
-    assert checkout.attempts == (Attempt("abc123", Outcome.FAILED, "No pay button"),)
+    # What that attempt showed stays with it: the JUnit report writes it.
+    assert checkout.attempts == (Attempt("abc123", Outcome.FAILED, "No pay button", "why"),)
     assert checkout.flaky
     assert unmatched == []
     assert run.reruns == (RERUN_1,)
@@ -75,8 +77,8 @@ def test_a_case_that_fails_every_attempt_keeps_every_headline() -> None:
     assert checkout.outcome is Outcome.FAILED
     assert checkout.headline == "Timeout"
     assert checkout.attempts == (
-        Attempt("abc123", Outcome.FAILED, "No pay button"),
-        Attempt("def456", Outcome.FAILED, "Spinner"),
+        Attempt("abc123", Outcome.FAILED, "No pay button", "why"),
+        Attempt("def456", Outcome.FAILED, "Spinner", "why"),
     )
     assert not checkout.flaky
     rendered = render_case(twice, checkout)
@@ -497,3 +499,16 @@ def test_a_skip_that_a_rerun_fails_fails() -> None:
         ("tc2", Outcome.FAILED),
     ]
     assert "in run def456" in render_case(report, report.cases[0]).details
+
+
+def test_an_earlier_attempt_keeps_the_steps_it_showed() -> None:
+    steps = (Step(1, intent="click pay"),)
+    first = dataclasses.replace(failed("Checkout", "tc2", "No pay button"), steps=steps)
+    first = dataclasses.replace(first, steps_total=7)
+    run, _ = merged(
+        finished("abc123", first), finished("def456", passed("Checkout", "tc8")), RERUN_1
+    )
+    (checkout,) = run.cases
+    assert checkout.attempts == (
+        Attempt("abc123", Outcome.FAILED, "No pay button", "why", steps, 7),
+    )

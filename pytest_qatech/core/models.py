@@ -87,11 +87,15 @@ class Artifact:
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
-    """An earlier attempt at a case: its verdict in the run (the first, or a rerun) that gave it."""
+    """An earlier attempt at a case: its verdict in the run (the first, or a rerun) that gave
+    it, and what that attempt's failure showed (a JUnit report keeps each attempt's)."""
 
     run_id: str
     outcome: Outcome
     headline: str = ""
+    explanation: str = ""
+    steps: tuple[Step, ...] | None = None
+    steps_total: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,7 +50,14 @@ def merged(
             cases.append(case)
             continue
         latest = candidates.pop(0)
-        before = Attempt(earlier.run_of(case), case.outcome, case.headline)
+        before = Attempt(
+            earlier.run_of(case),
+            case.outcome,
+            case.headline,
+            case.explanation,
+            case.steps,
+            case.steps_total,
+        )
         cases.append(dataclasses.replace(latest, key=case.key, attempts=(*case.attempts, before)))
     unmatched = [case for left in again.values() for case in left]
     own = [dataclasses.replace(case, key=f"{rerun.run_id}/{case.key}") for case in unmatched]

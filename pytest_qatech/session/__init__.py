@@ -27,7 +27,7 @@ from pytest_qatech.session.collection import (
     RemoteSelection,
 )
 from pytest_qatech.session.live import LIVE_RUNS, LiveRuns
-from pytest_qatech.session.reports import ExitStatus, RemoteReports
+from pytest_qatech.session.reports import ExitStatus, RemoteReports, RerunJUnit
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,8 @@ def activate(config: pytest.Config, requested: Mapping[str, Sequence[str]]) -> A
         keeping = plugins["qatech-artifacts"] = ArtifactKeeping(config, settings)
         additions.append(keeping.add_media)
     plugins["qatech-reports"] = RemoteReports(additions)
+    if settings.reruns:
+        plugins["qatech-rerun-junit"] = RerunJUnit(config)
     if order == "last":
         # After the reports: it chooses the item to run before that one waits for its verdict.
         plugins["qatech-order"] = RemoteLast(live)

@@ -7,9 +7,17 @@ from collections.abc import Callable, Generator, Mapping, Sequence
 
 import pytest
 
+from pytest_qatech.core import surefire
 from pytest_qatech.core.models import UnreadableRun
+from pytest_qatech.core.rendering import Rendered
 from pytest_qatech.session.collection import RemoteSelection, Workers
-from pytest_qatech.session.items import RERUN, RemoteCaseItem, RemoteItem, RunProblemItem
+from pytest_qatech.session.items import (
+    RERUN,
+    RemoteCaseItem,
+    RemoteItem,
+    RunProblemItem,
+    trace_style,
+)
 from pytest_qatech.session.live import LiveRuns
 
 #: Adds to a remote item's report once it is shaped (the media saved for the case).
@@ -77,6 +85,14 @@ class RemoteReports:
         if isinstance(item, RemoteCaseItem):
             if item.case is not None and item.case.flaky:
                 report.qatech_flaky = True  # type: ignore[attr-defined]  # shown with -v
+            if item.case is not None and item.case.attempts and report.when == item.verdict_phase:
+                assert item.facts is not None
+                rendered = item.rendered or Rendered(item.case.headline)
+                style = trace_style(item.config)
+                # What the JUnit report writes of every attempt (RerunJUnit).
+                report.qatech_reruns = surefire.rerun_elements(  # type: ignore[attr-defined]
+                    item.facts, item.case, rendered, style
+                )
             # JUnit's time and --durations show how long the case took on the platform, never
             # how long it was waited for.
             duration = item.case.duration if item.case is not None else None
@@ -89,6 +105,27 @@ class RemoteReports:
         for add in self._additions:
             add(item, report)
         return report
+
+
+class RerunJUnit:
+    """A rerun case's attempts in pytest's JUnit report, as Maven Surefire writes them
+    (:mod:`~pytest_qatech.core.surefire`). Registered with ``--qatech-reruns``, in the process
+    that writes the report (the only one, or the xdist controller, which runs remote items)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self._config = config
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        elements = getattr(report, "qatech_reruns", None)
+        if elements is None:
+            return
+        from _pytest.junitxml import xml_key
+
+        junit = self._config.stash.get(xml_key, None)
+        if junit is not None:
+            reporter = junit.node_reporter(report)
+            reporter.nodes[:] = surefire.written(reporter.nodes, elements)
 
 
 class ExitStatus:
