@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.server
 import importlib.metadata
+import json
 import os
 import threading
 from collections.abc import Mapping, Sequence
@@ -93,6 +94,8 @@ class FakeApi:
     #: Per case short id: the answers to its trace requests, in turn (the last one repeats).
     traces: dict[str, Sequence[Scripted]] = field(default_factory=dict)
     log: list[tuple[float, str, str]] = field(default_factory=list)
+    #: The body of each POST, as JSON, with the id it was sent for.
+    posted: list[tuple[str, object]] = field(default_factory=list)
     #: Polls list the run's cases (``testCases=all``), and there are no separate reads.
     listing: bool = False
 
@@ -106,6 +109,7 @@ class FakeApi:
             kind, script = "trace", self.traces[key]
         elif request.body is not None:
             kind, script = "rerun", self.reruns[key]
+            self.posted.append((key, json.loads(request.body)))
         elif request.path.startswith("/v1/run-test-case/"):
             kind, script = "case", self.cases[key]
         elif request.params and not self.listing:

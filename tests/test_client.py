@@ -258,7 +258,7 @@ def test_connection_refused_is_transient_and_names_the_reason() -> None:
 
 # POSTs start runs: which failures may be repeated decides whether a second run is started.
 
-rerun_request = provider.rerun_request("abc123")
+rerun_request = provider.rerun_request("abc123", ())
 
 
 @responses.activate

@@ -7,6 +7,8 @@ import dataclasses
 import random
 from collections.abc import Sequence
 
+import pytest
+
 from pytest_qatech.core.client import FinalError, TransientError
 from pytest_qatech.core.github import step_summary
 from pytest_qatech.core.models import (
@@ -36,6 +38,8 @@ from .helpers import (
 
 PROVIDER = QatechProvider(Secret("x"), project="shop", details="none")
 RERUN_1 = StartedRun("def456", "https://app.qa.tech/p/shop/results/def456", 2)
+#: What failedOnly reruns: every case that did not pass.
+AGAIN = PROVIDER.reruns_again
 
 
 def finished(run_id: str, *cases: RemoteCase, status: str = "COMPLETED") -> FinishedRun:
@@ -54,7 +58,7 @@ def passed(name: str, key: str, goal: str | None = None) -> RemoteCase:
 def test_a_case_that_passes_on_the_rerun_passes_and_remembers_its_failure() -> None:
     first = finished("abc123", passed("Login", "tc1"), failed("Checkout", "tc2", "No pay button"))
     again = finished("def456", passed("Checkout", "tc9"))
-    run, unmatched = merged(first, again, RERUN_1)
+    run, unmatched = merged(first, again, RERUN_1, AGAIN)
     login, checkout = run.cases
     assert login == passed("Login", "tc1")
     assert checkout.outcome is Outcome.PASSED
@@ -70,9 +74,13 @@ def test_a_case_that_passes_on_the_rerun_passes_and_remembers_its_failure() -> N
 
 def test_a_case_that_fails_every_attempt_keeps_every_headline() -> None:
     first = finished("abc123", failed("Checkout", "tc2", "No pay button"))
-    once, _ = merged(first, finished("def456", failed("Checkout", "tc8", "Spinner")), RERUN_1)
+    once, _ = merged(
+        first, finished("def456", failed("Checkout", "tc8", "Spinner")), RERUN_1, AGAIN
+    )
     rerun_2 = StartedRun("ghi789")
-    twice, _ = merged(once, finished("ghi789", failed("Checkout", "tc7", "Timeout")), rerun_2)
+    twice, _ = merged(
+        once, finished("ghi789", failed("Checkout", "tc7", "Timeout")), rerun_2, AGAIN
+    )
     (checkout,) = twice.cases
     assert checkout.outcome is Outcome.FAILED
     assert checkout.headline == "Timeout"
@@ -110,7 +118,7 @@ def test_cases_are_matched_by_name_and_goal_in_order_and_the_rest_kept_apart() -
         failed("Search", "tc8", "D", goal="by price"),
         passed("Signup", "tc9"),
     )
-    run, unmatched = merged(first, again, RERUN_1)
+    run, unmatched = merged(first, again, RERUN_1, AGAIN)
     city, price_1, price_2, signup = run.cases
     assert (city.headline, city.attempts) == ("A", ())  # no rerun matched it: as it was
     assert (price_1.case_id, price_1.outcome) == ("tc7", Outcome.PASSED)
@@ -125,7 +133,7 @@ def test_a_passed_case_is_never_replaced_and_the_rerun_has_the_last_word_on_the_
     )
     again = finished("def456", passed("Login", "tc5"), failed("Pay", "tc6", "y"))
     again = FinishedRun("qatech", "def456", "ERROR", "FAILED", again.cases, problem="ended ERROR")
-    run, unmatched = merged(first, again, RERUN_1)
+    run, unmatched = merged(first, again, RERUN_1, AGAIN)
     assert run.cases[0] == passed("Login", "tc1")
     assert [case.key for case in unmatched] == ["tc5"]
     assert (run.status, run.problem) == ("ERROR", "ended ERROR")
@@ -133,7 +141,7 @@ def test_a_passed_case_is_never_replaced_and_the_rerun_has_the_last_word_on_the_
 
 def test_flaky_cases_have_a_section_in_the_summary_and_the_job_summary() -> None:
     first = finished("abc123", failed("Checkout", "tc2", "No pay button"))
-    run, _ = merged(first, finished("def456", passed("Checkout", "tc9")), RERUN_1)
+    run, _ = merged(first, finished("def456", passed("Checkout", "tc9")), RERUN_1, AGAIN)
     run = dataclasses.replace(run, url=None)
     assert summary_lines([run]) == [
         "QA.tech run abc123: COMPLETED, result PASSED - 1 passed (after 1 rerun: def456)",
@@ -261,7 +269,7 @@ def test_the_failed_cases_are_rerun_and_the_verdicts_held_until_the_last_attempt
     assert [case.name for case in stream.heard[-1].cases or ()] == ["Login", "Checkout"]
     assert stream.heard[-1].finished
     assert (
-        "QA.tech run abc123 note: 1 case did not pass; rerun 1 of 2 started as QA.tech run def456"
+        "QA.tech run abc123 note: 1 case to run again: rerun 1 of 2 started as QA.tech run def456"
     ) in observer.lines
     assert "QA.tech run def456 (rerun 1 of abc123) COMPLETED at 10" not in observer.lines
 
@@ -276,7 +284,7 @@ def test_a_rerun_note_counts_the_cases_and_links_the_new_run() -> None:
     )
     _, observer = run_with(api, reruns=1)
     assert (
-        "QA.tech run abc123 note: 2 cases did not pass; rerun 1 of 1 started as QA.tech run "
+        "QA.tech run abc123 note: 2 cases to run again: rerun 1 of 1 started as QA.tech run "
         "def456: https://app.qa.tech/r/d"
     ) in observer.lines
 
@@ -342,8 +350,7 @@ def test_a_rerun_post_at_the_timeout_leaves_the_other_runs_timed_out_too() -> No
 class WithoutReruns(QatechProvider):
     """QA.tech's answers from a platform that cannot rerun, as TestVibe and Autonoma cannot."""
 
-    def rerun_request(self, run_id: str) -> None:  # type: ignore[override]
-        return None
+    can_rerun = False
 
 
 class InAFolder(QatechProvider):
@@ -506,9 +513,112 @@ def test_an_earlier_attempt_keeps_the_steps_it_showed() -> None:
     first = dataclasses.replace(failed("Checkout", "tc2", "No pay button"), steps=steps)
     first = dataclasses.replace(first, steps_total=7)
     run, _ = merged(
-        finished("abc123", first), finished("def456", passed("Checkout", "tc8")), RERUN_1
+        finished("abc123", first), finished("def456", passed("Checkout", "tc8")), RERUN_1, AGAIN
     )
     (checkout,) = run.cases
     assert checkout.attempts == (
         Attempt("abc123", Outcome.FAILED, "No pay button", "why", steps, 7),
     )
+
+
+# --qatech-reruns-only execution: only what the agent or the platform failed to run.
+
+EXECUTION = QatechProvider(
+    Secret("x"), project="shop", details="failed", trace_steps=0, reruns_only="execution"
+)
+AGENT_MISS = qatech_case("Signup", "FAILED", short_id="tc3", title="Timed out")
+PRODUCT_FAILURE = CHECKOUT_FAILED
+
+
+def details(code: str, project_case_id: str | None) -> dict[str, object]:
+    return {"errorCode": code, "projectTestCaseId": project_case_id}
+
+
+def execution_api(misses: dict[str, dict[str, object]], *cases: object) -> FakeApi:
+    api = scripted({"abc123": [STARTED_DEF]}, abc123=first_run(LOGIN, *cases))
+    api.polls["def456"] = [
+        qatech_run("def456", "COMPLETED", [qatech_case("Signup", short_id="tc9")], "PASSED")
+    ]
+    api.cases = {key: [answer] for key, answer in misses.items()}
+    return api
+
+
+def test_only_execution_misses_are_rerun_by_their_stable_ids() -> None:
+    api = execution_api(
+        {"tc2": details("TEST_FAILED", "p-checkout"), "tc3": details("AGENT_TIMEOUT", "p-signup")},
+        PRODUCT_FAILURE,
+        AGENT_MISS,
+    )
+    observer = RecordingListener()
+    stream = RecordingStream(api.clock)
+    (report,) = wait_on(
+        api, EXECUTION, ["abc123"], say=observer, stream=stream, listing=True, reruns=2
+    )
+    # One POST, naming the miss's test and nothing else: never failedOnly beside it.
+    assert api.posted == [("abc123", {"projectTestCaseIds": ["p-signup"]})]
+    assert isinstance(report, FinishedRun)
+    _, checkout, signup = report.cases
+    # The product failure keeps its one verdict: a failure, not rerun, not flaky.
+    assert (checkout.outcome, checkout.attempts, checkout.error_code) == (
+        Outcome.FAILED, (), "TEST_FAILED",
+    )  # fmt: skip
+    assert signup.flaky
+    assert [attempt.headline for attempt in signup.attempts] == [
+        "AGENT_TIMEOUT: the QA.tech agent could not run this case (Timed out)"
+    ]
+    assert "note: 1 case to run again: rerun 1 of 2 started as QA.tech run def456" in (
+        "\n".join(observer.lines)
+    )
+    # The product failure was told as soon as its details said what it was.
+    told = next(i for i, event in enumerate(stream.events) if "tc2 failed" in event)
+    assert told < next(i for i, event in enumerate(stream.events) if "ended" in event)
+
+
+@pytest.mark.parametrize(
+    "misses",
+    [
+        {"tc2": details("TEST_FAILED", "p-checkout")},
+        {"tc2": details("AGENT_TIMEOUT", None)},
+    ],
+    ids=["only a product failure", "a miss without its stable id"],
+)
+def test_nothing_is_rerun_without_an_execution_miss_to_name(
+    misses: dict[str, dict[str, object]],
+) -> None:
+    api = execution_api(misses, PRODUCT_FAILURE)
+    (report,) = wait_on(api, EXECUTION, ["abc123"], listing=True, reruns=2)
+    assert api.posted == []
+    assert isinstance(report, FinishedRun)
+    assert report.reruns == ()
+
+
+def test_the_default_reruns_every_case_that_did_not_pass_with_failed_only() -> None:
+    api = execution_api(
+        {"tc2": details("TEST_FAILED", "p-checkout"), "tc3": details("AGENT_TIMEOUT", "p-signup")},
+        PRODUCT_FAILURE,
+        AGENT_MISS,
+    )
+    everything = dataclasses.replace(EXECUTION, reruns_only="all")
+    wait_on(api, everything, ["abc123"], listing=True, reruns=1)
+    assert api.posted == [("abc123", {"failedOnly": True})]
+
+
+def test_which_cases_a_rerun_runs_again_in_each_mode() -> None:
+    base = RemoteCase("x", Outcome.FAILED, "t", project_case_id="p")
+    cases = {
+        "product": dataclasses.replace(base, error_code="TEST_FAILED"),
+        "agent": dataclasses.replace(base, outcome=Outcome.ERROR, error_code="AGENT_X"),
+        "platform": dataclasses.replace(base, outcome=Outcome.ERROR, error_code="PLATFORM_Y"),
+        "skipped by the agent": dataclasses.replace(
+            base, outcome=Outcome.SKIPPED, error_code="AGENT_Z"
+        ),
+        "details unknown": base,
+        "passed": dataclasses.replace(base, outcome=Outcome.PASSED),
+    }
+    chosen = {name for name, case in cases.items() if EXECUTION.rerun_cases([case])}
+    assert chosen == {"agent", "platform", "skipped by the agent"}
+    # A case whose code is not known yet may still be a miss: its verdict waits.
+    held = {name for name, case in cases.items() if EXECUTION.reruns_again(case)}
+    assert held == {"agent", "platform", "skipped by the agent", "details unknown"}
+    everything = dataclasses.replace(EXECUTION, reruns_only="all")
+    assert {n for n, c in cases.items() if everything.rerun_cases([c])} == set(cases) - {"passed"}

@@ -20,6 +20,7 @@ from pytest_qatech.core.options import (
 )
 from pytest_qatech.core.platforms import PROVIDERS, Settings, resolve
 from pytest_qatech.core.providers.base import RunSource
+from pytest_qatech.core.providers.qatech import QatechProvider
 from pytest_qatech.core.secrets import Secret
 
 README = Path(__file__).parent.parent / "README.md"
@@ -239,7 +240,9 @@ def test_details_setting_from_command_line_ini_or_environment() -> None:
     ) -> str:
         return repr(only_source(settings_from(cli, ini, environ)).provider)
 
-    assert mode() == "QatechProvider(project=None, details='failed', trace_steps=100)"
+    assert mode() == (
+        "QatechProvider(project=None, details='failed', trace_steps=100, reruns_only='all')"
+    )
     assert "details='none'" in mode(environ={"QATECH_DETAILS": "none"})
     assert "details='all'" in mode(ini={"qatech_details": "all"}, environ={"QATECH_DETAILS": "x"})
     assert "details='none'" in mode(cli={"qatech_details": "none"}, ini={"qatech_details": "all"})
@@ -254,15 +257,17 @@ def test_trace_steps_from_command_line_ini_or_environment() -> None:
         ini: Mapping[str, str] | None = None,
         environ: Mapping[str, str] | None = None,
     ) -> str:
-        return repr(only_source(settings_from(cli, ini, environ)).provider).split(", ")[-1]
+        provider = only_source(settings_from(cli, ini, environ)).provider
+        assert isinstance(provider, QatechProvider)
+        return f"trace_steps={provider.trace_steps}"
 
-    assert steps() == "trace_steps=100)"
-    assert steps(environ={"QATECH_TRACE_STEPS": "0"}) == "trace_steps=0)"
+    assert steps() == "trace_steps=100"
+    assert steps(environ={"QATECH_TRACE_STEPS": "0"}) == "trace_steps=0"
     assert steps(ini={"qatech_trace_steps": "7"}, environ={"QATECH_TRACE_STEPS": "0"}) == (
-        "trace_steps=7)"
+        "trace_steps=7"
     )
     assert steps(cli={"qatech_trace_steps": "30"}, ini={"qatech_trace_steps": "7"}) == (
-        "trace_steps=30)"
+        "trace_steps=30"
     )
     with pytest.raises(SettingsError, match="--qatech-trace-steps must be a whole number"):
         steps(cli={"qatech_trace_steps": "-1"})
@@ -450,3 +455,26 @@ def test_an_api_url_not_set_says_so() -> None:
     lookup = Lookup(lambda name: None, lambda name: "", {})
     with pytest.raises(SettingsError, match=r"^--testvibe-server is not set$"):
         lookup.api_url(TESTVIBE_SERVER)
+
+
+def test_reruns_only_from_command_line_or_ini_and_never_without_details() -> None:
+    def which(cli: Mapping[str, str] | None = None, ini: Mapping[str, str] | None = None) -> str:
+        provider = only_source(settings_from(cli, ini)).provider
+        assert isinstance(provider, QatechProvider)
+        return provider.reruns_only
+
+    assert which() == "all"
+    assert which(ini={"qatech_reruns_only": "execution"}) == "execution"
+    assert which(cli={"qatech_reruns_only": "all"}, ini={"qatech_reruns_only": "execution"}) == (
+        "all"
+    )
+    with pytest.raises(SettingsError, match="--qatech-reruns-only 'some' is not one of all, exec"):
+        which(cli={"qatech_reruns_only": "some"})
+    with pytest.raises(SettingsError) as raised:
+        which(cli={"qatech_reruns_only": "execution", "qatech_details": "none"})
+    assert str(raised.value) == (
+        "--qatech-reruns-only execution tells an execution miss by the errorCode of the case's "
+        "details, which --qatech-details none does not read: use --qatech-details failed (the "
+        "default) or all"
+    )
+    assert which(cli={"qatech_reruns_only": "execution", "qatech_details": "all"}) == "execution"

@@ -324,3 +324,51 @@ def test_several_runs_at_once_given_and_started_each_rerun_on_its_own(
         ("qatech.pln_smoke", "Checkout"): "pass",
         ("qatech.pln_broken", "Checkout"): "failure",
     }
+
+
+def test_reruns_only_execution_reruns_the_agent_s_miss_and_not_the_product_failure(
+    simulator: Simulator, project: SimulatedProject, pytester: pytest.Pytester
+) -> None:
+    run = SimulatedRun(
+        "abc123",
+        result="FAILED",
+        passes_on_rerun={"Signup": 1},
+        details={"abc123s": {"errorCode": "AGENT_TIMEOUT"}},
+        cases=[
+            case("Checkout", "FAILED", title="The cart is empty", short_id="abc123c"),
+            case("Signup", "FAILED", title="Timed out", short_id="abc123s"),
+        ],
+    )
+    simulator.add(run)
+    result = run_session(pytester,
+        *FAST, "--qatech-run", "abc123", "--qatech-reruns", "2",
+        "--qatech-reruns-only", "execution", "-v",
+    )  # fmt: skip
+    # One rerun, of the miss's test by its stable id; never failedOnly beside it.
+    reruns = [r for r in simulator.requests if r.method == "POST"]
+    assert [(r.path, r.body) for r in reruns] == [
+        ("/v1/run/abc123", {"projectTestCaseIds": [run.project_case_id(run.cases[1])]})
+    ]
+    assert project.reruns == [("abc123", "abc123r1")]
+    result.stdout.fnmatch_lines_random(
+        [
+            "*qatech::Checkout FAILED*",
+            "*qatech::Signup RERUN*",
+            "*qatech::Signup PASSED (flaky)*",
+            "*= 1 failed, 1 passed, 1 rerun in *",
+        ]
+    )
+    # The product failure is its one attempt's: no attempts list, as without reruns.
+    assert "attempts:" not in result.stdout.str()
+
+
+def test_reruns_only_execution_without_details_is_a_usage_error(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    result = run_session(pytester,
+        *FAST, "--qatech-run", "abc123", "--qatech-reruns", "1",
+        "--qatech-reruns-only", "execution", "--qatech-details", "none",
+    )  # fmt: skip
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--qatech-reruns-only execution tells an execution miss by*"])
+    assert simulator.requests == []

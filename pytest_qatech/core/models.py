@@ -115,6 +115,9 @@ class RemoteCase:
     key: str = ""
     #: The platform's id of the case (a QA.tech case short id, an Autonoma test id).
     case_id: str | None = None
+    #: The platform's id of the test the case runs, the same in every run (QA.tech's
+    #: ``projectTestCaseId``, from the case's details): what a rerun of chosen cases names.
+    project_case_id: str | None = None
     #: What the case set out to do (QA.tech's ``promptGoal``).
     goal: str | None = None
     error_code: str | None = None

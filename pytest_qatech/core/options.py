@@ -188,6 +188,13 @@ RERUNS = Setting(
     "attempt's, and one that failed and then passed is reported as flaky",
     default="0", short_flag="--reruns",
 )  # fmt: skip
+RERUNS_ONLY = Setting(
+    QATECH, "qatech_reruns_only", "WHICH",
+    "which failed cases --qatech-reruns reruns: all (failed, skipped and errored) or "
+    "execution (only those the agent or the platform failed to run: errorCode AGENT_* or "
+    "PLATFORM_*, which need the cases' details)",
+    default="all", choices=("all", "execution"),
+)  # fmt: skip
 ARTIFACTS = Setting(
     QATECH, "qatech_artifacts", "DIR",
     "save the screenshots and recordings of each failed or errored remote case, of every "
@@ -220,6 +227,7 @@ SETTINGS = (
     QATECH_START,
     QATECH_APP_URL,
     RERUNS,
+    RERUNS_ONLY,
     ARTIFACTS,
     ARTIFACTS_MAX_MIB,
     TESTVIBE_PROJECT,

@@ -1,30 +1,24 @@
 """A run and the reruns of its failed cases, as one run: each case's verdict is its last attempt's.
 
-A rerun is a new run with new case ids (QA.tech's Rerun API, ``failedOnly``: the failed,
-skipped and errored cases), so its cases are matched back to the run's by name and goal, in
-order. A case of the rerun that matches none is reported as a case of its own, never dropped.
+A rerun is a new run with new case ids (QA.tech's Rerun API: the failed, skipped and errored
+cases, or the execution misses alone), so its cases are matched back to the run's by name and
+goal, in order, among those the rerun may have run again. A case of the rerun that matches none
+is reported as a case of its own, never dropped.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from pytest_qatech.core.models import (
     Attempt,
     FinishedRun,
-    Outcome,
     RemoteCase,
     RunReport,
     StartedRun,
     has_failure,
 )
-
-
-def rerun_may_change(case: RemoteCase) -> bool:
-    """Whether a rerun of the case's run would run the case again, and so may change its
-    verdict: QA.tech's ``failedOnly`` reruns the failed, skipped and errored cases."""
-    return case.outcome is not Outcome.PASSED
 
 
 def wants_rerun(attempt: FinishedRun) -> bool:
@@ -33,19 +27,23 @@ def wants_rerun(attempt: FinishedRun) -> bool:
 
 
 def merged(
-    earlier: FinishedRun, rerun: FinishedRun, started: StartedRun
+    earlier: FinishedRun,
+    rerun: FinishedRun,
+    started: StartedRun,
+    again: Callable[[RemoteCase], bool],
 ) -> tuple[FinishedRun, list[RemoteCase]]:
     """``earlier`` (a run, with the reruns so far) with the cases of ``rerun`` as its cases'
-    latest attempts; and the cases of ``rerun`` that matched none, which it keeps as its own.
+    latest attempts, among those ``again`` says the rerun may have run; and the cases of
+    ``rerun`` that matched none, which it keeps as its own.
 
     The run's status, result and problem become the rerun's: the rerun is the run's last word.
     """
-    again: dict[tuple[str, str | None], list[RemoteCase]] = {}
+    rerun_of: dict[tuple[str, str | None], list[RemoteCase]] = {}
     for case in rerun.cases:
-        again.setdefault((case.name, case.goal), []).append(case)
+        rerun_of.setdefault((case.name, case.goal), []).append(case)
     cases = []
     for case in earlier.cases:
-        candidates = again.get((case.name, case.goal)) if rerun_may_change(case) else None
+        candidates = rerun_of.get((case.name, case.goal)) if again(case) else None
         if not candidates:
             cases.append(case)
             continue
@@ -59,7 +57,7 @@ def merged(
             case.steps_total,
         )
         cases.append(dataclasses.replace(latest, key=case.key, attempts=(*case.attempts, before)))
-    unmatched = [case for left in again.values() for case in left]
+    unmatched = [case for left in rerun_of.values() for case in left]
     own = [dataclasses.replace(case, key=f"{rerun.run_id}/{case.key}") for case in unmatched]
     run = dataclasses.replace(
         earlier,

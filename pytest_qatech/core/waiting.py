@@ -147,6 +147,8 @@ class _Run:
     started: list[StartedRun] = field(default_factory=list)
     #: The run and its reruns so far as one, once the first attempt has ended.
     merged: FinishedRun | None = None
+    #: How many cases the rerun asked for last is to run again.
+    rerunning_cases: int = 0
     #: Its status request, then its results request (then its rerun request, and so on).
     job: Job = field(init=False)
     #: The last status the API gave.
@@ -173,7 +175,7 @@ class _Run:
         return self.report is not None or self.dropped
 
     def __post_init__(self) -> None:
-        if self.target.provider.rerun_request(self.target.run_id) is None:
+        if not self.target.provider.can_rerun:
             self.reruns_left = 0
         self.attempt(self.target.run_id)
 
@@ -223,7 +225,7 @@ class _Run:
     def holds(self, case: RemoteCase) -> bool:
         """Whether a verdict waits for the run's end: one that a rerun may change (a skip too,
         which a rerun runs again), so that a case is reported once, with its last verdict."""
-        return self.reruns_left > 0 and reruns.rerun_may_change(case)
+        return self.reruns_left > 0 and self.target.provider.reruns_again(case)
 
 
 class Wait:
@@ -501,7 +503,8 @@ class Wait:
         """An attempt has every verdict: the run ends, or its failed cases are rerun."""
         merged = attempt
         if run.merged is not None:
-            merged, unmatched = reruns.merged(run.merged, attempt, run.started[-1])
+            again = run.target.provider.reruns_again
+            merged, unmatched = reruns.merged(run.merged, attempt, run.started[-1], again)
             if unmatched:
                 names = ", ".join(repr(case.name) for case in unmatched)
                 self.say(
@@ -511,18 +514,20 @@ class Wait:
                         f"({names}); each is reported as a case of its own",
                     )
                 )
-        request = run.target.provider.rerun_request(run.attempt_id) if run.reruns_left else None
+        provider = run.target.provider
+        chosen = provider.rerun_cases(attempt.cases) if run.reruns_left else ()
+        request = provider.rerun_request(run.attempt_id, chosen) if chosen else None
         if request is None or not reruns.wants_rerun(attempt) or self.clock.now() >= self.deadline:
             self.end(run, merged)
             return
-        run.merged, run.read = merged, None
+        run.merged, run.read, run.rerunning_cases = merged, None, len(chosen)
         run.reruns_left -= 1
         run.job = Job(run, Purpose.RERUN, request)
         self.schedule(run.job, self.clock.now())
 
     def rerun_started(self, run: _Run, rerun: StartedRun) -> None:
         assert run.merged is not None
-        failed = sum(reruns.rerun_may_change(case) for case in run.merged.cases)
+        failed = run.rerunning_cases
         before = run.label
         run.started.append(rerun)
         attempt = len(run.started)
@@ -532,7 +537,7 @@ class Wait:
         self.say(
             Noted(
                 before,
-                f"{failed} {'case' if failed == 1 else 'cases'} did not pass; rerun {attempt} of "
+                f"{failed} {'case' if failed == 1 else 'cases'} to run again: rerun {attempt} of "
                 f"{attempt + run.reruns_left} started as "
                 f"{run_label(run.target.provider.title, rerun.run_id)}{where}",
             )

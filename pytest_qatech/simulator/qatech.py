@@ -112,6 +112,12 @@ class SimulatedRun(Scripted):
                     served.append(SimulatedTrace(raw["shortId"], steps))
         return served
 
+    def project_case_id(self, raw: dict[str, Any]) -> str:
+        """The test's stable id, as the case's details give it."""
+        changes = self.details.get(str(raw.get("shortId")), {}) or {}
+        given = changes.get("projectTestCaseId", project_case_id(raw))
+        return str(given)
+
     def respond(self, query: dict[str, list[str]]) -> Answer:
         test_cases = query.get("testCases", [None])[-1]
         if test_cases not in (None, "all", "failed"):
@@ -161,6 +167,7 @@ def _qatech_case_details(run_id: str, raw: dict[str, Any]) -> dict[str, Any]:
         "result": raw.get("result"),
         "durationMs": duration_ms,
         "errorCode": "TEST_FAILED" if raw.get("result") == "FAILED" else None,
+        "projectTestCaseId": project_case_id(raw),
         "url": f"{_QATECH_APP}/results/{run_id}/{short_id}",
         "screenshotUrl": f"{MEDIA}/qatech/{short_id}.png",
         "recordingUrl": f"{MEDIA}/qatech/{short_id}.webm",
@@ -272,6 +279,12 @@ def _made_up_steps(raw: dict[str, Any]) -> list[Any] | None:
     ]
 
 
+def project_case_id(raw: dict[str, Any]) -> str:
+    """The stable id of the test a case runs (its details' ``projectTestCaseId``, a UUID): the
+    same in every run and rerun, as it is made from the case's name."""
+    return f"7e57ca5e-0000-4000-8000-{_crc(str(raw.get('name'))):012x}"
+
+
 def _crc(text: str) -> int:
     """A stable number for a text, whatever odd characters a test puts in it."""
     return zlib.crc32(text.encode("utf-8", "surrogatepass"))
@@ -359,7 +372,9 @@ class SimulatedProject:
         if body.get("failedOnly") is True:
             chosen = [raw for raw in cases if raw.get("result") != "PASSED"]
         elif "projectTestCaseIds" in body:
-            chosen = [raw for raw in cases if raw.get("id") in body["projectTestCaseIds"]]
+            chosen = [
+                raw for raw in cases if run.project_case_id(raw) in body["projectTestCaseIds"]
+            ]
         else:
             chosen = cases
         if not chosen:
@@ -368,12 +383,19 @@ class SimulatedProject:
         short_id = f"{run.short_id[:100]}r{len(self.reruns) + 1}"
         again = [_again(raw, short_id, attempt, run.passes_on_rerun) for raw in chosen]
         failed = any(raw["result"] != "PASSED" for raw in again)
+        # A case that fails again fails as it did (its error code, its stable id).
+        details = {
+            new["shortId"]: run.details[old["shortId"]]
+            for old, new in zip(chosen, again, strict=True)
+            if new["result"] != "PASSED" and run.details.get(old["shortId"])
+        }
         rerun = SimulatedRun(
             short_id,
             result="FAILED" if failed else "PASSED",
             cases=again,
             attempt=attempt,
             passes_on_rerun=run.passes_on_rerun,
+            details=details,
         )
         self.reruns.append((run.short_id, short_id))
         return self._answer(rerun), rerun

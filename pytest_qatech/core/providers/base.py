@@ -131,9 +131,21 @@ class Provider(ABC):
         """The files that show what happened to a case: screenshots, recordings, videos."""
         return tuple(link for link in case.links if link.kind in MEDIA_KINDS)
 
-    def rerun_request(self, run_id: str) -> ApiRequest | None:
-        """The request that reruns an ended run's failed cases in a new run; None where the
-        platform cannot."""
+    #: Whether the platform can rerun a run's cases in a new run (QA.tech's Rerun API).
+    can_rerun: ClassVar[bool] = False
+
+    def reruns_again(self, case: RemoteCase) -> bool:
+        """Whether a rerun of the case's run may run it again, and so change its verdict: then
+        its verdict waits for the run's last attempt."""
+        return False
+
+    def rerun_cases(self, cases: Sequence[RemoteCase]) -> tuple[RemoteCase, ...]:
+        """Those of an ended attempt's ``cases`` that its rerun is to run again."""
+        return ()
+
+    def rerun_request(self, run_id: str, cases: Sequence[RemoteCase]) -> ApiRequest | None:
+        """The request that reruns ``cases`` of an ended run (those :meth:`rerun_cases`
+        chose) in a new run; None where the platform cannot."""
         return None
 
     def parse_rerun(self, run_id: str, body: object) -> StartedRun:

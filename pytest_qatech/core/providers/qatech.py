@@ -40,6 +40,7 @@ from pytest_qatech.core.options import (
     QATECH_DETAILS,
     QATECH_PROJECT,
     QATECH_TOKEN,
+    RERUNS_ONLY,
     TRACE_STEPS,
 )
 from pytest_qatech.core.providers.base import (
@@ -89,8 +90,11 @@ class QatechProvider(Provider):
     token_variable: str = field(default=QATECH_TOKEN.variables[0], repr=False)
     #: The most steps of a trace to read (``--qatech-trace-steps``); 0: no trace.
     trace_steps: int = int(TRACE_STEPS.default or 0)
+    #: Which cases a rerun runs again (``--qatech-reruns-only``): all, or execution misses.
+    reruns_only: str = field(default=RERUNS_ONLY.default or "all")
 
     platform = QATECH
+    can_rerun = True
 
     def hint(self, http_status: int, *, post: bool = False) -> str | None:
         return hints(self.token_variable, post=post).get(http_status)
@@ -112,12 +116,20 @@ class QatechProvider(Provider):
             QATECH_PROJECT, "a project slug (as in https://app.qa.tech/p/<slug>/...)"
         )
         token, variable = found
+        details, reruns_only = lookup.text(QATECH_DETAILS), lookup.text(RERUNS_ONLY)
+        if reruns_only == "execution" and details == "none":
+            raise SettingsError(
+                f"{RERUNS_ONLY.flag} execution tells an execution miss by the errorCode of the "
+                f"case's details, which {QATECH_DETAILS.flag} none does not read: use "
+                f"{QATECH_DETAILS.flag} failed (the default) or all"
+            )
         provider = cls(
             token,
             project,
-            lookup.text(QATECH_DETAILS),
+            details,
             token_variable=variable,
             trace_steps=lookup.count(TRACE_STEPS),
+            reruns_only=reruns_only,
         )
         return RunSource(provider, lookup.api_url(QATECH_API_URL), checked)
 
@@ -159,8 +171,31 @@ class QatechProvider(Provider):
             DASHBOARD if self.project is None else f"{DASHBOARD}/p/{quote(self.project, safe='')}"
         )
 
-    def rerun_request(self, run_id: str) -> ApiRequest:
-        return rerun_request(run_id)
+    def reruns_again(self, case: RemoteCase) -> bool:
+        if case.outcome is Outcome.PASSED:
+            return False
+        # Before its details are read, a case's error code is not known: it may be a miss.
+        return self.reruns_only == "all" or case.error_code is None or is_execution_miss(case)
+
+    def rerun_cases(self, cases: Sequence[RemoteCase]) -> tuple[RemoteCase, ...]:
+        if self.reruns_only == "all":
+            # What failedOnly reruns: the failed, skipped and errored cases.
+            return tuple(case for case in cases if case.outcome is not Outcome.PASSED)
+        # Only the tests the agent or the platform failed to run, by their stable id: a
+        # product failure (TEST_FAILED) is not paid for again, and never turns "flaky".
+        return tuple(
+            case
+            for case in cases
+            if case.outcome is not Outcome.PASSED
+            and is_execution_miss(case)
+            and case.project_case_id is not None
+        )
+
+    def rerun_request(self, run_id: str, cases: Sequence[RemoteCase]) -> ApiRequest:
+        if self.reruns_only == "all":
+            return rerun_request(run_id)
+        ids = dict.fromkeys(case.project_case_id for case in cases if case.project_case_id)
+        return rerun_request(run_id, tuple(ids))
 
     def parse_rerun(self, run_id: str, body: object) -> StartedRun:
         return parse_started(body, f"the rerun of run {run_id}")
@@ -235,6 +270,12 @@ class QatechProvider(Provider):
         footer += (f"{_LABELS.get(link.kind, link.kind)}: {link.url}" for link in case.links)
         details = "\n\n".join(part for part in (case.explanation, "\n".join(footer)) if part)
         return Description(details, properties)
+
+
+def is_execution_miss(case: RemoteCase) -> bool:
+    """Whether the agent or the platform failed to run the case (errorCode ``AGENT_*`` or
+    ``PLATFORM_*``), rather than the product failing it."""
+    return case.error_code is not None and case.error_code.startswith(EXECUTION_ERROR_PREFIXES)
 
 
 def _run_problem(
@@ -350,6 +391,7 @@ def _detailed(short_id: str, case: RemoteCase, body: object) -> RemoteCase:
         raise BodyError(f"asked for case {short_id}, but the API answered with case {answered!r}")
     duration_ms = fields.optional_number("durationMs")
     code = fields.optional_text("errorCode") or None
+    project_case_id = fields.optional_text("projectTestCaseId") or None
     links = []
     for name, link_kind, _ in _LINKS:
         link = fields.optional_text(name)
@@ -376,6 +418,7 @@ def _detailed(short_id: str, case: RemoteCase, body: object) -> RemoteCase:
         outcome=outcome,
         headline=headline,
         error_code=code,
+        project_case_id=project_case_id,
         duration=case.duration if duration_ms is None else duration_ms / 1000,
         started_at=fields.optional_text("startedAt"),
         completed_at=fields.optional_text("completedAt"),

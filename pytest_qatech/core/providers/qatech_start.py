@@ -4,7 +4,8 @@ References (not among the documents in ``shared/seeds/``): QA.tech's "Start Run 
 (https://docs.qa.tech/api-reference/start-run, with its OpenAPI ``POST /v1/run``: ``RunRequest``,
 ``RunResponse``) and "Rerun" (https://docs.qa.tech/api-reference/rerun, ``POST /v1/run/{shortId}``).
 Every field of a start is optional; without any, the project's default test plan runs. A rerun
-is sent ``{"failedOnly": true}``: the failed, skipped and errored cases of a run, in a new run.
+is sent ``{"failedOnly": true}`` (the failed, skipped and errored cases of a run, in a new run)
+or ``{"projectTestCaseIds": [...]}`` (those tests of the run; never both, the reference says).
 Both answer ``{success, run: {id, shortId, url, testCount, testPlan?: {name, shortId}}}``.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -121,8 +123,14 @@ def configure_reruns(lookup: Lookup) -> int:
     return lookup.count(RERUNS)
 
 
-def rerun_request(run_id: str) -> ApiRequest:
-    return ApiRequest(run_path(run_id), body=json.dumps({"failedOnly": True}))
+def rerun_request(run_id: str, case_ids: Sequence[str] | None = None) -> ApiRequest:
+    """A rerun of the run's failed, skipped and errored cases (``failedOnly``), or of the tests
+    ``case_ids`` names (``projectTestCaseIds``): the API takes one or the other, never both."""
+    if case_ids is None:
+        body: dict[str, Any] = {"failedOnly": True}
+    else:
+        body = {"projectTestCaseIds": list(case_ids)}
+    return ApiRequest(run_path(run_id), body=json.dumps(body))
 
 
 def parse_started(body: object, what: str) -> StartedRun:
