@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pytest_qatech.simulator import DEFAULT_TOKEN, SimulatedRun, Simulator, case
+from pytest_qatech.simulator.qatech import trace_step
 
 NEUTRAL = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
 HERE = Path(__file__).resolve().parent
@@ -120,6 +121,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="measure only what errored cases cost beside as many passing ones",
     )
     parser.add_argument(
+        "--only-traces",
+        action="store_true",
+        help="measure only what reading the traces of a 100-case run with 20 failures costs",
+    )
+    parser.add_argument(
         "--only-costs",
         action="store_true",
         help="measure only the startup and the --cases session's time and memory",
@@ -181,6 +187,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if options.only_errors:
             errored(remote, env, repeat)
+            return 0
+        if options.only_traces:
+            traces(remote, env, repeat)
             return 0
         if options.versus:
             versus(options.versus, one_test, remote, env, repeat)
@@ -256,6 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         github_limits(remote, env, count)
         dripping(remote, env, repeat)
         errored(remote, env, repeat)
+        traces(remote, env, repeat)
     return 0
 
 
@@ -304,6 +314,40 @@ def errored(folder: Path, env: dict[str, str], repeat: int, count: int = 200) ->
         )
     report(f"{count} errored cases vs {count} passing ones: wall", "<= 1.5", errors, passes,
            "seconds")  # fmt: skip
+
+
+def traces(
+    folder: Path, env: dict[str, str], repeat: int, count: int = 100, failing: int = 20
+) -> None:
+    """What the agents' traces cost: a run of ``count`` cases, ``failing`` of them failed with
+    a trace of 40 steps each (two pages), with traces read (the default) and without
+    (``--qatech-trace-steps 0``): the API requests made and the session's wall time."""
+    steps = [trace_step(i, f"step {i}", "click", {"selector": f"#b{i}"}, "ok") for i in range(40)]
+    cases = [
+        case(
+            f"case {i}", "FAILED" if i < failing else "PASSED", title="no button", short_id=f"f{i}"
+        )
+        for i in range(count)
+    ]
+    run = SimulatedRun("traced", "FAILED", cases, statuses=("COMPLETED",))
+    run.traces = {f"f{i}": steps for i in range(failing)}
+    with Simulator([run]) as simulator:
+        served = {**env, "QATECH_API_URL": simulator.url}
+        args = ["-q", "--qatech-run", "traced", "--junitxml=report.xml"]
+
+        def session(*more: str) -> Callable[[], Sample]:
+            return lambda: run_pytest([*args, *more], folder, served)
+
+        requests = []
+        for more in ((), ("--qatech-trace-steps", "0")):
+            before = len(simulator.requests)
+            session(*more)()
+            requests.append(len(simulator.requests) - before)
+        traced, untraced = interleaved(repeat, session(), session("--qatech-trace-steps", "0"))
+    title = f"{count} cases, {failing} failed with 40-step traces"
+    print(f"{title + ': API requests, traces / none':<62} {requests[0] / requests[1]:6.3f}  "
+          f"({requests[0]} / {requests[1]})")  # fmt: skip
+    report(f"{title}: wall, traces / none", "", traced, untraced, "seconds")
 
 
 def dripping(folder: Path, env: dict[str, str], repeat: int, timeout: float = 3.0) -> None:
