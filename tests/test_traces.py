@@ -471,3 +471,20 @@ def test_an_unreadable_trace_is_a_warning_and_the_verdict_stands(
         ]
     )
     assert "Steps:" not in result.stdout.str()
+
+
+def test_a_long_and_huge_trace_is_paged_over_http_and_bounded(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    steps = [step(i, reasoning=f"meaning {i + 1}") for i in range(230)]
+    steps[-1] = step(229, reasoning="meaning 230", toolResult="z" * 100_000)
+    simulator.add(checkout_run(steps))
+    result = pytester.runpytest_inprocess(*FAST, "--qatech-run", "abc123", "-vv")
+    result.assert_outcomes(passed=1, failed=1)
+    pages = [r.query for r in simulator.requests if r.path.endswith("/trace")]
+    assert pages == [{"limit": ["25"], "offset": [str(offset)]} for offset in (0, 155, 180, 205)]
+    lines = failure_lines(result)
+    assert lines[0] == "Steps: 100 of 230"
+    assert "  ... steps 26 to 155 not read ..." in lines
+    # Even -vv shows no more than was kept of a text: 4,000 characters, and what was left.
+    assert f"    got: {'z' * 4000} [... 96,000 more characters not read]" in lines
