@@ -229,6 +229,10 @@ def test_a_session_saves_the_media_of_what_did_not_pass_and_shows_them(
         for extra in html_extras(pytester.path / "report.html")
         if extra["format_type"] == "image"
     }
+    # and the agent's steps, in the failure's log as in the terminal.
+    page = html.unescape((pytester.path / "report.html").read_text())
+    assert "step 6 of 6 (3.0s)" in page
+    assert "got: Marked the test as failed" in page
     autonoma = "artifacts/autonoma/gch7uesq5h6m9xe2fdq5ddgd/Add_member_to_network_verify_it_can_"
     assert images == {
         ("artifacts/qatech/abc123/Checkout_with_saved_card/screenshot.png", "image/png"),

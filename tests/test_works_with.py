@@ -38,6 +38,8 @@ def test_allure_calls_a_remote_failure_failed_and_an_agent_error_broken(
         "Profile": "broken",
     }
     assert results["Checkout"][1]["message"] == "RemoteFailure: Could not find login button"
+    # Its trace shows the agent's steps, as the failure's traceback.
+    assert results["Checkout"][1]["trace"].startswith("Steps: 3\nstep 1 of 3 (1.2s)\n")
     assert results["Profile"][1]["message"].startswith(
         "RemoteVerdict: AGENT_TIMEOUT: the QA.tech agent could not run this case"
     )
