@@ -123,7 +123,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         print(f"{PREFIX} error: no run given, and none to start", file=sys.stderr)
         return USAGE
     try:
-        settings = resolve(requested, Lookup(lambda name: getattr(args, name), _no_ini, environ))
+        settings = resolve(
+            requested, Lookup(lambda name: getattr(args, name, None), _no_ini, environ)
+        )
         output = _output(args.output)
     except SettingsError as error:
         print(f"{PREFIX} error: {error}", file=sys.stderr)

@@ -176,6 +176,12 @@ QATECH_START = Setting(
     "does (command line only)",
     action="store_true", ini=False, short_flag="--start",
 )  # fmt: skip
+WHOLE_PLAN = Setting(
+    QATECH, "qatech_whole_plan", "",
+    "start every case of each test plan, whatever pytest's selection (-k, -m, --lf, --deselect, "
+    "node ids) leaves of it (command line only)",
+    action="store_true", ini=False, standalone=False,
+)  # fmt: skip
 QATECH_APP_URL = Setting(
     QATECH, "qatech_app_url", "APP=URL",
     "in the runs started here, test application APP (its short id, app_...) at URL, a "
@@ -225,6 +231,7 @@ SETTINGS = (
     ORDER,
     QATECH_PLAN,
     QATECH_START,
+    WHOLE_PLAN,
     QATECH_APP_URL,
     RERUNS,
     RERUNS_ONLY,

@@ -10,7 +10,7 @@ read, so the session is never green without the runs it asked for.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from pytest_qatech.core.api_request import ApiRequest
@@ -18,13 +18,17 @@ from pytest_qatech.core.client import Client, FinalError, TransientError
 from pytest_qatech.core.clock import Clock, SystemClock
 from pytest_qatech.core.models import StartedRun, UnreadableRun
 from pytest_qatech.core.options import QATECH
+from pytest_qatech.core.plan_cases import Choice, Selection, choose
 from pytest_qatech.core.platforms import Settings
 from pytest_qatech.core.providers.base import Provider
 from pytest_qatech.core.providers.body import BodyError
 from pytest_qatech.core.providers.qatech_start import (
     DEFAULT_PLAN,
     DEFAULT_PLAN_ID,
+    TEST_CASES_PAGES,
     parse_started,
+    parse_test_cases,
+    test_cases_request,
 )
 from pytest_qatech.core.retry import RetryPolicy, may_have_acted, may_have_started, retry_for
 from pytest_qatech.core.sending import ApiClient
@@ -37,25 +41,32 @@ START_SECONDS = 120.0
 @dataclass(frozen=True)
 class Starts:
     """What starting gave: the settings to wait with (the started runs added), the runs
-    started, and a report for each start that failed."""
+    started, a report for each start that failed, and what pytest's selection chose of each
+    plan it narrowed (a choice of no case started nothing)."""
 
     settings: Settings
     started: tuple[StartedRun, ...] = ()
     failed: tuple[UnreadableRun, ...] = ()
+    choices: tuple[Choice, ...] = ()
+    #: Why ids looked up by name could not be had, when they could not.
+    lookup_problem: str | None = None
 
 
 def start_runs(
     settings: Settings,
+    selections: Mapping[str, Selection] | None = None,
     *,
     client: ApiClient | None = None,
     clock: Clock | None = None,
     retry: RetryPolicy | None = None,
     rng: random.Random | None = None,
 ) -> Starts:
-    """Start every run ``settings`` asks for, one after the other."""
+    """Start every run ``settings`` asks for, one after the other; a plan pytest selected
+    among (``selections``, by plan) with only the cases selected, or none."""
     spec = settings.start
     if spec is None:
         return Starts(settings)
+    selections = selections or {}
     source = settings.qatech()
     own_client = client is None
     api = client or Client(source.api_url, source.provider.auth_headers())
@@ -64,12 +75,18 @@ def start_runs(
     rng = rng or random.Random()
     started, failed, labels = [], [], {}
     dashboard = source.provider.dashboard()
+    send = _Sender(api, clock, retry, rng, min(settings.timeout, START_SECONDS))
     try:
+        missing = {name for selection in selections.values() for name in selection.missing_ids()}
+        found, problem = _look_up(send, missing, source.provider) if missing else ({}, None)
+        choices = {plan: choose(selection, found) for plan, selection in selections.items()}
         for plan in spec.plans:
             what = DEFAULT_PLAN if plan is None else f"test plan {plan}"
-            outcome = _start(
-                api, spec.request(plan), clock, retry, rng, settings.timeout, source.provider
-            )
+            choice = choices.get(plan) if plan is not None else None
+            if choice is not None and choice.case_ids == ():
+                continue  # pytest selected none of its cases: nothing is paid for
+            request = spec.request(plan, choice.case_ids if choice is not None else None)
+            outcome = send.start(request, source.provider)
             if isinstance(outcome, StartedRun):
                 started.append(outcome)
                 if plan is not None:
@@ -96,43 +113,88 @@ def start_runs(
     finally:
         if own_client and isinstance(api, Client):
             api.close()
-    return Starts(settings.with_started(started, labels), tuple(started), tuple(failed))
+    return Starts(
+        settings.with_started(started, labels),
+        tuple(started),
+        tuple(failed),
+        tuple(choices.values()),
+        problem,
+    )
 
 
-def _start(
-    client: ApiClient,
-    request: ApiRequest,
-    clock: Clock,
-    retry: RetryPolicy,
-    rng: random.Random,
-    timeout: float,
-    provider: Provider,
-) -> StartedRun | tuple[str, bool]:
-    """The run started, or why none was (and whether one may have been all the same)."""
-    sent = f"{request.method} {client.url(request)}"
-    deadline = clock.now() + min(timeout, START_SECONDS)
-    failures = 0
-    while True:
-        try:
-            body = client.fetch(request, time_left=max(0.1, deadline - clock.now()))
-        except TransientError as error:
-            if may_have_acted(error):
-                return f"{sent} failed: {error}", True
-            failures += 1
-            delay = retry.delay(failures, error.retry_after, rng)
-            if failures >= retry.max_attempts or clock.now() + delay >= deadline:
-                return f"{sent} failed {failures} times; the last: {error}", False
-            clock.sleep(delay)
-            continue
-        except FinalError as error:
-            status = error.http_status
-            hint = provider.hint(status, post=True) if status is not None else None
-            message = f"{sent} failed: {error}" + (f"\nhint: {hint}" if hint else "")
-            return message, may_have_acted(error)
+@dataclass(frozen=True)
+class _Sender:
+    """Sends the requests of starting, each with the retries a request that cannot have acted
+    may have, within ``seconds``."""
+
+    client: ApiClient
+    clock: Clock
+    retry: RetryPolicy
+    rng: random.Random
+    seconds: float
+
+    def start(self, request: ApiRequest, provider: Provider) -> StartedRun | tuple[str, bool]:
+        """The run started, or why none was (and whether one may have been all the same)."""
+        sent, body = self.send(request, provider)
+        if isinstance(body, tuple):
+            return body
         try:
             return parse_started(body, f"the answer to {sent}")
         except BodyError as error:
             return f"{sent} gave an unusable answer: {error}", may_have_acted(error)
+
+    def send(self, request: ApiRequest, provider: Provider) -> tuple[str, object]:
+        """The request in words, and its answer's body or why there is none (and whether it may
+        have acted all the same)."""
+        client, clock = self.client, self.clock
+        sent = f"{request.method} {client.url(request)}"
+        deadline = clock.now() + self.seconds
+        failures = 0
+        while True:
+            try:
+                return sent, client.fetch(request, time_left=max(0.1, deadline - clock.now()))
+            except TransientError as error:
+                if request.method == "POST" and may_have_acted(error):
+                    return sent, (f"{sent} failed: {error}", True)
+                failures += 1
+                delay = self.retry.delay(failures, error.retry_after, self.rng)
+                if failures >= self.retry.max_attempts or clock.now() + delay >= deadline:
+                    return sent, (f"{sent} failed {failures} times; the last: {error}", False)
+                clock.sleep(delay)
+            except FinalError as error:
+                status = error.http_status
+                post = request.method == "POST"
+                hint = provider.hint(status, post=post) if status is not None else None
+                message = f"{sent} failed: {error}" + (f"\nhint: {hint}" if hint else "")
+                return sent, (message, post and may_have_acted(error))
+
+
+def _look_up(
+    send: _Sender, names: set[str], provider: Provider
+) -> tuple[dict[str, str], str | None]:
+    """The ids of the project's test cases called ``names``, read a page of the project's test
+    cases at a time to the list's end (a name two test cases share has none); and why the list
+    could not be read to its end, if it could not."""
+    seen: dict[str, list[str]] = {}
+    offset = 0
+    for _ in range(TEST_CASES_PAGES):
+        sent, body = send.send(test_cases_request(offset), provider)
+        if isinstance(body, tuple):
+            return _unique(seen, names), body[0]
+        try:
+            cases, total = parse_test_cases(body, offset)
+        except BodyError as error:
+            return _unique(seen, names), f"{sent} gave an unusable answer: {error}"
+        for name, case_id in cases:
+            seen.setdefault(name, []).append(case_id)
+        offset += len(cases)
+        if not cases or offset >= total:
+            break
+    return _unique(seen, names), None
+
+
+def _unique(seen: Mapping[str, Sequence[str]], names: set[str]) -> dict[str, str]:
+    return {name: ids[0] for name, ids in seen.items() if name in names and len(set(ids)) == 1}
 
 
 def started_lines(started: Sequence[StartedRun], prefix: str) -> list[str]:

@@ -63,7 +63,12 @@ def activate(config: pytest.Config, requested: Mapping[str, Sequence[str]]) -> A
     from pytest_qatech.session import github
     from pytest_qatech.session.terminal import TerminalReporting
 
-    live = LiveRuns(config, settings)
+    narrowing = None
+    if settings.start is not None and settings.start.narrow:
+        from pytest_qatech.session.narrowing import PlanNarrowing
+
+        narrowing = plugins["qatech-narrowing"] = PlanNarrowing(config, settings.start)
+    live = LiveRuns(config, settings, narrowing.select if narrowing is not None else None)
     config.stash[LIVE_RUNS] = live
     plugins["qatech-live"] = live
     plugins["qatech-collection"] = RemoteCollection(live.first)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import pytest
 
@@ -20,7 +20,11 @@ from pytest_qatech.core.background import Background, SharedRuns
 from pytest_qatech.core.events import Listener, silent
 from pytest_qatech.core.lines import TerminalLines
 from pytest_qatech.core.models import Listed, RunReport, RunSnapshot, StartedRun, UnreadableRun
+from pytest_qatech.core.plan_cases import Choice, Selection, choose
 from pytest_qatech.core.platforms import Settings
+
+#: What pytest's selection leaves of each test plan's known cases, once the session started.
+Select = Callable[[pytest.Session], Mapping[str, Selection]]
 
 
 def listener(config: pytest.Config) -> Listener:
@@ -59,12 +63,19 @@ LISTING_SECONDS = 5.0
 class LiveRuns:
     """Registered in the process that talks to the APIs: the only one, or the xdist controller."""
 
-    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+    def __init__(
+        self, config: pytest.Config, settings: Settings, select: Select | None = None
+    ) -> None:
         self._config = config
         #: The settings waited with: once runs are started, with them.
         self.settings = settings
+        self._select = select
         #: The runs this session started.
         self.started: tuple[StartedRun, ...] = ()
+        #: What was started (or, with --collect-only, would be) of each plan pytest selected
+        #: among; and why the project's test cases could not be read, if they could not.
+        self.choices: tuple[Choice, ...] = ()
+        self.lookup_problem: str | None = None
         #: The wait, from the session's start.
         self._background: Background | None = None
         self._say: Listener = silent
@@ -87,11 +98,16 @@ class LiveRuns:
         self._say = listener(self._config)
         self._began = time.monotonic()
         failed: tuple[UnreadableRun, ...] = ()
-        if self.settings.start is not None and not self._config.option.collectonly:
+        selections = self._select(session) if self._select and self.settings.start else {}
+        if self._config.option.collectonly:
+            # What would be started: by the names, the ids being looked up only at a start.
+            self.choices = tuple(choose(selection, {}) for selection in selections.values())
+        elif self.settings.start is not None:
             from pytest_qatech.core.starting import start_runs
 
-            starts = start_runs(self.settings)
+            starts = start_runs(self.settings, selections)
             self.settings, self.started, failed = starts.settings, starts.started, starts.failed
+            self.choices, self.lookup_problem = starts.choices, starts.lookup_problem
             if self.started:
                 hook = self._config.hook
                 hook.pytest_qatech_runs_started(config=self._config, runs=self.started)

@@ -163,7 +163,7 @@ def demo_runs() -> list[Scripted]:
 def demo_project() -> SimulatedProject:
     """What the demo's QA.tech project starts: test plan ``pln_smoke`` (and, as the project's
     default plan, the same cases), whose checkout case fails once and passes on its first rerun:
-    a flaky case."""
+    a flaky case; and test plan ``pln_nightly``, six cases of which two fail every time."""
 
     def smoke(short_id: str) -> SimulatedRun:
         return SimulatedRun(
@@ -188,10 +188,40 @@ def demo_project() -> SimulatedProject:
             ],
         )
 
+    def nightly(short_id: str) -> SimulatedRun:
+        failing = {
+            "Checkout with saved card": "The payment page timed out",
+            "Coupon code applies": "The order total did not change after the coupon",
+        }
+        names = [
+            "Login flow test",
+            "Checkout with saved card",
+            "Search finds a product",
+            "Coupon code applies",
+            "Wishlist keeps items",
+            "Profile photo upload",
+        ]
+        return SimulatedRun(
+            short_id,
+            result="FAILED",
+            statuses=("INITIATED", "RUNNING", "COMPLETED"),
+            step_seconds=0.5,
+            cases=[
+                case(
+                    name,
+                    "FAILED" if name in failing else "PASSED",
+                    title=failing.get(name),
+                    short_id=f"{short_id}{place}",
+                )
+                for place, name in enumerate(names)
+            ],
+        )
+
     return SimulatedProject(
         [
             SimulatedPlan("Smoke tests", smoke, "pln_smoke"),
             SimulatedPlan("Smoke tests", smoke),
+            SimulatedPlan("Nightly regression", nightly, "pln_nightly"),
         ]
     )
 

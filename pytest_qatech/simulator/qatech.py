@@ -27,19 +27,31 @@ MEDIA = "https://media.simulator.invalid"
 _QATECH_APP = "https://app.qatech.simulator.invalid"
 
 
-def apis(token: str) -> tuple[Api, Api]:
-    """The run endpoint and the case details endpoint, for this token."""
+#: QA.tech's "List test cases": the project's test cases, a page at a time.
+TEST_CASES_PATH = "/v1/test-cases"
+
+
+def apis(token: str) -> tuple[Api, Api, Api]:
+    """The run endpoint, the case details endpoint and the test cases' list, for this token."""
     bearer = {"authorization": f"Bearer {token}"}
     unauthorized = Answer(401, {"message": "Missing or invalid API key"})
+    not_found = Answer(404, {"message": "Test case not found"})
     return (
         Api("/v1/run/", bearer, unauthorized, Answer(404, {"message": "Run not found"})),
-        Api(
-            "/v1/run-test-case/",
-            bearer,
-            unauthorized,
-            Answer(404, {"message": "Test case not found"}),
-        ),
+        Api("/v1/run-test-case/", bearer, unauthorized, not_found),
+        Api(TEST_CASES_PATH, bearer, unauthorized, Answer(404, {"message": "Project not found"})),
     )
+
+
+def _page_asked(query: dict[str, list[str]], most: int) -> tuple[int, int] | None:
+    """The ``limit`` (at most ``most``) and ``offset`` a paged request asks for; None if they
+    are no whole numbers."""
+    try:
+        limit = min(int(query.get("limit", [str(most)])[-1]), most)
+        offset = int(query.get("offset", ["0"])[-1])
+    except ValueError:
+        return None
+    return (limit, offset) if limit >= 1 and offset >= 0 else None
 
 
 def case(
@@ -208,13 +220,10 @@ class SimulatedTrace(Served):
         return f"/v1/run-test-case/{quote(self.short_id, safe='')}/trace"
 
     def respond(self, query: dict[str, list[str]]) -> Answer:
-        try:
-            limit = min(int(query.get("limit", ["50"])[-1]), 50)
-            offset = int(query.get("offset", ["0"])[-1])
-        except ValueError:
+        asked = _page_asked(query, 50)
+        if asked is None:
             return Answer(400, {"message": "Invalid query parameters: limit, offset"})
-        if limit < 1 or offset < 0:
-            return Answer(400, {"message": "Invalid query parameters: limit, offset"})
+        limit, offset = asked
         return Answer(
             200,
             {
@@ -352,11 +361,44 @@ class SimulatedProject:
         plan = next((plan for plan in self.plans if plan.short_id == wanted), None)
         if plan is None:
             return Answer(404, {"message": "Test plan not found"}), None
-        self.starts.append(body)
         run = plan.make(f"st{len(self.started) + 1:03d}{_crc(plan.name) % 1000:03d}")
+        if "testCaseIds" in body:
+            # The plan's cases that the ids name (an assumption: the reference is silent).
+            ids, in_plan = body["testCaseIds"], {run.project_case_id(raw) for raw in run.cases}
+            strangers = [case_id for case_id in ids if case_id not in in_plan]
+            if not ids or strangers:
+                which = strangers[0] if strangers else "none"
+                return Answer(400, {"message": f"Test case {which} is not in the plan"}), None
+            run.cases = [raw for raw in run.cases if run.project_case_id(raw) in ids]
+        self.starts.append(body)
         self.started.append(run.short_id)
         plan_id = plan.short_id or "pln_default0"
         return self._answer(run, {"name": plan.name, "shortId": plan_id}), run
+
+    def test_cases(self, query: dict[str, list[str]]) -> Answer:
+        """``GET /v1/test-cases``: the project's test cases (every plan's, each once), ``limit``
+        (at most 100) from ``offset``."""
+        asked = _page_asked(query, 100)
+        if asked is None:
+            return Answer(400, {"message": "Invalid query parameters: limit, offset"})
+        limit, offset = asked
+        cases: dict[str, str] = {}
+        for plan in self.plans:
+            run = plan.make("preview")
+            for raw in run.cases:
+                cases.setdefault(run.project_case_id(raw), str(raw.get("name")))
+        listed = [
+            {"id": case_id, "name": name, "isEnabled": True} for case_id, name in cases.items()
+        ]
+        return Answer(
+            200,
+            {
+                "testCases": listed[offset : offset + limit],
+                "total": len(listed),
+                "limit": limit,
+                "offset": offset,
+            },
+        )
 
     def rerun(self, run: Served | None, body: object) -> tuple[Answer, SimulatedRun | None]:
         index, self.rerun_requests = self.rerun_requests, self.rerun_requests + 1

@@ -154,6 +154,8 @@ class Simulator:
                     return run.answers[index]
             if not authorized:
                 return platform.unauthorized
+            if run is None and path == qatech.TEST_CASES_PATH and self.project is not None:
+                return self.project.test_cases(query)
             if run is None:
                 return platform.not_found
             return run.respond(query)

@@ -22,7 +22,13 @@ from pytest_qatech.core.actions import Commit, github_commit
 from pytest_qatech.core.api_request import ApiRequest
 from pytest_qatech.core.lookup import Lookup, SettingsError
 from pytest_qatech.core.models import StartedRun
-from pytest_qatech.core.options import QATECH_APP_URL, QATECH_PLAN, QATECH_START, RERUNS
+from pytest_qatech.core.options import (
+    QATECH_APP_URL,
+    QATECH_PLAN,
+    QATECH_START,
+    RERUNS,
+    WHOLE_PLAN,
+)
 from pytest_qatech.core.providers.body import BodyError, Fields
 from pytest_qatech.core.urls import is_path_segment
 
@@ -71,13 +77,20 @@ class StartSpec:
     #: (application short id, environment URL) pairs.
     applications: tuple[tuple[str, str], ...] = ()
     commit: Commit | None = None
+    #: Whether pytest's selection may narrow a plan's run to the cases it selects (not with
+    #: ``--qatech-whole-plan``).
+    narrow: bool = True
 
-    def request(self, plan: str | None) -> ApiRequest:
+    def request(self, plan: str | None, case_ids: Sequence[str] | None = None) -> ApiRequest:
+        """The start of a run of ``plan``; of only the tests ``case_ids`` names, when given
+        (``testCaseIds``, project test case ids, beside ``testPlanShortId``)."""
         body: dict[str, Any] = {"trigger": "API" if self.commit is None else "GITHUB"}
         if self.commit is not None:
             body.update(self.commit.fields())
         if plan is not None:
             body["testPlanShortId"] = plan
+        if case_ids is not None:
+            body["testCaseIds"] = list(case_ids)
         if self.applications:
             body["applications"] = [
                 {"applicationShortId": app, "environment": {"url": url}}
@@ -104,7 +117,8 @@ def configure_start(lookup: Lookup) -> StartSpec | None:
                 f"{QATECH_PLAN.flag} or {QATECH_START.flag} too"
             )
         return None
-    return StartSpec(tuple(plans), applications, github_commit(lookup.environ))
+    narrow = not lookup.switch(WHOLE_PLAN)
+    return StartSpec(tuple(plans), applications, github_commit(lookup.environ), narrow)
 
 
 def _application(value: str) -> tuple[str, str]:
@@ -131,6 +145,36 @@ def rerun_request(run_id: str, case_ids: Sequence[str] | None = None) -> ApiRequ
     else:
         body = {"projectTestCaseIds": list(case_ids)}
     return ApiRequest(run_path(run_id), body=json.dumps(body))
+
+
+#: QA.tech's "List test cases" (``GET /v1/test-cases``, paginated by ``limit`` and ``offset``,
+#: answering ``{testCases, total, limit, offset}``): each test case's ``id`` (its project test
+#: case id, what ``testCaseIds`` and ``projectTestCaseIds`` name) and ``name``.
+TEST_CASES_PATH = "/v1/test-cases"
+#: The test cases one page asks for, and the most pages read: 5,000 test cases.
+TEST_CASES_PAGE = 100
+TEST_CASES_PAGES = 50
+
+
+def test_cases_request(offset: int) -> ApiRequest:
+    return ApiRequest(TEST_CASES_PATH, (("limit", str(TEST_CASES_PAGE)), ("offset", str(offset))))
+
+
+def parse_test_cases(body: object, offset: int) -> tuple[tuple[tuple[str, str], ...], int]:
+    """One page of the project's test cases, asked from ``offset``: each one's name and id, and
+    how many the project has."""
+    what = "the project's test cases"
+    page = Fields(body, what)
+    total = page.integer("total")
+    at = page.integer("offset")
+    if at != offset:
+        raise BodyError(f"{what}: asked for those from {offset}, but the API answered from {at}")
+    cases = []
+    # A server that sends more than a page is not followed past what was asked for.
+    for place, raw in enumerate(page.objects("testCases")[:TEST_CASES_PAGE], offset + 1):
+        case = Fields(raw, f"test case {place} of {what}")
+        cases.append((case.text("name"), case.text("id")))
+    return tuple(cases), total
 
 
 def parse_started(body: object, what: str) -> StartedRun:

@@ -1,0 +1,179 @@
+"""pytest's selection decides what a run started from a test plan tests.
+
+Before a plan's run starts, the plan's cases as the last session that ran it saw them (kept in
+pytest's cache, :mod:`~pytest_qatech.core.plan_cases`) are laid out as the very items a run of
+the plan gives, and the session's own selection chooses among them: node ids as arguments,
+``-k``, ``-m`` (with the markers the project's hooks add), ``--deselect``, ``--lf`` and the
+project's ``pytest_collection_modifyitems``. The start then names only the cases left. Once the
+run has ended, what it taught of the plan's cases goes back into the cache.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pytest_qatech.core.codec import from_data, to_data
+from pytest_qatech.core.lines import PREFIX
+from pytest_qatech.core.models import FinishedRun
+from pytest_qatech.core.options import QATECH
+from pytest_qatech.core.plan_cases import CACHE_KEY, Choice, PlanCases, Selection, learnt
+from pytest_qatech.core.providers.qatech_start import StartSpec
+from pytest_qatech.core.text import visible
+from pytest_qatech.session.items import RemoteCaseItem, RunCollector
+from pytest_qatech.session.live import LIVE_RUNS
+
+
+class PlanNarrowing:
+    """In the process that talks to the APIs (the xdist controller too, before its workers
+    start), for a session that starts runs of test plans."""
+
+    def __init__(self, config: pytest.Config, spec: StartSpec) -> None:
+        self._config = config
+        self._spec = spec
+        #: The plans narrowed, with what pytest selected of each.
+        self.selections: dict[str, Selection] = {}
+
+    def __repr__(self) -> str:
+        return f"PlanNarrowing({sorted(self.selections)})"
+
+    @property
+    def why(self) -> list[str]:
+        """The options that narrow a session's selection, as people typed them."""
+        option = self._config.option
+        given = [
+            ("--lf", getattr(option, "lf", False)),
+            ("-k", option.keyword),
+            ("-m", option.markexpr),
+            ("--deselect", option.deselect),
+            ("node ids", self._config.pluginmanager.get_plugin("qatech-selection") is not None),
+        ]
+        return [flag for flag, value in given if value]
+
+    def select(self, session: pytest.Session) -> Mapping[str, Selection]:
+        """What the session's selection leaves of each plan's known cases."""
+        if not self._spec.narrow:
+            return {}
+        for plan in self._spec.plans:
+            known = self.known(plan) if plan is not None else None
+            if plan is not None and known is not None:
+                self.selections[plan] = Selection(known, self._selected(session, known))
+        return self.selections
+
+    def known(self, plan: str) -> PlanCases | None:
+        cache = getattr(self._config, "cache", None)
+        data = cache.get(CACHE_KEY + plan, None) if cache is not None else None
+        if data is None:
+            return None
+        try:
+            return from_data(PlanCases, data)
+        except (TypeError, KeyError, ValueError, AttributeError):
+            return None  # written by another version: as if no session had run the plan
+
+    def _selected(self, session: pytest.Session, known: PlanCases) -> tuple[int, ...]:
+        config = session.config
+        copies: list[Any] = [
+            item
+            for collector in RunCollector.laid_out(session, [known.snapshot()])
+            for item in collector.collect()
+            if isinstance(item, RemoteCaseItem)
+        ]
+        with _deselections_unreported(config):
+            config.hook.pytest_collection_modifyitems(session=session, config=config, items=copies)
+        if _failed_elsewhere(config, [item.nodeid for item in copies]):
+            return ()
+        return tuple(int(item.listed.key[1:]) for item in copies)
+
+    def pytest_report_header(self, config: pytest.Config) -> list[str]:
+        live = config.stash[LIVE_RUNS]
+        would = config.option.collectonly
+        lines = []
+        if live.lookup_problem:
+            lines.append(
+                f"{PREFIX} warning: the project's test cases could not be read, so cases "
+                f"without a known id could not be named: {live.lookup_problem}"
+            )
+        why = ", ".join(self.why) or "the session's collection hooks"
+        for choice in live.choices:
+            lines.append(visible(_choice_line(choice, self.selections[choice.plan], why, would)))
+        narrowing = self._spec.narrow and self.why
+        for plan in self._spec.plans:
+            if narrowing and plan is not None and plan not in self.selections:
+                lines.append(
+                    f"{PREFIX} test plan {plan}: its cases are not known yet (no session here "
+                    f"has run it), so {why} cannot narrow it: its whole plan is started"
+                )
+        return lines
+
+    def pytest_qatech_run_finished(self, config: pytest.Config, run: object) -> None:
+        """Keep what a run of a plan taught of its cases, for the next session to select."""
+        if not isinstance(run, FinishedRun):
+            return
+        live = config.stash.get(LIVE_RUNS, None)
+        plan = live.settings.qatech().label(run.run_id) if live is not None else None
+        cache = getattr(config, "cache", None)
+        if plan is None or plan not in self._spec.plans or cache is None:
+            return
+        selection = self.selections.get(plan)
+        whole = selection is None or len(set(selection.places)) == len(selection.known.cases)
+        seen = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        cases = learnt(plan, self.known(plan), run, whole=whole, seen=seen)
+        cache.set(CACHE_KEY + plan, to_data(cases))
+
+
+def _choice_line(choice: Choice, selection: Selection, why: str, would: bool) -> str:
+    """What was started of a plan, and why, in a line of the header."""
+    known = selection.known
+    plan = f"{PREFIX} test plan {choice.plan}"
+    whose = f"(its cases as {QATECH.title} run {known.run_id} listed them, {known.seen})"
+    if choice.case_ids is None and choice.unmapped:
+        names = ", ".join(repr(name) for name in choice.unmapped)
+        return (
+            f"{plan}: warning: no id is known for {len(choice.unmapped)} of the "
+            f"{choice.selected} cases {why} selected ({names}), so its whole plan is started "
+            "rather than leave them out"
+        )
+    start = "would start" if would else "starting"
+    if choice.case_ids is None:
+        return f"{plan}: {start} all its {choice.known} cases {whose}"
+    if not choice.case_ids:
+        nothing = "no run would be started" if would else "no run is started"
+        return f"{plan}: {why} selected none of its {choice.known} cases {whose}: {nothing}"
+    chosen = known.names(selection.places)
+    shown = ", ".join(chosen[:5]) + (f" and {len(chosen) - 5} more" if len(chosen) > 5 else "")
+    return (
+        f"{plan}: {start} {choice.selected} of its {choice.known} cases, as {why} selected "
+        f"them {whose}: {shown}"
+    )
+
+
+@contextlib.contextmanager
+def _deselections_unreported(config: pytest.Config) -> Iterator[None]:
+    """While the plan's cases are selected among, before the start: the selection's plugins
+    tell of what they deselect, which the terminal would count twice."""
+    hook: Any = config.hook
+    told = hook.pytest_deselected
+    hook.pytest_deselected = lambda **kwargs: None
+    try:
+        yield
+    finally:
+        hook.pytest_deselected = told
+
+
+def _failed_elsewhere(config: pytest.Config, nodeids: list[str]) -> bool:
+    """With ``--lf``: whether tests outside the plan failed last time and none of its cases did.
+    The session's ``--lf`` then keeps only those tests, so none of the plan's would be
+    reported; ``--lf`` among the plan's cases alone would keep them all."""
+    if not getattr(config.option, "lf", False):
+        return False
+    cache = getattr(config, "cache", None)
+    failed = cache.get("cache/lastfailed", {}) if cache is not None else {}
+    if not isinstance(failed, dict) or any(nodeid in failed for nodeid in nodeids):
+        return False
+    root = Path(config.rootpath)
+    return any((root / str(nodeid).split("::")[0]).exists() for nodeid in failed)

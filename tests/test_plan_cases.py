@@ -1,0 +1,236 @@
+"""A plan's known cases, what a narrowed start names, and how the ids of cases the cache does
+not know are looked up by name in the project's test cases (``GET /v1/test-cases``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pytest
+
+from pytest_qatech.core.api_request import ApiRequest
+from pytest_qatech.core.client import FinalError, TransientError
+from pytest_qatech.core.codec import from_data, to_data
+from pytest_qatech.core.lookup import Lookup
+from pytest_qatech.core.models import FinishedRun, Outcome, RemoteCase
+from pytest_qatech.core.plan_cases import (
+    Choice,
+    KnownCase,
+    PlanCases,
+    Selection,
+    choose,
+    learnt,
+)
+from pytest_qatech.core.platforms import Settings, resolve
+from pytest_qatech.core.providers.body import BodyError
+from pytest_qatech.core.providers.qatech_start import parse_test_cases
+from pytest_qatech.core.retry import RetryPolicy
+from pytest_qatech.core.starting import Starts, start_runs
+from tests.helpers import FakeClock
+
+KNOWN = PlanCases(
+    "pln_x",
+    (KnownCase("Login", "id-login"), KnownCase("Checkout", "id-checkout"), KnownCase("Search")),
+    "run1",
+    "2026-12-03T10:00:00+00:00",
+)
+
+
+def case(name: str, project_case_id: str | None = None) -> RemoteCase:
+    return RemoteCase(name, Outcome.PASSED, project_case_id=project_case_id)
+
+
+def run(*cases: RemoteCase, run_id: str = "run2") -> FinishedRun:
+    return FinishedRun("qatech", run_id, "COMPLETED", "PASSED", cases)
+
+
+def test_a_run_of_the_whole_plan_replaces_what_was_known_keeping_the_ids_it_lacks() -> None:
+    after = learnt(
+        "pln_x", KNOWN, run(case("Checkout"), case("Search", "id-search"), case("New")),
+        whole=True, seen="later",
+    )  # fmt: skip
+    # Login left the plan; Checkout keeps the id it had; Search and New are as the run said.
+    assert after == PlanCases(
+        "pln_x",
+        (KnownCase("Checkout", "id-checkout"), KnownCase("Search", "id-search"), KnownCase("New")),
+        "run2",
+        "later",
+    )
+
+
+def test_a_narrowed_run_only_adds_what_it_taught() -> None:
+    after = learnt("pln_x", KNOWN, run(case("Search", "id-search")), whole=False, seen="later")
+    assert after.cases == (
+        KnownCase("Login", "id-login"),
+        KnownCase("Checkout", "id-checkout"),
+        KnownCase("Search", "id-search"),
+    )
+    first = learnt("pln_y", None, run(case("Only", "id-only")), whole=False, seen="now")
+    assert first == PlanCases("pln_y", (KnownCase("Only", "id-only"),), "run2", "now")
+
+
+def test_what_is_known_survives_the_cache_as_json() -> None:
+    assert from_data(PlanCases, json.loads(json.dumps(to_data(KNOWN)))) == KNOWN
+
+
+def test_the_known_cases_are_laid_out_under_the_plan_s_node_ids() -> None:
+    snapshot = KNOWN.snapshot()
+    assert (snapshot.provider, snapshot.label) == ("qatech", "pln_x")
+    assert [(listed.key, listed.name) for listed in snapshot.cases or ()] == [
+        ("#0", "Login"), ("#1", "Checkout"), ("#2", "Search"),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("places", "found", "choice"),
+    [
+        ((0, 1, 2), {}, Choice("pln_x", None, 3, 3)),
+        ((), {}, Choice("pln_x", (), 0, 3)),
+        ((1, 0), {}, Choice("pln_x", ("id-checkout", "id-login"), 2, 3)),
+        ((2,), {"Search": "id-search"}, Choice("pln_x", ("id-search",), 1, 3)),
+        ((0, 2), {}, Choice("pln_x", None, 2, 3, ("Search",))),
+    ],
+    ids=["all: the whole plan", "none: nothing", "some", "one found by name", "one unmapped"],
+)
+def test_what_a_start_names(places: tuple[int, ...], found: dict[str, str], choice: Choice) -> None:
+    assert choose(Selection(KNOWN, places), found) == choice
+
+
+def test_only_the_ids_missing_from_a_narrowed_selection_are_looked_up() -> None:
+    assert Selection(KNOWN, (0, 2)).missing_ids() == ["Search"]
+    assert Selection(KNOWN, (0, 1, 2)).missing_ids() == []
+
+
+def cases_page(cases: Sequence[tuple[str, str]], offset: int, total: int) -> dict[str, Any]:
+    return {
+        "testCases": [{"id": case_id, "name": name, "isEnabled": True} for name, case_id in cases],
+        "total": total,
+        "limit": 100,
+        "offset": offset,
+    }
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"offset": 100}, "asked for those from 0, but the API answered from 100"),
+        ({"total": None}, "field 'total'"),
+        ({"testCases": [{"name": "x"}]}, "test case 1 of the project's test cases: required"),
+        ({"testCases": "all"}, "field 'testCases'"),
+    ],
+)  # fmt: skip
+def test_a_page_of_test_cases_that_does_not_fit_is_refused(
+    changes: dict[str, Any], problem: str
+) -> None:
+    with pytest.raises(BodyError, match=problem):
+        parse_test_cases({**cases_page([], 0, 0), **changes}, 0)
+
+
+def test_no_more_than_a_page_of_test_cases_is_taken() -> None:
+    cases = [(f"c{n}", f"id{n}") for n in range(150)]
+    page, total = parse_test_cases(cases_page(cases, 0, 150), 0)
+    assert (len(page), total) == (100, 150)
+
+
+class FakeApi:
+    """Answers the start's POSTs and the test cases' GETs with what each script says next."""
+
+    def __init__(self, starts: Sequence[object], pages: Sequence[object] = ()) -> None:
+        self.scripts = {"POST": list(starts), "GET": list(pages)}
+        self.sent: list[ApiRequest] = []
+
+    def url(self, request: ApiRequest) -> str:
+        return "https://api.qa.tech" + request.path
+
+    def fetch(self, request: ApiRequest, time_left: float | None = None) -> object:
+        self.sent.append(request)
+        answer = self.scripts[request.method].pop(0)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    def bodies(self) -> list[object]:
+        return [json.loads(r.body or "") for r in self.sent if r.method == "POST"]
+
+    def pages(self) -> list[Mapping[str, str]]:
+        return [dict(r.params) for r in self.sent if r.method == "GET"]
+
+
+STARTED = {"success": True, "run": {"id": "u", "shortId": "def456", "testCount": 1}}
+
+
+def plans(*plans: str) -> Settings:
+    lookup = Lookup(
+        {"qatech_plan": list(plans)}.get, lambda name: "", {"QATECH_API_TOKEN": "t0k3n-x"}
+    )
+    return resolve({"qatech": []}, lookup)
+
+
+def started(api: FakeApi, selections: Mapping[str, Selection]) -> Starts:
+    retry = RetryPolicy(max_attempts=3)
+    return start_runs(plans("pln_x"), selections, client=api, clock=FakeClock(), retry=retry)
+
+
+def test_a_narrowed_start_names_the_selected_ids_beside_the_plan() -> None:
+    api = FakeApi([STARTED])
+    starts = started(api, {"pln_x": Selection(KNOWN, (1,))})
+    assert api.bodies() == [
+        {"trigger": "API", "testPlanShortId": "pln_x", "testCaseIds": ["id-checkout"]}
+    ]
+    assert starts.choices == (Choice("pln_x", ("id-checkout",), 1, 3),)
+
+
+def test_a_selection_of_nothing_starts_nothing_and_one_of_everything_the_whole_plan() -> None:
+    api = FakeApi([STARTED])
+    assert started(api, {"pln_x": Selection(KNOWN, ())}).started == ()
+    assert api.sent == []
+    started(api, {"pln_x": Selection(KNOWN, (0, 1, 2))})
+    assert api.bodies() == [{"trigger": "API", "testPlanShortId": "pln_x"}]
+
+
+def test_missing_ids_are_looked_up_by_name_a_page_at_a_time_to_the_end() -> None:
+    first = [(f"Other {n}", f"id-o{n}") for n in range(100)]
+    second = [("Search", "id-search"), ("Login", "id-login-2")]
+    api = FakeApi([STARTED], [cases_page(first, 0, 102), cases_page(second, 100, 102)])
+    started(api, {"pln_x": Selection(KNOWN, (0, 2))})
+    assert api.pages() == [{"limit": "100", "offset": "0"}, {"limit": "100", "offset": "100"}]
+    assert api.bodies()[0] == {
+        "trigger": "API", "testPlanShortId": "pln_x", "testCaseIds": ["id-login", "id-search"],
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "pages",
+    [
+        [cases_page([("Search", "a"), ("Search", "b")], 0, 2)],
+        [cases_page([("Elsewhere", "a")], 0, 1)],
+        [FinalError("HTTP 500 Internal Server Error", http_status=500)],
+        [cases_page([], 5, 0)],
+    ],
+    ids=["a name two test cases share", "not there", "a listing that fails", "one that lies"],
+)
+def test_a_case_whose_id_cannot_be_had_runs_the_whole_plan(pages: list[object]) -> None:
+    api = FakeApi([STARTED], pages)
+    starts = started(api, {"pln_x": Selection(KNOWN, (2,))})
+    assert api.bodies() == [{"trigger": "API", "testPlanShortId": "pln_x"}]
+    assert starts.choices == (Choice("pln_x", None, 1, 3, ("Search",)),)
+
+
+def test_a_listing_that_fails_says_why_and_its_reads_are_retried_as_reads() -> None:
+    busy = TransientError("HTTP 503 Service Unavailable")
+    api = FakeApi([STARTED], [busy, busy, busy])
+    starts = started(api, {"pln_x": Selection(KNOWN, (2,))})
+    assert len(api.pages()) == 3
+    assert starts.lookup_problem == (
+        "GET https://api.qa.tech/v1/test-cases failed 3 times; the last: HTTP 503 Service "
+        "Unavailable"
+    )
+
+
+def test_a_listing_that_never_ends_is_read_at_most_fifty_pages() -> None:
+    endless = [cases_page([(f"c{p}-{n}", f"i{p}-{n}") for n in range(100)], p * 100, 10**9)
+               for p in range(60)]  # fmt: skip
+    api = FakeApi([STARTED], endless)
+    started(api, {"pln_x": Selection(KNOWN, (2,))})
+    assert len(api.pages()) == 50
