@@ -24,7 +24,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pytest_qatech.simulator import DEFAULT_TOKEN, SimulatedRun, Simulator, case
+from pytest_qatech.simulator import (
+    DEFAULT_TOKEN,
+    SimulatedPlan,
+    SimulatedProject,
+    SimulatedRun,
+    Simulator,
+    case,
+)
 from pytest_qatech.simulator.qatech import trace_step
 
 NEUTRAL = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
@@ -121,6 +128,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="measure only what errored cases cost beside as many passing ones",
     )
     parser.add_argument(
+        "--only-narrowing",
+        action="store_true",
+        help="measure only how many cases --lf starts of a 50-case plan with 3 failing",
+    )
+    parser.add_argument(
         "--only-traces",
         action="store_true",
         help="measure only what reading the traces of a 100-case run with 20 failures costs",
@@ -190,6 +202,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if options.only_traces:
             traces(remote, env, repeat)
+            return 0
+        if options.only_narrowing:
+            narrowing(env)
             return 0
         if options.versus:
             versus(options.versus, one_test, remote, env, repeat)
@@ -266,6 +281,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         dripping(remote, env, repeat)
         errored(remote, env, repeat)
         traces(remote, env, repeat)
+        narrowing(env)
     return 0
 
 
@@ -348,6 +364,41 @@ def traces(
     print(f"{title + ': API requests, traces / none':<62} {requests[0] / requests[1]:6.3f}  "
           f"({requests[0]} / {requests[1]})")  # fmt: skip
     report(f"{title}: wall, traces / none", "", traced, untraced, "seconds")
+
+
+def narrowing(env: dict[str, str], count: int = 50, failing: int = 3) -> None:
+    """What ``--lf`` starts of a plan of ``count`` cases after a session in which ``failing`` of
+    them failed: the cases each start named, and each session's wall time. pytest's cache is on
+    here (``--lf`` lives in it), in a folder of its own."""
+
+    def plan_run(short_id: str) -> SimulatedRun:
+        cases = [
+            case(f"case {i}", "FAILED" if i < failing else "PASSED", short_id=f"{short_id}c{i}")
+            for i in range(count)
+        ]
+        return SimulatedRun(short_id, "FAILED", cases)
+
+    folder = project({"pytest.ini": "[pytest]\n"})
+    project_api = SimulatedProject([SimulatedPlan("Regression", plan_run, "pln_regression")])
+    with Simulator(project=project_api) as simulator:
+        served = {**env, "QATECH_API_URL": simulator.url}
+        base = [sys.executable, "-m", "pytest", "-q", "-p", "no:hypothesispytest", "-p",
+                "no:randomly", "--qatech-plan", "pln_regression",
+                "--qatech-poll-interval", "0.1"]  # fmt: skip
+        seconds, started = [], []
+        for extra in ((), ("--lf",)):
+            began = time.perf_counter()
+            subprocess.run(
+                [*base, *extra], cwd=folder, env=served, capture_output=True, check=False
+            )
+            seconds.append(time.perf_counter() - began)
+            body = project_api.starts[-1]
+            started.append(len(body.get("testCaseIds", [])) or count)
+    title = f"plan of {count}, {failing} failing: cases started, --lf / whole"
+    print(f"{title:<62} {started[1] / started[0]:6.3f}  ({started[1]} / {started[0]})  "
+          f"target {failing} / {count}")  # fmt: skip
+    print(f"{'the same: wall, --lf / whole':<62} {seconds[1] / seconds[0]:6.3f}  "
+          f"({seconds[1]:.3f}s / {seconds[0]:.3f}s)")  # fmt: skip
 
 
 def dripping(folder: Path, env: dict[str, str], repeat: int, timeout: float = 3.0) -> None:

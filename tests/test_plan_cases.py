@@ -234,3 +234,14 @@ def test_a_listing_that_never_ends_is_read_at_most_fifty_pages() -> None:
     api = FakeApi([STARTED], endless)
     started(api, {"pln_x": Selection(KNOWN, (2,))})
     assert len(api.pages()) == 50
+
+
+def test_narrowing_is_on_unless_the_whole_plan_is_asked_for() -> None:
+    def narrow(cli: dict[str, object]) -> bool:
+        lookup = Lookup(cli.get, lambda name: "", {"QATECH_API_TOKEN": "t0k3n-x"})
+        spec = resolve({"qatech": []}, lookup).start
+        assert spec is not None
+        return spec.narrow
+
+    assert narrow({"qatech_plan": ["pln_x"]}) is True
+    assert narrow({"qatech_plan": ["pln_x"], "qatech_whole_plan": True}) is False

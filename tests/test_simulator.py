@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -260,6 +261,43 @@ def test_the_readme_testvibe_failure_is_what_the_command_prints() -> None:
     shown = readme.split("```text\n", 1)[1].split("```", 1)[0]
     # The README's block, header and all, is a stretch of what the command prints.
     assert shown in done.stdout
+
+
+@pytest.mark.starts_runs
+def test_the_readme_demo_of_lf_starting_two_cases_of_six(tmp_path: Path) -> None:
+    """The README's two commands: a plan of six run whole, then --lf starts the two that failed."""
+    root = Path(__file__).parent.parent
+    shutil.copytree(root / "demo", tmp_path / "demo")
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### pytest's selection decides what a started run tests", 1)[1]
+    commands = section.split("```sh\n", 1)[1].split("```", 1)[0].splitlines()
+    prefix = ".venv/bin/python -m pytest_qatech.simulator -- .venv/bin/pytest "
+    assert [line.removeprefix(prefix) for line in commands] == [
+        "--qatech-plan pln_nightly --qatech-poll-interval 0.5 demo",
+        "--qatech-plan pln_nightly --qatech-poll-interval 0.5 --lf demo",
+    ]
+    outputs = []
+    for extra in ((), ("--lf",)):
+        command = [
+            sys.executable, "-m", "pytest_qatech.simulator", "--", sys.executable, "-m",
+            "pytest", "--qatech-plan", "pln_nightly", "--qatech-poll-interval", "0.05", *extra,
+            "demo",
+        ]  # fmt: skip
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path,
+            env={**os.environ, "PYTEST_ADDOPTS": "-p no:randomly", "COLUMNS": "200"},
+        )  # fmt: skip
+        assert done.returncode == 1, done.stdout + done.stderr
+        outputs.append(done.stdout)
+    assert "2 failed, 6 passed" in outputs[0]
+    assert (
+        "qatech: test plan pln_nightly: starting 2 of its 6 cases, as --lf selected them (its "
+        "cases as QA.tech run st001274 listed them, " in outputs[1]
+    )
+    assert "(test plan Nightly regression, pln_nightly; 2 cases)" in outputs[1]
+    assert "2 failed, 2 deselected" in outputs[1]
+    shown = section.split("```text\n", 1)[1].split("```", 1)[0]
+    assert "starting 2 of its 6 cases" in shown
 
 
 def test_the_simulator_reports_a_missing_command() -> None:

@@ -205,7 +205,6 @@ def demo_project() -> SimulatedProject:
             short_id,
             result="FAILED",
             statuses=("INITIATED", "RUNNING", "COMPLETED"),
-            step_seconds=0.5,
             cases=[
                 case(
                     name,

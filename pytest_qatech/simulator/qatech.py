@@ -339,6 +339,9 @@ class SimulatedProject:
     #: Scripted answers by the index of the start (or rerun) request, as for runs.
     start_answers: dict[int, Answer] = field(default_factory=dict)
     rerun_answers: dict[int, Answer] = field(default_factory=dict)
+    #: Scripted answers to ``GET /v1/test-cases``, by the index of the request.
+    test_cases_answers: dict[int, Answer] = field(default_factory=dict)
+    test_cases_requests: int = 0
     #: The status of a successful answer: the reference says 200, a server may say 201.
     success_status: int = 200
     #: The bodies of the start requests, and the runs they started, in order.
@@ -378,6 +381,9 @@ class SimulatedProject:
     def test_cases(self, query: dict[str, list[str]]) -> Answer:
         """``GET /v1/test-cases``: the project's test cases (every plan's, each once), ``limit``
         (at most 100) from ``offset``."""
+        index, self.test_cases_requests = self.test_cases_requests, self.test_cases_requests + 1
+        if index in self.test_cases_answers:
+            return self.test_cases_answers[index]
         asked = _page_asked(query, 100)
         if asked is None:
             return Answer(400, {"message": "Invalid query parameters: limit, offset"})

@@ -1,0 +1,252 @@
+"""pytest's selection decides what a run started from a test plan tests: ``--lf``, ``-k``, ``-m``,
+node ids and ``--deselect`` narrow the start to the cases they leave, each test asserting the
+exact body sent (or that none was), in sessions against the simulator's demo project."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pytest_qatech.simulator import (
+    Answer,
+    SimulatedPlan,
+    SimulatedProject,
+    SimulatedRun,
+    Simulator,
+    case,
+)
+from pytest_qatech.simulator.qatech import project_case_id
+
+from .helpers import FAST, run_session
+
+pytestmark = pytest.mark.starts_runs
+
+PLAN = "pln_nightly"
+NAMES = [
+    "Login flow test",
+    "Checkout with saved card",
+    "Search finds a product",
+    "Coupon code applies",
+    "Wishlist keeps items",
+    "Profile photo upload",
+]
+FAILING = ["Checkout with saved card", "Coupon code applies"]
+
+
+def ids(*names: str) -> list[str]:
+    """The project test case ids of these cases: what the simulator's details give."""
+    return [project_case_id({"name": name}) for name in names]
+
+
+def body(*names: str) -> dict[str, Any]:
+    narrowed = {"testCaseIds": ids(*names)} if names else {}
+    return {"trigger": "API", "testPlanShortId": PLAN, **narrowed}
+
+
+def nightly(short_id: str) -> SimulatedRun:
+    """The plan's run: six cases, two of which fail every time; it moves on per request."""
+    cases = [
+        case(name, "FAILED" if name in FAILING else "PASSED", short_id=f"{short_id}{place}")
+        for place, name in enumerate(NAMES)
+    ]
+    return SimulatedRun(short_id, "FAILED", cases)
+
+
+@pytest.fixture
+def project(simulator: Simulator) -> SimulatedProject:
+    simulator.project = SimulatedProject([SimulatedPlan("Nightly", nightly, PLAN)])
+    return simulator.project
+
+
+@pytest.fixture
+def learnt(simulator: Simulator, project: SimulatedProject, pytester: pytest.Pytester) -> None:
+    """A first session that ran the whole plan: two of its six cases failed."""
+    result = run_session(pytester, *FAST, "--qatech-plan", PLAN)
+    result.assert_outcomes(passed=4, failed=2)
+    simulator.requests.clear()
+    project.starts.clear()
+
+
+def starts(project: SimulatedProject) -> list[dict[str, Any]]:
+    return project.starts
+
+
+def listings(simulator: Simulator) -> int:
+    return sum(request.path == "/v1/test-cases" for request in simulator.requests)
+
+
+@pytest.mark.usefixtures("learnt")
+def test_lf_starts_only_what_failed_last_time_under_the_same_node_ids(
+    project: SimulatedProject, pytester: pytest.Pytester
+) -> None:
+    result = run_session(pytester, *FAST, "--qatech-plan", PLAN, "--lf", "-v")
+    assert starts(project) == [body(*FAILING)]
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(
+        [
+            f"qatech: test plan {PLAN}: starting 2 of its 6 cases, as --lf selected them (its "
+            "cases as QA.tech run st* listed them, 20*): Checkout with saved card, Coupon code "
+            "applies",
+            f"qatech::{PLAN}::Checkout with saved card FAILED*",
+            f"qatech::{PLAN}::Coupon code applies FAILED*",
+        ]
+    )
+
+
+@pytest.mark.usefixtures("learnt")
+def test_k_looks_up_the_ids_the_last_run_did_not_give(
+    simulator: Simulator, project: SimulatedProject, pytester: pytest.Pytester
+) -> None:
+    # The details of a pass are not read by default: its id comes from the test cases' list.
+    result = run_session(pytester, *FAST, "--qatech-plan", PLAN, "-k", "Coupon or Wishlist")
+    assert starts(project) == [body("Coupon code applies", "Wishlist keeps items")]
+    assert listings(simulator) == 1
+    result.assert_outcomes(passed=1, failed=1)
+
+
+@pytest.mark.usefixtures("learnt")
+def test_m_selects_with_the_markers_the_project_s_hooks_add(
+    project: SimulatedProject, pytester: pytest.Pytester
+) -> None:
+    pytester.makeconftest(
+        """
+import pytest
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "Profile" in item.name or "Search" in item.name:
+            item.add_marker(pytest.mark.slow)
+"""
+    )
+    pytester.makeini("[pytest]\nmarkers = slow\n")
+    result = run_session(pytester, *FAST, "--qatech-plan", PLAN, "-m", "slow")
+    assert starts(project) == [body("Search finds a product", "Profile photo upload")]
+    result.assert_outcomes(passed=2)
+
+
+@pytest.mark.usefixtures("learnt")
+def test_a_node_id_as_an_argument_starts_that_case(
+    project: SimulatedProject, pytester: pytest.Pytester
+) -> None:
+    result = run_session(pytester, *FAST, "--qatech-plan", PLAN, f"qatech::{PLAN}::Login flow test")
+    assert starts(project) == [body("Login flow test")]
+    result.assert_outcomes(passed=1)
+
+
+@pytest.mark.usefixtures("learnt")
+def test_deselect_leaves_a_case_out_of_the_start(
+    project: SimulatedProject, pytester: pytest.Pytester
+) -> None:
+    result = run_session(
+        pytester, *FAST, "--qatech-plan", PLAN, "--deselect", f"qatech::{PLAN}::Login flow test"
+    )
+    assert starts(project) == [body(*NAMES[1:])]
+    result.assert_outcomes(passed=3, failed=2, deselected=0)
+    # Counted once, as pytest counts a local test it deselects.
+    result.stdout.fnmatch_lines(["*2 failed, 3 passed in *"])
+
+
+@pytest.mark.usefixtures("learnt")
+def test_a_selection_of_nothing_starts_nothing_and_says_so(
+    project: SimulatedProject, pytester: pytest.Pytester
+) -> None:
+    pytester.makepyfile(test_local="def test_local():\n    pass\n")
+    result = run_session(pytester, *FAST, "--qatech-plan", PLAN, "-m", "not remote")
+    assert starts(project) == []
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [f"qatech: test plan {PLAN}: -m selected none of its 6 cases (*): no run is started"]
+    )
+
+
+@pytest.mark.usefixtures("learnt")
+def test_a_selection_of_everything_starts_the_plan_as_without_narrowing(
+    project: SimulatedProject, pytester: pytest.Pytester
+) -> None:
+    run_session(pytester, *FAST, "--qatech-plan", PLAN, "-k", "qatech")
+    assert starts(project) == [body()]
+
+
+@pytest.mark.usefixtures("learnt")
+def test_a_case_that_cannot_be_mapped_runs_the_whole_plan_with_a_warning(
+    simulator: Simulator, project: SimulatedProject, pytester: pytest.Pytester
+) -> None:
+    project.test_cases_answers[0] = Answer(403, {"message": "Forbidden"})
+    result = run_session(pytester, *FAST, "--qatech-plan", PLAN, "-k", "Wishlist")
+    assert starts(project) == [body()]
+    result.stdout.fnmatch_lines(
+        [
+            "qatech: warning: the project's test cases could not be read, so cases without a "
+            "known id could not be named: GET http://127.0.0.1:*/v1/test-cases failed: HTTP 403*",
+            f"qatech: test plan {PLAN}: warning: no id is known for 1 of the 1 cases -k "
+            "selected ('Wishlist keeps items'), so its whole plan is started rather than leave "
+            "them out",
+        ]
+    )
+    # What the whole plan reports, -k still selects: one item.
+    result.assert_outcomes(passed=1)
+
+
+@pytest.mark.usefixtures("learnt")
+def test_collect_only_says_what_would_be_started_and_starts_nothing(
+    simulator: Simulator, project: SimulatedProject, pytester: pytest.Pytester
+) -> None:
+    result = run_session(pytester, *FAST, "--qatech-plan", PLAN, "--lf", "--co")
+    assert starts(project) == []
+    assert simulator.requests == []
+    result.stdout.fnmatch_lines(
+        [
+            f"qatech: test plan {PLAN}: would start 2 of its 6 cases, as --lf selected them *: "
+            "Checkout with saved card, Coupon code applies",
+        ]
+    )
+
+
+@pytest.mark.usefixtures("learnt")
+def test_under_xdist_the_controller_starts_once_what_its_workers_select(
+    project: SimulatedProject, pytester: pytest.Pytester
+) -> None:
+    result = run_session(pytester, *FAST, "--qatech-plan", PLAN, "--lf", "-n", "2")
+    assert starts(project) == [body(*FAILING)]
+    result.assert_outcomes(failed=2)
+
+
+@pytest.mark.usefixtures("learnt")
+def test_the_whole_plan_option_turns_narrowing_off(
+    project: SimulatedProject, pytester: pytest.Pytester
+) -> None:
+    result = run_session(pytester, *FAST, "--qatech-plan", PLAN, "--lf", "--qatech-whole-plan")
+    assert starts(project) == [body()]
+    # --lf still chooses what is reported.
+    result.assert_outcomes(failed=2)
+
+
+def test_a_plan_no_session_has_run_is_started_whole_and_says_why(
+    project: SimulatedProject, pytester: pytest.Pytester
+) -> None:
+    result = run_session(pytester, *FAST, "--qatech-plan", PLAN, "-k", "Coupon")
+    assert starts(project) == [body()]
+    result.stdout.fnmatch_lines(
+        [
+            f"qatech: test plan {PLAN}: its cases are not known yet (no session here has run "
+            "it), so -k cannot narrow it: its whole plan is started"
+        ]
+    )
+    # The next session knows them.
+    project.starts.clear()
+    run_session(pytester, *FAST, "--qatech-plan", PLAN, "-k", "Coupon")
+    assert starts(project) == [body("Coupon code applies")]
+
+
+def test_lf_starts_nothing_when_only_local_tests_failed_last_time(
+    project: SimulatedProject, pytester: pytest.Pytester
+) -> None:
+    pytester.makepyfile(test_local="def test_local_fails():\n    assert False\n")
+    # The plan's cases reported last time all passed: -k chose only the passing one.
+    run_session(pytester, *FAST, "--qatech-plan", PLAN, "-k", "Login or local")
+    project.starts.clear()
+    result = run_session(pytester, *FAST, "--qatech-plan", PLAN, "--lf")
+    # The session's --lf keeps only the local failure: a run of the plan would go unreported.
+    assert starts(project) == []
+    result.assert_outcomes(failed=1)
