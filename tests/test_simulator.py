@@ -25,6 +25,8 @@ from pytest_qatech.simulator import (
     Simulator,
     case,
     demo_project,
+    demo_runs,
+    environment,
     step,
     vibe_test,
 )
@@ -264,10 +266,11 @@ def test_the_readme_testvibe_failure_is_what_the_command_prints() -> None:
 
 
 @pytest.mark.starts_runs
-def test_the_readme_demo_of_lf_starting_two_cases_of_six(tmp_path: Path) -> None:
-    """The README's two commands: a plan of six run whole, then --lf starts the two that failed."""
+def test_the_readme_demo_of_lf_starting_two_cases_of_six(pytester: pytest.Pytester) -> None:
+    """The README's two commands (in this process: test_the_readme_demo runs the simulator's
+    command itself): a plan of six run whole, then --lf starts the two that failed."""
     root = Path(__file__).parent.parent
-    shutil.copytree(root / "demo", tmp_path / "demo")
+    shutil.copytree(root / "demo", pytester.path / "demo")
     readme = (root / "README.md").read_text(encoding="utf-8")
     section = readme.split("### pytest's selection decides what a started run tests", 1)[1]
     commands = section.split("```sh\n", 1)[1].split("```", 1)[0].splitlines()
@@ -277,18 +280,18 @@ def test_the_readme_demo_of_lf_starting_two_cases_of_six(tmp_path: Path) -> None
         "--qatech-plan pln_nightly --qatech-poll-interval 0.5 --lf demo",
     ]
     outputs = []
-    for extra in ((), ("--lf",)):
-        command = [
-            sys.executable, "-m", "pytest_qatech.simulator", "--", sys.executable, "-m",
-            "pytest", "--qatech-plan", "pln_nightly", "--qatech-poll-interval", "0.05", *extra,
-            "demo",
-        ]  # fmt: skip
-        done = subprocess.run(
-            command, capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path,
-            env={**os.environ, "PYTEST_ADDOPTS": "-p no:randomly", "COLUMNS": "200"},
-        )  # fmt: skip
-        assert done.returncode == 1, done.stdout + done.stderr
-        outputs.append(done.stdout)
+    with (
+        Simulator(demo_runs(), project=demo_project()) as simulator,
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        for name, value in environment(simulator.url).items():
+            patch.setenv(name, value)
+        for extra in ((), ("--lf",)):
+            result = pytester.runpytest_inprocess(
+                "--qatech-plan", "pln_nightly", "--qatech-poll-interval", "0.01", *extra, "demo"
+            )
+            assert result.ret == pytest.ExitCode.TESTS_FAILED
+            outputs.append(result.stdout.str())
     assert "2 failed, 6 passed" in outputs[0]
     assert (
         "qatech: test plan pln_nightly: starting 2 of its 6 cases, as --lf selected them (its "

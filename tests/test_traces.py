@@ -28,7 +28,6 @@ from pytest_qatech.simulator import (
 from pytest_qatech.simulator import case as sim_case
 from tests.helpers import (
     FAST,
-    XDIST,
     FakeApi,
     FakeClock,
     RecordingListener,
@@ -411,12 +410,11 @@ def test_very_verbose_cuts_nothing(simulator: Simulator, pytester: pytest.Pytest
     assert f"    got: {long_result}" in result.outlines
 
 
-def test_junit_has_the_steps_in_the_failure_text_wide_and_not(
+def test_junit_has_the_steps_in_the_failure_text_in_both_tools(
     simulator: Simulator, pytester: pytest.Pytester, tmp_path: Path
 ) -> None:
     simulator.add(checkout_run())
-    wide = ("-n", "2") if XDIST else ()
-    result = run_session(pytester, *FAST, "--qatech-run", "abc123", "--junitxml=report.xml", *wide)
+    result = run_session(pytester, *FAST, "--qatech-run", "abc123", "--junitxml=report.xml")
     result.assert_outcomes(passed=1, failed=1)
     (failure,) = ET.parse(pytester.path / "report.xml").iter("failure")
     assert failure.get("message") == "no Pay now button"
