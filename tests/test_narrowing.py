@@ -12,10 +12,9 @@ from pytest_qatech.simulator import (
     Answer,
     SimulatedPlan,
     SimulatedProject,
-    SimulatedRun,
     Simulator,
-    case,
 )
+from pytest_qatech.simulator.demo import nightly
 from pytest_qatech.simulator.qatech import project_case_id
 
 from .helpers import FAST, run_session
@@ -44,18 +43,9 @@ def body(*names: str) -> dict[str, Any]:
     return {"trigger": "API", "testPlanShortId": PLAN, **narrowed}
 
 
-def nightly(short_id: str) -> SimulatedRun:
-    """The plan's run: six cases, two of which fail every time; it moves on per request."""
-    cases = [
-        case(name, "FAILED" if name in FAILING else "PASSED", short_id=f"{short_id}{place}")
-        for place, name in enumerate(NAMES)
-    ]
-    return SimulatedRun(short_id, "FAILED", cases)
-
-
 @pytest.fixture
 def project(simulator: Simulator) -> SimulatedProject:
-    simulator.project = SimulatedProject([SimulatedPlan("Nightly", nightly, PLAN)])
+    simulator.project = SimulatedProject([SimulatedPlan("Nightly regression", nightly, PLAN)])
     return simulator.project
 
 

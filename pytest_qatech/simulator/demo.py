@@ -160,6 +160,37 @@ def demo_runs() -> list[Scripted]:
     ]
 
 
+def nightly(short_id: str) -> SimulatedRun:
+    """A run of the demo's test plan ``pln_nightly``: six cases, of which two fail every time;
+    it moves on a step per status request."""
+    failing = {
+        "Checkout with saved card": "The payment page timed out",
+        "Coupon code applies": "The order total did not change after the coupon",
+    }
+    names = [
+        "Login flow test",
+        "Checkout with saved card",
+        "Search finds a product",
+        "Coupon code applies",
+        "Wishlist keeps items",
+        "Profile photo upload",
+    ]
+    return SimulatedRun(
+        short_id,
+        result="FAILED",
+        statuses=("INITIATED", "RUNNING", "COMPLETED"),
+        cases=[
+            case(
+                name,
+                "FAILED" if name in failing else "PASSED",
+                title=failing.get(name),
+                short_id=f"{short_id}{place}",
+            )
+            for place, name in enumerate(names)
+        ],
+    )
+
+
 def demo_project() -> SimulatedProject:
     """What the demo's QA.tech project starts: test plan ``pln_smoke`` (and, as the project's
     default plan, the same cases), whose checkout case fails once and passes on its first rerun:
@@ -185,34 +216,6 @@ def demo_project() -> SimulatedProject:
                     short_id=f"{short_id}b",
                 ),
                 case("Search finds a product", short_id=f"{short_id}c"),
-            ],
-        )
-
-    def nightly(short_id: str) -> SimulatedRun:
-        failing = {
-            "Checkout with saved card": "The payment page timed out",
-            "Coupon code applies": "The order total did not change after the coupon",
-        }
-        names = [
-            "Login flow test",
-            "Checkout with saved card",
-            "Search finds a product",
-            "Coupon code applies",
-            "Wishlist keeps items",
-            "Profile photo upload",
-        ]
-        return SimulatedRun(
-            short_id,
-            result="FAILED",
-            statuses=("INITIATED", "RUNNING", "COMPLETED"),
-            cases=[
-                case(
-                    name,
-                    "FAILED" if name in failing else "PASSED",
-                    title=failing.get(name),
-                    short_id=f"{short_id}{place}",
-                )
-                for place, name in enumerate(names)
             ],
         )
 
