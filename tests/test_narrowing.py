@@ -4,10 +4,13 @@ exact body sent (or that none was), in sessions against the simulator's demo pro
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from typing import Any
 
 import pytest
 
+from pytest_qatech.core.codec import to_data
+from pytest_qatech.core.plan_cases import CACHE_KEY, KnownCase, PlanCases
 from pytest_qatech.simulator import (
     Answer,
     SimulatedPlan,
@@ -50,12 +53,20 @@ def project(simulator: Simulator) -> SimulatedProject:
 
 
 @pytest.fixture
-def learnt(simulator: Simulator, project: SimulatedProject, pytester: pytest.Pytester) -> None:
-    """A first session that ran the whole plan: two of its six cases failed."""
-    result = run_session(pytester, *FAST, "--qatech-plan", PLAN)
-    result.assert_outcomes(passed=4, failed=2)
-    simulator.requests.clear()
-    project.starts.clear()
+def learnt(pytester: pytest.Pytester) -> None:
+    """pytest's cache as a session that ran the whole plan leaves it: the plan's six cases, the
+    ids of the two that failed (their details were read), and those two as last failed.
+    ``lf_starts_only_what_failed_last_time_under_the_same_node_ids`` runs that session."""
+    config = pytester.parseconfigure()
+    assert config.cache is not None
+    known = PlanCases(
+        PLAN,
+        tuple(KnownCase(name, ids(name)[0] if name in FAILING else None) for name in NAMES),
+        "st001274",
+        "2026-12-03T10:00:00+00:00",
+    )
+    config.cache.set(CACHE_KEY + PLAN, to_data(known))
+    config.cache.set("cache/lastfailed", {f"qatech::{PLAN}::{name}": True for name in FAILING})
 
 
 def starts(project: SimulatedProject) -> list[dict[str, Any]]:
@@ -66,10 +77,12 @@ def listings(simulator: Simulator) -> int:
     return sum(request.path == "/v1/test-cases" for request in simulator.requests)
 
 
-@pytest.mark.usefixtures("learnt")
 def test_lf_starts_only_what_failed_last_time_under_the_same_node_ids(
     project: SimulatedProject, pytester: pytest.Pytester
 ) -> None:
+    # The first session runs the whole plan, and leaves what the next one selects among.
+    run_session(pytester, *FAST, "--qatech-plan", PLAN).assert_outcomes(passed=4, failed=2)
+    project.starts.clear()
     result = run_session(pytester, *FAST, "--qatech-plan", PLAN, "--lf", "-v")
     assert starts(project) == [body(*FAILING)]
     result.assert_outcomes(failed=2)
@@ -197,9 +210,19 @@ def test_collect_only_says_what_would_be_started_and_starts_nothing(
 def test_under_xdist_the_controller_starts_once_what_its_workers_select(
     project: SimulatedProject, pytester: pytest.Pytester
 ) -> None:
-    result = run_session(pytester, *FAST, "--qatech-plan", PLAN, "--lf", "-n", "2")
+    # With a rerun and JUnit too: the controller, which runs remote items, writes the rerun
+    # elements (test_surefire.py holds their shape in one process).
+    result = run_session(pytester,
+        *FAST, "--qatech-plan", PLAN, "--lf", "-n", "2", "--qatech-reruns", "1",
+        "--junitxml=report.xml",
+    )  # fmt: skip
     assert starts(project) == [body(*FAILING)]
+    assert project.reruns == [("st001274", "st001274r1")]
     result.assert_outcomes(failed=2)
+    cases = ET.parse(pytester.path / "report.xml").iter("testcase")
+    assert [[child.tag for child in case] for case in cases] == [
+        ["properties", "failure", "rerunFailure"]
+    ] * 2
 
 
 @pytest.mark.usefixtures("learnt")

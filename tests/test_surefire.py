@@ -17,7 +17,7 @@ from pytest_qatech.core.rendering import render_case
 from pytest_qatech.core.surefire import Element, RerunElements, rerun_elements, written
 from pytest_qatech.simulator import SimulatedProject, SimulatedRun, Simulator, case, environment
 
-from .helpers import FAST, XDIST, run_session
+from .helpers import FAST, run_session
 
 NO_THOUGHT = "(QA.tech gave no evaluationThought for this case)"
 SCHEMA = xmlschema.XMLSchema(str(Path(__file__).parent / "schemas" / "surefire-testcase.xsd"))
@@ -206,18 +206,15 @@ def assert_surefire_shape(report: Path) -> None:
 
 
 @pytest.mark.starts_runs
-@pytest.mark.parametrize(
-    "wide", [False, True] if XDIST else [False], ids=["plain", "-n 2"][: 1 + XDIST]
-)
 def test_a_session_writes_the_surefire_shape(
-    simulator: Simulator, pytester: pytest.Pytester, wide: bool
+    simulator: Simulator, pytester: pytest.Pytester
 ) -> None:
+    # Under xdist: narrowing::under_xdist_the_controller_starts_once_what_its_workers_select.
     simulator.project = SimulatedProject()
     simulator.add(mixed_reruns())
     result = run_session(
-        pytester, *FAST, "--qatech-run", "abc123", "--qatech-reruns", "2",
-        "--junitxml=report.xml", *(("-n", "2") if wide else ()),
-    )  # fmt: skip
+        pytester, *FAST, "--qatech-run", "abc123", "--qatech-reruns", "2", "--junitxml=report.xml"
+    )
     result.assert_outcomes(passed=2, failed=1)
     assert result.parseoutcomes()["rerun"] == 4
     assert_surefire_shape(pytester.path / "report.xml")

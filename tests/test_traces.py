@@ -364,7 +364,7 @@ def failure_lines(result: pytest.RunResult) -> list[str]:
 
 @pytest.mark.parametrize(
     ("tb", "shown"),
-    [("long", range(1, 7)), ("auto", range(1, 7)), ("short", range(4, 7)), ("native", range(1, 7))],
+    [("long", range(1, 7)), ("auto", range(1, 7)), ("short", range(4, 7))],
 )
 def test_the_tb_style_shows_every_step_or_the_last_few(
     simulator: Simulator, pytester: pytest.Pytester, tb: str, shown: range
