@@ -26,6 +26,16 @@ VARIABLES = [
 ]
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker more than the cores. Much of this suite waits rather than
+    computes (xdist sessions of their own in other processes, servers that drip or hold, the
+    demo's local test that sleeps); a third worker uses the time one spends waiting. On this
+    project's machine (two cores) the suite took 54 s with three workers against 59 s with two,
+    and four gave no more."""
+    return (os.cpu_count() or 1) + 1
+
+
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's own platform settings must not leak into what the tests see."""
