@@ -263,3 +263,14 @@ def test_lf_starts_nothing_when_only_local_tests_failed_last_time(
     # The session's --lf keeps only the local failure: a run of the plan would go unreported.
     assert starts(project) == []
     result.assert_outcomes(failed=1)
+
+
+@pytest.mark.usefixtures("learnt")
+def test_a_node_id_of_a_case_the_plan_s_known_cases_lack_starts_the_whole_plan(
+    project: SimulatedProject, pytester: pytest.Pytester
+) -> None:
+    # A case added to the plan since: the whole plan runs, and the node id is looked for there.
+    result = run_session(pytester, *FAST, "--qatech-plan", PLAN, f"qatech::{PLAN}::Brand new")
+    assert starts(project) == [body()]
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stdout.fnmatch_lines([f"ERROR: not found: qatech::{PLAN}::Brand new"])

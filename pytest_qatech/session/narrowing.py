@@ -25,6 +25,7 @@ from pytest_qatech.core.options import QATECH
 from pytest_qatech.core.plan_cases import CACHE_KEY, Choice, PlanCases, Selection, learnt
 from pytest_qatech.core.providers.qatech_start import StartSpec
 from pytest_qatech.core.text import visible
+from pytest_qatech.session.collection import RemoteSelection
 from pytest_qatech.session.items import RemoteCaseItem, RunCollector
 from pytest_qatech.session.live import LIVE_RUNS
 
@@ -83,8 +84,11 @@ class PlanNarrowing:
             for item in collector.collect()
             if isinstance(item, RemoteCaseItem)
         ]
+        laid_out = [item.nodeid for item in copies]
         with _deselections_unreported(config):
             config.hook.pytest_collection_modifyitems(session=session, config=config, items=copies)
+        if _names_an_unknown_case(config, laid_out):
+            return tuple(range(len(known.cases)))
         if _failed_elsewhere(config, [item.nodeid for item in copies]):
             return ()
         return tuple(int(item.listed.key[1:]) for item in copies)
@@ -163,6 +167,21 @@ def _deselections_unreported(config: pytest.Config) -> Iterator[None]:
         yield
     finally:
         hook.pytest_deselected = told
+
+
+def _names_an_unknown_case(config: pytest.Config, nodeids: list[str]) -> bool:
+    """Whether a remote node id given as an argument names something under the plan that none
+    of its known cases is (a case added since): the whole plan runs then, as it would without
+    narrowing, and the node id is looked for among its cases."""
+    selection = config.pluginmanager.get_plugin("qatech-selection")
+    if not isinstance(selection, RemoteSelection) or not nodeids:
+        return False
+    plan = nodeids[0].rsplit("::", 1)[0]
+    return any(
+        wanted.startswith(plan + "::")
+        and not any(nodeid == wanted or nodeid.startswith(wanted + "::") for nodeid in nodeids)
+        for wanted in selection.wanted
+    )
 
 
 def _failed_elsewhere(config: pytest.Config, nodeids: list[str]) -> bool:
