@@ -245,3 +245,32 @@ def test_narrowing_is_on_unless_the_whole_plan_is_asked_for() -> None:
 
     assert narrow({"qatech_plan": ["pln_x"]}) is True
     assert narrow({"qatech_plan": ["pln_x"], "qatech_whole_plan": True}) is False
+
+
+def test_a_narrowed_start_refused_unread_is_sent_again_for_the_whole_plan() -> None:
+    refused = FinalError("HTTP 400 Bad Request: Test case id-checkout is not in the plan", 400)
+    api = FakeApi([refused, STARTED])
+    starts = started(api, {"pln_x": Selection(KNOWN, (1,))})
+    assert api.bodies() == [
+        {"trigger": "API", "testPlanShortId": "pln_x", "testCaseIds": ["id-checkout"]},
+        {"trigger": "API", "testPlanShortId": "pln_x"},
+    ]
+    (choice,) = starts.choices
+    assert choice.refused is not None
+    assert choice.refused.startswith("POST https://api.qa.tech/v1/run failed: HTTP 400")
+    assert [run.run_id for run in starts.started] == ["def456"]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        FinalError("HTTP 402 Payment Required", 402),
+        TransientError("HTTP 503 Service Unavailable", http_status=503),
+    ],
+    ids=["another refusal", "one that may have started a run"],
+)
+def test_no_other_failure_of_a_narrowed_start_is_sent_again(answer: Exception) -> None:
+    api = FakeApi([answer, STARTED])
+    starts = started(api, {"pln_x": Selection(KNOWN, (1,))})
+    assert len(api.bodies()) == 1
+    assert starts.started == ()

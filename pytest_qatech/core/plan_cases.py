@@ -91,6 +91,8 @@ class Choice:
     known: int
     #: The selected cases whose id is not known: the whole plan runs rather than drop them.
     unmapped: tuple[str, ...] = ()
+    #: Why the platform refused the narrowed start, when it did: the whole plan was asked for.
+    refused: str | None = None
 
 
 def choose(selection: Selection, found: Mapping[str, str]) -> Choice:

@@ -9,6 +9,7 @@ read, so the session is never green without the runs it asked for.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -87,13 +88,20 @@ def start_runs(
                 continue  # pytest selected none of its cases: nothing is paid for
             request = spec.request(plan, choice.case_ids if choice is not None else None)
             outcome = send.start(request, source.provider)
+            refused = isinstance(outcome, _Failed) and outcome.status == 400
+            if refused and plan is not None and choice is not None and choice.case_ids:
+                # Refused unread (a case the cache knows may have left the plan): no run
+                # started, so the whole plan may be asked for rather than none.
+                assert isinstance(outcome, _Failed)
+                choices[plan] = dataclasses.replace(choice, refused=outcome.message)
+                outcome = send.start(spec.request(plan), source.provider)
             if isinstance(outcome, StartedRun):
                 started.append(outcome)
                 if plan is not None:
                     labels[outcome.run_id] = plan
                 continue
-            message, maybe_started = outcome
-            message = f"{QATECH.title} could not start a run of {what}: {message}"
+            maybe_started = outcome.maybe
+            message = f"{QATECH.title} could not start a run of {what}: {outcome.message}"
             if maybe_started:
                 sentence = may_have_started(QATECH.title, "a run", dashboard)
                 message += (
@@ -123,6 +131,16 @@ def start_runs(
 
 
 @dataclass(frozen=True)
+class _Failed:
+    """Why a request gave no answer to use; whether it may have acted all the same; and the
+    HTTP status of a final refusal."""
+
+    message: str
+    maybe: bool = False
+    status: int | None = None
+
+
+@dataclass(frozen=True)
 class _Sender:
     """Sends the requests of starting, each with the retries a request that cannot have acted
     may have, within ``seconds``."""
@@ -133,19 +151,18 @@ class _Sender:
     rng: random.Random
     seconds: float
 
-    def start(self, request: ApiRequest, provider: Provider) -> StartedRun | tuple[str, bool]:
-        """The run started, or why none was (and whether one may have been all the same)."""
+    def start(self, request: ApiRequest, provider: Provider) -> StartedRun | _Failed:
+        """The run started, or why none was."""
         sent, body = self.send(request, provider)
-        if isinstance(body, tuple):
+        if isinstance(body, _Failed):
             return body
         try:
             return parse_started(body, f"the answer to {sent}")
         except BodyError as error:
-            return f"{sent} gave an unusable answer: {error}", may_have_acted(error)
+            return _Failed(f"{sent} gave an unusable answer: {error}", may_have_acted(error))
 
     def send(self, request: ApiRequest, provider: Provider) -> tuple[str, object]:
-        """The request in words, and its answer's body or why there is none (and whether it may
-        have acted all the same)."""
+        """The request in words, and its answer's body or why there is none."""
         client, clock = self.client, self.clock
         sent = f"{request.method} {client.url(request)}"
         deadline = clock.now() + self.seconds
@@ -155,18 +172,18 @@ class _Sender:
                 return sent, client.fetch(request, time_left=max(0.1, deadline - clock.now()))
             except TransientError as error:
                 if request.method == "POST" and may_have_acted(error):
-                    return sent, (f"{sent} failed: {error}", True)
+                    return sent, _Failed(f"{sent} failed: {error}", maybe=True)
                 failures += 1
                 delay = self.retry.delay(failures, error.retry_after, self.rng)
                 if failures >= self.retry.max_attempts or clock.now() + delay >= deadline:
-                    return sent, (f"{sent} failed {failures} times; the last: {error}", False)
+                    return sent, _Failed(f"{sent} failed {failures} times; the last: {error}")
                 clock.sleep(delay)
             except FinalError as error:
                 status = error.http_status
                 post = request.method == "POST"
                 hint = provider.hint(status, post=post) if status is not None else None
                 message = f"{sent} failed: {error}" + (f"\nhint: {hint}" if hint else "")
-                return sent, (message, post and may_have_acted(error))
+                return sent, _Failed(message, post and may_have_acted(error), status)
 
 
 def _look_up(
@@ -179,8 +196,8 @@ def _look_up(
     offset = 0
     for _ in range(TEST_CASES_PAGES):
         sent, body = send.send(test_cases_request(offset), provider)
-        if isinstance(body, tuple):
-            return _unique(seen, names), body[0]
+        if isinstance(body, _Failed):
+            return _unique(seen, names), body.message
         try:
             cases, total = parse_test_cases(body, offset)
         except BodyError as error:

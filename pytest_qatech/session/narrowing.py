@@ -24,7 +24,7 @@ from pytest_qatech.core.models import FinishedRun
 from pytest_qatech.core.options import QATECH
 from pytest_qatech.core.plan_cases import CACHE_KEY, Choice, PlanCases, Selection, learnt
 from pytest_qatech.core.providers.qatech_start import StartSpec
-from pytest_qatech.core.text import visible
+from pytest_qatech.core.text import first_line, visible
 from pytest_qatech.session.collection import RemoteSelection
 from pytest_qatech.session.items import RemoteCaseItem, RunCollector
 from pytest_qatech.session.live import LIVE_RUNS
@@ -135,6 +135,11 @@ def _choice_line(choice: Choice, selection: Selection, why: str, would: bool) ->
     known = selection.known
     plan = f"{PREFIX} test plan {choice.plan}"
     whose = f"(its cases as {QATECH.title} run {known.run_id} listed them, {known.seen})"
+    if choice.refused is not None:
+        return (
+            f"{plan}: warning: {QATECH.title} refused the start of the {choice.selected} cases "
+            f"{why} selected, so its whole plan is started: {first_line(choice.refused)}"
+        )
     if choice.case_ids is None and choice.unmapped:
         names = ", ".join(repr(name) for name in choice.unmapped)
         return (
