@@ -274,3 +274,28 @@ def test_a_node_id_of_a_case_the_plan_s_known_cases_lack_starts_the_whole_plan(
     assert starts(project) == [body()]
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stdout.fnmatch_lines([f"ERROR: not found: qatech::{PLAN}::Brand new"])
+
+
+def test_a_start_refused_for_a_case_that_left_the_plan_starts_the_whole_plan(
+    simulator: Simulator, project: SimulatedProject, pytester: pytest.Pytester
+) -> None:
+    config = pytester.parseconfigure()
+    assert config.cache is not None
+    stale = PlanCases(
+        PLAN,
+        (KnownCase("Retired case", "gone-id"), KnownCase("Coupon code applies", "c")),
+        "x",
+        "y",
+    )
+    config.cache.set(CACHE_KEY + PLAN, to_data(stale))
+    result = run_session(pytester, *FAST, "--qatech-plan", PLAN, "-k", "Retired")
+    posted = [r.body for r in simulator.requests if r.method == "POST"]
+    assert posted == [{**body(), "testCaseIds": ["gone-id"]}, body()]
+    assert starts(project) == [body()]
+    result.stdout.fnmatch_lines(
+        [
+            f"qatech: test plan {PLAN}: warning: QA.tech refused the start of the 1 cases -k "
+            "selected, so its whole plan is started: POST http://127.0.0.1:*/v1/run failed: "
+            "HTTP 400 Bad Request*"
+        ]
+    )
