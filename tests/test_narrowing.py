@@ -5,6 +5,7 @@ exact body sent (or that none was), in sessions against the simulator's demo pro
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -52,21 +53,23 @@ def project(simulator: Simulator) -> SimulatedProject:
     return simulator.project
 
 
-@pytest.fixture
-def learnt(pytester: pytest.Pytester) -> None:
-    """pytest's cache as a session that ran the whole plan leaves it: the plan's six cases, the
-    ids of the two that failed (their details were read), and those two as last failed.
-    ``lf_starts_only_what_failed_last_time_under_the_same_node_ids`` runs that session."""
+def cached(pytester: pytest.Pytester, *cases: KnownCase, failed: Sequence[str] = ()) -> None:
+    """pytest's cache, through pytest's own Cache, holding these cases of the plan (and these
+    of them as last failed), as a session that ran the plan leaves it."""
     config = pytester.parseconfigure()
     assert config.cache is not None
-    known = PlanCases(
-        PLAN,
-        tuple(KnownCase(name, ids(name)[0] if name in FAILING else None) for name in NAMES),
-        "st001274",
-        "2026-12-03T10:00:00+00:00",
-    )
+    known = PlanCases(PLAN, cases, "st001274", "2026-12-03T10:00:00+00:00")
     config.cache.set(CACHE_KEY + PLAN, to_data(known))
-    config.cache.set("cache/lastfailed", {f"qatech::{PLAN}::{name}": True for name in FAILING})
+    config.cache.set("cache/lastfailed", {f"qatech::{PLAN}::{name}": True for name in failed})
+
+
+@pytest.fixture
+def learnt(pytester: pytest.Pytester) -> None:
+    """What a session that ran the whole plan leaves: the plan's six cases, the ids of the two
+    that failed (their details were read), and those two as last failed.
+    ``lf_starts_only_what_failed_last_time_under_the_same_node_ids`` runs that session."""
+    cases = (KnownCase(name, ids(name)[0] if name in FAILING else None) for name in NAMES)
+    cached(pytester, *cases, failed=FAILING)
 
 
 def starts(project: SimulatedProject) -> list[dict[str, Any]]:
@@ -279,15 +282,7 @@ def test_a_node_id_of_a_case_the_plan_s_known_cases_lack_starts_the_whole_plan(
 def test_a_start_refused_for_a_case_that_left_the_plan_starts_the_whole_plan(
     simulator: Simulator, project: SimulatedProject, pytester: pytest.Pytester
 ) -> None:
-    config = pytester.parseconfigure()
-    assert config.cache is not None
-    stale = PlanCases(
-        PLAN,
-        (KnownCase("Retired case", "gone-id"), KnownCase("Coupon code applies", "c")),
-        "x",
-        "y",
-    )
-    config.cache.set(CACHE_KEY + PLAN, to_data(stale))
+    cached(pytester, KnownCase("Retired case", "gone-id"), KnownCase("Coupon code applies", "c"))
     result = run_session(pytester, *FAST, "--qatech-plan", PLAN, "-k", "Retired")
     posted = [r.body for r in simulator.requests if r.method == "POST"]
     assert posted == [{**body(), "testCaseIds": ["gone-id"]}, body()]
