@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -20,11 +21,13 @@ from pytest_qatech.core.background import Background, SharedRuns
 from pytest_qatech.core.events import Listener, silent
 from pytest_qatech.core.lines import TerminalLines
 from pytest_qatech.core.models import Listed, RunReport, RunSnapshot, StartedRun, UnreadableRun
-from pytest_qatech.core.plan_cases import Choice, Selection, choose
 from pytest_qatech.core.platforms import Settings
 
+if TYPE_CHECKING:
+    from pytest_qatech.core.plan_cases import Choice, Selection
+
 #: What pytest's selection leaves of each test plan's known cases, once the session started.
-Select = Callable[[pytest.Session], Mapping[str, Selection]]
+Select = Callable[[pytest.Session], Mapping[str, "Selection"]]
 
 
 def listener(config: pytest.Config) -> Listener:
@@ -100,6 +103,8 @@ class LiveRuns:
         failed: tuple[UnreadableRun, ...] = ()
         selections = self._select(session) if self._select and self.settings.start else {}
         if self._config.option.collectonly:
+            from pytest_qatech.core.plan_cases import choose
+
             # What would be started: by the names, the ids being looked up only at a start.
             self.choices = tuple(choose(selection, {}) for selection in selections.values())
         elif self.settings.start is not None:

@@ -7,7 +7,6 @@ from collections.abc import Callable, Generator, Mapping, Sequence
 
 import pytest
 
-from pytest_qatech.core import surefire
 from pytest_qatech.core.models import UnreadableRun
 from pytest_qatech.core.rendering import Rendered
 from pytest_qatech.session.collection import RemoteSelection, Workers
@@ -86,6 +85,8 @@ class RemoteReports:
             if item.case is not None and item.case.flaky:
                 report.qatech_flaky = True  # type: ignore[attr-defined]  # shown with -v
             if item.case is not None and item.case.attempts and report.when == item.verdict_phase:
+                from pytest_qatech.core import surefire
+
                 assert item.facts is not None
                 rendered = item.rendered or Rendered(item.case.headline)
                 style = trace_style(item.config)
@@ -124,6 +125,8 @@ class RerunJUnit:
 
         junit = self._config.stash.get(xml_key, None)
         if junit is not None:
+            from pytest_qatech.core import surefire
+
             reporter = junit.node_reporter(report)
             reporter.nodes[:] = surefire.written(reporter.nodes, elements)
 
