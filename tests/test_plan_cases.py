@@ -274,3 +274,9 @@ def test_no_other_failure_of_a_narrowed_start_is_sent_again(answer: Exception) -
     starts = started(api, {"pln_x": Selection(KNOWN, (1,))})
     assert len(api.bodies()) == 1
     assert starts.started == ()
+
+
+def test_a_narrowed_run_adds_a_case_the_plan_gained_at_the_end() -> None:
+    after = learnt("pln_x", KNOWN, run(case("Brand new", "id-new")), whole=False, seen="later")
+    assert after.cases[-1] == KnownCase("Brand new", "id-new")
+    assert len(after.cases) == 4

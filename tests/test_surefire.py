@@ -250,3 +250,16 @@ def test_the_schema_refuses_what_surefire_would_not_write() -> None:
         ),
     ):
         assert not SCHEMA.is_valid(bad), bad
+
+
+def test_a_verdict_without_its_element_and_an_element_surefire_does_not_know() -> None:
+    children = [ET.Element("custom"), ET.Element("system-out")]
+    elements = RerunElements(
+        Element("failure", "first", "RemoteFailure", "the first"),
+        (Element("rerunFailure", "a", "RemoteFailure", "A"),),
+    )
+    # Nothing to put the verdict's words in: nothing is made up; what Surefire does not know
+    # goes last.
+    assert [child.tag for child in written(children, elements)] == [
+        "rerunFailure", "system-out", "custom",
+    ]  # fmt: skip

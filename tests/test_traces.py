@@ -486,3 +486,65 @@ def test_a_long_and_huge_trace_is_paged_over_http_and_bounded(
     assert "  ... steps 26 to 155 not read ..." in lines
     # Even -vv shows no more than was kept of a text: 4,000 characters, and what was left.
     assert f"    got: {'z' * 4000} [... 96,000 more characters not read]" in lines
+
+
+def test_a_budget_of_one_step_reads_one_and_one_left_reads_one_more() -> None:
+    assert read_trace([step(i) for i in range(5)], most=1)[1] == [(0, 1)]
+    case, asked = read_trace([step(i) for i in range(40)], most=26)
+    assert asked == [(0, 25), (39, 1)]
+    assert case.steps is not None
+    assert case.steps[-1].number == 40
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ([], "trace of case tc2: expected a JSON object, received a list"),
+        (
+            page([step(0, toolCalls=["click"])], 0, 25),
+            "a tool call of step 1 of the trace of case tc2: expected a JSON object",
+        ),
+    ],
+)
+def test_what_does_not_fit_is_named_where_it_is(body: object, problem: str) -> None:
+    request = PROVIDER.trace_of(FAILED)
+    assert request is not None
+    with pytest.raises(BodyError) as raised:
+        request.apply(FAILED, body)
+    assert str(raised.value).startswith(problem)
+
+
+def test_a_total_smaller_than_what_came_is_not_believed() -> None:
+    request = PROVIDER.trace_of(FAILED)
+    assert request is not None
+    body = {**page([step(i) for i in range(3)], 0, 25), "total": 1}
+    assert request.apply(FAILED, body).steps_total == 3
+
+
+def test_every_optional_field_of_a_step_may_be_missing_or_null_and_each_call_is_a_line() -> None:
+    bare = {"index": 0}
+    nulls = step(1, reasoning=None, toolCalls=None, toolResult=None, durationMs=None)
+    nulls["screenshotUrl"] = "http://media.example/plain.png"
+    calls = step(2, toolCalls=[{"name": "type", "arguments": {"text": "café"}}, {"name": "enter"}])
+    request = PROVIDER.trace_of(FAILED)
+    assert request is not None
+    steps = request.apply(FAILED, page([bare, nulls, calls], 0, 25)).steps
+    assert steps == (
+        Step(1),
+        Step(2, screenshot="http://media.example/plain.png"),
+        Step(
+            3,
+            intent="reason 2",
+            action='type {"text": "café"}\nenter',
+            result="result 2",
+            screenshot="https://media.example/2.png",
+            duration=1.5,
+        ),
+    )
+
+
+def test_an_empty_trace_is_one_request_and_says_so() -> None:
+    case, asked = read_trace([])
+    assert asked == [(0, 25)]
+    assert (case.steps, case.steps_total) == ((), 0)
+    assert trace_text(case, TraceStyle()) == "Steps: none reported"

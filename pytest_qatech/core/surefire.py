@@ -68,7 +68,8 @@ def rerun_elements(
     """The Surefire shape of ``case``'s attempts, ``rendered`` being its last attempt in words;
     None for a case that never failed (or was not rerun), whose testcase stays as it is, and
     for a case skipped in the end, for which Surefire has no shape."""
-    last = Attempt(run.run_of(case), case.outcome, case.headline)
+    # Its run is attempt_run_ids' to say, as for the earlier ones.
+    last = Attempt("", case.outcome, case.headline)
     attempts = [*case.attempts, last]
     failing = [
         (attempt, run_id)
@@ -93,28 +94,29 @@ def rerun_elements(
     verdict_text = "\n\n".join(part for part in (text(first, first_run), rendered.details) if part)
     reruns = tuple(_element("rerun", a, text(a, r)) for a, r in later)
     # Its kind stays the last attempt's: the testcase's verdict, which every reader counts.
-    kind = _element("", last, "")
-    verdict = Element(kind.tag, visible(first.headline), kind.type, verdict_text)
+    verdict = Element(
+        _tag(case.outcome), visible(first.headline), TYPES[case.outcome], verdict_text
+    )
     return RerunElements(verdict, reruns)
 
 
+def _tag(outcome: Outcome, kind: str = "") -> str:
+    """``failure`` or ``error``, or with ``kind`` (``rerun``, ``flaky``): ``rerunFailure``..."""
+    name = "failure" if outcome is Outcome.FAILED else "error"
+    return f"{kind}{name.capitalize()}" if kind else name
+
+
 def _element(kind: str, attempt: Attempt, text: str) -> Element:
-    """A failure (``kind`` empty), rerun or flaky element of what ``attempt`` gave."""
-    name = "failure" if attempt.outcome is Outcome.FAILED else "error"
-    tag = f"{kind}{name.capitalize()}" if kind else name
-    return Element(tag, visible(attempt.headline), TYPES[attempt.outcome], text)
+    """A rerun or flaky element (``kind``) of what ``attempt`` gave."""
+    return Element(
+        _tag(attempt.outcome, kind), visible(attempt.headline), TYPES[attempt.outcome], text
+    )
 
 
 def _attempt_text(case: RemoteCase, attempt: Attempt, run: str, style: TraceStyle) -> str:
     """What an attempt's failure showed: its steps, headline and explanation, and its run."""
-    then = dataclasses.replace(
-        case,
-        outcome=attempt.outcome,
-        headline=attempt.headline,
-        explanation=attempt.explanation,
-        steps=attempt.steps,
-        steps_total=attempt.steps_total,
-    )
+    # Only the attempt's steps make its trace.
+    then = dataclasses.replace(case, steps=attempt.steps, steps_total=attempt.steps_total)
     parts = (trace_text(then, style), attempt.headline, attempt.explanation, run)
     return visible("\n\n".join(part for part in parts if part))
 
