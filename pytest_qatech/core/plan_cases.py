@@ -72,9 +72,14 @@ class Selection:
     known: PlanCases
     places: tuple[int, ...]
 
+    @property
+    def everything(self) -> bool:
+        """Whether every known case was selected: the start is of the whole plan."""
+        return len(set(self.places)) == len(self.known.cases)
+
     def missing_ids(self) -> list[str]:
         """The names of the selected cases whose ids are not known, unless all are selected."""
-        if len(set(self.places)) == len(self.known.cases):
+        if self.everything:
             return []
         return [self.known.cases[p].name for p in self.places if not self.known.cases[p].case_id]
 
@@ -100,7 +105,7 @@ def choose(selection: Selection, found: Mapping[str, str]) -> Choice:
     more ids by name (the project's test cases)."""
     known, places = selection.known, selection.places
     total = len(known.cases)
-    if len(set(places)) == total:
+    if selection.everything:
         return Choice(known.plan, None, total, total)
     chosen = [known.cases[place] for place in places]
     ids = [case.case_id or found.get(case.name) for case in chosen]

@@ -101,7 +101,8 @@ class LiveRuns:
         self._say = listener(self._config)
         self._began = time.monotonic()
         failed: tuple[UnreadableRun, ...] = ()
-        selections = self._select(session) if self._select and self.settings.start else {}
+        # Given only with a start to narrow (--collect-only keeps the start, and starts nothing).
+        selections = self._select(session) if self._select is not None else {}
         if self._config.option.collectonly:
             from pytest_qatech.core.plan_cases import choose
 

@@ -32,7 +32,7 @@ from pytest_qatech.session.live import LIVE_RUNS
 
 class PlanNarrowing:
     """In the process that talks to the APIs (the xdist controller too, before its workers
-    start), for a session that starts runs of test plans."""
+    start), for a session that starts runs of test plans, unless ``--qatech-whole-plan``."""
 
     def __init__(self, config: pytest.Config, spec: StartSpec) -> None:
         self._config = config
@@ -58,8 +58,6 @@ class PlanNarrowing:
 
     def select(self, session: pytest.Session) -> Mapping[str, Selection]:
         """What the session's selection leaves of each plan's known cases."""
-        if not self._spec.narrow:
-            return {}
         for plan in self._spec.plans:
             known = self.known(plan) if plan is not None else None
             if plan is not None and known is not None:
@@ -105,9 +103,8 @@ class PlanNarrowing:
         why = ", ".join(self.why) or "the session's collection hooks"
         for choice in live.choices:
             lines.append(visible(_choice_line(choice, self.selections[choice.plan], why, would)))
-        narrowing = self._spec.narrow and self.why
         for plan in self._spec.plans:
-            if narrowing and plan is not None and plan not in self.selections:
+            if self.why and plan is not None and plan not in self.selections:
                 lines.append(
                     f"{PREFIX} test plan {plan}: its cases are not known yet (no session here "
                     f"has run it), so {why} cannot narrow it: its whole plan is started"
@@ -124,7 +121,7 @@ class PlanNarrowing:
         if plan is None or plan not in self._spec.plans or cache is None:
             return
         selection = self.selections.get(plan)
-        whole = selection is None or len(set(selection.places)) == len(selection.known.cases)
+        whole = selection is None or selection.everything
         seen = datetime.now(timezone.utc).isoformat(timespec="seconds")
         cases = learnt(plan, self.known(plan), run, whole=whole, seen=seen)
         cache.set(CACHE_KEY + plan, to_data(cases))
