@@ -88,13 +88,12 @@ def start_runs(
                 continue  # pytest selected none of its cases: nothing is paid for
             request = spec.request(plan, choice.case_ids if choice is not None else None)
             outcome = send.start(request, source.provider)
-            refused = isinstance(outcome, _Failed) and outcome.status == 400
-            if refused and plan is not None and choice is not None and choice.case_ids:
+            refusal = outcome if isinstance(outcome, _Failed) and outcome.status == 400 else None
+            if refusal is not None and choice is not None and choice.case_ids:
                 # Refused unread (a case the cache knows may have left the plan): no run
                 # started, so the whole plan may be asked for rather than none.
-                assert isinstance(outcome, _Failed)
-                choices[plan] = dataclasses.replace(choice, refused=outcome.message)
-                outcome = send.start(spec.request(plan), source.provider)
+                choices[choice.plan] = dataclasses.replace(choice, refused=refusal.message)
+                outcome = send.start(spec.request(choice.plan), source.provider)
             if isinstance(outcome, StartedRun):
                 started.append(outcome)
                 if plan is not None:

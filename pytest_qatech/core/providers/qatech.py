@@ -178,17 +178,17 @@ class QatechProvider(Provider):
         return self.reruns_only == "all" or case.error_code is None or is_execution_miss(case)
 
     def rerun_cases(self, cases: Sequence[RemoteCase]) -> tuple[RemoteCase, ...]:
-        if self.reruns_only == "all":
-            # What failedOnly reruns: the failed, skipped and errored cases.
-            return tuple(case for case in cases if case.outcome is not Outcome.PASSED)
-        # Only the tests the agent or the platform failed to run, by their stable id: a
+        # All: what failedOnly reruns, the failed, skipped and errored cases. Execution: only
+        # the tests the agent or the platform failed to run, named by their stable id; a
         # product failure (TEST_FAILED) is not paid for again, and never turns "flaky".
         return tuple(
             case
             for case in cases
             if case.outcome is not Outcome.PASSED
-            and is_execution_miss(case)
-            and case.project_case_id is not None
+            and (
+                self.reruns_only == "all"
+                or (is_execution_miss(case) and case.project_case_id is not None)
+            )
         )
 
     def rerun_request(self, run_id: str, cases: Sequence[RemoteCase]) -> ApiRequest:
