@@ -305,16 +305,14 @@ class RemoteSelection:
         config.args = [arg for arg in config.args if arg not in wanted]
         return cls(wanted)
 
+    @staticmethod
+    def names(wanted: str, nodeid: str) -> bool:
+        """Whether the argument ``wanted`` names this item: its node id, or a collector's."""
+        return nodeid == wanted or nodeid.startswith(wanted + "::")
+
     def selects(self, nodeid: str) -> str | None:
         """The argument that selects this remote item, if one does."""
-        return next(
-            (
-                wanted
-                for wanted in self.wanted
-                if nodeid == wanted or nodeid.startswith(wanted + "::")
-            ),
-            None,
-        )
+        return next((wanted for wanted in self.wanted if self.names(wanted, nodeid)), None)
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(

@@ -181,7 +181,7 @@ def _names_an_unknown_case(config: pytest.Config, nodeids: list[str]) -> bool:
     plan = nodeids[0].rsplit("::", 1)[0]
     return any(
         wanted.startswith(plan + "::")
-        and not any(nodeid == wanted or nodeid.startswith(wanted + "::") for nodeid in nodeids)
+        and not any(selection.names(wanted, nodeid) for nodeid in nodeids)
         for wanted in selection.wanted
     )
 
