@@ -114,7 +114,7 @@ def cases_page(cases: Sequence[tuple[str, str]], offset: int, total: int) -> dic
 @pytest.mark.parametrize(
     ("changes", "problem"),
     [
-        ({"offset": 100}, "asked for those from 0, but the API answered from 100"),
+        ({"offset": 100}, "the test cases from 0, but the API answered with those from 100"),
         ({"total": None}, "field 'total'"),
         ({"testCases": [{"name": "x"}]}, "test case 1 of the project's test cases: required"),
         ({"testCases": "all"}, "field 'testCases'"),

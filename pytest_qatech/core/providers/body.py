@@ -88,6 +88,20 @@ class Fields:
             raise self._wrong(field, value, "a list")
         return value
 
+    def page(self, field: str, offset: int, limit: int, noun: str) -> tuple[list[object], int]:
+        """One page of a paged list (``{<field>, total, limit, offset}``): its entries, no more
+        than the ``limit`` asked for (a server that sends more is not followed past it), and
+        the ``total`` it claims. An answer for another ``offset`` than the one asked is
+        refused: asking on would not move on."""
+        total = self.integer("total")
+        at = self.integer("offset")
+        if at != offset:
+            raise BodyError(
+                f"{self.where}: asked for {noun} from {offset}, but the API answered with "
+                f"those from {at}"
+            )
+        return self.objects(field)[:limit], total
+
     def optional_object(self, field: str) -> Fields | None:
         value = self.get(field)
         if value is None or value is MISSING:

@@ -76,15 +76,7 @@ def _read_page(
         raise BodyError(
             f"asked for the trace of case {short_id}, but the API answered with case {answered!r}"
         )
-    total = page.integer("total")
-    at = page.integer("offset")
-    if at != offset:
-        raise BodyError(
-            f"trace of case {short_id}: asked for the steps from {offset}, but the API "
-            f"answered with those from {at}"
-        )
-    # A server that sends more than a page is not followed past what was asked for.
-    raw_steps = page.objects("steps")[:limit]
+    raw_steps, total = page.page("steps", offset, limit, "the steps")
     steps = tuple(_step(short_id, offset + place, raw) for place, raw in enumerate(raw_steps, 1))
     return dataclasses.replace(
         case, steps=(*(case.steps or ()), *steps), steps_total=max(total, offset + len(steps))
