@@ -294,3 +294,36 @@ def test_a_start_refused_for_a_case_that_left_the_plan_starts_the_whole_plan(
             "HTTP 400 Bad Request*"
         ]
     )
+
+
+#: A project's root conftest.py, whose item hooks mark or rename one case of the plan.
+ROOT_HOOKS = {
+    "marker": """
+import pytest
+
+def pytest_qatech_modify_item(item, case):
+    if case.name == "Coupon code applies":
+        item.add_marker(pytest.mark.smoke)
+""",
+    "name": """
+def pytest_qatech_item_name(case, run_id):
+    return "coupon_smoke" if case.name == "Coupon code applies" else None
+""",
+}
+
+
+@pytest.mark.parametrize("hook", sorted(ROOT_HOOKS))
+@pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["one-process", "xdist"])
+@pytest.mark.usefixtures("learnt")
+def test_the_root_conftest_s_item_hooks_narrow_under_a_path_argument(
+    project: SimulatedProject, pytester: pytest.Pytester, hook: str, xdist: list[str]
+) -> None:
+    # As nearly every project runs pytest: a path as argument. Before the session starts,
+    # pytest has loaded only that path's conftests; collection loads the root's on its way.
+    pytester.makeconftest(ROOT_HOOKS[hook])
+    pytester.makeini("[pytest]\nmarkers = smoke\n")
+    pytester.mkdir("tests").joinpath("test_local.py").write_text("def test_local():\n    pass\n")
+    select = ["-m", "smoke"] if hook == "marker" else ["-k", "coupon_smoke"]
+    result = run_session(pytester, *FAST, "--qatech-plan", PLAN, *select, *xdist, "tests")
+    assert starts(project) == [body("Coupon code applies")]
+    result.assert_outcomes(failed=1)

@@ -11,6 +11,7 @@ run has ended, what it taught of the plan's cases goes back into the cache.
 from __future__ import annotations
 
 import contextlib
+import inspect
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -76,6 +77,7 @@ class PlanNarrowing:
 
     def _selected(self, session: pytest.Session, known: PlanCases) -> tuple[int, ...]:
         config = session.config
+        load_conftests_as_collection_will(config)
         copies: list[Any] = [
             item
             for collector in RunCollector.laid_out(session, [known.snapshot()])
@@ -156,6 +158,35 @@ def _choice_line(choice: Choice, selection: Selection, why: str, would: bool) ->
         f"{plan}: {start} {choice.selected} of its {choice.known} cases, as {why} selected "
         f"them {whose}: {shown}"
     )
+
+
+def load_conftests_as_collection_will(config: pytest.Config) -> None:
+    """Load now the ``conftest.py`` files that collection loads on its way to each argument (each
+    directory from the ``confcutdir`` down to the argument), as its directory collectors do.
+
+    Before the session starts, pytest has loaded only the arguments' own conftests and their
+    ``test*`` folders': under ``pytest tests`` the root's, which the remote items see (their
+    collectors stand for the rootdir), is loaded only once collection walks down to ``tests``.
+    Whatever collection will not load (a rootdir outside the arguments' paths, ``-p
+    no:...``, ``--noconftest``) stays unloaded, so the copies see what the real items will.
+    A conftest below the arguments' directories comes only when collection reaches it: its
+    ``pytest_collection_modifyitems`` cannot narrow a start."""
+    manager = config.pluginmanager
+    options: dict[str, object] = {}
+    # pytest 8.1 added the keyword (required from then on); 8.0 has no such setting.
+    if "consider_namespace_packages" in inspect.signature(manager._loadconftestmodules).parameters:
+        options["consider_namespace_packages"] = config.getini("consider_namespace_packages")
+    here = config.invocation_params.dir
+    for arg in config.args:
+        path = here / arg.split("::", 1)[0]
+        if not path.exists():
+            continue  # --pyargs, or a node id pytest reports as not found
+        directory = path if path.is_dir() else path.parent
+        for place in reversed((directory, *directory.parents)):
+            if manager._is_in_confcutdir(place):
+                manager._loadconftestmodules(
+                    place, config.getoption("importmode"), config.rootpath, **options
+                )
 
 
 @contextlib.contextmanager
