@@ -15,6 +15,7 @@ from pytest_qatech.core.client import (
     _bounds,
     parse_retry_after,
 )
+from pytest_qatech.core.providers import qatech_start
 from pytest_qatech.core.providers.qatech import QatechProvider
 from pytest_qatech.core.secrets import Secret
 from pytest_qatech.simulator import (
@@ -258,7 +259,7 @@ def test_connection_refused_is_transient_and_names_the_reason() -> None:
 
 # POSTs start runs: which failures may be repeated decides whether a second run is started.
 
-rerun_request = provider.rerun_request("abc123", ())
+rerun_request = qatech_start.rerun_request("abc123")
 
 
 @responses.activate

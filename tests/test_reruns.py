@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pytest
 
@@ -25,6 +25,7 @@ from pytest_qatech.core.providers.qatech import QatechProvider
 from pytest_qatech.core.rendering import render_case, summary_lines
 from pytest_qatech.core.reruns import merged
 from pytest_qatech.core.secrets import Secret
+from pytest_qatech.core.waiting import Chosen
 
 from .helpers import (
     FakeApi,
@@ -622,3 +623,97 @@ def test_which_cases_a_rerun_runs_again_in_each_mode() -> None:
     assert held == {"agent", "platform", "skipped by the agent", "details unknown"}
     everything = dataclasses.replace(EXECUTION, reruns_only="all")
     assert {n for n, c in cases.items() if everything.rerun_cases([c])} == set(cases) - {"passed"}
+
+
+# A rerun runs again only the failed cases the session selected (Chosen), and waits to know them.
+
+SIGNUP_MISS = AGENT_MISS
+ALL_FAILED = dataclasses.replace(EXECUTION, reruns_only="all")
+BOTH = {"tc2": details("TEST_FAILED", "p-checkout"), "tc3": details("AGENT_TIMEOUT", "p-signup")}
+
+
+def selecting(*answers: Chosen | None) -> tuple[list[float], Callable[[str, str], Chosen | None]]:
+    """What a front end says it selected, an answer a call (the last one repeats), and when
+    each call was made."""
+    asked: list[float] = []
+    script = list(answers)
+
+    def selected(provider: str, run_id: str) -> Chosen | None:
+        assert (provider, run_id) == ("qatech", "abc123")
+        asked.append(len(asked))
+        return script.pop(0) if len(script) > 1 else script[0]
+
+    return asked, selected
+
+
+@pytest.mark.parametrize(
+    ("chosen", "posted"),
+    [
+        (Chosen(), {"failedOnly": True}),
+        (Chosen(frozenset({"tc1", "tc2", "tc3"})), {"failedOnly": True}),
+        (Chosen(frozenset({"tc3"})), {"projectTestCaseIds": ["p-signup"]}),
+        (Chosen(frozenset({"tc1", "tc2"})), {"projectTestCaseIds": ["p-checkout"]}),
+    ],
+    ids=["every case", "every listed case", "one failure", "a pass and a failure"],
+)
+def test_a_rerun_asks_only_for_the_selected_cases_that_did_not_pass(
+    chosen: Chosen, posted: dict[str, object]
+) -> None:
+    api = execution_api(BOTH, PRODUCT_FAILURE, SIGNUP_MISS)
+    _, selected = selecting(chosen)
+    wait_on(api, ALL_FAILED, ["abc123"], listing=True, reruns=1, selected=selected)
+    assert api.posted == [("abc123", posted)]
+
+
+def test_no_rerun_when_no_selected_case_needs_one() -> None:
+    api = execution_api(BOTH, PRODUCT_FAILURE, SIGNUP_MISS)
+    _, selected = selecting(Chosen(frozenset({"tc1"})))
+    (report,) = wait_on(api, ALL_FAILED, ["abc123"], listing=True, reruns=1, selected=selected)
+    assert api.posted == []
+    assert isinstance(report, FinishedRun)
+    assert report.reruns == ()
+
+
+def test_without_the_tests_ids_a_partial_selection_reruns_nothing_and_says_so() -> None:
+    api = execution_api({}, PRODUCT_FAILURE, SIGNUP_MISS)
+    _, selected = selecting(Chosen(frozenset({"tc3"})))
+    observer = RecordingListener()
+    (report,) = wait_on(
+        api, PROVIDER, ["abc123"], say=observer, listing=True, reruns=1, selected=selected
+    )
+    assert api.posted == []
+    assert isinstance(report, FinishedRun)
+    assert "QA.tech run abc123 warning: not rerun: 'Signup', selected here of its failed " in (
+        "\n".join(observer.lines)
+    )
+
+
+def test_a_rerun_waits_until_the_front_end_knows_what_it_selected() -> None:
+    api = execution_api(BOTH, PRODUCT_FAILURE, SIGNUP_MISS)
+    asked, selected = selecting(None, None, None, Chosen(frozenset({"tc3"})))
+    (report,) = wait_on(api, ALL_FAILED, ["abc123"], listing=True, reruns=1, selected=selected)
+    assert len(asked) >= 4  # asked again until it knew...
+    ended = max(when for when, kind, run in api.log if (kind, run) == ("poll", "abc123"))
+    (rerun,) = (when for when, kind, _ in api.log if kind == "rerun")
+    # ...a poll interval apart: never in a busy loop, never an idle minute
+    assert 2 * 10.0 <= rerun - ended <= len(asked) * 10.0
+    assert api.posted == [("abc123", {"projectTestCaseIds": ["p-signup"]})]
+    assert isinstance(report, FinishedRun)
+    assert [case.flaky for case in report.cases] == [False, False, True]
+
+
+def test_a_selection_not_known_by_the_timeout_reruns_nothing_and_says_so() -> None:
+    api = execution_api(BOTH, PRODUCT_FAILURE, SIGNUP_MISS)
+    _, selected = selecting(None)
+    observer = RecordingListener()
+    (report,) = wait_on(
+        api, ALL_FAILED, ["abc123"], say=observer, listing=True, reruns=1, selected=selected,
+        timeout=120.0,
+    )  # fmt: skip
+    assert api.posted == []
+    assert isinstance(report, FinishedRun)
+    assert [case.outcome for case in report.cases] == [
+        Outcome.PASSED, Outcome.FAILED, Outcome.ERROR,
+    ]  # fmt: skip
+    assert "its failed cases were not rerun: which of its cases this session reports was not " \
+        "known before the wait's timeout" in "\n".join(observer.lines)  # fmt: skip

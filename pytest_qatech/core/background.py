@@ -14,7 +14,7 @@ import itertools
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pytest_qatech.core.events import Decided, Ended, Interrupted, Progressed, Said
@@ -30,7 +30,7 @@ from pytest_qatech.core.options import run_label
 from pytest_qatech.core.platforms import Settings
 from pytest_qatech.core.providers.base import Progress, Provider, RunSource
 from pytest_qatech.core.sending import ThreadedSender
-from pytest_qatech.core.waiting import Job, Stopped, wait_for_sources
+from pytest_qatech.core.waiting import Chosen, Job, Stopped, wait_for_sources
 
 #: A run as events name it: its provider's name and its id.
 RunKey = tuple[str, str]
@@ -56,6 +56,8 @@ class _RunState:
     unwanted: bool = False
     #: Its last status says it has ended.
     finished: bool = False
+    #: Which of its cases the front end reports, once it knows.
+    chosen: Chosen | None = None
 
     def snapshot(self, *, with_cases: bool = True) -> RunSnapshot:
         cases = None
@@ -83,7 +85,11 @@ class _RunState:
         """Whether its cases are known as far as they can be while it goes on: listed, or, for a
         platform that lists them only at the end, its first answer is in. Either way a run that
         cannot be read is known to be so, the same in every session."""
-        if self.report is not None or self.names is not None:
+        if self.report is not None:
+            return True
+        if self.finished:
+            return False  # its report comes once its cases' details are in: every case's end
+        if self.names is not None:
             return True
         return self.status is not None and not self.provider.lists_while_running
 
@@ -194,6 +200,12 @@ class SharedRuns:
         with self._changed:
             return not self._runs[(provider, run_id)].unwanted
 
+    def selected(self, provider: str, run_id: str) -> Chosen | None:
+        """Which of the run's cases the front end reports, once it has said (a
+        :data:`~pytest_qatech.core.waiting.Selected`)."""
+        with self._changed:
+            return self._runs[(provider, run_id)].chosen
+
     def finish(self, failure: str | None = None) -> None:
         """The background wait is over; ``failure`` says why, if it broke off."""
         with self._changed:
@@ -285,6 +297,15 @@ class SharedRuns:
                     state.unwanted = True
             self._changed.notify_all()
 
+    def choose(self, chosen: Mapping[RunKey, Chosen]) -> None:
+        """Which of these runs' cases the front end reports: the first word on a run stands."""
+        with self._changed:
+            for key, cases in chosen.items():
+                state = self._runs[key]
+                if state.chosen is None:
+                    state.chosen = cases
+            self._changed.notify_all()
+
     def unwanted(self) -> list[RunSnapshot]:
         """The runs waited for no more, as known when they were let go."""
         with self._changed:
@@ -346,6 +367,7 @@ class Background:
                 sender=self._sender,
                 listing=True,
                 wanted=self.shared.wanted,
+                selected=self.shared.selected,
                 stop=self._stop,
             )
         except Stopped:

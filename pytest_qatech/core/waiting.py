@@ -85,6 +85,20 @@ class Target:
 Wanted = Callable[[str, str], bool]
 
 
+@dataclass(frozen=True)
+class Chosen:
+    """Which of a run's cases a front end reports: ``keys`` (the cases' keys), or every case,
+    those it has not listed yet too (None)."""
+
+    keys: frozenset[str] | None = None
+
+
+#: Which of a run's cases (by its provider's name and its id) the front end reports; None
+#: while it does not know yet. A rerun runs again only cases it reports, and waits until it
+#: knows which.
+Selected = Callable[[str, str], "Chosen | None"]
+
+
 class Stopped(Exception):
     """The wait was told to stop (the session is over); what it learnt so far stands."""
 
@@ -169,6 +183,9 @@ class _Run:
     report: RunReport | None = None
     #: No longer waited for: the front end reports none of its cases.
     dropped: bool = False
+    #: An attempt that ended with cases to rerun, and the run merged so far, while the front
+    #: end has not said which of the run's cases it reports.
+    awaiting: tuple[FinishedRun, FinishedRun] | None = None
 
     @property
     def over(self) -> bool:
@@ -251,6 +268,7 @@ class Wait:
         rng: random.Random | None = None,
         listing: bool = False,
         wanted: Wanted | None = None,
+        selected: Selected | None = None,
         stop: threading.Event | None = None,
         reruns: int = 0,
         live_interval: float | None = None,
@@ -265,6 +283,7 @@ class Wait:
         self.retry = retry or retry_for(poll_interval)
         self.rng = rng or random.Random()
         self.wanted = wanted
+        self.selected = selected
         self.stop = stop
         self.started = self.last_sign_of_life = clock.now()
         self.deadline = self.started + timeout
@@ -301,6 +320,7 @@ class Wait:
                 raise Stopped
             if self.drop_unwanted():
                 continue
+            self.rerun_awaiting()
             now = self.clock.now()
             if now >= self.deadline:
                 self.time_out()
@@ -345,6 +365,8 @@ class Wait:
             times.append(self.due[0][0])
         if self.live_interval is not None:
             times.append(now + self.live_interval)
+        if any(run.awaiting is not None and not run.over for run in self.runs):
+            times.append(now + self.poll_interval)  # to ask again what the front end selected
         return min(times)
 
     def handle(self, answer: Answer[Job]) -> None:
@@ -514,16 +536,57 @@ class Wait:
                         f"({names}); each is reported as a case of its own",
                     )
                 )
+        self.rerun_or_end(run, attempt, merged)
+
+    def rerun_or_end(self, run: _Run, attempt: FinishedRun, merged: FinishedRun) -> None:
+        """Rerun the failed cases of ``attempt`` that the front end reports, if any and reruns
+        are left; else the run ends as ``merged``. Until the front end knows which cases it
+        reports, the run waits (:meth:`rerun_awaiting`): a rerun is paid for."""
         provider = run.target.provider
-        chosen = provider.rerun_cases(attempt.cases) if run.reruns_left else ()
-        request = provider.rerun_request(run.attempt_id, chosen) if chosen else None
-        if request is None or not reruns.wants_rerun(attempt) or self.clock.now() >= self.deadline:
+        failing = provider.rerun_cases(attempt.cases) if run.reruns_left else ()
+        if not failing or not reruns.wants_rerun(attempt) or self.clock.now() >= self.deadline:
+            run.awaiting = None
             self.end(run, merged)
             return
-        run.merged, run.read, run.rerunning_cases = merged, None, len(chosen)
+        chosen = self.selected(*run.key) if self.selected is not None else Chosen()
+        if chosen is None:
+            run.awaiting = attempt, merged
+            return
+        run.awaiting = None
+        cases = failing
+        if chosen.keys is not None:
+            # By the run's own keys, which the merged run keeps for every attempt's case.
+            cases = provider.rerun_cases([c for c in merged.cases if c.key in chosen.keys])
+        every = len(cases) == len(failing)
+        # A rerun of only some cases names each by the id of its test, which its details give.
+        unnamed = [] if every else [case.name for case in cases if case.project_case_id is None]
+        request = provider.rerun_request(run.attempt_id, cases, every=every) if cases else None
+        if unnamed:
+            names = ", ".join(repr(name) for name in unnamed)
+            self.say(
+                Warned(
+                    run.label,
+                    f"not rerun: {names}, selected here of its failed cases: a rerun of some "
+                    "of a run's failed cases names their tests by id, which no details of "
+                    "these gave; their verdicts stand",
+                )
+            )
+        if request is None:
+            self.end(run, merged)
+            return
+        run.merged, run.read, run.rerunning_cases = merged, None, len(cases) - len(unnamed)
         run.reruns_left -= 1
         run.job = Job(run, Purpose.RERUN, request)
         self.schedule(run.job, self.clock.now())
+
+    def rerun_awaiting(self) -> None:
+        """Decide the reruns that waited for the front end to say which cases it reports, once
+        it has."""
+        for run in self.runs:
+            if run.awaiting is None or run.over:
+                continue
+            if self.selected is None or self.selected(*run.key) is not None:
+                self.rerun_or_end(run, *run.awaiting)
 
     def rerun_started(self, run: _Run, rerun: StartedRun) -> None:
         assert run.merged is not None
@@ -633,6 +696,16 @@ class Wait:
         for run in self.runs:
             if run.over:
                 continue
+            if run.awaiting is not None:
+                self.say(
+                    Warned(
+                        run.label,
+                        "its failed cases were not rerun: which of its cases this session "
+                        "reports was not known before the wait's timeout",
+                    )
+                )
+                self.end(run, run.awaiting[1])
+                continue
             if run.read is not None:
                 for job in list(run.open_cases.values()):
                     assert job.case is not None
@@ -686,6 +759,7 @@ def wait_for_sources(
     sender: Sender[Job] | None = None,
     listing: bool = False,
     wanted: Wanted | None = None,
+    selected: Selected | None = None,
     stop: threading.Event | None = None,
     live_interval: float | None = None,
 ) -> list[RunReport]:
@@ -702,6 +776,7 @@ def wait_for_sources(
             sender=sender or ThreadedSender(),
             listing=listing,
             wanted=wanted,
+            selected=selected,
             stop=stop,
             reruns=settings.reruns,
             live_interval=live_interval,

@@ -11,8 +11,23 @@ import pytest
 
 from pytest_qatech.core.models import RunSnapshot
 from pytest_qatech.core.naming import Entry
-from pytest_qatech.session.items import RemoteItem, RunCollector
+from pytest_qatech.core.waiting import Chosen
+from pytest_qatech.session.items import RemoteCaseItem, RemoteItem, RunCollector, RunProblemItem
 from pytest_qatech.session.live import LiveRuns
+
+#: A run as the session's items name it: its provider's name and its id.
+RunKey = tuple[str, str]
+
+
+def selected_cases(items: Iterable[pytest.Item]) -> dict[RunKey, frozenset[str]]:
+    """Which cases of each run ``items`` (what a selection left) hold, by their keys: the one
+    answer to what the session selected of a run, which the runs let go, the reruns and each
+    run's own ``(run)`` item follow."""
+    chosen: dict[RunKey, set[str]] = {}
+    for item in items:
+        if isinstance(item, RemoteCaseItem):
+            chosen.setdefault(item.run_key, set()).add(item.listed.key)
+    return {run: frozenset(keys) for run, keys in chosen.items()}
 
 
 class Workers(Protocol):
@@ -56,6 +71,34 @@ class RemoteCollection:
                 return report
             report.result.extend(RunCollector.laid_out(collector, runs))
         return report
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> Generator[None, None, None]:
+        """A run's own verdict (its ``(run)`` item: the run ended badly) belongs to every
+        selection that takes any of its cases: held out of the selection hooks, it goes back
+        behind the last of its run's cases kept, or is deselected with them. A run with no
+        case among ``items`` is selected by its ``(run)`` item alone."""
+        with_cases = set(selected_cases(items))
+        held = [i for i in items if isinstance(i, RunProblemItem) and i.run_key in with_cases]
+        held_ids = {id(item) for item in held}
+        if held:
+            items[:] = [item for item in items if id(item) not in held_ids]
+        yield
+        kept = selected_cases(items)
+        for item in held:
+            if item.run_key in kept:
+                items.insert(_after_last_of(items, item.run_key), item)
+        dropped = [item for item in held if item.run_key not in kept]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+
+
+def _after_last_of(items: Sequence[pytest.Item], run: RunKey) -> int:
+    """The place just after the last of ``items`` that reports on ``run``."""
+    places = [i for i, item in enumerate(items) if getattr(item, "run_key", None) == run]
+    return places[-1] + 1
 
 
 class RemoteLast:
@@ -158,6 +201,8 @@ class RemoteRunner:
         self._workers = workers
         #: Each item when its case is decided (``--qatech-order last``), else in their order.
         self._as_decided = as_decided
+        #: The runs some of whose cases the session selected.
+        self._taken: set[RunKey] = set()
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
@@ -167,15 +212,28 @@ class RemoteRunner:
             self._let_go(session.items)
 
     def _let_go(self, selected: Iterable[pytest.Item]) -> None:
-        """Wait no more for the runs that listed cases at collection and none of whose items is
-        selected. A run that listed none yet (queued, or listing only at its end) is still
-        waited for: its cases come late, and may be selected."""
-        wanted = {item.run_key for item in selected if isinstance(item, RemoteItem)}
-        self._live.let_go(
-            (run.provider, run.run_id)
-            for run in self._live.first()
-            if run.report is None and run.cases and (run.provider, run.run_id) not in wanted
+        """Say which cases the session selected of the runs that listed cases at collection,
+        and wait no more for those of which it selected none. A run that listed none yet
+        (queued, or listing only at its end) is still waited for: its cases come late, and may
+        be selected."""
+        self._choose([run for run in self._live.first() if run.cases], selected)
+
+    def _choose(self, runs: Sequence[RunSnapshot], selected: Iterable[pytest.Item]) -> None:
+        """Which cases of ``runs`` the session reports (what their reruns may run again), from
+        the items ``selected``: all of a run's, those it lists later too, when every case it
+        has listed was selected. The runs none of whose cases was selected are let go."""
+        chosen = selected_cases(selected)
+        self._taken.update(key for key, keys in chosen.items() if keys)
+        going = [run for run in runs if run.report is None]
+        cases = {(run.provider, run.run_id): run.cases or () for run in going}
+        self._live.choose(
+            {
+                key: Chosen(None if {case.key for case in listed} <= keys else keys)
+                for key, listed in cases.items()
+                for keys in [chosen.get(key, frozenset())]
+            }
         )
+        self._live.let_go(key for key in cases if not chosen.get(key))
 
     # Inside the other wrappers: the terminal's final percentage comes after these items too.
     @pytest.hookimpl(wrapper=True, trylast=True)
@@ -201,8 +259,13 @@ class RemoteRunner:
         ]
         if any(_came_late(before, now) for before, now in kept):
             late = _laid_out_items(session, [now for _, now in kept], layout)
+            # The verdict of a run some of whose cases were selected is selected with them.
+            verdicts = [
+                i for i in late if isinstance(i, RunProblemItem) and i.run_key in self._taken
+            ]
+            late = [item for item in late if item not in verdicts]
             config.hook.pytest_collection_modifyitems(session=session, config=config, items=late)
-            selected += late
+            selected += [*late, *verdicts]
         if selected:
             self._run(session, selected)
         return result
@@ -221,10 +284,10 @@ class RemoteRunner:
         ]
         if not unlisted:
             return []
-        items = _laid_out_items(session, self._live.listed(unlisted), layout)
+        listed = self._live.listed(unlisted)
+        items = _laid_out_items(session, listed, layout)
         config.hook.pytest_collection_modifyitems(session=session, config=config, items=items)
-        wanted = {item.run_key for item in items if isinstance(item, RemoteItem)}
-        self._live.let_go(key for key in unlisted if key not in wanted)
+        self._choose(listed, items)
         return items
 
     def _run(self, session: pytest.Session, items: Sequence[pytest.Item]) -> None:

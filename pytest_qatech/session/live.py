@@ -22,6 +22,7 @@ from pytest_qatech.core.events import Listener, silent
 from pytest_qatech.core.lines import TerminalLines
 from pytest_qatech.core.models import Listed, RunReport, RunSnapshot, StartedRun, UnreadableRun
 from pytest_qatech.core.platforms import Settings
+from pytest_qatech.core.waiting import Chosen
 
 if TYPE_CHECKING:
     from pytest_qatech.core.plan_cases import Choice, Selection
@@ -180,6 +181,11 @@ class LiveRuns:
         known = [(moment, index) for index, moment in enumerate(moments) if moment is not None]
         # The wait broke off (Ctrl-C aside): every case is as decided as it will be.
         return [index for _, index in sorted(known)] or list(range(len(cases)))
+
+    def choose(self, chosen: Mapping[tuple[str, str], Chosen]) -> None:
+        """Which cases of these runs (provider, run id) the session reports: what a rerun may
+        run again."""
+        self._shared.choose(chosen)
 
     def let_go(self, runs: Iterable[tuple[str, str]]) -> None:
         """Wait no more for these runs (provider, run id): none of their items is selected."""

@@ -172,10 +172,10 @@ def load_conftests_as_collection_will(config: pytest.Config) -> None:
     A conftest below the arguments' directories comes only when collection reaches it: its
     ``pytest_collection_modifyitems`` cannot narrow a start."""
     manager = config.pluginmanager
-    options: dict[str, object] = {}
+    options: dict[str, bool] = {}
     # pytest 8.1 added the keyword (required from then on); 8.0 has no such setting.
     if "consider_namespace_packages" in inspect.signature(manager._loadconftestmodules).parameters:
-        options["consider_namespace_packages"] = config.getini("consider_namespace_packages")
+        options["consider_namespace_packages"] = bool(config.getini("consider_namespace_packages"))
     here = config.invocation_params.dir
     for arg in config.args:
         path = here / arg.split("::", 1)[0]

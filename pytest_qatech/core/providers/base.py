@@ -143,9 +143,12 @@ class Provider(ABC):
         """Those of an ended attempt's ``cases`` that its rerun is to run again."""
         return ()
 
-    def rerun_request(self, run_id: str, cases: Sequence[RemoteCase]) -> ApiRequest | None:
-        """The request that reruns ``cases`` of an ended run (those :meth:`rerun_cases`
-        chose) in a new run; None where the platform cannot."""
+    def rerun_request(
+        self, run_id: str, cases: Sequence[RemoteCase], *, every: bool = True
+    ) -> ApiRequest | None:
+        """The request that reruns ``cases`` of an ended run in a new run: ``every`` case that
+        :meth:`rerun_cases` chose, or only some of them (those the session selected); None
+        where the platform cannot, or cannot name them."""
         return None
 
     def parse_rerun(self, run_id: str, body: object) -> StartedRun:

@@ -191,11 +191,15 @@ class QatechProvider(Provider):
             )
         )
 
-    def rerun_request(self, run_id: str, cases: Sequence[RemoteCase]) -> ApiRequest:
-        if self.reruns_only == "all":
+    def rerun_request(
+        self, run_id: str, cases: Sequence[RemoteCase], *, every: bool = True
+    ) -> ApiRequest | None:
+        # failedOnly reruns every failed, skipped and errored case of the run: only when all
+        # of them are wanted. Else each test is named by its id (projectTestCaseIds).
+        if self.reruns_only == "all" and every:
             return rerun_request(run_id)
         ids = dict.fromkeys(case.project_case_id for case in cases if case.project_case_id)
-        return rerun_request(run_id, tuple(ids))
+        return rerun_request(run_id, tuple(ids)) if ids else None
 
     def parse_rerun(self, run_id: str, body: object) -> StartedRun:
         return parse_started(body, f"the rerun of run {run_id}")
