@@ -268,15 +268,36 @@ def test_lf_starts_nothing_when_only_local_tests_failed_last_time(
     result.assert_outcomes(failed=1)
 
 
-@pytest.mark.usefixtures("learnt")
-def test_a_node_id_of_a_case_the_plan_s_known_cases_lack_starts_the_whole_plan(
-    project: SimulatedProject, pytester: pytest.Pytester
+def test_a_node_id_of_a_case_the_cache_lacks_but_the_project_has_starts_the_whole_plan(
+    simulator: Simulator, project: SimulatedProject, pytester: pytest.Pytester
 ) -> None:
-    # A case added to the plan since: the whole plan runs, and the node id is looked for there.
-    result = run_session(pytester, *FAST, "--qatech-plan", PLAN, f"qatech::{PLAN}::Brand new")
+    # A case added to the plan since the cache was written: the project's test cases have it,
+    # so the whole plan runs, and the node id is looked for among its cases.
+    cached(pytester, KnownCase("Login flow test", ids("Login flow test")[0]))
+    result = run_session(
+        pytester, *FAST, "--qatech-plan", PLAN, f"qatech::{PLAN}::Coupon code applies"
+    )
+    assert listings(simulator) == 1
     assert starts(project) == [body()]
+    result.assert_outcomes(failed=1)
+
+
+@pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["one-process", "xdist"])
+@pytest.mark.usefixtures("learnt")
+def test_a_mistyped_node_id_starts_nothing_and_names_the_closest_case(
+    simulator: Simulator, project: SimulatedProject, pytester: pytest.Pytester, xdist: list[str]
+) -> None:
+    typo = f"qatech::{PLAN}::Coupon code aplies"
+    result = run_session(pytester, *FAST, "--qatech-plan", PLAN, typo, *xdist)
+    assert [request.method for request in simulator.requests] == ["GET"]  # the test cases
+    assert starts(project) == []
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stdout.fnmatch_lines([f"ERROR: not found: qatech::{PLAN}::Brand new"])
+    result.stderr.fnmatch_lines(
+        [
+            f"ERROR: not found: {typo} (no case of test plan {PLAN}, nor any test case of the "
+            "project, has this name; the closest: 'Coupon code applies'): nothing was started"
+        ]
+    )
 
 
 def test_a_start_refused_for_a_case_that_left_the_plan_starts_the_whole_plan(

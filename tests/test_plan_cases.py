@@ -21,6 +21,7 @@ from pytest_qatech.core.plan_cases import (
     Selection,
     choose,
     learnt,
+    not_found,
 )
 from pytest_qatech.core.platforms import Settings, resolve
 from pytest_qatech.core.providers.body import BodyError
@@ -280,3 +281,36 @@ def test_a_narrowed_run_adds_a_case_the_plan_gained_at_the_end() -> None:
     after = learnt("pln_x", KNOWN, run(case("Brand new", "id-new")), whole=False, seen="later")
     assert after.cases[-1] == KnownCase("Brand new", "id-new")
     assert len(after.cases) == 4
+
+
+def test_a_name_no_test_case_has_starts_nothing_and_offers_the_closest() -> None:
+    api = FakeApi([STARTED], [cases_page([("Checkout flow", "a"), ("Signup", "b")], 0, 2)])
+    starts = started(api, {"pln_x": Selection(KNOWN, (0, 1, 2), ("Chekout",))})
+    assert api.bodies() == []
+    assert starts.started == ()
+    assert starts.unknown == (
+        "not found: qatech::pln_x::Chekout (no case of test plan pln_x, nor any test case of "
+        "the project, has this name; the closest: 'Checkout', 'Checkout flow'): nothing was "
+        "started",
+    )
+
+
+def test_a_name_the_project_has_starts_the_whole_plan() -> None:
+    api = FakeApi([STARTED], [cases_page([("Brand new", "a")], 0, 1)])
+    starts = started(api, {"pln_x": Selection(KNOWN, (0, 1, 2), ("Brand new",))})
+    assert api.bodies() == [{"trigger": "API", "testPlanShortId": "pln_x"}]
+    assert starts.unknown == ()
+
+
+def test_a_name_that_cannot_be_looked_up_starts_the_whole_plan_and_says_why() -> None:
+    api = FakeApi([STARTED], [FinalError("HTTP 403 Forbidden", http_status=403)])
+    starts = started(api, {"pln_x": Selection(KNOWN, (0, 1, 2), ("Brand new",))})
+    assert api.bodies() == [{"trigger": "API", "testPlanShortId": "pln_x"}]
+    assert starts.lookup_problem is not None
+
+
+def test_a_name_far_from_every_other_is_not_found_without_a_suggestion() -> None:
+    assert not_found("pln_x", "Zzz", ["Login", "Checkout"]) == (
+        "not found: qatech::pln_x::Zzz (no case of test plan pln_x, nor any test case of the "
+        "project, has this name): nothing was started"
+    )

@@ -11,6 +11,7 @@ the list; a narrowed run only adds what it learnt. The Start Run API takes the c
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -67,10 +68,12 @@ def learnt(
 
 @dataclass(frozen=True, slots=True)
 class Selection:
-    """What pytest selected of a plan's known cases: their places in ``known``."""
+    """What pytest selected of a plan's known cases: their places in ``known``; and the names
+    node ids asked for that no known case has (``qatech::<plan>::<name>``)."""
 
     known: PlanCases
     places: tuple[int, ...]
+    unknown: tuple[str, ...] = ()
 
     @property
     def everything(self) -> bool:
@@ -113,3 +116,16 @@ def choose(selection: Selection, found: Mapping[str, str]) -> Choice:
     if unmapped:
         return Choice(known.plan, None, len(chosen), total, unmapped)
     return Choice(known.plan, tuple(dict.fromkeys(i for i in ids if i)), len(chosen), total)
+
+
+def not_found(plan: str, name: str, candidates: Sequence[str]) -> str:
+    """A node id naming a case of ``plan`` that neither the plan's known cases nor the
+    project's test cases have: with the closest names, as pytest offers for a fixture."""
+    message = (
+        f"not found: {QATECH.name}::{plan}::{name} (no case of test plan {plan}, nor any test "
+        f"case of the project, has this name"
+    )
+    closest = difflib.get_close_matches(name, sorted(set(candidates)), n=3, cutoff=0.6)
+    if closest:
+        message += "; the closest: " + ", ".join(repr(other) for other in closest)
+    return message + "): nothing was started"

@@ -19,7 +19,7 @@ from pytest_qatech.core.client import Client, FinalError, TransientError
 from pytest_qatech.core.clock import Clock, SystemClock
 from pytest_qatech.core.models import StartedRun, UnreadableRun
 from pytest_qatech.core.options import QATECH
-from pytest_qatech.core.plan_cases import Choice, Selection, choose
+from pytest_qatech.core.plan_cases import Choice, Selection, choose, not_found
 from pytest_qatech.core.platforms import Settings
 from pytest_qatech.core.providers.base import Provider
 from pytest_qatech.core.providers.body import BodyError
@@ -51,6 +51,8 @@ class Starts:
     choices: tuple[Choice, ...] = ()
     #: Why ids looked up by name could not be had, when they could not.
     lookup_problem: str | None = None
+    #: Why nothing was started: node ids named cases that no test case has (a usage error).
+    unknown: tuple[str, ...] = ()
 
 
 def start_runs(
@@ -79,7 +81,21 @@ def start_runs(
     send = _Sender(api, clock, retry, rng, min(settings.timeout, START_SECONDS))
     try:
         missing = {name for selection in selections.values() for name in selection.missing_ids()}
-        found, problem = _look_up(send, missing, source.provider) if missing else ({}, None)
+        asked = [(plan, name) for plan, sel in selections.items() for name in sel.unknown]
+        listed, problem = _test_cases(send, source.provider) if missing or asked else ({}, None)
+        absent = [(plan, name) for plan, name in asked if name not in listed]
+        if absent and problem is None:
+            # A mistyped node id costs nothing: no run is started.
+            return Starts(
+                settings,
+                unknown=tuple(
+                    not_found(
+                        plan, name, [*(c.name for c in selections[plan].known.cases), *listed]
+                    )
+                    for plan, name in absent
+                ),
+            )
+        found = _unique(listed, missing)
         choices = {plan: choose(selection, found) for plan, selection in selections.items()}
         for plan in spec.plans:
             what = DEFAULT_PLAN if plan is None else f"test plan {plan}"
@@ -185,31 +201,30 @@ class _Sender:
                 return sent, _Failed(message, post and may_have_acted(error), status)
 
 
-def _look_up(
-    send: _Sender, names: set[str], provider: Provider
-) -> tuple[dict[str, str], str | None]:
-    """The ids of the project's test cases called ``names``, read a page of the project's test
-    cases at a time to the list's end (a name two test cases share has none); and why the list
-    could not be read to its end, if it could not."""
+def _test_cases(send: _Sender, provider: Provider) -> tuple[dict[str, list[str]], str | None]:
+    """The ids of the project's test cases by name, read a page at a time to the list's end;
+    and why the list could not be read to its end, if it could not."""
     seen: dict[str, list[str]] = {}
     offset = 0
     for _ in range(TEST_CASES_PAGES):
         sent, body = send.send(test_cases_request(offset), provider)
         if isinstance(body, _Failed):
-            return _unique(seen, names), body.message
+            return seen, body.message
         try:
             cases, total = parse_test_cases(body, offset)
         except BodyError as error:
-            return _unique(seen, names), f"{sent} gave an unusable answer: {error}"
+            return seen, f"{sent} gave an unusable answer: {error}"
         for name, case_id in cases:
             seen.setdefault(name, []).append(case_id)
         offset += len(cases)
         if not cases or offset >= total:
             break
-    return _unique(seen, names), None
+    return seen, None
 
 
 def _unique(seen: Mapping[str, Sequence[str]], names: set[str]) -> dict[str, str]:
+    """The id of each of ``names`` that one test case alone has (a name two test cases share
+    has none)."""
     return {name: ids[0] for name, ids in seen.items() if name in names and len(set(ids)) == 1}
 
 

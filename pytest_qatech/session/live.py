@@ -113,6 +113,8 @@ class LiveRuns:
             from pytest_qatech.core.starting import start_runs
 
             starts = start_runs(self.settings, selections)
+            if starts.unknown:
+                raise pytest.UsageError("\n".join(starts.unknown))
             self.settings, self.started, failed = starts.settings, starts.started, starts.failed
             self.choices, self.lookup_problem = starts.choices, starts.lookup_problem
             if self.started:

@@ -26,7 +26,7 @@ from pytest_qatech.core.options import QATECH
 from pytest_qatech.core.plan_cases import CACHE_KEY, Choice, PlanCases, Selection, learnt
 from pytest_qatech.core.providers.qatech_start import StartSpec
 from pytest_qatech.core.text import first_line, visible
-from pytest_qatech.session.collection import RemoteSelection
+from pytest_qatech.session.collection import RemoteSelection, selected_cases
 from pytest_qatech.session.items import RemoteCaseItem, RunCollector
 from pytest_qatech.session.live import LIVE_RUNS
 
@@ -62,7 +62,7 @@ class PlanNarrowing:
         for plan in self._spec.plans:
             known = self.known(plan) if plan is not None else None
             if plan is not None and known is not None:
-                self.selections[plan] = Selection(known, self._selected(session, known))
+                self.selections[plan] = self._selected(session, known)
         return self.selections
 
     def known(self, plan: str) -> PlanCases | None:
@@ -75,7 +75,7 @@ class PlanNarrowing:
         except (TypeError, KeyError, ValueError, AttributeError):
             return None  # written by another version: as if no session had run the plan
 
-    def _selected(self, session: pytest.Session, known: PlanCases) -> tuple[int, ...]:
+    def _selected(self, session: pytest.Session, known: PlanCases) -> Selection:
         config = session.config
         load_conftests_as_collection_will(config)
         copies: list[Any] = [
@@ -87,11 +87,14 @@ class PlanNarrowing:
         laid_out = [item.nodeid for item in copies]
         with _deselections_unreported(config):
             config.hook.pytest_collection_modifyitems(session=session, config=config, items=copies)
-        if _names_an_unknown_case(config, laid_out):
-            return tuple(range(len(known.cases)))
+        unknown = _unknown_names(config, known.plan, laid_out)
+        if unknown:
+            # A case added to the plan since, or a typo: the start looks the names up.
+            return Selection(known, tuple(range(len(known.cases))), unknown)
         if _failed_elsewhere(config, [item.nodeid for item in copies]):
-            return ()
-        return tuple(int(item.listed.key[1:]) for item in copies)
+            return Selection(known, ())
+        chosen = selected_cases(copies).get((QATECH.name, known.plan), frozenset())
+        return Selection(known, tuple(sorted(_place(key) for key in chosen)))
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         live = config.stash[LIVE_RUNS]
@@ -202,19 +205,24 @@ def _deselections_unreported(config: pytest.Config) -> Iterator[None]:
         hook.pytest_deselected = told
 
 
-def _names_an_unknown_case(config: pytest.Config, nodeids: list[str]) -> bool:
-    """Whether a remote node id given as an argument names something under the plan that none
-    of its known cases is (a case added since): the whole plan runs then, as it would without
-    narrowing, and the node id is looked for among its cases."""
+def _unknown_names(config: pytest.Config, plan: str, nodeids: list[str]) -> tuple[str, ...]:
+    """The case names that remote node ids given as arguments ask for under the plan and that
+    none of its known cases has (``qatech::<plan>::<name>``)."""
     selection = config.pluginmanager.get_plugin("qatech-selection")
-    if not isinstance(selection, RemoteSelection) or not nodeids:
-        return False
-    plan = nodeids[0].rsplit("::", 1)[0]
-    return any(
-        wanted.startswith(plan + "::")
-        and not any(selection.names(wanted, nodeid) for nodeid in nodeids)
+    if not isinstance(selection, RemoteSelection):
+        return ()
+    under = f"{QATECH.name}::{plan}::"
+    return tuple(
+        wanted.removeprefix(under)
         for wanted in selection.wanted
+        if wanted.startswith(under)
+        and not any(selection.names(wanted, nodeid) for nodeid in nodeids)
     )
+
+
+def _place(key: str) -> int:
+    """A known case's place in its plan, from its key in the copies laid out (``#<place>``)."""
+    return int(key[1:])
 
 
 def _failed_elsewhere(config: pytest.Config, nodeids: list[str]) -> bool:
