@@ -300,21 +300,45 @@ def test_a_mistyped_node_id_starts_nothing_and_names_the_closest_case(
     )
 
 
-def test_a_start_refused_for_a_case_that_left_the_plan_starts_the_whole_plan(
+def test_a_start_refused_for_a_case_gone_from_the_project_starts_nothing_and_forgets_it(
     simulator: Simulator, project: SimulatedProject, pytester: pytest.Pytester
 ) -> None:
     cached(pytester, KnownCase("Retired case", "gone-id"), KnownCase("Coupon code applies", "c"))
     result = run_session(pytester, *FAST, "--qatech-plan", PLAN, "-k", "Retired")
     posted = [r.body for r in simulator.requests if r.method == "POST"]
-    assert posted == [{**body(), "testCaseIds": ["gone-id"]}, body()]
-    assert starts(project) == [body()]
+    # The whole plan, which -k would report nothing of, is never started.
+    assert posted == [{**body(), "testCaseIds": ["gone-id"]}]
+    assert listings(simulator) == 1
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED
     result.stdout.fnmatch_lines(
         [
-            f"qatech: test plan {PLAN}: warning: QA.tech refused the start of the 1 cases -k "
-            "selected, so its whole plan is started: POST http://127.0.0.1:*/v1/run failed: "
-            "HTTP 400 Bad Request*"
+            f"qatech: test plan {PLAN}: warning: QA.tech refused the start of the 1 case -k "
+            "selected (POST http://127.0.0.1:*/v1/run failed: HTTP 400 Bad Request*); gone "
+            "from the project's test cases, so forgotten: 'Retired case'; no run is started: a "
+            "run of the whole plan might report none of them (--qatech-whole-plan starts it "
+            "all the same)"
         ]
     )
+    # The next session knows it is gone: the plan's known cases lack it.
+    config = pytester.parseconfigure()
+    assert config.cache is not None
+    assert [case["name"] for case in config.cache.get(CACHE_KEY + PLAN, {})["cases"]] == [
+        "Coupon code applies"
+    ]
+
+
+def test_a_start_refused_for_a_stale_id_starts_the_case_by_the_id_the_project_lists(
+    simulator: Simulator, project: SimulatedProject, pytester: pytest.Pytester
+) -> None:
+    cached(pytester, KnownCase("Coupon code applies", "stale-id"), KnownCase("Login flow test"))
+    result = run_session(pytester, *FAST, "--qatech-plan", PLAN, "-k", "Coupon")
+    posted = [r.body for r in simulator.requests if r.method == "POST"]
+    assert posted == [{**body(), "testCaseIds": ["stale-id"]}, body("Coupon code applies")]
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [f"qatech: test plan {PLAN}: warning: QA.tech refused the start of the 1 case -k "
+         "selected (*); starting the 1 left"]
+    )  # fmt: skip
 
 
 #: A project's root conftest.py, whose item hooks mark or rename one case of the plan.

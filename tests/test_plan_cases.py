@@ -248,18 +248,42 @@ def test_narrowing_is_on_unless_the_whole_plan_is_asked_for() -> None:
     assert narrow({"qatech_plan": ["pln_x"], "qatech_whole_plan": True}) is False
 
 
-def test_a_narrowed_start_refused_unread_is_sent_again_for_the_whole_plan() -> None:
-    refused = FinalError("HTTP 400 Bad Request: Test case id-checkout is not in the plan", 400)
-    api = FakeApi([refused, STARTED])
+REFUSED = FinalError("HTTP 400 Bad Request: Test case id-checkout is not in the plan", 400)
+NARROWED = {"trigger": "API", "testPlanShortId": "pln_x", "testCaseIds": ["id-checkout"]}
+
+
+@pytest.mark.parametrize(
+    ("listed", "restarted", "gone"),
+    [
+        ([("Checkout", "id-new"), ("Login", "id-login")], ["id-new"], ()),
+        ([("Login", "id-login")], None, ("Checkout",)),
+        ([("Checkout", "id-checkout")], None, ()),
+    ],
+    ids=["a stale id", "a case gone from the project", "nothing new"],
+)
+def test_a_narrowed_start_refused_unread_is_sent_again_only_for_what_the_project_still_has(
+    listed: list[tuple[str, str]], restarted: list[str] | None, gone: tuple[str, ...]
+) -> None:
+    api = FakeApi([REFUSED, STARTED], [cases_page(listed, 0, len(listed))])
     starts = started(api, {"pln_x": Selection(KNOWN, (1,))})
-    assert api.bodies() == [
-        {"trigger": "API", "testPlanShortId": "pln_x", "testCaseIds": ["id-checkout"]},
-        {"trigger": "API", "testPlanShortId": "pln_x"},
-    ]
+    again = [{**NARROWED, "testCaseIds": restarted}] if restarted else []
+    # Never the whole plan: a run of it might report none of what was selected.
+    assert api.bodies() == [NARROWED, *again]
     (choice,) = starts.choices
     assert choice.refused is not None
     assert choice.refused.startswith("POST https://api.qa.tech/v1/run failed: HTTP 400")
-    assert [run.run_id for run in starts.started] == ["def456"]
+    assert (choice.case_ids, choice.gone) == (tuple(restarted or ()), gone)
+    assert [run.run_id for run in starts.started] == (["def456"] if restarted else [])
+
+
+def test_a_refused_start_whose_recheck_fails_starts_nothing_and_says_why() -> None:
+    api = FakeApi([REFUSED, STARTED], [FinalError("HTTP 403 Forbidden", http_status=403)])
+    starts = started(api, {"pln_x": Selection(KNOWN, (1,))})
+    assert api.bodies() == [NARROWED]
+    (choice,) = starts.choices
+    assert choice.recheck is not None
+    assert choice.recheck.startswith("GET https://api.qa.tech/v1/test-cases failed: HTTP 403")
+    assert starts.started == ()
 
 
 @pytest.mark.parametrize(

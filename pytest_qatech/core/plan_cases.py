@@ -99,8 +99,12 @@ class Choice:
     known: int
     #: The selected cases whose id is not known: the whole plan runs rather than drop them.
     unmapped: tuple[str, ...] = ()
-    #: Why the platform refused the narrowed start, when it did: the whole plan was asked for.
+    #: Why the platform refused the narrowed start, when it did. The project's test cases were
+    #: read again then: the selected cases ``gone`` from them, and why they could not be read
+    #: (``recheck``), if they could not. ``case_ids`` is then what was started in its stead.
     refused: str | None = None
+    gone: tuple[str, ...] = ()
+    recheck: str | None = None
 
 
 def choose(selection: Selection, found: Mapping[str, str]) -> Choice:

@@ -106,10 +106,12 @@ def start_runs(
             outcome = send.start(request, source.provider)
             refusal = outcome if isinstance(outcome, _Failed) and outcome.status == 400 else None
             if refusal is not None and choice is not None and choice.case_ids:
-                # Refused unread (a case the cache knows may have left the plan): no run
-                # started, so the whole plan may be asked for rather than none.
+                # Refused unread: no run started. A case the cache knows may have left.
+                choice = _after_refusal(send, source.provider, selections[choice.plan], choice)
                 choices[choice.plan] = dataclasses.replace(choice, refused=refusal.message)
-                outcome = send.start(spec.request(choice.plan), source.provider)
+                if not choice.case_ids:
+                    continue
+                outcome = send.start(spec.request(choice.plan, choice.case_ids), source.provider)
             if isinstance(outcome, StartedRun):
                 started.append(outcome)
                 if plan is not None:
@@ -220,6 +222,23 @@ def _test_cases(send: _Sender, provider: Provider) -> tuple[dict[str, list[str]]
         if not cases or offset >= total:
             break
     return seen, None
+
+
+def _after_refusal(
+    send: _Sender, provider: Provider, selection: Selection, choice: Choice
+) -> Choice:
+    """What to start once a narrowed start was refused unread: the project's test cases are read
+    again; the selected cases gone from them are dropped, and those left started by the ids the
+    list gives them, if that differs from what was refused. Otherwise nothing (no case ids): a
+    run of the whole plan might report none of what was selected, and be paid for all the same."""
+    listed, problem = _test_cases(send, provider)
+    if problem is not None:
+        return dataclasses.replace(choice, case_ids=(), recheck=problem)
+    names = selection.known.names(selection.places)
+    gone = tuple(name for name in names if name not in listed)
+    left = _unique(listed, set(names) - set(gone))
+    ids = tuple(dict.fromkeys(left[name] for name in names if name in left))
+    return dataclasses.replace(choice, case_ids=ids if ids != choice.case_ids else (), gone=gone)
 
 
 def _unique(seen: Mapping[str, Sequence[str]], names: set[str]) -> dict[str, str]:

@@ -11,6 +11,7 @@ run has ended, what it taught of the plan's cases goes back into the cache.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import inspect
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
@@ -22,7 +23,7 @@ import pytest
 from pytest_qatech.core.codec import from_data, to_data
 from pytest_qatech.core.lines import PREFIX
 from pytest_qatech.core.models import FinishedRun
-from pytest_qatech.core.options import QATECH
+from pytest_qatech.core.options import QATECH, WHOLE_PLAN
 from pytest_qatech.core.plan_cases import CACHE_KEY, Choice, PlanCases, Selection, learnt
 from pytest_qatech.core.providers.qatech_start import StartSpec
 from pytest_qatech.core.text import first_line, visible
@@ -96,6 +97,16 @@ class PlanNarrowing:
         chosen = selected_cases(copies).get((QATECH.name, known.plan), frozenset())
         return Selection(known, tuple(sorted(_place(key) for key in chosen)))
 
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Forget the cases a refused start showed to be gone from the project (after
+        :class:`~.live.LiveRuns` started the runs)."""
+        cache = getattr(self._config, "cache", None)
+        for choice in self._config.stash[LIVE_RUNS].choices:
+            known = self.known(choice.plan) if choice.gone else None
+            if known is not None and cache is not None:
+                kept = tuple(case for case in known.cases if case.name not in choice.gone)
+                cache.set(CACHE_KEY + choice.plan, to_data(dataclasses.replace(known, cases=kept)))
+
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
         live = config.stash[LIVE_RUNS]
         would = config.option.collectonly
@@ -132,15 +143,34 @@ class PlanNarrowing:
         cache.set(CACHE_KEY + plan, to_data(cases))
 
 
+def _cases(count: int) -> str:
+    return f"the {count} case" if count == 1 else f"the {count} cases"
+
+
 def _choice_line(choice: Choice, selection: Selection, why: str, would: bool) -> str:
     """What was started of a plan, and why, in a line of the header."""
     known = selection.known
     plan = f"{PREFIX} test plan {choice.plan}"
     whose = f"(its cases as {QATECH.title} run {known.run_id} listed them, {known.seen})"
     if choice.refused is not None:
-        return (
-            f"{plan}: warning: {QATECH.title} refused the start of the {choice.selected} cases "
-            f"{why} selected, so its whole plan is started: {first_line(choice.refused)}"
+        line = (
+            f"{plan}: warning: {QATECH.title} refused the start of {_cases(choice.selected)} "
+            f"{why} selected ({first_line(choice.refused)})"
+        )
+        if choice.recheck is not None:
+            line += (
+                f"; the project's test cases could not be read again: {first_line(choice.recheck)}"
+            )
+        if choice.gone:
+            names = ", ".join(repr(name) for name in choice.gone)
+            line += f"; gone from the project's test cases, so forgotten: {names}"
+        if choice.case_ids:
+            return (
+                line + f"; {'would start' if would else 'starting'} the {len(choice.case_ids)} left"
+            )
+        return line + (
+            "; no run is started: a run of the whole plan might report none of them "
+            f"({WHOLE_PLAN.flag} starts it all the same)"
         )
     if choice.case_ids is None and choice.unmapped:
         names = ", ".join(repr(name) for name in choice.unmapped)
