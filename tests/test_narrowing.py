@@ -245,7 +245,7 @@ def test_a_plan_no_session_has_run_is_started_whole_and_says_why(
     assert starts(project) == [body()]
     result.stdout.fnmatch_lines(
         [
-            f"qatech: test plan {PLAN}: its cases are not known yet (no session here has run "
+            f"qatech: test plan {PLAN}: its cases are not known (no session here has run "
             "it), so -k cannot narrow it: its whole plan is started"
         ]
     )
@@ -280,6 +280,12 @@ def test_a_node_id_of_a_case_the_cache_lacks_but_the_project_has_starts_the_whol
     assert listings(simulator) == 1
     assert starts(project) == [body()]
     result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"qatech: test plan {PLAN}: starting all its cases: node ids name cases its 1 known "
+            "cases (*) lack ('Coupon code applies'), which may have joined it since"
+        ]
+    )
 
 
 @pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["one-process", "xdist"])
@@ -372,3 +378,35 @@ def test_the_root_conftest_s_item_hooks_narrow_under_a_path_argument(
     result = run_session(pytester, *FAST, "--qatech-plan", PLAN, *select, *xdist, "tests")
     assert starts(project) == [body("Coupon code applies")]
     result.assert_outcomes(failed=1)
+
+
+
+def test_without_pytest_s_cache_a_plan_is_started_whole_and_the_header_says_why(
+    project: SimulatedProject, pytester: pytest.Pytester
+) -> None:
+    result = run_session(
+        pytester, *FAST, "--qatech-plan", PLAN, "-k", "Coupon", "-p", "no:cacheprovider"
+    )
+    assert starts(project) == [body()]
+    result.stdout.fnmatch_lines(
+        [
+            f"qatech: test plan {PLAN}: its cases are not known (pytest's cache is off, as with "
+            "-p no:cacheprovider), so -k cannot narrow it: its whole plan is started"
+        ]
+    )
+
+
+def test_the_default_plan_is_started_whole_and_the_header_says_the_selection_cannot_narrow_it(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    simulator.project = SimulatedProject([SimulatedPlan("Nightly regression", nightly)])
+    result = run_session(pytester, *FAST, "--qatech-start", "-k", "Coupon")
+    assert simulator.project.starts == [{"trigger": "API"}]
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "qatech: the default test plan: -k cannot narrow it (which plan it is, and so its "
+            "cases, are known only once it starts): the whole plan is started; give "
+            "--qatech-plan to narrow a plan"
+        ]
+    )

@@ -22,6 +22,7 @@ from _pytest._code.code import (
     ReprTracebackNative,
     TerminalRepr,
 )
+from _pytest.nodes import Node
 
 from pytest_qatech.core.models import (
     Listed,
@@ -106,7 +107,20 @@ def item_names(session: pytest.Session) -> NameOf:
     return name_of
 
 
-class RunCollector(pytest.Collector):
+class RemoteNode(Node):
+    """What a remote collector and a remote item share: a remote verdict's words as its report
+    shows them, and a node id where a file and a line would be."""
+
+    def _repr_failure_py(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: TracebackStyle | None = None
+    ) -> TerminalRepr:
+        return _verdict_repr(self, excinfo) or super()._repr_failure_py(excinfo, style)
+
+    def reportinfo(self) -> tuple[str, int, str]:
+        return _location(self)
+
+
+class RunCollector(RemoteNode, pytest.Collector):
     """A remote run, whose children are its cases; or, where the platform groups runs (an
     Autonoma folder), the runs of one group, whose children are their cases."""
 
@@ -167,20 +181,12 @@ class RunCollector(pytest.Collector):
             items.append(item)
         return items
 
-    def _repr_failure_py(
-        self, excinfo: pytest.ExceptionInfo[BaseException], style: TracebackStyle | None = None
-    ) -> TerminalRepr:
-        return _verdict_repr(self, excinfo) or super()._repr_failure_py(excinfo, style)
-
-    def reportinfo(self) -> tuple[str, int, str]:
-        return _location(self)
-
 
 #: The entries laid out for each group, by its node id.
 Layout = Mapping[str, Sequence[Entry]]
 
 
-class RemoteItem(pytest.Item):
+class RemoteItem(RemoteNode, pytest.Item):
     """Base of the items that report remote facts rather than run local code."""
 
     #: Where a person sees what went wrong, once it has.
@@ -190,14 +196,6 @@ class RemoteItem(pytest.Item):
         super().__init__(**kwargs)
         for marker in markers:
             self.add_marker(marker)
-
-    def _repr_failure_py(
-        self, excinfo: pytest.ExceptionInfo[BaseException], style: TracebackStyle | None = None
-    ) -> TerminalRepr:
-        return _verdict_repr(self, excinfo) or super()._repr_failure_py(excinfo, style)
-
-    def reportinfo(self) -> tuple[str, int, str]:
-        return _location(self)
 
     @property
     def awaits(self) -> CaseId | None:
@@ -332,9 +330,7 @@ class RunProblemItem(RemoteItem):
         raise AssertionError("unreachable")
 
 
-def _verdict_repr(
-    node: pytest.Item | pytest.Collector, excinfo: pytest.ExceptionInfo[BaseException]
-) -> TerminalRepr | None:
+def _verdict_repr(node: Node, excinfo: pytest.ExceptionInfo[BaseException]) -> TerminalRepr | None:
     """A remote verdict's words as a report shows them, for every phase and for collection
     alike; None for any other exception. pytest formats an error in setup (how a remote error
     is raised) through ``_repr_failure_py``, not ``repr_failure``: overriding it makes this the
@@ -357,7 +353,7 @@ def _verdict_repr(
     )
 
 
-def _location(node: pytest.Item | pytest.Collector) -> tuple[str, int, str]:
+def _location(node: Node) -> tuple[str, int, str]:
     # No source file stands behind a remote node. The path is the provider's name, as in the
     # progress line ("qatech ..F.s"). The domain titles the failure section; it must not be a
     # suffix of the node id, or pytest -v rewrites its dots into "::".

@@ -23,9 +23,9 @@ import pytest
 from pytest_qatech.core.codec import from_data, to_data
 from pytest_qatech.core.lines import PREFIX
 from pytest_qatech.core.models import FinishedRun
-from pytest_qatech.core.options import QATECH, WHOLE_PLAN
+from pytest_qatech.core.options import QATECH, QATECH_PLAN, WHOLE_PLAN
 from pytest_qatech.core.plan_cases import CACHE_KEY, Choice, PlanCases, Selection, learnt
-from pytest_qatech.core.providers.qatech_start import StartSpec
+from pytest_qatech.core.providers.qatech_start import DEFAULT_PLAN, StartSpec
 from pytest_qatech.core.text import first_line, visible
 from pytest_qatech.session.collection import RemoteSelection, selected_cases
 from pytest_qatech.session.items import RemoteCaseItem, RunCollector
@@ -119,13 +119,29 @@ class PlanNarrowing:
         why = ", ".join(self.why) or "the session's collection hooks"
         for choice in live.choices:
             lines.append(visible(_choice_line(choice, self.selections[choice.plan], why, would)))
-        for plan in self._spec.plans:
-            if self.why and plan is not None and plan not in self.selections:
+        start = "would be started" if would else "is started"
+        for plan in self._spec.plans if self.why else ():
+            if plan is None:
                 lines.append(
-                    f"{PREFIX} test plan {plan}: its cases are not known yet (no session here "
-                    f"has run it), so {why} cannot narrow it: its whole plan is started"
+                    f"{PREFIX} {DEFAULT_PLAN}: {why} cannot narrow it (which plan it is, and "
+                    f"so its cases, are known only once it starts): the whole plan {start}; "
+                    f"give {QATECH_PLAN.flag} to narrow a plan"
+                )
+            elif plan not in self.selections:
+                lines.append(
+                    f"{PREFIX} test plan {plan}: its cases are not known ({self._unknown(plan)})"
+                    f", so {why} cannot narrow it: its whole plan {start}"
                 )
         return lines
+
+    def _unknown(self, plan: str) -> str:
+        """Why a plan's cases are not known."""
+        cache = getattr(self._config, "cache", None)
+        if cache is None:
+            return "pytest's cache is off, as with -p no:cacheprovider"
+        if cache.get(CACHE_KEY + plan, None) is None:
+            return "no session here has run it"
+        return "what pytest's cache holds of them could not be read: another version wrote it"
 
     def pytest_qatech_run_finished(self, config: pytest.Config, run: object) -> None:
         """Keep what a run of a plan taught of its cases, for the next session to select."""
@@ -180,6 +196,12 @@ def _choice_line(choice: Choice, selection: Selection, why: str, would: bool) ->
             "rather than leave them out"
         )
     start = "would start" if would else "starting"
+    if choice.case_ids is None and selection.unknown:
+        names = ", ".join(repr(name) for name in selection.unknown)
+        return (
+            f"{plan}: {start} all its cases: node ids name cases its {choice.known} known cases "
+            f"{whose} lack ({names}), which may have joined it since"
+        )
     if choice.case_ids is None:
         return f"{plan}: {start} all its {choice.known} cases {whose}"
     if not choice.case_ids:
