@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -91,7 +92,12 @@ def test_markers_select_across_platforms(
     simulator.add(*demo_by_requests())
     pytester.makepyfile(test_local="def test_local():\n    pass\n")
     result = pytester.runpytest_inprocess(*FAST, *ALL_THREE, "-m", expression)
-    result.assert_outcomes(**outcomes)
+    # A run that lists its cases after collection (TestVibe's, at its end) has those it leaves
+    # out said apart, not counted with collection's: together they are the same.
+    said = re.findall(r"(\d+) cases? listed after collection left out", result.stdout.str())
+    seen = result.parseoutcomes()
+    seen["deselected"] = seen.get("deselected", 0) + sum(map(int, said))
+    assert seen == outcomes
 
 
 def test_one_unreadable_platform_does_not_hide_the_others(

@@ -198,6 +198,15 @@ def test_a_case_that_cannot_be_mapped_runs_the_whole_plan_with_a_warning(
 def test_collect_only_says_what_would_be_started_and_starts_nothing(
     simulator: Simulator, project: SimulatedProject, pytester: pytest.Pytester
 ) -> None:
+    pytester.makepyfile(test_local="def test_local():\n    pass\n")
+    listed = run_session(pytester, *FAST, "--qatech-plan", PLAN, "--lf", "--co", "-q")
+    # As for local tests: the node ids of what would run (--lf keeps no local test here).
+    assert listed.outlines[:3] == [
+        f"qatech::{PLAN}::Checkout with saved card",
+        f"qatech::{PLAN}::Coupon code applies",
+        "",
+    ]
+    listed.stdout.fnmatch_lines(["2/3 tests collected (1 deselected) in *"])
     result = run_session(pytester, *FAST, "--qatech-plan", PLAN, "--lf", "--co")
     assert starts(project) == []
     assert simulator.requests == []
@@ -378,7 +387,6 @@ def test_the_root_conftest_s_item_hooks_narrow_under_a_path_argument(
     result = run_session(pytester, *FAST, "--qatech-plan", PLAN, *select, *xdist, "tests")
     assert starts(project) == [body("Coupon code applies")]
     result.assert_outcomes(failed=1)
-
 
 
 def test_without_pytest_s_cache_a_plan_is_started_whole_and_the_header_says_why(

@@ -14,6 +14,7 @@ from pytest_qatech.simulator import SimulatedProject, SimulatedRun, Simulator, c
 from pytest_qatech.simulator.qatech import project_case_id
 
 from .helpers import FAST, mixed_run, run_session
+from .test_streaming import RELEASING_TEST
 
 pytestmark = pytest.mark.starts_runs
 
@@ -149,3 +150,26 @@ def test_a_selection_without_any_case_of_the_run_leaves_its_verdict_out(
     result = run_session(pytester, *FAST, "--qatech-run", "abc123", "-k", "local")
     assert result.ret == pytest.ExitCode.OK
     result.assert_outcomes(passed=1, deselected=2)
+
+
+def test_cases_listed_after_collection_and_deselected_are_said_not_counted_twice(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    simulator.add(
+        SimulatedRun(
+            "abc123",
+            cases=[case("Login a", short_id="tc1"), case("Late b", short_id="tc2"),
+                   case("Late login c", short_id="tc3")],
+            statuses=("RUNNING", "RUNNING", "COMPLETED"),
+            listed_at={"tc2": 2, "tc3": 2},
+            hold_at=1,
+        )
+    )  # fmt: skip
+    pytester.makepyfile(test_local=RELEASING_TEST, test_other="def test_other():\n    pass\n")
+    result = run_session(pytester, *FAST, "--qatech-run", "abc123", "-k", "login or releases")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(
+        ["collected 3 items / 1 deselected / 2 selected",
+         "qatech: QA.tech run abc123: 1 case listed after collection left out by the selection",
+         "*= 3 passed, 1 deselected in *"]
+    )  # fmt: skip

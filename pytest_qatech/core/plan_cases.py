@@ -39,10 +39,15 @@ class PlanCases:
     run_id: str
     seen: str
 
-    def snapshot(self) -> RunSnapshot:
-        """The cases as a run's, under the node ids a run of the plan gives them, to select
-        among before the start. Nothing waits for it."""
-        listed = tuple(Listed(f"#{place}", case.name) for place, case in enumerate(self.cases))
+    def snapshot(self, places: Sequence[int] | None = None) -> RunSnapshot:
+        """The cases as a run's (those at ``places``, if given), under the node ids a run of the
+        plan gives them: to select among before the start, and for ``--collect-only`` to list
+        what a start would run. Nothing waits for it."""
+        listed = tuple(
+            Listed(f"#{place}", case.name)
+            for place, case in enumerate(self.cases)
+            if places is None or place in places
+        )
         return RunSnapshot(QATECH.name, self.plan, cases=listed, label=self.plan)
 
     def names(self, places: Sequence[int]) -> list[str]:

@@ -4,13 +4,16 @@ out and run after the main test loop."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable, Sequence
-from typing import Protocol, TypeGuard
+import contextlib
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from typing import Any, Protocol, TypeGuard
 
 import pytest
 
+from pytest_qatech.core.events import Noted
 from pytest_qatech.core.models import RunSnapshot
 from pytest_qatech.core.naming import Entry
+from pytest_qatech.core.options import PLATFORMS, run_label
 from pytest_qatech.core.waiting import Chosen
 from pytest_qatech.session.items import RemoteCaseItem, RemoteItem, RunCollector, RunProblemItem
 from pytest_qatech.session.live import LiveRuns
@@ -93,6 +96,19 @@ class RemoteCollection:
         dropped = [item for item in held if item.run_key not in kept]
         if dropped:
             config.hook.pytest_deselected(items=dropped)
+
+
+@contextlib.contextmanager
+def deselections_unreported(config: pytest.Config) -> Iterator[None]:
+    """While selection hooks choose among items that are not collection's: the terminal must not
+    count what they deselect, or its last line counts other items than its first."""
+    hook: Any = config.hook
+    told = hook.pytest_deselected
+    hook.pytest_deselected = lambda **kwargs: None
+    try:
+        yield
+    finally:
+        hook.pytest_deselected = told
 
 
 def _after_last_of(items: Sequence[pytest.Item], run: RunKey) -> int:
@@ -207,8 +223,8 @@ class RemoteRunner:
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         # After every selection (-k, -m, --lf, --deselect, node ids). Under xdist the workers
-        # select, and say what only once they are done.
-        if not _run_by(self._workers):
+        # select, and say what only once they are done. With --collect-only nothing waits.
+        if not _run_by(self._workers) and not session.config.option.collectonly:
             self._let_go(session.items)
 
     def _let_go(self, selected: Iterable[pytest.Item]) -> None:
@@ -264,8 +280,7 @@ class RemoteRunner:
                 i for i in late if isinstance(i, RunProblemItem) and i.run_key in self._taken
             ]
             late = [item for item in late if item not in verdicts]
-            config.hook.pytest_collection_modifyitems(session=session, config=config, items=late)
-            selected += [*late, *verdicts]
+            selected += [*self._select_late(session, late), *verdicts]
         if selected:
             self._run(session, selected)
         return result
@@ -278,16 +293,38 @@ class RemoteRunner:
     ) -> list[pytest.Item]:
         """The selected items of the runs that had listed no case at collection, once each has
         listed some (or ended); those of which none is selected are let go then."""
-        config = session.config
         unlisted = [
             (run.provider, run.run_id) for run in first if run.report is None and not run.cases
         ]
         if not unlisted:
             return []
         listed = self._live.listed(unlisted)
-        items = _laid_out_items(session, listed, layout)
-        config.hook.pytest_collection_modifyitems(session=session, config=config, items=items)
+        items = self._select_late(session, _laid_out_items(session, listed, layout))
         self._choose(listed, items)
+        return items
+
+    def _select_late(self, session: pytest.Session, items: list[pytest.Item]) -> list[pytest.Item]:
+        """What the session's selection keeps of ``items``, laid out after collection. What it
+        leaves out is said of each run, not counted with what collection deselected: the
+        terminal's first and last lines count the same items."""
+        config = session.config
+        laid_out = list(items)
+        with deselections_unreported(config):
+            config.hook.pytest_collection_modifyitems(session=session, config=config, items=items)
+        kept = {id(item) for item in items}
+        left_out: dict[RunKey, int] = {}
+        for item in laid_out:
+            if id(item) not in kept and isinstance(item, RemoteItem):
+                left_out[item.run_key] = left_out.get(item.run_key, 0) + 1
+        titles = {platform.name: platform.title for platform in PLATFORMS}
+        for (provider, run_id), count in left_out.items():
+            cases = "case" if count == 1 else "cases"
+            self._live.say(
+                Noted(
+                    run_label(titles[provider], run_id),
+                    f"{count} {cases} listed after collection left out by the selection",
+                )
+            )
         return items
 
     def _run(self, session: pytest.Session, items: Sequence[pytest.Item]) -> None:

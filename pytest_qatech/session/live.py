@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from pytest_qatech.core.background import Background, SharedRuns
-from pytest_qatech.core.events import Listener, silent
+from pytest_qatech.core.events import Listener, Said, silent
 from pytest_qatech.core.lines import TerminalLines
 from pytest_qatech.core.models import Listed, RunReport, RunSnapshot, StartedRun, UnreadableRun
 from pytest_qatech.core.platforms import Settings
@@ -85,6 +85,8 @@ class LiveRuns:
         self._say: Listener = silent
         self._began = time.monotonic()
         self._first: tuple[RunSnapshot, ...] | None = None
+        #: With ``--collect-only``: the cases each plan's start would run, as a run's.
+        self.previews: tuple[RunSnapshot, ...] = ()
         self._told: set[tuple[str, str]] = set()
 
     def __repr__(self) -> str:
@@ -107,8 +109,14 @@ class LiveRuns:
         if self._config.option.collectonly:
             from pytest_qatech.core.plan_cases import choose
 
-            # What would be started: by the names, the ids being looked up only at a start.
+            # What would be started: by the names, the ids being looked up only at a start;
+            # its cases are what collection lists.
             self.choices = tuple(choose(selection, {}) for selection in selections.values())
+            self.previews = tuple(
+                selection.known.snapshot(selection.places)
+                for selection in selections.values()
+                if selection.places
+            )
         elif self.settings.start is not None:
             from pytest_qatech.core.starting import start_runs
 
@@ -143,7 +151,7 @@ class LiveRuns:
         every process collects items from. The same snapshot every time it is asked for."""
         if self._first is None:
             self.until(self._shared.laid_out, self._began + LISTING_SECONDS)
-            self._first = self._shared.runs()
+            self._first = self._shared.runs() + self.previews
         return self._first
 
     def decided(self, case: CaseId) -> bool:
@@ -223,6 +231,10 @@ class LiveRuns:
             self._tell()
             if done or (deadline is not None and time.monotonic() >= deadline):
                 return ready()
+
+    def say(self, said: Said) -> None:
+        """Say something of the runs, as the wait's own words are said."""
+        self._say(said)
 
     def pytest_keyboard_interrupt(self) -> None:
         for said in self._shared.interrupted(time.monotonic() - self._began):

@@ -10,10 +10,9 @@ run has ended, what it taught of the plan's cases goes back into the cache.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import inspect
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,11 @@ from pytest_qatech.core.options import QATECH, QATECH_PLAN, WHOLE_PLAN
 from pytest_qatech.core.plan_cases import CACHE_KEY, Choice, PlanCases, Selection, learnt
 from pytest_qatech.core.providers.qatech_start import DEFAULT_PLAN, StartSpec
 from pytest_qatech.core.text import first_line, visible
-from pytest_qatech.session.collection import RemoteSelection, selected_cases
+from pytest_qatech.session.collection import (
+    RemoteSelection,
+    deselections_unreported,
+    selected_cases,
+)
 from pytest_qatech.session.items import RemoteCaseItem, RunCollector
 from pytest_qatech.session.live import LIVE_RUNS
 
@@ -86,7 +89,7 @@ class PlanNarrowing:
             if isinstance(item, RemoteCaseItem)
         ]
         laid_out = [item.nodeid for item in copies]
-        with _deselections_unreported(config):
+        with deselections_unreported(config):
             config.hook.pytest_collection_modifyitems(session=session, config=config, items=copies)
         unknown = _unknown_names(config, known.plan, laid_out)
         if unknown:
@@ -242,19 +245,6 @@ def load_conftests_as_collection_will(config: pytest.Config) -> None:
                 manager._loadconftestmodules(
                     place, config.getoption("importmode"), config.rootpath, **options
                 )
-
-
-@contextlib.contextmanager
-def _deselections_unreported(config: pytest.Config) -> Iterator[None]:
-    """While the plan's cases are selected among, before the start: the selection's plugins
-    tell of what they deselect, which the terminal would count twice."""
-    hook: Any = config.hook
-    told = hook.pytest_deselected
-    hook.pytest_deselected = lambda **kwargs: None
-    try:
-        yield
-    finally:
-        hook.pytest_deselected = told
 
 
 def _unknown_names(config: pytest.Config, plan: str, nodeids: list[str]) -> tuple[str, ...]:

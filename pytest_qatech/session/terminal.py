@@ -65,7 +65,7 @@ class TerminalReporting:
             return []
         lines = []
         for run in self._runs.first():
-            if run.report is None:
+            if run.report is None and run not in self._runs.previews:
                 label = run_label(title_of(run.provider), run.run_id)
                 listed = len(run.cases or ())
                 status = run.status or "without a status yet"
