@@ -283,6 +283,7 @@ def test_a_refused_start_whose_recheck_fails_starts_nothing_and_says_why() -> No
     (choice,) = starts.choices
     assert choice.recheck is not None
     assert choice.recheck.startswith("GET https://api.qa.tech/v1/test-cases failed: HTTP 403")
+    assert choice.case_ids == ()
     assert starts.started == ()
 
 
@@ -311,7 +312,7 @@ def test_a_name_no_test_case_has_starts_nothing_and_offers_the_closest() -> None
     api = FakeApi([STARTED], [cases_page([("Checkout flow", "a"), ("Signup", "b")], 0, 2)])
     starts = started(api, {"pln_x": Selection(KNOWN, (0, 1, 2), ("Chekout",))})
     assert api.bodies() == []
-    assert starts.started == ()
+    assert (starts.started, starts.settings.start) == ((), plans("pln_x").start)
     assert starts.unknown == (
         "not found: qatech::pln_x::Chekout (no case of test plan pln_x, nor any test case of "
         "the project, has this name; the closest: 'Checkout', 'Checkout flow'): nothing was "
@@ -338,3 +339,27 @@ def test_a_name_far_from_every_other_is_not_found_without_a_suggestion() -> None
         "not found: qatech::pln_x::Zzz (no case of test plan pln_x, nor any test case of the "
         "project, has this name): nothing was started"
     )
+
+
+def test_a_plan_that_starts_nothing_does_not_stop_the_next_plan_s_start() -> None:
+    other = PlanCases("pln_a", (KnownCase("Login", "id-login"), KnownCase("Pay", "id-pay")),
+                      "run1", "2026-12-03T10:00:00+00:00")  # fmt: skip
+    cases: list[tuple[Selection, list[object], list[object]]] = [
+        (Selection(other, ()), [STARTED], []),  # selected none of it
+        (Selection(other, (1,)), [REFUSED, STARTED], [cases_page([("Login", "i")], 0, 1)]),
+    ]
+    for first, posts, pages in cases:
+        api = FakeApi(posts, pages)
+        settings = plans("pln_a", "pln_x")
+        selections = {"pln_a": first, "pln_x": Selection(KNOWN, (0, 1, 2))}
+        starts = start_runs(settings, selections, client=api, clock=FakeClock())
+        assert api.bodies()[-1] == {"trigger": "API", "testPlanShortId": "pln_x"}
+        assert [run.run_id for run in starts.started] == ["def456"]
+
+
+def test_a_restart_refused_in_turn_says_why_with_its_hint() -> None:
+    limit = FinalError("HTTP 402 Payment Required", 402)
+    api = FakeApi([REFUSED, limit], [cases_page([("Checkout", "id-new")], 0, 1)])
+    starts = started(api, {"pln_x": Selection(KNOWN, (1,))})
+    (failed,) = starts.failed
+    assert "hint: the QA.tech organisation's usage limit is reached" in failed.message

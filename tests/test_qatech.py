@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from pytest_qatech.core.api_request import ApiRequest
-from pytest_qatech.core.lookup import Lookup
+from pytest_qatech.core.lookup import Lookup, SettingsError
 from pytest_qatech.core.models import FinishedRun, Link, Outcome, RemoteCase
 from pytest_qatech.core.providers.body import BodyError
 from pytest_qatech.core.providers.qatech import QatechProvider
@@ -561,3 +561,111 @@ def test_a_repeated_short_id_in_a_running_run_is_listed_apart_the_same_way() -> 
     repeated = progress.cases[2].verdict
     assert repeated is not None
     assert (repeated.outcome, repeated.headline) == (Outcome.ERROR, REPEATED_HEADLINE)
+
+
+# Configuration: QatechProvider.configure, from the options, ini keys and environment.
+
+
+def configured(cli: dict[str, Any], environ: dict[str, str] | None = None) -> QatechProvider:
+    env = {"QATECH_API_TOKEN": "t0ken"} if environ is None else environ
+    source = QatechProvider.configure(["abc123"], Lookup(cli.get, lambda name: "", env))
+    assert isinstance(source.provider, QatechProvider)
+    return source.provider
+
+
+def refused(cli: dict[str, Any], environ: dict[str, str] | None = None) -> str:
+    with pytest.raises(SettingsError) as raised:
+        configured(cli, environ)
+    return str(raised.value)
+
+
+def test_configure_carries_every_setting_of_the_provider() -> None:
+    chosen = configured({"qatech_details": "all", "qatech_reruns_only": "execution",
+                         "qatech_trace_steps": "7", "qatech_project": "shop"})  # fmt: skip
+    assert (chosen.details, chosen.reruns_only, chosen.trace_steps, chosen.project) == (
+        "all", "execution", 7, "shop",
+    )  # fmt: skip
+    assert configured({"qatech_details": "none"}).details == "none"
+
+
+def test_configure_refuses_what_cannot_work_and_says_what_is_expected() -> None:
+    assert refused({}, {}) == (
+        "--qatech-run needs an API token: set QATECH_API_TOKEN (or QATECH_API_KEY) in the "
+        "environment to the project's token from QA.tech Settings -> Integrations -> API. It is "
+        "read only from the environment, never from the command line or an ini file."
+    )
+    assert refused({"qatech_project": "a/b"}) == (
+        "--qatech-project 'a/b' is not a project slug (as in https://app.qa.tech/p/<slug>/...): "
+        "expected 1 to 128 letters, digits, '-' or '_'"
+    )
+    assert refused({"qatech_reruns_only": "execution", "qatech_details": "none"}) == (
+        "--qatech-reruns-only execution tells an execution miss by the errorCode of the case's "
+        "details, which --qatech-details none does not read: use --qatech-details failed (the "
+        "default) or all"
+    )
+    with pytest.raises(SettingsError, match=r"a run short id \(the shortId returned by QA\.tech's"):
+        QatechProvider.configure(
+            ["../x"], Lookup(lambda n: None, lambda n: "", {"QATECH_API_TOKEN": "t"})
+        )
+
+
+@pytest.mark.parametrize(
+    ("reruns_only", "details"), [("all", "none"), ("execution", "failed"), ("execution", "all")]
+)
+def test_configure_allows_every_other_pair_of_reruns_only_and_details(
+    reruns_only: str, details: str
+) -> None:
+    assert configured({"qatech_reruns_only": reruns_only, "qatech_details": details})
+
+
+def test_every_failed_case_may_change_on_a_rerun_of_all_of_them() -> None:
+    product = RemoteCase("a", Outcome.FAILED, "x", error_code="TEST_FAILED")
+    assert dataclasses.replace(provider, reruns_only="all").reruns_again(product)
+    assert not dataclasses.replace(provider, reruns_only="execution").reruns_again(product)
+
+
+def test_a_status_poll_checks_the_run_s_result_and_names_its_malformed_cases() -> None:
+    with pytest.raises(BodyError, match="run abc123: field 'result' must be a string"):
+        provider.parse_status("abc123", {**qatech_run("abc123", "RUNNING"), "result": 7})
+    ended = {**qatech_case("x", short_id="t2"), "name": 7}  # ended: it has its verdict
+    body = qatech_run("abc123", "RUNNING", [qatech_case("ok", short_id="t1"), ended])
+    progress = provider.parse_status("abc123", body)
+    assert progress.cases is not None
+    malformed = progress.cases[1]
+    assert (malformed.key, malformed.name) == ("t2", "case #2")
+    assert malformed.verdict is not None
+    assert malformed.verdict.headline == (
+        "case #2 of run abc123: field 'name' must be a string, received a number (7)"
+    )
+
+
+def test_a_repeated_entry_without_a_name_goes_by_its_place() -> None:
+    entries = [*REPEATED[:2], {**REPEATED[2], "name": None}, REPEATED[3]]
+    run = parse(*entries)
+    assert [(case.key, case.name) for case in run.cases] == [
+        ("tc1", "Login"), ("tc2", "Checkout"), ("#3", "case #3"), ("tc3", "Signup"),
+    ]  # fmt: skip
+    progress = provider.parse_status("abc123", qatech_run("abc123", "RUNNING", REPEATED))
+    assert progress.cases is not None
+    assert [case.name for case in progress.cases] == ["Login", "Checkout", "Search", "Signup"]
+
+
+def test_a_malformed_case_keeps_its_short_id_and_every_case_its_result_field() -> None:
+    broken = {**qatech_case("broken", short_id="t3"), "status": None}
+    no_result = {k: v for k, v in qatech_case("r", short_id="t4").items() if k != "result"}
+    examples = {**qatech_case("e", short_id="t5"), "promptExamples": 7}
+    run = parse(qatech_case("good", short_id="t1"), broken, no_result, examples)
+    assert [case.key for case in run.cases] == ["t1", "t3", "t4", "t5"]
+    assert [case.outcome for case in run.cases[1:]] == [Outcome.ERROR] * 3
+    assert "required field 'result' is missing" in run.cases[2].headline
+    assert "field 'promptExamples' must be a string" in run.cases[3].headline
+
+
+def test_a_run_whose_case_list_is_not_a_list_says_what_it_was() -> None:
+    with pytest.raises(BodyError, match=r"received a string \('x'\)"):
+        provider.parse_results("abc123", {**qatech_run("abc123", "COMPLETED"), "runTestCases": "x"})
+
+
+def test_a_details_link_may_be_plain_http() -> None:
+    merged = detailed(FAILED_CASE, {**TC2_DETAILS, "url": "http://app.qa.tech/case/tc2"})
+    assert merged.links[0] == Link("case", "http://app.qa.tech/case/tc2")

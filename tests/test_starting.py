@@ -8,10 +8,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
+import responses
 
 from pytest_qatech.core.actions import github_commit
 from pytest_qatech.core.api_request import ApiRequest
-from pytest_qatech.core.client import FinalError, TransientError
+from pytest_qatech.core.client import Client, FinalError, TransientError
 from pytest_qatech.core.lookup import Lookup, SettingsError
 from pytest_qatech.core.models import StartedRun
 from pytest_qatech.core.platforms import Settings, resolve
@@ -47,12 +48,15 @@ class FakePoster:
     def __init__(self, answers: Sequence[object]) -> None:
         self.answers = list(answers)
         self.sent: list[ApiRequest] = []
+        #: The time each request was given.
+        self.time_left: list[float | None] = []
 
     def url(self, request: ApiRequest) -> str:
         return "https://api.qa.tech" + request.path
 
     def fetch(self, request: ApiRequest, time_left: float | None = None) -> object:
         self.sent.append(request)
+        self.time_left.append(time_left)
         answer = self.answers[min(len(self.sent), len(self.answers)) - 1]
         if isinstance(answer, BaseException):
             raise answer
@@ -295,4 +299,81 @@ def test_started_runs_in_a_line_each() -> None:
         "qatech: started QA.tech run def456 (test plan Smoke, pln_s; 1 case): "
         "https://app.qa.tech/p/shop/results/def456",
         "qatech: started QA.tech run ghi789",
+    ]
+
+
+@responses.activate
+def test_without_a_client_the_start_goes_to_the_api_with_the_token_and_closes_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    closed: list[Client] = []
+    monkeypatch.setattr(Client, "close", lambda self: closed.append(self))
+    # Throttled once: the default backoff, from the poll interval, waits before the second.
+    responses.post("https://api.qa.tech/v1/run", status=429, headers={"Retry-After": "2"})
+    responses.post("https://api.qa.tech/v1/run", json=STARTED)
+    clock = FakeClock()
+    starts = start_runs(settings_from({"qatech_plan": ["pln_smoke"]}), clock=clock)
+    assert [call.request.headers["Authorization"] for call in responses.calls] == [
+        "Bearer s3cr3t-value"
+    ] * 2
+    assert clock.now() - 1000.0 == 2.0
+    assert [run.run_id for run in starts.started] == ["def456"]
+    assert len(closed) == 1
+
+
+def test_a_client_handed_in_is_not_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    closed: list[Client] = []
+    monkeypatch.setattr(Client, "close", lambda self: closed.append(self))
+    client = Client("https://api.qa.tech", {})
+    monkeypatch.setattr(client, "fetch", lambda request, time_left=None: STARTED)
+    start_runs(settings_from({"qatech_plan": ["pln_smoke"]}), client=client, clock=FakeClock())
+    assert closed == []
+
+
+def test_each_plan_s_run_goes_by_the_plan_and_the_default_plan_s_by_its_id() -> None:
+    other = {"success": True, "run": {"shortId": "ghi789"}}
+    settings = settings_from({"qatech_start": True, "qatech_plan": ["pln_smoke"]})
+    starts, _, _ = start(settings, [other, STARTED])
+    source = starts.settings.qatech()
+    assert (source.label("ghi789"), source.label("def456")) == (None, "pln_smoke")
+
+
+def test_each_try_has_what_is_left_of_the_start_s_time_and_none_goes_past_it() -> None:
+    busy = TransientError("HTTP 429 Too Many Requests", retry_after=1.5, delivered=False)
+    poster, clock = FakePoster([busy, busy, STARTED]), FakeClock()
+    settings = settings_from({"qatech_plan": ["pln_smoke"], "qatech_timeout": "3.5"})
+    starts = start_runs(settings, client=poster, clock=clock, retry=RetryPolicy(max_attempts=9))
+    assert poster.time_left == [3.5, 2.0, 0.5]
+    assert len(starts.started) == 1
+    # A wait that would reach the end of the start's time is not waited.
+    poster = FakePoster([TransientError("HTTP 429", retry_after=2.0, delivered=False), STARTED])
+    settings = settings_from({"qatech_plan": ["pln_smoke"], "qatech_timeout": "2"})
+    starts = start_runs(settings, client=poster, clock=FakeClock(), retry=RetryPolicy(9))
+    assert len(poster.sent) == 1
+    (failed,) = starts.failed
+    assert failed.provider == "qatech"
+    assert failed.message.endswith("failed 1 times; the last: HTTP 429")
+
+
+def test_a_refusal_without_advice_says_no_hint() -> None:
+    teapot = FinalError("HTTP 418 I'm a teapot", 418)
+    starts, _, _ = start(settings_from({"qatech_plan": ["pln_smoke"]}), [teapot])
+    (failed,) = starts.failed
+    assert failed.message == (
+        "QA.tech could not start a run of test plan pln_smoke: POST https://api.qa.tech/v1/run "
+        "failed: HTTP 418 I'm a teapot"
+    )
+
+
+def test_an_answer_not_as_the_reference_says_is_named_by_its_request() -> None:
+    starts, _, _ = start(settings_from({"qatech_plan": ["pln_smoke"]}), [{"success": False}])
+    (failed,) = starts.failed
+    assert "POST https://api.qa.tech/v1/run gave an unusable answer: the answer to POST " \
+        "https://api.qa.tech/v1/run: field 'success' is not true" in failed.message  # fmt: skip
+
+
+def test_a_run_of_several_cases_says_how_many() -> None:
+    run = StartedRun("def456", None, 2, None, "pln_s")
+    assert started_lines([run], "qatech:") == [
+        "qatech: started QA.tech run def456 (test plan pln_s; 2 cases)"
     ]

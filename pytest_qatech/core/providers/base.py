@@ -144,7 +144,7 @@ class Provider(ABC):
         return ()
 
     def rerun_request(
-        self, run_id: str, cases: Sequence[RemoteCase], *, every: bool = True
+        self, run_id: str, cases: Sequence[RemoteCase], *, every: bool
     ) -> ApiRequest | None:
         """The request that reruns ``cases`` of an ended run in a new run: ``every`` case that
         :meth:`rerun_cases` chose, or only some of them (those the session selected); None

@@ -192,7 +192,7 @@ class QatechProvider(Provider):
         )
 
     def rerun_request(
-        self, run_id: str, cases: Sequence[RemoteCase], *, every: bool = True
+        self, run_id: str, cases: Sequence[RemoteCase], *, every: bool
     ) -> ApiRequest | None:
         # failedOnly reruns every failed, skipped and errored case of the run: only when all
         # of them are wanted. Else each test is named by its id (projectTestCaseIds).
