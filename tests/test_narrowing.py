@@ -418,3 +418,35 @@ def test_the_default_plan_is_started_whole_and_the_header_says_the_selection_can
             "--qatech-plan to narrow a plan"
         ]
     )
+
+
+def test_a_plan_no_session_has_run_is_not_started_when_the_selection_takes_no_test_case(
+    simulator: Simulator, project: SimulatedProject, pytester: pytest.Pytester
+) -> None:
+    pytester.makepyfile(test_local="def test_local():\n    pass\n")
+    result = run_session(pytester, *FAST, "--qatech-plan", PLAN, "-k", "local")
+    # The project's test cases stand in for the plan's: -k takes none, so nothing is paid for.
+    assert listings(simulator) == 1
+    assert starts(project) == []
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"qatech: test plan {PLAN}: its cases are not known (no session here has run it), "
+            "and -k selected none of the project's 6 test cases: no run is started"
+        ]
+    )
+
+
+def test_a_plan_no_session_has_run_is_started_whole_when_the_test_cases_cannot_be_read(
+    simulator: Simulator, project: SimulatedProject, pytester: pytest.Pytester
+) -> None:
+    project.test_cases_answers[0] = Answer(403, {"message": "Forbidden"})
+    result = run_session(pytester, *FAST, "--qatech-plan", PLAN, "-k", "local")
+    assert starts(project) == [body()]
+    result.stdout.fnmatch_lines(
+        [
+            f"qatech: test plan {PLAN}: its cases are not known (no session here has run it) and "
+            "the project's test cases could not be read (GET http://127.0.0.1:*/v1/test-cases "
+            "failed: HTTP 403*), so -k cannot narrow it: its whole plan is started"
+        ]
+    )

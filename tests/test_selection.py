@@ -10,7 +10,14 @@ from typing import Any
 
 import pytest
 
-from pytest_qatech.simulator import SimulatedProject, SimulatedRun, Simulator, case
+from pytest_qatech.simulator import (
+    SimulatedPlan,
+    SimulatedProject,
+    SimulatedRun,
+    Simulator,
+    case,
+)
+from pytest_qatech.simulator.demo import nightly
 from pytest_qatech.simulator.qatech import project_case_id
 
 from .helpers import FAST, mixed_run, run_session
@@ -173,3 +180,19 @@ def test_cases_listed_after_collection_and_deselected_are_said_not_counted_twice
          "qatech: QA.tech run abc123: 1 case listed after collection left out by the selection",
          "*= 3 passed, 1 deselected in *"]
     )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "start",
+    [["--qatech-start"], ["--qatech-plan", "pln_nightly", "--qatech-whole-plan"]],
+    ids=["the default plan", "a whole plan"],
+)
+def test_a_started_run_s_rerun_asks_only_for_the_selected_failed_case(
+    simulator: Simulator, pytester: pytest.Pytester, start: list[str]
+) -> None:
+    plan = start[1] if len(start) > 1 else None
+    simulator.project = SimulatedProject([SimulatedPlan("Nightly regression", nightly, plan)])
+    result = run_session(pytester, *FAST, *start, "--qatech-reruns", "1", "-k", "Coupon")
+    started = {"trigger": "API", **({"testPlanShortId": plan} if plan else {})}
+    assert posted(simulator) == [started, ids("Coupon code applies")]
+    result.assert_outcomes(failed=1)

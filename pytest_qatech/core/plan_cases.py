@@ -54,6 +54,15 @@ class PlanCases:
         return [self.cases[place].name for place in places]
 
 
+def stand_in(plan: str, listed: Mapping[str, Sequence[str]]) -> PlanCases:
+    """The project's test cases (their ids by name) in the place of a plan's cases that no
+    session here has seen: a selection that takes none of them takes none of the plan's."""
+    cases = tuple(
+        KnownCase(name, ids[0] if len(set(ids)) == 1 else None) for name, ids in listed.items()
+    )
+    return PlanCases(plan, cases, "", "")
+
+
 def learnt(
     plan: str, known: PlanCases | None, run: FinishedRun, *, whole: bool, seen: str
 ) -> PlanCases:
@@ -79,6 +88,8 @@ class Selection:
     known: PlanCases
     places: tuple[int, ...]
     unknown: tuple[str, ...] = ()
+    #: ``known`` stands in for cases no session here has seen: the project's test cases.
+    stand_in: bool = False
 
     @property
     def everything(self) -> bool:

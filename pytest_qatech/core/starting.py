@@ -9,9 +9,10 @@ read, so the session is never green without the runs it asked for.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from pytest_qatech.core.api_request import ApiRequest
@@ -71,15 +72,9 @@ def start_runs(
         return Starts(settings)
     selections = selections or {}
     source = settings.qatech()
-    own_client = client is None
-    api = client or Client(source.api_url, source.provider.auth_headers())
-    clock = clock or SystemClock()
-    retry = retry or retry_for(settings.poll_interval)
-    rng = rng or random.Random()
     started, failed, labels = [], [], {}
     dashboard = source.provider.dashboard()
-    send = _Sender(api, clock, retry, rng, min(settings.timeout, START_SECONDS))
-    try:
+    with _sending(settings, client, clock, retry, rng) as send:
         missing = {name for selection in selections.values() for name in selection.missing_ids()}
         asked = [(plan, name) for plan, sel in selections.items() for name in sel.unknown]
         listed, problem = _test_cases(send, source.provider) if missing or asked else ({}, None)
@@ -135,9 +130,6 @@ def start_runs(
                     maybe_started=maybe_started,
                 )
             )
-    finally:
-        if own_client and isinstance(api, Client):
-            api.close()
     return Starts(
         settings.with_started(started, labels),
         tuple(started),
@@ -222,6 +214,44 @@ def _test_cases(send: _Sender, provider: Provider) -> tuple[dict[str, list[str]]
         if not cases or offset >= total:
             break
     return seen, None
+
+
+def project_test_cases(
+    settings: Settings,
+    *,
+    client: ApiClient | None = None,
+    clock: Clock | None = None,
+    retry: RetryPolicy | None = None,
+) -> tuple[dict[str, list[str]], str | None]:
+    """The ids of the QA.tech project's test cases by name, read to the list's end; and why the
+    list could not be read to its end, if it could not."""
+    with _sending(settings, client, clock, retry, None) as send:
+        return _test_cases(send, settings.qatech().provider)
+
+
+@contextlib.contextmanager
+def _sending(
+    settings: Settings,
+    client: ApiClient | None,
+    clock: Clock | None,
+    retry: RetryPolicy | None,
+    rng: random.Random | None,
+) -> Iterator[_Sender]:
+    """What sends the requests of starting: through ``client``, else a client of its own to the
+    QA.tech API, closed at the end; each request within the start's time."""
+    source = settings.qatech()
+    api = client or Client(source.api_url, source.provider.auth_headers())
+    try:
+        yield _Sender(
+            api,
+            clock or SystemClock(),
+            retry or retry_for(settings.poll_interval),
+            rng or random.Random(),
+            min(settings.timeout, START_SECONDS),
+        )
+    finally:
+        if client is None and isinstance(api, Client):
+            api.close()
 
 
 def _after_refusal(

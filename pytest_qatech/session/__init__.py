@@ -67,7 +67,7 @@ def activate(config: pytest.Config, requested: Mapping[str, Sequence[str]]) -> A
     if settings.start is not None and settings.start.narrow:
         from pytest_qatech.session.narrowing import PlanNarrowing
 
-        narrowing = plugins["qatech-narrowing"] = PlanNarrowing(config, settings.start)
+        narrowing = plugins["qatech-narrowing"] = PlanNarrowing(config, settings)
     live = LiveRuns(config, settings, narrowing.select if narrowing is not None else None)
     config.stash[LIVE_RUNS] = live
     plugins["qatech-live"] = live

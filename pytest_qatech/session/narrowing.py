@@ -23,8 +23,16 @@ from pytest_qatech.core.codec import from_data, to_data
 from pytest_qatech.core.lines import PREFIX
 from pytest_qatech.core.models import FinishedRun
 from pytest_qatech.core.options import QATECH, QATECH_PLAN, WHOLE_PLAN
-from pytest_qatech.core.plan_cases import CACHE_KEY, Choice, PlanCases, Selection, learnt
-from pytest_qatech.core.providers.qatech_start import DEFAULT_PLAN, StartSpec
+from pytest_qatech.core.plan_cases import (
+    CACHE_KEY,
+    Choice,
+    PlanCases,
+    Selection,
+    learnt,
+    stand_in,
+)
+from pytest_qatech.core.platforms import Settings
+from pytest_qatech.core.providers.qatech_start import DEFAULT_PLAN
 from pytest_qatech.core.text import first_line, visible
 from pytest_qatech.session.collection import (
     RemoteSelection,
@@ -39,9 +47,13 @@ class PlanNarrowing:
     """In the process that talks to the APIs (the xdist controller too, before its workers
     start), for a session that starts runs of test plans, unless ``--qatech-whole-plan``."""
 
-    def __init__(self, config: pytest.Config, spec: StartSpec) -> None:
+    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+        assert settings.start is not None
         self._config = config
-        self._spec = spec
+        self._settings = settings
+        self._spec = settings.start
+        #: Why the project's test cases could not stand in for a plan's unknown cases, by plan.
+        self._unread: dict[str, str] = {}
         #: The plans narrowed, with what pytest selected of each.
         self.selections: dict[str, Selection] = {}
 
@@ -67,7 +79,23 @@ class PlanNarrowing:
             known = self.known(plan) if plan is not None else None
             if plan is not None and known is not None:
                 self.selections[plan] = self._selected(session, known)
+            elif plan is not None and self.why and not self._config.option.collectonly:
+                self._stand_in(session, plan)
         return self.selections
+
+    def _stand_in(self, session: pytest.Session, plan: str) -> None:
+        """A plan whose cases no session here has seen, under a selection: the project's test
+        cases stand in for them. If the selection takes none (or a node id names none), no
+        run of the plan is started; else its whole plan is, as a run of it may hold them."""
+        from pytest_qatech.core.starting import project_test_cases
+
+        listed, problem = project_test_cases(self._settings)
+        if problem is not None:
+            self._unread[plan] = problem
+            return
+        chosen = self._selected(session, stand_in(plan, listed))
+        if chosen.unknown or not chosen.places:
+            self.selections[plan] = dataclasses.replace(chosen, stand_in=True)
 
     def known(self, plan: str) -> PlanCases | None:
         cache = getattr(self._config, "cache", None)
@@ -121,7 +149,15 @@ class PlanNarrowing:
             )
         why = ", ".join(self.why) or "the session's collection hooks"
         for choice in live.choices:
-            lines.append(visible(_choice_line(choice, self.selections[choice.plan], why, would)))
+            selection = self.selections[choice.plan]
+            if selection.stand_in:
+                lines.append(
+                    f"{PREFIX} test plan {choice.plan}: its cases are not known "
+                    f"({self._unknown(choice.plan)}), and {why} selected none of the project's "
+                    f"{len(selection.known.cases)} test cases: no run is started"
+                )
+                continue
+            lines.append(_choice_line(choice, selection, why, would))
         start = "would be started" if would else "is started"
         for plan in self._spec.plans if self.why else ():
             if plan is None:
@@ -131,11 +167,18 @@ class PlanNarrowing:
                     f"give {QATECH_PLAN.flag} to narrow a plan"
                 )
             elif plan not in self.selections:
+                unread = self._unread.get(plan)
                 lines.append(
                     f"{PREFIX} test plan {plan}: its cases are not known ({self._unknown(plan)})"
-                    f", so {why} cannot narrow it: its whole plan {start}"
+                    + (
+                        f" and the project's test cases could not be read ({first_line(unread)})"
+                        if unread
+                        else ""
+                    )
+                    + f", so {why} cannot narrow it: its whole plan {start}"
                 )
-        return lines
+        # Server text (a refusal, a failed read) among them: shown, never obeyed.
+        return [visible(line) for line in lines]
 
     def _unknown(self, plan: str) -> str:
         """Why a plan's cases are not known."""
