@@ -325,7 +325,8 @@ def test_one_malformed_case_does_not_hide_the_others() -> None:
 def test_unknown_extra_fields_are_ignored() -> None:
     body = {**qatech_run("abc123", "COMPLETED"), "newField": {"x": 1}}
     body["runTestCases"] = [{**qatech_case("a", short_id="t"), "durationMs": 5}]
-    assert provider.parse_results("abc123", body).cases[0].outcome is Outcome.PASSED
+    run = provider.parse_results("abc123", body)
+    assert (run.status, run.result, run.cases[0].outcome) == ("COMPLETED", "PASSED", Outcome.PASSED)
 
 
 # Case details: GET /v1/run-test-case/{shortId}

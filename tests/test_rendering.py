@@ -185,3 +185,17 @@ def test_the_last_steps_only_say_what_was_left_out_between_them() -> None:
         "step 4 of 5 (failed, 1.5s)",
         "  ... step 5 not read ...",
     ]
+
+
+def test_the_last_step_alone() -> None:
+    case = RemoteCase("a", Outcome.FAILED, steps=STEPS, steps_total=4)
+    assert trace_text(case, TraceStyle(1, None)).splitlines()[:2] == [
+        "Steps: the last 1 of 4 (--tb=long shows every step read)",
+        "step 4 of 4 (failed, 1.5s)",
+    ]
+
+
+def test_a_section_of_remote_text_is_shown_never_obeyed() -> None:
+    case = RemoteCase("Pay", Outcome.FAILED, "broken")
+    run = FinishedRun("testvibe", "214", "failed", None, (case,), log="boom\x1b[2J")
+    assert render_case(run, case).sections == (("TestVibe run log", "boom\\x1b[2J"),)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from pytest_qatech.core import reruns
 from pytest_qatech.core.models import (
-    Attempt,
     FinishedRun,
     Outcome,
     RemoteCase,
@@ -134,13 +133,14 @@ def attempt_run_ids(run: RunFacts, case: RemoteCase) -> list[str]:
 def attempt_lines(run: RunFacts, case: RemoteCase) -> list[str]:
     """Each attempt at ``case`` in a line, oldest first: its run, verdict and headline."""
     title = title_of(run.provider)
-    verdicts = [*case.attempts, Attempt("", case.outcome, case.headline)]
+    verdicts = [(a.run_id, a.outcome, a.headline) for a in case.attempts]
+    verdicts.append((run.run_of(case), case.outcome, case.headline))
     return [
         visible(
-            f"{run_label(title, run_id)}: {attempt.outcome.value}"
-            + (f": {first_line(attempt.headline)}" if attempt.headline else "")
+            f"{run_label(title, run_id)}: {outcome.value}"
+            + (f": {first_line(headline)}" if headline else "")
         )
-        for attempt, run_id in zip(verdicts, attempt_run_ids(run, case), strict=True)
+        for run_id, outcome, headline in verdicts
     ]
 
 

@@ -271,7 +271,7 @@ class QatechProvider(Provider):
             footer.append(f"Run: {run.url}")
         if case.error_code:
             footer.append(f"Error code: {case.error_code}")
-        footer += (f"{_LABELS.get(link.kind, link.kind)}: {link.url}" for link in case.links)
+        footer += (f"{_LABELS[link.kind]}: {link.url}" for link in case.links)
         details = "\n\n".join(part for part in (case.explanation, "\n".join(footer)) if part)
         return Description(details, properties)
 
