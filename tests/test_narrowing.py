@@ -450,3 +450,18 @@ def test_a_plan_no_session_has_run_is_started_whole_when_the_test_cases_cannot_b
             "failed: HTTP 403*), so -k cannot narrow it: its whole plan is started"
         ]
     )
+
+
+@pytest.mark.usefixtures("learnt")
+def test_the_whole_plan_option_starts_nothing_the_selection_takes_none_of(
+    project: SimulatedProject, pytester: pytest.Pytester
+) -> None:
+    pytester.makepyfile(test_local="def test_local():\n    pass\n")
+    result = run_session(
+        pytester, *FAST, "--qatech-plan", PLAN, "--qatech-whole-plan", "-m", "not remote"
+    )
+    assert starts(project) == []
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [f"qatech: test plan {PLAN}: -m selected none of its 6 cases (*): no run is started"]
+    )

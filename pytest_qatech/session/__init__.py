@@ -64,7 +64,7 @@ def activate(config: pytest.Config, requested: Mapping[str, Sequence[str]]) -> A
     from pytest_qatech.session.terminal import TerminalReporting
 
     narrowing = None
-    if settings.start is not None and settings.start.narrow:
+    if settings.start is not None:
         from pytest_qatech.session.narrowing import PlanNarrowing
 
         narrowing = plugins["qatech-narrowing"] = PlanNarrowing(config, settings)

@@ -45,7 +45,8 @@ from pytest_qatech.session.live import LIVE_RUNS
 
 class PlanNarrowing:
     """In the process that talks to the APIs (the xdist controller too, before its workers
-    start), for a session that starts runs of test plans, unless ``--qatech-whole-plan``."""
+    start), for a session that starts runs of test plans. With ``--qatech-whole-plan`` it only
+    keeps a plan the selection takes none of from being started."""
 
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
         assert settings.start is not None
@@ -78,7 +79,13 @@ class PlanNarrowing:
         for plan in self._spec.plans:
             known = self.known(plan) if plan is not None else None
             if plan is not None and known is not None:
-                self.selections[plan] = self._selected(session, known)
+                selection = self._selected(session, known)
+                if not self._spec.narrow and selection.places:
+                    # --qatech-whole-plan: every case of a plan the selection takes any of.
+                    selection = dataclasses.replace(
+                        selection, places=tuple(range(len(known.cases)))
+                    )
+                self.selections[plan] = selection
             elif plan is not None and self.why and not self._config.option.collectonly:
                 self._stand_in(session, plan)
         return self.selections
