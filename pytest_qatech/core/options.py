@@ -178,8 +178,8 @@ QATECH_START = Setting(
 )  # fmt: skip
 WHOLE_PLAN = Setting(
     QATECH, "qatech_whole_plan", "",
-    "start every case of each test plan, whatever pytest's selection (-k, -m, --lf, --deselect, "
-    "node ids) leaves of it (command line only)",
+    "start every case of each test plan that pytest's selection (-k, -m, --lf, --deselect, "
+    "node ids) takes any case of, not only those it takes (command line only)",
     action="store_true", ini=False, standalone=False,
 )  # fmt: skip
 QATECH_APP_URL = Setting(
