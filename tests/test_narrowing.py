@@ -465,3 +465,25 @@ def test_the_whole_plan_option_starts_nothing_the_selection_takes_none_of(
     result.stdout.fnmatch_lines(
         [f"qatech: test plan {PLAN}: -m selected none of its 6 cases (*): no run is started"]
     )
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ["-c", "pytest.ini", "tests"],
+        ["--rootdir", ".", "tests"],
+        ["-p", "no:doctest", "tests/test_local.py"],
+        ["tests/test_local.py::test_local"],
+    ],
+    ids=["-c", "--rootdir", "-p", "a node id"],
+)
+@pytest.mark.usefixtures("learnt")
+def test_the_root_conftest_s_hooks_narrow_under_any_arguments(
+    project: SimulatedProject, pytester: pytest.Pytester, arguments: list[str]
+) -> None:
+    pytester.makeconftest(ROOT_HOOKS["marker"])
+    pytester.makefile(".ini", pytest="[pytest]\nmarkers = smoke\n")
+    pytester.mkdir("tests").joinpath("test_local.py").write_text("def test_local():\n    pass\n")
+    result = run_session(pytester, *FAST, "--qatech-plan", PLAN, "-m", "smoke", *arguments)
+    assert starts(project) == [body("Coupon code applies")]
+    result.assert_outcomes(failed=1)
