@@ -717,3 +717,17 @@ def test_a_selection_not_known_by_the_timeout_reruns_nothing_and_says_so() -> No
     ]  # fmt: skip
     assert "its failed cases were not rerun: which of its cases this session reports was not " \
         "known before the wait's timeout" in "\n".join(observer.lines)  # fmt: skip
+
+
+def test_a_rerun_that_passed_does_not_pass_a_run_whose_other_failure_stands() -> None:
+    product = failed("Checkout", "tc2", "No pay button")
+    miss = failed("Signup", "tc3", "Timed out")
+    first = finished("abc123", passed("Login", "tc1"), product, miss)
+    run, _ = merged(first, finished("def456", passed("Signup", "tc9")), RERUN_1, AGAIN)
+    assert (run.result, [case.outcome for case in run.cases]) == (
+        "FAILED", [Outcome.PASSED, Outcome.FAILED, Outcome.PASSED],
+    )  # fmt: skip
+    assert summary_lines([run])[0] == (
+        "QA.tech run abc123: COMPLETED, result FAILED - 2 passed, 1 failed (after 1 rerun: def456)"
+    )
+    assert "| QA.tech abc123 | COMPLETED, FAILED |" in step_summary([run], [])

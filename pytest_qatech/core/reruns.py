@@ -36,7 +36,9 @@ def merged(
     latest attempts, among those ``again`` says the rerun may have run; and the cases of
     ``rerun`` that matched none, which it keeps as its own.
 
-    The run's status, result and problem become the rerun's: the rerun is the run's last word.
+    The run's status and problem become the rerun's: the rerun is the run's last word. So does
+    its result, unless the rerun passed while a case it did not run still fails: then the result
+    stays the earlier one's, as the cases' final verdicts say.
     """
     rerun_of: dict[tuple[str, str | None], list[RemoteCase]] = {}
     for case in rerun.cases:
@@ -59,12 +61,15 @@ def merged(
         cases.append(dataclasses.replace(latest, key=case.key, attempts=(*case.attempts, before)))
     unmatched = [case for left in rerun_of.values() for case in left]
     own = [dataclasses.replace(case, key=f"{rerun.run_id}/{case.key}") for case in unmatched]
+    final = (*cases, *own)
+    # A rerun that passed does not pass the run while a case it did not run still fails.
+    result = earlier.result if has_failure(final) and not has_failure(rerun.cases) else rerun.result
     run = dataclasses.replace(
         earlier,
         status=rerun.status,
-        result=rerun.result,
+        result=result,
         problem=rerun.problem,
-        cases=(*cases, *own),
+        cases=final,
         reruns=(*earlier.reruns, started),
     )
     return run, unmatched
