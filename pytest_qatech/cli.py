@@ -262,9 +262,7 @@ def _suites(runs: Sequence[RunSnapshot]) -> list[_Suite]:
             verdict = entry.case.verdict
             if verdict is None:
                 headline = no_verdict(entry.run.report)
-                rendered = render_case(
-                    entry.run.facts(), RemoteCase(entry.case.name, Outcome.ERROR, headline)
-                )
+                rendered = render_case(entry.run.facts(), entry.case.without_verdict(headline))
                 cases.append(_Case(entry.nodeid, entry.name, Outcome.ERROR, rendered))
             else:
                 rendered = render_case(entry.run.facts(), verdict)

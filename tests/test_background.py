@@ -297,7 +297,7 @@ def test_the_background_wait_reports_each_case_as_it_ends(
         # The first case has its verdict while the run is held, still going.
         assert until(shared, lambda: has_verdict(shared.case("qatech", "abc", "tc1")))
         assert snapshot(shared).report is None
-        assert shared.case("qatech", "abc", "tc2") == Listed("tc2", "b")
+        assert shared.case("qatech", "abc", "tc2") == Listed("tc2", "b", case_id="tc2")
         simulator.release()
         assert until(shared, shared.ended_all)
     finally:

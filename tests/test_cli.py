@@ -354,6 +354,10 @@ def test_a_timed_out_run_keeps_the_verdicts_it_had_as_the_plugin_does(
     assert (pay.get("message") or "").startswith(
         "no verdict: QA.tech run slow did not finish in time: still RUNNING after"
     )
+    # Who the case is stays with it, as for any case of the run.
+    properties = {p.get("name"): p.get("value") for p in ET.parse(report).iterfind(
+        ".//testcase[@name='Pay']/properties/property")}  # fmt: skip
+    assert (properties["run_short_id"], properties["case_short_id"]) == ("slow", "tc2")
 
 
 def test_the_plugins_run_option_works_too(simulator: Simulator, tmp_path: Path) -> None:

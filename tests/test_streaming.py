@@ -363,9 +363,16 @@ def test_the_timeout_makes_each_waiting_case_an_error(
 ) -> None:
     simulator.add(held_run())  # never released
     result = pytester.runpytest_inprocess(
-        *FAST, "--qatech-run", "abc123", "--qatech-timeout", "1", "-rE"
+        *FAST, "--qatech-run", "abc123", "--qatech-timeout", "1", "-rE", "--junitxml=report.xml"
     )
     result.assert_outcomes(errors=3)
+    # Who each case is stays with it, as for any case of the run.
+    report = ET.parse(pytester.path / "report.xml")
+    ids = [
+        {p.get("name"): p.get("value") for p in case.iter("property")}.get("case_short_id")
+        for case in report.iter("testcase")
+    ]
+    assert ids == ["tc1", "tc2", None]  # the (run) item is no case
     assert result.ret == pytest.ExitCode.INTERRUPTED
     result.stdout.fnmatch_lines(
         [

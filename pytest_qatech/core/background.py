@@ -47,6 +47,8 @@ class _RunState:
     names: dict[str, str] | None = None
     #: Each case's final verdict, by its key (kept apart: a run may have thousands of cases).
     verdicts: dict[str, RemoteCase] = field(default_factory=dict)
+    #: The platform's id of each case whose listing gave one, by its key.
+    case_ids: dict[str, str] = field(default_factory=dict)
     #: The moment each case's verdict was first known, by its key (its details may come later).
     seen: dict[str, int] = field(default_factory=dict)
     report: RunReport | None = None
@@ -62,8 +64,11 @@ class _RunState:
     def snapshot(self, *, with_cases: bool = True) -> RunSnapshot:
         cases = None
         if self.names is not None and with_cases:
-            verdicts = self.verdicts
-            cases = tuple(Listed(key, name, verdicts.get(key)) for key, name in self.names.items())
+            verdicts, ids = self.verdicts, self.case_ids
+            cases = tuple(
+                Listed(key, name, verdicts.get(key), ids.get(key))
+                for key, name in self.names.items()
+            )
         return RunSnapshot(
             self.provider.name,
             self.run_id,
@@ -78,7 +83,7 @@ class _RunState:
 
     def case(self, key: str) -> Listed:
         assert self.names is not None
-        return Listed(key, self.names[key], self.verdicts.get(key))
+        return Listed(key, self.names[key], self.verdicts.get(key), self.case_ids.get(key))
 
     @property
     def laid_out(self) -> bool:
@@ -166,6 +171,8 @@ class SharedRuns:
                 names = state.names if state.names is not None else {}
                 for case in progress.cases:
                     names.setdefault(case.key, case.name)
+                    if case.case_id is not None:
+                        state.case_ids.setdefault(case.key, case.case_id)
                     if case.verdict is not None:
                         state.seen.setdefault(case.key, moment)
                 state.names = names

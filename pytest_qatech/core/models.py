@@ -291,12 +291,17 @@ class StartedRun:
 
 @dataclass(frozen=True, slots=True)
 class Listed:
-    """A case as an answer about a run lists it: who it is (its ``key``), its name, and its
-    verdict once it has one."""
+    """A case as an answer about a run lists it: who it is (its ``key``), its name, its verdict
+    once it has one, and the platform's id of the case, where the listing gives it."""
 
     key: str
     name: str
     verdict: RemoteCase | None = None
+    case_id: str | None = None
+
+    def without_verdict(self, headline: str) -> RemoteCase:
+        """The case as an error, when it will get no verdict: who it is, still."""
+        return RemoteCase(self.name, Outcome.ERROR, headline, key=self.key, case_id=self.case_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,7 +340,7 @@ class RunSnapshot:
                 url=report.url,
                 label=label,
             )
-        cases = tuple(Listed(case.key, case.name, case) for case in report.cases)
+        cases = tuple(Listed(case.key, case.name, case, case.case_id) for case in report.cases)
         return cls(
             report.provider,
             report.run_id,

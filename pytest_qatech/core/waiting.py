@@ -232,7 +232,7 @@ class _Run:
         if self.reruns_left == 0 or not progress.cases:
             return progress
         cases = tuple(
-            Listed(case.key, case.name)
+            dataclasses.replace(case, verdict=None)
             if case.verdict is not None and self.holds(case.verdict)
             else case
             for case in progress.cases
@@ -493,7 +493,7 @@ class Wait:
         if not run.rerunning:
             # Every case is known before the first is decided: a front end that looks in between
             # must not take a case still waiting for its details for one that never was.
-            listed = tuple(Listed(case.key, case.name, case) for case in read.cases)
+            listed = tuple(Listed(case.key, case.name, case, case.case_id) for case in read.cases)
             progress = Progress(read.status, True, listed, read.group)
             self.say(Progressed(*run.key, run.told(progress)))
         for case in read.cases:

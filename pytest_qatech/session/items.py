@@ -250,8 +250,7 @@ class RemoteCaseItem(RemoteItem):
         run, listed = self.live.verdict((self.run.provider, self.run.run_id, self.listed.key))
         case = listed.verdict if listed is not None else None
         if case is None:
-            headline = no_verdict(run.report, self.live.failure)
-            case = RemoteCase(self.listed.name, Outcome.ERROR, headline)
+            case = self.listed.without_verdict(no_verdict(run.report, self.live.failure))
         self.case = case
         self.facts = facts = run.facts()
         rendered = render_case(facts, case, trace_style(self.config))

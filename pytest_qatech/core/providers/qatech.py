@@ -219,7 +219,7 @@ class QatechProvider(Provider):
             return Progress(status, finished)
         repeated = _repeated(run_id, raw_cases)
         listed = tuple(
-            Listed(case.key, case.name, case)
+            Listed(case.key, case.name, case, case.case_id)
             if (case := repeated.get(index)) is not None
             else _listed(run_id, index, raw)
             for index, raw in enumerate(raw_cases)
@@ -337,10 +337,11 @@ def _repeated(run_id: str, raw_cases: Sequence[object]) -> dict[int, RemoteCase]
 def _listed(run_id: str, index: int, raw: object) -> Listed:
     """A case of a run still going: with its verdict once the case has ended."""
     key, name = _key(index, raw), entry_name(raw, f"case #{index + 1}")
+    case_id = None if key.startswith("#") else key  # its short id, when it has a readable one
     status = raw.get("status") if isinstance(raw, dict) else None
     if isinstance(status, str) and status in CASE_ENDED_STATUSES:
-        return Listed(key, name, _case(run_id, index, raw))
-    return Listed(key, name)
+        return Listed(key, name, _case(run_id, index, raw), case_id)
+    return Listed(key, name, case_id=case_id)
 
 
 def _case(run_id: str, index: int, raw: object) -> RemoteCase:
