@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from pytest_qatech.simulator import Answer, SimulatedRun, Simulator, case
+from pytest_qatech.simulator.demo import demo_project
 from pytest_qatech.simulator.testvibe import SimulatedTestVibeRun, vibe_test
 
 from .helpers import (
@@ -747,3 +748,54 @@ def test_repeated_ids_and_names_lose_no_case_and_every_count_agrees(
     )
     names = [c.get("name", "") for c in ET.parse(pytester.path / "report.xml").iter("testcase")]
     assert sorted(names) == ["Checkout", "Login", "Login", "Login (2)", "Search", "Signup"]
+
+
+CHAT_DOWN = """
+def pytest_qatech_run_finished(config, run):
+    raise RuntimeError("chat webhook down")
+
+def pytest_qatech_runs_started(config, runs):
+    raise RuntimeError("chat webhook down for the start")
+"""
+
+
+@pytest.mark.parametrize(
+    ("run", "cases"), [("abc123", 3), ("green1", 1)], ids=["a failing run", "a green run"]
+)
+def test_a_project_hook_that_raises_costs_no_report(
+    simulator: Simulator, pytester: pytest.Pytester, run: str, cases: int
+) -> None:
+    simulator.add(mixed_run(), SimulatedRun("green1", cases=[case("Login", short_id="g1")]))
+    pytester.makeconftest(CHAT_DOWN)
+    result = run_session(pytester, *FAST, "--qatech-run", run, "--junitxml=report.xml")
+    # Failed as it would have been (abc123 has a failure), or by the hook (green1 passed).
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    output = result.stdout.str()
+    assert "INTERNALERROR" not in output
+    result.stdout.fnmatch_lines(
+        [
+            f"qatech: warning: QA.tech run {run}: the project's pytest_qatech_run_finished hook "
+            "raised RuntimeError: chat webhook down; the session goes on, and fails (its "
+            "traceback is in the summary)",
+            f"*_ pytest_qatech_run_finished raised, for QA.tech run {run} _*",
+            "Traceback (most recent call last):",
+            '*raise RuntimeError("chat webhook down")',
+            "RuntimeError: chat webhook down",
+            "*= remote runs =*",
+        ]
+    )
+    assert len(list(ET.parse(pytester.path / "report.xml").iter("testcase"))) == cases
+
+
+@pytest.mark.starts_runs
+def test_a_runs_started_hook_that_raises_does_not_stop_the_wait(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    simulator.project = demo_project()
+    pytester.makeconftest(CHAT_DOWN.split("\n\n")[1])
+    result = run_session(pytester, *FAST, "--qatech-plan", "pln_smoke")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(
+        ["qatech: warning: QA.tech run *: the project's pytest_qatech_runs_started hook raised "
+         "RuntimeError: chat webhook down for the start*"]
+    )  # fmt: skip

@@ -12,16 +12,20 @@ from __future__ import annotations
 
 import contextlib
 import time
+import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
 
 from pytest_qatech.core.background import Background, SharedRuns
-from pytest_qatech.core.events import Listener, Said, silent
+from pytest_qatech.core.events import Listener, Said, Warned, silent
 from pytest_qatech.core.lines import TerminalLines
 from pytest_qatech.core.models import Listed, RunReport, RunSnapshot, StartedRun, UnreadableRun
+from pytest_qatech.core.options import QATECH, run_label, title_of
 from pytest_qatech.core.platforms import Settings
+from pytest_qatech.core.text import clean, one_line, visible
 from pytest_qatech.core.waiting import Chosen
 
 if TYPE_CHECKING:
@@ -64,6 +68,16 @@ LIVE_RUNS: pytest.StashKey[LiveRuns] = pytest.StashKey()
 LISTING_SECONDS = 5.0
 
 
+@dataclass(frozen=True)
+class HookError:
+    """A project hook implementation that raised: the hook, what it was told of, and the
+    traceback."""
+
+    hook: str
+    about: str
+    traceback: str
+
+
 class LiveRuns:
     """Registered in the process that talks to the APIs: the only one, or the xdist controller."""
 
@@ -88,6 +102,8 @@ class LiveRuns:
         #: With ``--collect-only``: the cases each plan's start would run, as a run's.
         self.previews: tuple[RunSnapshot, ...] = ()
         self._told: set[tuple[str, str]] = set()
+        #: The project's hook implementations that raised.
+        self.hook_errors: list[HookError] = []
 
     def __repr__(self) -> str:
         return f"LiveRuns({self._background and self._background.shared!r})"
@@ -126,8 +142,8 @@ class LiveRuns:
             self.settings, self.started, failed = starts.settings, starts.started, starts.failed
             self.choices, self.lookup_problem = starts.choices, starts.lookup_problem
             if self.started:
-                hook = self._config.hook
-                hook.pytest_qatech_runs_started(config=self._config, runs=self.started)
+                about = ", ".join(run_label(QATECH.title, run.run_id) for run in self.started)
+                self._notify("pytest_qatech_runs_started", about, runs=self.started)
         self._background = Background(self.settings, SharedRuns(self.settings.sources, failed))
         self._background.start()
 
@@ -247,4 +263,24 @@ class LiveRuns:
         for report in self._shared.reports():
             if (report.provider, report.run_id) not in self._told:
                 self._told.add((report.provider, report.run_id))
-                self._config.hook.pytest_qatech_run_finished(config=self._config, run=report)
+                about = run_label(title_of(report.provider), report.run_id)
+                self._notify("pytest_qatech_run_finished", about, run=report)
+
+    def _notify(self, hook: str, about: str, **kwargs: object) -> None:
+        """Tell the project's implementations of ``hook`` of something (``about``). One that
+        raises (a chat that is down) costs no report: its error is said at once and in the
+        summary, with its traceback, everything else goes on, and the session fails."""
+        try:
+            getattr(self._config.hook, hook)(config=self._config, **kwargs)
+        except Exception as error:
+            # Its words may hold what a server said, or a credential this process holds.
+            told = visible(clean("".join(traceback.format_exception(error))))
+            self.hook_errors.append(HookError(hook, about, told))
+            raised = visible(clean(one_line(f"{type(error).__name__}: {error}")))
+            self._say(
+                Warned(
+                    about,
+                    f"the project's {hook} hook raised {raised}; the "
+                    "session goes on, and fails (its traceback is in the summary)",
+                )
+            )

@@ -153,6 +153,8 @@ class ExitStatus:
         unreadable = any(isinstance(run, UnreadableRun) for run in self._live.known)
         if unreadable and session.exitstatus in (0, 1):
             session.exitstatus = pytest.ExitCode.INTERRUPTED
+        if self._live.hook_errors and session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
         # As pytest does for a local node id that names nothing: a usage error, never a green
         # session that ran less than it was asked to.
         missing = self._selection is not None and self._selection.not_found()

@@ -45,6 +45,9 @@ class TerminalReporting:
     def pytest_terminal_summary(
         self, terminalreporter: pytest.TerminalReporter, config: pytest.Config
     ) -> None:
+        for error in self._runs.hook_errors:
+            terminalreporter.section(f"{error.hook} raised, for {error.about}", sep="_", red=True)
+            terminalreporter.line(error.traceback.rstrip("\n"))
         let_go = self._runs.let_go_runs()
         if not (self._runs.known or let_go) or config.get_verbosity() < -1:
             return
