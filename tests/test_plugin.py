@@ -302,7 +302,7 @@ def test_cases_without_a_verdict_are_errors(
             "*_ qatech blank failure _*",
             "QA.tech marked this case FAILED without a resultTitle",
             "",
-            "(QA.tech gave no evaluationThought for this case)",
+            "QA.tech case *",
         ]
     )
     assert "Traceback" not in result.stdout.str()

@@ -369,3 +369,13 @@ def test_a_start_without_a_body_runs_the_default_plan_and_a_rerun_passes_the_fla
                 timeout=10,
             ).json()["runTestCases"]  # fmt: skip
         assert [(c["name"], c["result"]) for c in cases] == [("Checkout with saved card", "PASSED")]
+
+
+def test_the_simulator_s_help_names_its_demo_plans(capsys: pytest.CaptureFixture[str]) -> None:
+    from pytest_qatech.simulator.__main__ import main
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    words = " ".join(capsys.readouterr().out.split())
+    assert "pln_smoke (also its default plan)" in words
+    assert "pln_nightly has six cases of which two fail every time (the --lf demo)" in words

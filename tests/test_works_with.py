@@ -124,6 +124,8 @@ def test_a_remote_node_id_that_names_nothing_is_a_usage_error(
     )
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "test_local.py" not in result.stdout.str()
+    said = (result.stdout.str() + result.stderr.str()).count("not found: qatech::Nope")
+    assert said == 1  # once, as pytest says a local node id that names nothing
 
 
 def test_a_remote_node_id_of_a_run_not_listed_in_time_is_checked_at_the_end(

@@ -386,6 +386,8 @@ class RemoteSelection:
     def __init__(self, wanted: Sequence[str]) -> None:
         self.wanted = tuple(wanted)
         self._found: set[str] = set()
+        #: Whether the node ids that name nothing were a usage error at collection already.
+        self.refused = False
 
     @classmethod
     def taken_from(cls, config: pytest.Config, platforms: Iterable[str]) -> RemoteSelection | None:
@@ -441,6 +443,7 @@ class RemoteSelection:
         missing = self.not_found()
         laid_out = all(run.cases is not None or run.report is not None for run in runs)
         if missing and laid_out and not _run_by(workers):
+            self.refused = True
             raise pytest.UsageError(
                 "\n".join(
                     f"not found: {wanted} (no remote item has this node id)" for wanted in missing

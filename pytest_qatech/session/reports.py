@@ -162,5 +162,7 @@ class ExitStatus:
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
-        for wanted in self._selection.not_found() if self._selection is not None else ():
+        if self._selection is None or self._selection.refused:
+            return  # pytest says the usage error itself
+        for wanted in self._selection.not_found():
             terminalreporter.write_line(f"ERROR: not found: {wanted}", red=True)

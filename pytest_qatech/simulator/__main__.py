@@ -22,7 +22,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "TestVibe 214: two passes and a failure; 215: passed; Autonoma "
         "gch7uesq5h6m9xe2fdq5ddgd: failed; k2d9xq7mm3v0w1p4r8s6t5ua: passed), and a QA.tech "
         "project whose test plan pln_smoke (also its default plan) starts a run with a flaky "
-        "case: it fails, and passes when rerun.",
+        "case: it fails, and passes when rerun; and whose test plan pln_nightly has six cases "
+        "of which two fail every time (the --lf demo).",
     )
     parser.add_argument("--port", type=int, default=0, help="port (default: any free one)")
     parser.add_argument(

@@ -372,7 +372,7 @@ def _verdict(name: str, case: Fields) -> RemoteCase:
         return verdict(
             Outcome.FAILED,
             title or "QA.tech marked this case FAILED without a resultTitle",
-            thought or "(QA.tech gave no evaluationThought for this case)",
+            thought or "",
         )
     if status in ("ERROR", "CANCELLED"):
         return error(f"the case ended {status} (result {result}): it produced no verdict")
