@@ -208,25 +208,29 @@ def test_a_case_failing_every_attempt_is_red_with_every_attempt(
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 
-def test_a_start_refused_for_the_usage_limit_is_an_error_as_a_run_that_cannot_be_read(
-    simulator: Simulator, project: SimulatedProject, pytester: pytest.Pytester
+@pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["one-process", "xdist"])
+def test_a_start_refused_for_the_usage_limit_is_an_error_and_the_local_tests_still_run(
+    simulator: Simulator, project: SimulatedProject, pytester: pytest.Pytester, xdist: list[str]
 ) -> None:
     echoed = f"Usage limit exceeded for token {DEFAULT_TOKEN}"
     project.start_answers[0] = Answer(402, {"message": echoed})
     pytester.makepyfile(test_local=LOCAL_TEST)
-    result = run_session(pytester, *FAST, "--qatech-plan", "pln_smoke", "--junitxml=r.xml")
+    result = run_session(
+        pytester, *FAST, "--qatech-plan", "pln_smoke", "--junitxml=r.xml", "-rE", *xdist
+    )
     assert posts(simulator) == ["/v1/run"]
+    result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(
         [
-            "*ERROR collecting qatech*",
+            "*ERROR at setup of qatech pln_smoke*",
             "QA.tech could not start a run of test plan pln_smoke: POST http://127.0.0.1:*/v1/run "
             'failed: HTTP 402 Payment Required: "Usage limit exceeded for token ********"',
             "hint: the QA.tech organisation's usage limit is reached: no run was started.*",
             "QA.tech: no run of test plan pln_smoke was started; see the error above*",
             "ERROR qatech::pln_smoke - QA.tech could not start a run of test plan*",
-            "*= 1 error in *",
         ]
     )
+    # As for a run that cannot be read: the session fails, exit 2.
     assert result.ret == pytest.ExitCode.INTERRUPTED
     assert DEFAULT_TOKEN not in result.stdout.str() + (pytester.path / "r.xml").read_text()
 

@@ -31,6 +31,7 @@ from pytest_qatech.core.models import (
     RunFacts,
     RunReport,
     RunSnapshot,
+    UnreadableRun,
 )
 from pytest_qatech.core.naming import Entry, Group, NameOf, groups
 from pytest_qatech.core.rendering import (
@@ -161,16 +162,22 @@ class RunCollector(RemoteNode, pytest.Collector):
         if not self.late:
             # A collection error, as a local module that cannot be imported.
             for report in self.group.unreadable:
-                raise RemoteVerdict(Rendered(visible(report.message)))
+                if report.start_of is None:
+                    raise RemoteVerdict(Rendered(visible(report.message)))
         # The same marker objects for all the items: with 10,000 cases, one each adds up.
         markers = (getattr(pytest.mark, self.group.provider), pytest.mark.remote)
         items: list[pytest.Item] = []
         for entry in self.entries:
             if entry.case is None:
-                assert entry.run.report is not None
+                problem = entry.run.report
+                assert problem is not None
+                # A start that failed is an error where its run would be, under the node id a
+                # run of its plan goes by: the local tests still run, and the session fails.
+                failed_start = isinstance(problem, UnreadableRun) and problem.start_of is not None
+                where = {"nodeid": self.nodeid} if failed_start else {}
                 items.append(
                     RunProblemItem.from_parent(
-                        self, name=entry.name, report=entry.run.report, markers=markers
+                        self, name=entry.name, report=problem, markers=markers, **where
                     )
                 )
                 continue

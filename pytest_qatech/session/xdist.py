@@ -146,7 +146,7 @@ def _copies(session: pytest.Session, runs: Sequence[RunSnapshot]) -> list[pytest
         item
         for collector in RunCollector.laid_out(session, runs)
         # A run that could not be read at collection is the workers' collection error.
-        if collector.late or not collector.group.unreadable
+        if collector.late or all(report.start_of for report in collector.group.unreadable)
         for item in collector.collect()
         if isinstance(item, pytest.Item)
     ]
