@@ -28,7 +28,7 @@ from pytest_qatech.core.models import (
 from pytest_qatech.core.platforms import Settings, resolve
 from pytest_qatech.core.providers.base import Progress, Provider
 from pytest_qatech.core.providers.qatech import QatechProvider
-from pytest_qatech.core.waiting import wait_for_sources
+from pytest_qatech.core.waiting import Chosen, wait_for_sources
 from pytest_qatech.simulator import (
     SimulatedProject,
     SimulatedRun,
@@ -37,12 +37,15 @@ from pytest_qatech.simulator import (
     case,
     vibe_test,
 )
+from pytest_qatech.simulator.qatech import project_case_id
 
-from .helpers import BOUND, HeldServer
+from .helpers import BOUND, HeldServer, mixed_run
 
 
-def settings(requested: dict[str, list[str]], poll_interval: str = "0.01") -> Settings:
-    options = {"qatech_poll_interval": poll_interval}
+def settings(
+    requested: dict[str, list[str]], poll_interval: str = "0.01", reruns: str = "0"
+) -> Settings:
+    options = {"qatech_poll_interval": poll_interval, "qatech_reruns": reruns}
     return resolve(requested, Lookup(options.get, lambda name: "", os.environ))
 
 
@@ -433,3 +436,20 @@ def test_a_testvibe_run_is_listed_when_it_ends(
     background.stop()
     run = background.shared.run("testvibe", "214")
     assert [(c.name, c.verdict is not None) for c in run.cases or ()] == [("Login", True)]
+
+
+@pytest.mark.starts_runs
+def test_a_rerun_asks_for_what_the_front_end_chose(simulator: Simulator) -> None:
+    simulator.project = SimulatedProject([])
+    simulator.add(mixed_run("abc"))
+    run_settings = settings({"qatech": ["abc"]}, reruns="1")
+    shared = SharedRuns(run_settings.sources)
+    shared.choose({("qatech", "abc"): Chosen(frozenset({"tc3"}))})  # the skipped case alone
+    background = Background(run_settings, shared)
+    background.start()
+    try:
+        assert until(shared, lambda: snapshot(shared).report is not None)
+    finally:
+        background.stop()
+    bodies = [request.body for request in simulator.requests if request.method == "POST"]
+    assert bodies == [{"projectTestCaseIds": [project_case_id({"name": "Newsletter"})]}]

@@ -22,12 +22,13 @@ from pytest_qatech.core.plan_cases import (
     choose,
     learnt,
     not_found,
+    stand_in,
 )
 from pytest_qatech.core.platforms import Settings, resolve
 from pytest_qatech.core.providers.body import BodyError
 from pytest_qatech.core.providers.qatech_start import parse_test_cases
 from pytest_qatech.core.retry import RetryPolicy
-from pytest_qatech.core.starting import Starts, start_runs
+from pytest_qatech.core.starting import Starts, project_test_cases, start_runs
 from tests.helpers import FakeClock
 
 KNOWN = PlanCases(
@@ -363,3 +364,35 @@ def test_a_restart_refused_in_turn_says_why_with_its_hint() -> None:
     starts = started(api, {"pln_x": Selection(KNOWN, (1,))})
     (failed,) = starts.failed
     assert "hint: the QA.tech organisation's usage limit is reached" in failed.message
+
+
+def test_the_project_s_test_cases_stand_in_for_a_plan_s_unknown_ones() -> None:
+    listed = {"Login": ["a"], "Search": ["b", "b"], "Shared": ["c", "d"]}
+    assert stand_in("pln_x", listed) == PlanCases(
+        "pln_x", (KnownCase("Login", "a"), KnownCase("Search", "b"), KnownCase("Shared")), "", ""
+    )
+
+
+def test_the_project_s_test_cases_are_read_to_the_end_through_the_start_s_client() -> None:
+    api = FakeApi([], [cases_page([("Login", "a")], 0, 2), cases_page([("Pay", "b")], 1, 2)])
+    listed, problem = project_test_cases(plans("pln_x"), client=api, clock=FakeClock())
+    assert (listed, problem) == ({"Login": ["a"], "Pay": ["b"]}, None)
+    assert api.pages() == [{"limit": "100", "offset": "0"}, {"limit": "100", "offset": "1"}]
+    failing = FakeApi([], [FinalError("HTTP 403 Forbidden", http_status=403)])
+    listed, problem = project_test_cases(plans("pln_x"), client=failing, clock=FakeClock())
+    assert listed == {}
+    assert problem is not None
+    assert problem.startswith("GET https://api.qa.tech/v1/test-cases failed: HTTP 403 Forbidden")
+
+
+def test_a_snapshot_of_some_places_keeps_their_keys_under_the_plan() -> None:
+    snapshot = KNOWN.snapshot((0, 2))
+    assert (snapshot.run_id, snapshot.label) == ("pln_x", "pln_x")
+    assert [(case.key, case.name) for case in snapshot.cases or ()] == [
+        ("#0", "Login"), ("#2", "Search"),
+    ]  # fmt: skip
+
+
+def test_at_most_three_close_names_are_offered() -> None:
+    names = ["Checkout 1", "Checkout 2", "Checkout 3", "Checkout 4"]
+    assert not_found("pln_x", "Checkout", names).count("'Checkout ") == 3

@@ -675,17 +675,34 @@ def test_no_rerun_when_no_selected_case_needs_one() -> None:
 
 
 def test_without_the_tests_ids_a_partial_selection_reruns_nothing_and_says_so() -> None:
-    api = execution_api({}, PRODUCT_FAILURE, SIGNUP_MISS)
-    _, selected = selecting(Chosen(frozenset({"tc3"})))
+    api = execution_api(
+        {}, PRODUCT_FAILURE, SIGNUP_MISS, qatech_case("Pay", "FAILED", short_id="tc4")
+    )
+    _, selected = selecting(Chosen(frozenset({"tc3", "tc4"})))
     observer = RecordingListener()
     (report,) = wait_on(
         api, PROVIDER, ["abc123"], say=observer, listing=True, reruns=1, selected=selected
     )
     assert api.posted == []
     assert isinstance(report, FinishedRun)
-    assert "QA.tech run abc123 warning: not rerun: 'Signup', selected here of its failed " in (
-        "\n".join(observer.lines)
+    assert observer.lines[-1] == (
+        "QA.tech run abc123 warning: not rerun: 'Signup', 'Pay', selected here of its failed "
+        "cases: a rerun of some of a run's failed cases names their tests by id, which no "
+        "details of these gave; their verdicts stand"
     )
+
+
+def test_the_selected_cases_with_ids_are_rerun_and_those_without_keep_their_verdicts() -> None:
+    pay = qatech_case("Pay", "FAILED", short_id="tc4")
+    api = execution_api({**BOTH, "tc4": details("TEST_FAILED", None)},
+                        PRODUCT_FAILURE, SIGNUP_MISS, pay)  # fmt: skip
+    _, selected = selecting(Chosen(frozenset({"tc3", "tc4"})))
+    observer = RecordingListener()
+    wait_on(api, ALL_FAILED, ["abc123"], say=observer, listing=True, reruns=1, selected=selected)
+    assert api.posted == [("abc123", {"projectTestCaseIds": ["p-signup"]})]
+    said = "\n".join(observer.lines)
+    assert "warning: not rerun: 'Pay', selected here of its failed cases" in said
+    assert "note: 1 case to run again: rerun 1 of 1 started as QA.tech run def456" in said
 
 
 def test_a_rerun_waits_until_the_front_end_knows_what_it_selected() -> None:
@@ -715,8 +732,18 @@ def test_a_selection_not_known_by_the_timeout_reruns_nothing_and_says_so() -> No
     assert [case.outcome for case in report.cases] == [
         Outcome.PASSED, Outcome.FAILED, Outcome.ERROR,
     ]  # fmt: skip
-    assert "its failed cases were not rerun: which of its cases this session reports was not " \
-        "known before the wait's timeout" in "\n".join(observer.lines)  # fmt: skip
+    assert "QA.tech run abc123 warning: its failed cases were not rerun: which of its cases this " \
+        "session reports was not known before the wait's timeout" in observer.lines  # fmt: skip
+
+
+def test_a_run_waiting_for_the_selection_at_the_timeout_does_not_keep_the_others_waiting() -> None:
+    api = execution_api(BOTH, PRODUCT_FAILURE, SIGNUP_MISS)
+    api.polls["xyz789"] = [qatech_run("xyz789", "RUNNING", [])]  # never ends
+    reports = wait_on(api, ALL_FAILED, ["abc123", "xyz789"], listing=True, reruns=1,
+                      selected=lambda provider, run_id: None, timeout=120.0)  # fmt: skip
+    assert [(type(r).__name__, r.run_id) for r in reports] == [
+        ("FinishedRun", "abc123"), ("UnreadableRun", "xyz789"),
+    ]  # fmt: skip
 
 
 def test_a_rerun_that_passed_does_not_pass_a_run_whose_other_failure_stands() -> None:

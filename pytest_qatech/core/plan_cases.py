@@ -145,7 +145,7 @@ def not_found(plan: str, name: str, candidates: Sequence[str]) -> str:
         f"not found: {QATECH.name}::{plan}::{name} (no case of test plan {plan}, nor any test "
         f"case of the project, has this name"
     )
-    closest = difflib.get_close_matches(name, sorted(set(candidates)), n=3, cutoff=0.6)
+    closest = difflib.get_close_matches(name, sorted(set(candidates)))  # at most 3
     if closest:
         message += "; the closest: " + ", ".join(repr(other) for other in closest)
     return message + "): nothing was started"

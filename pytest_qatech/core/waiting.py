@@ -545,7 +545,6 @@ class Wait:
         provider = run.target.provider
         failing = provider.rerun_cases(attempt.cases) if run.reruns_left else ()
         if not failing or not reruns.wants_rerun(attempt) or self.clock.now() >= self.deadline:
-            run.awaiting = None
             self.end(run, merged)
             return
         chosen = self.selected(*run.key) if self.selected is not None else Chosen()
@@ -560,7 +559,7 @@ class Wait:
         every = len(cases) == len(failing)
         # A rerun of only some cases names each by the id of its test, which its details give.
         unnamed = [] if every else [case.name for case in cases if case.project_case_id is None]
-        request = provider.rerun_request(run.attempt_id, cases, every=every) if cases else None
+        request = provider.rerun_request(run.attempt_id, cases, every=every)
         if unnamed:
             names = ", ".join(repr(name) for name in unnamed)
             self.say(
