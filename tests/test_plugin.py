@@ -412,6 +412,10 @@ def test_an_unknown_run_does_not_hide_the_others(
             "QA.tech run nope: could not be read (last status unknown); see the error above",
         ]
     )
+    # Under --tb=no nothing is above: the summary points nowhere.
+    quiet = inprocess(pytester, "--qatech-run", "nope", "--tb=no")
+    quiet.stdout.fnmatch_lines(["QA.tech run nope: could not be read (last status unknown)"])
+    assert "see the error above" not in quiet.stdout.str()
 
 
 def test_timeout_is_a_collection_error(simulator: Simulator, pytester: pytest.Pytester) -> None:

@@ -308,7 +308,7 @@ def test_a_trace_that_cannot_be_read_is_a_warning_never_a_changed_verdict(broken
     assert case.steps_total == 30
     (warning,) = [line for line in listener.lines if "traces" in line]
     assert (
-        "the traces of 1 of 1 cases could not be read, so they are reported with only the "
+        "the traces of 1 of 1 case could not be read, so they are reported with only the "
         "steps read before it; the first problem: GET https://api.test/v1/run-test-case/tc2/"
         "trace" in warning
     )
@@ -464,7 +464,7 @@ def test_an_unreadable_trace_is_a_warning_and_the_verdict_stands(
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(
         [
-            "*QA.tech run abc123: the traces of 1 of 1 cases could not be read, so they are "
+            "*QA.tech run abc123: the traces of 1 of 1 case could not be read, so they are "
             "reported with only the steps read before it; the first problem: *trace*",
         ]
     )

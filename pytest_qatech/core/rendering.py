@@ -204,9 +204,11 @@ def tally_sentence(run: FinishedRun) -> str:
     return f"The run reported {len(run.cases)} {noun}" + (f": {tally}." if tally else ".")
 
 
-def summary_lines(reports: Iterable[RunReport]) -> list[str]:
-    """A line per run, then the flaky cases."""
+def summary_lines(reports: Iterable[RunReport], *, errors_shown: bool = True) -> list[str]:
+    """A line per run, then the flaky cases; a run's error is pointed to where ``errors_shown``
+    (not under ``--tb=no``, where nothing is above)."""
     reports = list(reports)
+    above = "; see the error above" if errors_shown else ""
     lines = []
     for report in reports:
         title = title_of(report.provider)
@@ -220,12 +222,12 @@ def summary_lines(reports: Iterable[RunReport]) -> list[str]:
                 ids = ", ".join(rerun.run_id for rerun in report.reruns)
                 line += f" (after {len(report.reruns)} {noun}: {ids})"
         elif report.start_of is not None and not report.maybe_started:
-            line = f"{title}: no run of {report.start_of} was started; see the error above"
+            line = f"{title}: no run of {report.start_of} was started{above}"
         elif report.start_of is not None:
-            line = f"{title}: {unread(report)}; see the error above"
+            line = f"{title}: {unread(report)}{above}"
         else:
             status = report.last_status or "unknown"
-            line = f"{run}: {unread(report)} (last status {status}); see the error above"
+            line = f"{run}: {unread(report)} (last status {status}){above}"
         lines.append(visible(f"{line} - {report.url}" if report.url else line))
     flaky = reruns.flaky(reports)
     if flaky:

@@ -514,7 +514,7 @@ class Wait:
             self.say(
                 Warned(
                     run.label,
-                    f"the {what} of {len(of_what)} of {run.case_requests[what]} cases could not "
+                    f"the {what} of {len(of_what)} of {_cases(run.case_requests[what])} could not "
                     f"be read, so they are reported {asked.instead}; the first problem: {first}",
                 )
             )
@@ -748,6 +748,10 @@ class Wait:
         for run in self.waiting_for():
             self.say(StillWaiting(run.label, run.status or "unknown", self.elapsed()))
         self.last_sign_of_life = self.clock.now()
+
+
+def _cases(count: int) -> str:
+    return f"{count} case" if count == 1 else f"{count} cases"
 
 
 def wait_for_sources(

@@ -52,7 +52,7 @@ class TerminalReporting:
         if not (self._runs.known or let_go) or config.get_verbosity() < -1:
             return
         terminalreporter.section("remote runs")
-        for line in summary_lines(self._runs.known):
+        for line in summary_lines(self._runs.known, errors_shown=config.option.tbstyle != "no"):
             terminalreporter.line(line)
         for run in let_go:
             label = run_label(title_of(run.provider), run.run_id)
