@@ -278,6 +278,29 @@ def test_a_waiting_thread_wakes_when_its_case_is_decided(qatech_settings: Settin
         waiter.join(BOUND)
 
 
+def test_a_waiting_thread_wakes_when_the_wait_has_something_to_say(
+    qatech_settings: Settings,
+) -> None:
+    shared = SharedRuns(qatech_settings.sources)
+    asked = threading.Event()
+
+    def never() -> bool:
+        asked.set()
+        return shared.over
+
+    # Never ready, no limit: only what the wait has to say (a line for the log) can wake it.
+    waiter = threading.Thread(target=shared.wait, args=(never, None))
+    waiter.start()
+    try:
+        assert asked.wait(BOUND)
+        shared(Warned("QA.tech run abc", "a line to say now"))
+        waiter.join(BOUND)
+        assert not waiter.is_alive()
+    finally:
+        shared.finish()
+        waiter.join(BOUND)
+
+
 # The background wait, against the simulator.
 
 

@@ -758,3 +758,16 @@ def test_a_rerun_that_passed_does_not_pass_a_run_whose_other_failure_stands() ->
         "QA.tech run abc123: COMPLETED, result FAILED - 2 passed, 1 failed (after 1 rerun: def456)"
     )
     assert "| QA.tech abc123 | COMPLETED, FAILED |" in step_summary([run], [])
+
+
+def test_a_run_waiting_for_the_selection_is_rerun_once_it_is_known_behind_an_ended_run() -> None:
+    api = execution_api(BOTH, PRODUCT_FAILURE, SIGNUP_MISS)
+    api.polls["aaa111"] = [qatech_run("aaa111", "COMPLETED", [qatech_case("Ok", short_id="t9")])]
+    asked: list[str] = []
+
+    def selected(provider: str, run_id: str) -> Chosen | None:
+        asked.append(run_id)
+        return Chosen(frozenset({"tc3"})) if asked.count("abc123") > 2 else None
+
+    wait_on(api, ALL_FAILED, ["aaa111", "abc123"], listing=True, reruns=1, selected=selected)
+    assert api.posted == [("abc123", {"projectTestCaseIds": ["p-signup"]})]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_qatech.core.text import clean, first_line, format_duration, one_line, visible
+from pytest_qatech.core.text import capped, clean, first_line, format_duration, one_line, visible
 
 
 def test_a_lone_surrogate_becomes_the_replacement_character() -> None:
@@ -56,3 +56,8 @@ def test_first_line_is_the_first_of_the_stripped_text() -> None:
 )
 def test_format_duration_at_each_boundary(seconds: float, shown: str) -> None:
     assert format_duration(seconds) == shown
+
+
+def test_a_text_of_exactly_the_most_is_kept_whole() -> None:
+    assert capped("abcd", 4) == "abcd"
+    assert capped("abcde", 4) == "abcd [... 1 more character]"

@@ -51,7 +51,9 @@ def capped(text: str, most: int | None, *, read: bool = False) -> str:
     not ``read``, or only not shown."""
     if most is None or len(text) <= most:
         return text
-    return f"{text[:most]} [... {len(text) - most:,} more characters{' not read' if read else ''}]"
+    left = len(text) - most
+    noun = "character" if left == 1 else "characters"
+    return f"{text[:most]} [... {left:,} more {noun}{' not read' if read else ''}]"
 
 
 def format_duration(seconds: float) -> str:
