@@ -4,14 +4,16 @@
     qatech-junit --testvibe-run 214 --autonoma-run RUN_ID -o report.xml
 
 The same core as the plugin, without pytest: the same options (command line, else
-environment), credentials, waiting, retries and timeout, the same verdicts and names. Exit codes:
+environment), credentials, waiting, retries and timeout, the same verdicts and names. Its exit
+codes mean what pytest's do, so that a CI reads both tools alike:
 
     0  every remote test passed or was skipped
     1  a remote test failed or had no verdict, or a run ended badly
-    2  a run could not be read (API or network error, an unusable answer)
-    3  a run did not finish before --qatech-timeout
-    4  usage error (as pytest's): a missing credential, a bad option
-  130  interrupted (Ctrl-C)
+    2  a run could not be read (API or network error, an unusable answer, --qatech-timeout
+       passed), or interrupted (Ctrl-C)
+    3  internal error: a bug in qatech-junit
+    4  usage error: a missing credential, a bad option
+    5  the runs reported no test case
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import os
 import shutil
 import sys
 import time
+import traceback
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -45,7 +48,7 @@ from pytest_qatech.core.models import (
     tally,
 )
 from pytest_qatech.core.naming import groups
-from pytest_qatech.core.options import PLATFORMS, QATECH, SETTINGS, TIMEOUT, run_help
+from pytest_qatech.core.options import AS_JUNIT, PLATFORMS, QATECH, SETTINGS, TIMEOUT, run_help
 from pytest_qatech.core.platforms import Settings, resolve
 from pytest_qatech.core.rendering import (
     RUN_PROPERTY,
@@ -58,7 +61,8 @@ from pytest_qatech.core.rendering import (
 )
 from pytest_qatech.core.text import first_line, visible
 
-PASSED, FAILED, UNREADABLE, TIMED_OUT, USAGE, INTERRUPTED = 0, 1, 2, 3, 4, 130
+#: pytest's exit codes (``pytest.ExitCode``), which this command means too.
+PASSED, FAILED, INTERRUPTED, INTERNAL_ERROR, USAGE, NO_TESTS = 0, 1, 2, 3, 4, 5
 PROG = "qatech-junit"
 #: What this command's own lines start with.
 PREFIX = f"{PROG}:"
@@ -66,7 +70,7 @@ PREFIX = f"{PROG}:"
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:
-        # argparse exits 2, which here means "a run could not be read".
+        # argparse exits 2, which here, as in pytest, means "interrupted".
         self.print_usage(sys.stderr)
         self.exit(USAGE, f"{self.prog}: error: {message}\n")
 
@@ -75,11 +79,14 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
         description="Wait for remote test runs (QA.tech, TestVibe, Autonoma) and write their "
-        "test cases to a JUnit XML file.",
-        epilog="exit codes: 0 all passed, 1 a test failed, 2 a run could not be read, "
-        f"3 timed out ({TIMEOUT.flag}), 4 usage error",
+        "test cases to a JUnit XML file, without pytest.",
+        epilog="exit codes, as pytest's: 0 all passed, 1 a test failed, 2 a run could not be "
+        f"read or did not end in time ({TIMEOUT.flag}), or Ctrl-C, 3 internal error, "
+        "4 usage error, 5 no test case",
     )
-    parser.add_argument("short_ids", nargs="*", metavar=QATECH.run_metavar, help=run_help(QATECH))
+    parser.add_argument(
+        "short_ids", nargs="*", metavar=QATECH.run_metavar, help=run_help(QATECH, AS_JUNIT)
+    )
     # The plugin's spelling too, which the errors name.
     parser.add_argument(
         QATECH.run_flag,
@@ -99,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
                 action="append",
                 default=[],
                 metavar=platform.run_metavar,
-                help=run_help(platform),
+                help=run_help(platform, AS_JUNIT),
             )
     for setting in SETTINGS:
         if setting.standalone:
@@ -112,6 +119,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    try:
+        return _main(argv, environ)
+    except Exception:  # a bug here: said as one, never taken for a test that failed (1)
+        print(f"{PREFIX} internal error, please report it:", file=sys.stderr)
+        traceback.print_exc()
+        return INTERNAL_ERROR
+
+
+def _main(argv: Sequence[str] | None, environ: Mapping[str, str] | None) -> int:
     try:
         args = _parser().parse_args(argv)
     except SystemExit as done:  # --help, or a usage error
@@ -207,17 +223,14 @@ def _no_ini(name: str) -> str:
 
 
 def exit_code(reports: Sequence[RunReport]) -> int:
-    """The worst of the runs: unreadable, then timed out, then a failure, else passed."""
-    unreadable = [report for report in reports if isinstance(report, UnreadableRun)]
-    if any(not report.timed_out for report in unreadable):
-        return UNREADABLE
-    if unreadable:
-        return TIMED_OUT
-    for report in reports:
-        assert isinstance(report, FinishedRun)
-        if report.problem or has_failure(report.cases):
-            return FAILED
-    return PASSED
+    """As pytest's for the same session: a run that could not be read (or did not finish in
+    time) first, then a failure, then no test case at all, else passed."""
+    if any(isinstance(report, UnreadableRun) for report in reports):
+        return INTERRUPTED
+    finished = [report for report in reports if isinstance(report, FinishedRun)]
+    if any(report.problem or has_failure(report.cases) for report in finished):
+        return FAILED
+    return PASSED if any(report.cases for report in finished) else NO_TESTS
 
 
 @dataclass(frozen=True)

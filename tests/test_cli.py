@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import xmlschema
 
+from pytest_qatech import cli
 from pytest_qatech.cli import main
 from pytest_qatech.core.events import Said, StatusChanged
 from pytest_qatech.core.lines import TerminalLines
@@ -71,7 +72,7 @@ def test_a_report_of_all_three_platforms(
     assert "----- TestVibe run log -----" in (slow.findtext("system-out") or "")
 
 
-def test_ctrl_c_is_exit_130_with_a_line_per_run_still_going_and_no_report(
+def test_ctrl_c_is_exit_2_as_in_pytest_with_a_line_per_run_still_going_and_no_report(
     simulator: Simulator,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
@@ -87,7 +88,7 @@ def test_ctrl_c_is_exit_130_with_a_line_per_run_still_going_and_no_report(
 
     monkeypatch.setattr(TerminalLines, "__call__", interrupted_once_running)
     code, report = run_cli(simulator, tmp_path, "abc123")
-    assert code == 130
+    assert code == 2  # pytest's interrupted
     out = capsys.readouterr().out.splitlines()
     assert re.fullmatch(
         r"qatech-junit: interrupted while waiting for QA\.tech run abc123 \(RUNNING, [\d.]+s\)",
@@ -185,14 +186,16 @@ def test_an_unreadable_run_is_exit_2_and_an_error_in_the_report(
     assert 'HTTP 404 Not Found: "Run not found"' in (error.get("message") or "")
 
 
-def test_a_run_still_going_at_the_timeout_is_exit_3(simulator: Simulator, tmp_path: Path) -> None:
+def test_a_run_still_going_at_the_timeout_is_exit_2_as_in_pytest(
+    simulator: Simulator, tmp_path: Path
+) -> None:
     simulator.add(SimulatedRun("slow", statuses=("RUNNING",)), SimulatedRun("done"))
     code, report = run_cli(simulator, tmp_path, "slow", "done", "--qatech-timeout", "0.2")
-    assert code == 3
+    assert code == 2
     SCHEMA.validate(str(report))
 
 
-def test_unreadable_beats_timed_out_beats_failed(simulator: Simulator, tmp_path: Path) -> None:
+def test_unreadable_beats_failed(simulator: Simulator, tmp_path: Path) -> None:
     simulator.add(
         mixed_run(),
         SimulatedRun("slow", statuses=("RUNNING",)),
@@ -260,8 +263,44 @@ def test_the_command_runs_without_pytest(simulator: Simulator, tmp_path: Path) -
 def test_the_help_names_no_ini_file(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
     shown = capsys.readouterr().out
-    assert "(env QATECH_API_URL, default https://api.qa.tech)" in " ".join(shown.split())
+    words = " ".join(shown.split())
+    assert "(env QATECH_API_URL, default https://api.qa.tech)" in words
     assert "ini" not in shown
+    # What it does, without pytest; and its exit codes, pytest's.
+    assert "pytest items" not in words
+    assert (
+        "wait for this QA.tech run and write its cases to the JUnit file, without pytest" in words
+    )
+    assert (
+        "exit codes, as pytest's: 0 all passed, 1 a test failed, 2 a run could not be read" in words
+    )
+
+
+def test_runs_that_report_no_test_case_are_exit_5_as_in_pytest(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    simulator.add(SimulatedRun("empty", cases=[]))
+    code, _ = run_cli(simulator, tmp_path, "empty")
+    assert code == 5
+
+
+def test_a_bug_is_an_internal_error_exit_3_never_a_failed_test(
+    simulator: Simulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    simulator.add(mixed_run())
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(cli, "_print_summary", broken)
+    code, _ = run_cli(simulator, tmp_path, "abc123")
+    assert code == 3
+    err = capsys.readouterr().err
+    assert "qatech-junit: internal error, please report it:" in err
+    assert "RuntimeError: a bug" in err
 
 
 def test_the_console_script(simulator: Simulator, tmp_path: Path) -> None:
@@ -343,7 +382,7 @@ def test_a_timed_out_run_keeps_the_verdicts_it_had_as_the_plugin_does(
         )
     )
     code, report = run_cli(simulator, tmp_path, "slow", "--qatech-timeout", "0.5")
-    assert code == 3
+    assert code == 2
     outcomes = {
         case.get("name"): [c.tag for c in case if c.tag not in ("system-out", "properties")]
         for case in ET.parse(report).iter("testcase")

@@ -22,7 +22,7 @@ class Platform(NamedTuple):
     title: str
     #: The metavar of ``--<name>-run``.
     run_metavar: str
-    #: What ``--<name>-run`` does.
+    #: What ``--<name>-run`` names.
     run_what: str
 
     @property
@@ -99,20 +99,19 @@ QATECH = Platform(
     "qatech",
     "QA.tech",
     "SHORTID",
-    "wait for this QA.tech run and report its test cases as pytest items (repeatable; runs are "
-    "waited for at the same time)",
+    "this QA.tech run",
 )
 TESTVIBE = Platform(
     "testvibe",
     "TestVibe",
     "RUNID",
-    "wait for this TestVibe run (a number) and report its tests as pytest items (repeatable)",
+    "this TestVibe run (a number)",
 )
 AUTONOMA = Platform(
     "autonoma",
     "Autonoma",
     "RUN_ID",
-    "wait for this Autonoma test run and report it as a pytest item (repeatable)",
+    "this Autonoma test run",
 )
 PLATFORMS = (QATECH, TESTVIBE, AUTONOMA)
 _TITLES = {platform.name: platform.title for platform in PLATFORMS}
@@ -248,7 +247,15 @@ SETTINGS = (
 HANDOFF_KEY = "qatech_runs"
 
 
-def run_help(platform: Platform) -> str:
+#: What becomes of a run's cases, in each front end's help.
+AS_PYTEST_ITEMS = "report its cases as pytest items"
+AS_JUNIT = "write its cases to the JUnit file, without pytest"
+
+
+def run_help(platform: Platform, reported: str = AS_PYTEST_ITEMS) -> str:
     """The help of ``--<platform>-run``: what it does and where its credentials come from."""
     names = " and ".join(c.names for c in CREDENTIALS if c.platform is platform)
-    return f"{platform.run_what}. Credentials are read from the environment: {names}."
+    return (
+        f"wait for {platform.run_what} and {reported} (repeatable; runs are waited for at the "
+        f"same time). Credentials are read from the environment: {names}."
+    )
