@@ -121,10 +121,13 @@ class ThreadedSender(Generic[J]):
             thread.join(timeout=1.0)
 
     def join(self, timeout: float) -> None:
-        """Wait at most ``timeout`` seconds in all for the threads to end, after :meth:`close`:
-        a request still under way ends when its server answers, or its own time is up."""
+        """Wait at most ``timeout`` seconds in all for the idle threads to end, after
+        :meth:`close`. A request still under way is not waited for: its daemon thread ends when
+        its server answers, or its own time is up, and never holds up the process's exit."""
         deadline = time.monotonic() + timeout
-        for thread in self._threads:
+        with self._lock:
+            idle = [thread for thread in self._threads if thread not in self._working]
+        for thread in idle:
             thread.join(max(0.0, deadline - time.monotonic()))
 
     def _work(self) -> None:

@@ -42,6 +42,7 @@ class Activation:
         if live is not None:
             del self.config.stash[LIVE_RUNS]
             live.stop()
+            live.interrupts.uninstall()
         for plugin in self.plugins.values():
             self.config.pluginmanager.unregister(plugin)
 

@@ -21,6 +21,7 @@ import pytest
 
 from pytest_qatech.core.background import Background, SharedRuns
 from pytest_qatech.core.events import Listener, Said, Warned, silent
+from pytest_qatech.core.interrupts import Interrupts
 from pytest_qatech.core.lines import TerminalLines
 from pytest_qatech.core.models import Listed, RunReport, RunSnapshot, StartedRun, UnreadableRun
 from pytest_qatech.core.options import QATECH, run_label, title_of
@@ -66,6 +67,8 @@ LIVE_RUNS: pytest.StashKey[LiveRuns] = pytest.StashKey()
 #: The longest collection waits for the runs' cases to be listed. A run not listed by then has
 #: its items after the local tests, with the cases that appear late.
 LISTING_SECONDS = 5.0
+#: The longest the main thread waits at a time, between two looks for Ctrl-C.
+SLICE_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,8 @@ class LiveRuns:
         self._told: set[tuple[str, str]] = set()
         #: The project's hook implementations that raised.
         self.hook_errors: list[HookError] = []
+        #: Ctrl-C, taken once while the session lasts.
+        self.interrupts = Interrupts()
 
     def __repr__(self) -> str:
         return f"LiveRuns({self._background and self._background.shared!r})"
@@ -117,6 +122,7 @@ class LiveRuns:
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         # Before the terminal's header (trylast), which names the runs started, and before xdist
         # starts its workers (trylast), which are handed the first snapshot.
+        self.interrupts.install()
         self._say = listener(self._config)
         self._began = time.monotonic()
         failed: tuple[UnreadableRun, ...] = ()
@@ -166,8 +172,12 @@ class LiveRuns:
         """The runs as known once their cases are listed, or a few seconds have passed: what
         every process collects items from. The same snapshot every time it is asked for."""
         if self._first is None:
-            self.until(self._shared.laid_out, self._began + LISTING_SECONDS)
-            self._first = self._shared.runs() + self.previews
+            try:
+                self.until(self._shared.laid_out, self._began + LISTING_SECONDS)
+            finally:
+                # Ctrl-C too ends the wait for it: the hooks that run as pytest stops (the end
+                # of collection) must not wait for it once more.
+                self._first = self._shared.runs() + self.previews
         return self._first
 
     def decided(self, case: CaseId) -> bool:
@@ -241,12 +251,17 @@ class LiveRuns:
         """Wait until ``ready()`` (or the wait is over, or ``deadline`` passes); whether it is
         ready. Ctrl-C lands here at once."""
         shared = self._shared
-        while True:
-            timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+        while not self.interrupts.happened:  # the hooks run as pytest stops wait for nothing
+            # In slices: Ctrl-C may be delivered to another thread of this process, and is
+            # then seen here only once this thread runs Python again.
+            timeout = SLICE_SECONDS
+            if deadline is not None:
+                timeout = min(timeout, max(0.0, deadline - time.monotonic()))
             done = shared.wait(lambda: ready() or shared.over, timeout)
             self._tell()
             if done or (deadline is not None and time.monotonic() >= deadline):
                 return ready()
+        return ready()
 
     def say(self, said: Said) -> None:
         """Say something of the runs, as the wait's own words are said."""
