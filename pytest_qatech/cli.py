@@ -151,8 +151,12 @@ def _main(argv: Sequence[str] | None, environ: Mapping[str, str] | None) -> int:
     from pytest_qatech.core.starting import start_runs, started_lines
     from pytest_qatech.core.waiting import wait_for_sources
 
+    live = None
+    if sys.stdout.isatty():
+        live = LiveLine(_write_now, shutil.get_terminal_size().columns)
+    lines = TerminalLines(lambda line: print(line, flush=True), live, PREFIX)
     try:
-        starts = start_runs(settings)
+        starts = start_runs(settings, say=lines)
     except KeyboardInterrupt:
         return INTERRUPTED
     settings = starts.settings
@@ -163,10 +167,6 @@ def _main(argv: Sequence[str] | None, environ: Mapping[str, str] | None) -> int:
         if source.run_ids:
             title = source.provider.title
             print(header_line(title, source.run_ids, source.api_url, PREFIX), flush=True)
-    live = None
-    if sys.stdout.isatty():
-        live = LiveLine(_write_now, shutil.get_terminal_size().columns)
-    lines = TerminalLines(lambda line: print(line, flush=True), live, PREFIX)
     # Polls that list each run's cases, as the plugin's do: a case decided before its run timed
     # out keeps its verdict, and one without is an error, as the plugin reports them.
     shared = SharedRuns(settings.sources, starts.failed)

@@ -3,6 +3,7 @@ the wiring of what ``test_starting.py`` and ``test_reruns.py`` decide."""
 
 from __future__ import annotations
 
+import socket
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -376,3 +377,25 @@ def test_reruns_only_execution_without_details_is_a_usage_error(
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--qatech-reruns-only execution tells an execution miss by*"])
     assert simulator.requests == []
+
+
+def test_a_start_that_waits_says_so_before_pytest_says_anything(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as free:  # a port nothing listens on: every try is refused
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    monkeypatch.setenv("QATECH_API_TOKEN", "t0ken")
+    pytester.makepyfile(test_local=LOCAL_TEST)
+    result = run_session(pytester,
+        "--qatech-plan", "pln_smoke", "--qatech-api-url", f"http://127.0.0.1:{port}",
+        "--qatech-timeout", "1", "--qatech-poll-interval", "0.05", "-q",
+    )  # fmt: skip
+    result.stdout.fnmatch_lines(
+        [
+            "qatech: QA.tech: starting a run of test plan pln_smoke",
+            f"qatech: POST http://127.0.0.1:{port}/v1/run failed: connection failed*; trying "
+            "again in *",
+        ]
+    )
+    result.assert_outcomes(passed=1, errors=1)  # and the local test still ran

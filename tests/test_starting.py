@@ -20,7 +20,7 @@ from pytest_qatech.core.providers.body import BodyError
 from pytest_qatech.core.providers.qatech_start import parse_started
 from pytest_qatech.core.retry import RetryPolicy
 from pytest_qatech.core.starting import Starts, start_runs, started_lines
-from tests.helpers import FakeClock
+from tests.helpers import FakeClock, RecordingListener
 
 TOKEN = {"QATECH_API_TOKEN": "s3cr3t-value"}
 STARTED = {
@@ -377,3 +377,46 @@ def test_a_run_of_several_cases_says_how_many() -> None:
     assert started_lines([run], "qatech:") == [
         "qatech: started QA.tech run def456 (test plan pln_s; 2 cases)"
     ]
+
+
+def test_each_wait_of_starting_is_said_as_it_begins_and_each_retry_and_how_long_it_took() -> None:
+    busy = TransientError("HTTP 429 Too Many Requests", retry_after=1.5, delivered=False)
+    poster, clock, heard = FakePoster([busy, busy, STARTED]), FakeClock(), RecordingListener()
+    settings = settings_from({"qatech_plan": ["pln_smoke"]})
+    start_runs(settings, client=poster, clock=clock, retry=RetryPolicy(max_attempts=9), say=heard)
+    failed = "QA.tech failed: POST https://api.qa.tech/v1/run failed: HTTP 429 Too Many Requests"
+    assert heard.lines == [
+        "QA.tech note: starting a run of test plan pln_smoke",
+        failed,
+        failed,
+        "QA.tech note: starting took 3.0s",
+    ]
+    # A start answered at once says nothing of how long it took.
+    quick = RecordingListener()
+    start_runs(settings, client=FakePoster([STARTED]), clock=FakeClock(), say=quick)
+    assert quick.lines == ["QA.tech note: starting a run of test plan pln_smoke"]
+
+
+class SlowPoster(FakePoster):
+    """Each answer takes ``seconds`` of the clock's time."""
+
+    def __init__(self, answers: Sequence[object], clock: FakeClock, seconds: float) -> None:
+        super().__init__(answers)
+        self.clock, self.seconds = clock, seconds
+
+    def fetch(self, request: ApiRequest, time_left: float | None = None) -> object:
+        self.clock.time += self.seconds
+        return super().fetch(request, time_left)
+
+
+def test_all_of_starting_is_bounded_by_the_wait_s_timeout() -> None:
+    clock = FakeClock()
+    settings = settings_from({"qatech_plan": ["pln_a", "pln_b"], "qatech_timeout": "2"})
+    poster = SlowPoster([STARTED], clock, 2.5)  # the first start takes the whole timeout
+    starts = start_runs(settings, client=poster, clock=clock, retry=RetryPolicy(max_attempts=9))
+    assert len(poster.sent) == 1  # the second is never sent: no paid run past the timeout
+    (failed,) = starts.failed
+    assert failed.message == (
+        "QA.tech could not start a run of test plan pln_b: POST https://api.qa.tech/v1/run was "
+        "not sent: --qatech-timeout passed while starting"
+    )

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from pytest_qatech.core.api_request import ApiRequest
 from pytest_qatech.core.client import Client, FinalError, TransientError
 from pytest_qatech.core.clock import Clock, SystemClock
+from pytest_qatech.core.events import Listener, Noted, RequestFailed, silent
 from pytest_qatech.core.models import StartedRun, UnreadableRun
-from pytest_qatech.core.options import QATECH
+from pytest_qatech.core.options import QATECH, TIMEOUT
 from pytest_qatech.core.plan_cases import Choice, Selection, choose, not_found
 from pytest_qatech.core.platforms import Settings
 from pytest_qatech.core.providers.base import Provider
@@ -34,10 +35,12 @@ from pytest_qatech.core.providers.qatech_start import (
 )
 from pytest_qatech.core.retry import RetryPolicy, may_have_acted, may_have_started, retry_for
 from pytest_qatech.core.sending import ApiClient
-from pytest_qatech.core.text import visible
+from pytest_qatech.core.text import format_duration, visible
 
 #: The longest one start may take, its retries included.
 START_SECONDS = 120.0
+#: How long starting takes before a line says how long it took.
+SAID_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -64,9 +67,11 @@ def start_runs(
     clock: Clock | None = None,
     retry: RetryPolicy | None = None,
     rng: random.Random | None = None,
+    say: Listener = silent,
 ) -> Starts:
     """Start every run ``settings`` asks for, one after the other; a plan pytest selected
-    among (``selections``, by plan) with only the cases selected, or none."""
+    among (``selections``, by plan) with only the cases selected, or none. What is being
+    waited for is said as it begins, each retry, and how long it all took when it took long."""
     spec = settings.start
     if spec is None:
         return Starts(settings)
@@ -74,7 +79,8 @@ def start_runs(
     source = settings.qatech()
     started, failed, labels = [], [], {}
     dashboard = source.provider.dashboard()
-    with _sending(settings, client, clock, retry, rng) as send:
+    with _sending(settings, client, clock, retry, rng, say) as send:
+        began = send.clock.now()
         missing = {name for selection in selections.values() for name in selection.missing_ids()}
         asked = [(plan, name) for plan, sel in selections.items() for name in sel.unknown]
         listed, problem = _test_cases(send, source.provider) if missing or asked else ({}, None)
@@ -98,6 +104,7 @@ def start_runs(
             if choice is not None and choice.case_ids == ():
                 continue  # pytest selected none of its cases: nothing is paid for
             request = spec.request(plan, choice.case_ids if choice is not None else None)
+            say(Noted(QATECH.title, f"starting a run of {what}"))
             outcome = send.start(request, source.provider)
             refusal = outcome if isinstance(outcome, _Failed) and outcome.status == 400 else None
             if refusal is not None and choice is not None and choice.case_ids:
@@ -130,6 +137,9 @@ def start_runs(
                     maybe_started=maybe_started,
                 )
             )
+        took = send.clock.now() - began
+        if took >= SAID_SECONDS:
+            say(Noted(QATECH.title, f"starting took {format_duration(took)}"))
     return Starts(
         settings.with_started(started, labels),
         tuple(started),
@@ -152,13 +162,16 @@ class _Failed:
 @dataclass(frozen=True)
 class _Sender:
     """Sends the requests of starting, each with the retries a request that cannot have acted
-    may have, within ``seconds``."""
+    may have, within ``seconds``, and all of them before ``deadline`` (``--qatech-timeout``
+    from the first); each retry is said, as the wait says its own."""
 
     client: ApiClient
     clock: Clock
     retry: RetryPolicy
     rng: random.Random
     seconds: float
+    deadline: float
+    say: Listener
 
     def start(self, request: ApiRequest, provider: Provider) -> StartedRun | _Failed:
         """The run started, or why none was."""
@@ -174,7 +187,10 @@ class _Sender:
         """The request in words, and its answer's body or why there is none."""
         client, clock = self.client, self.clock
         sent = f"{request.method} {client.url(request)}"
-        deadline = clock.now() + self.seconds
+        now = clock.now()
+        if now >= self.deadline:
+            return sent, _Failed(f"{sent} was not sent: {TIMEOUT.flag} passed while starting")
+        deadline = min(self.deadline, now + self.seconds)
         failures = 0
         while True:
             try:
@@ -186,6 +202,7 @@ class _Sender:
                 delay = self.retry.delay(failures, error.retry_after, self.rng)
                 if failures >= self.retry.max_attempts or clock.now() + delay >= deadline:
                     return sent, _Failed(f"{sent} failed {failures} times; the last: {error}")
+                self.say(RequestFailed(QATECH.title, f"{sent} failed: {error}", delay))
                 clock.sleep(delay)
             except FinalError as error:
                 status = error.http_status
@@ -198,6 +215,7 @@ class _Sender:
 def _test_cases(send: _Sender, provider: Provider) -> tuple[dict[str, list[str]], str | None]:
     """The ids of the project's test cases by name, read a page at a time to the list's end;
     and why the list could not be read to its end, if it could not."""
+    send.say(Noted(QATECH.title, "reading the project's test cases"))
     seen: dict[str, list[str]] = {}
     offset = 0
     for _ in range(TEST_CASES_PAGES):
@@ -222,10 +240,11 @@ def project_test_cases(
     client: ApiClient | None = None,
     clock: Clock | None = None,
     retry: RetryPolicy | None = None,
+    say: Listener = silent,
 ) -> tuple[dict[str, list[str]], str | None]:
     """The ids of the QA.tech project's test cases by name, read to the list's end; and why the
     list could not be read to its end, if it could not."""
-    with _sending(settings, client, clock, retry, None) as send:
+    with _sending(settings, client, clock, retry, None, say) as send:
         return _test_cases(send, settings.qatech().provider)
 
 
@@ -236,18 +255,23 @@ def _sending(
     clock: Clock | None,
     retry: RetryPolicy | None,
     rng: random.Random | None,
+    say: Listener,
 ) -> Iterator[_Sender]:
     """What sends the requests of starting: through ``client``, else a client of its own to the
-    QA.tech API, closed at the end; each request within the start's time."""
+    QA.tech API, closed at the end; each request within the start's time, all within the
+    wait's timeout."""
     source = settings.qatech()
     api = client or Client(source.api_url, source.provider.auth_headers())
+    clock = clock or SystemClock()
     try:
         yield _Sender(
             api,
-            clock or SystemClock(),
+            clock,
             retry or retry_for(settings.poll_interval),
             rng or random.Random(),
             min(settings.timeout, START_SECONDS),
+            clock.now() + settings.timeout,
+            say,
         )
     finally:
         if client is None and isinstance(api, Client):

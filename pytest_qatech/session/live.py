@@ -142,7 +142,7 @@ class LiveRuns:
         elif self.settings.start is not None:
             from pytest_qatech.core.starting import start_runs
 
-            starts = start_runs(self.settings, selections)
+            starts = start_runs(self.settings, selections, say=self._say)
             if starts.unknown:
                 raise pytest.UsageError("\n".join(starts.unknown))
             self.settings, self.started, failed = starts.settings, starts.started, starts.failed

@@ -40,7 +40,7 @@ from pytest_qatech.session.collection import (
     selected_cases,
 )
 from pytest_qatech.session.items import RemoteCaseItem, RunCollector
-from pytest_qatech.session.live import LIVE_RUNS
+from pytest_qatech.session.live import LIVE_RUNS, listener
 
 
 class PlanNarrowing:
@@ -96,7 +96,7 @@ class PlanNarrowing:
         run of the plan is started; else its whole plan is, as a run of it may hold them."""
         from pytest_qatech.core.starting import project_test_cases
 
-        listed, problem = project_test_cases(self._settings)
+        listed, problem = project_test_cases(self._settings, say=listener(self._config))
         if problem is not None:
             self._unread[plan] = problem
             return
