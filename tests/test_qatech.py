@@ -603,7 +603,9 @@ def test_configure_refuses_what_cannot_work_and_says_what_is_expected() -> None:
         "details, which --qatech-details none does not read: use --qatech-details failed (the "
         "default) or all"
     )
-    with pytest.raises(SettingsError, match=r"a run short id \(the shortId returned by QA\.tech's"):
+    with pytest.raises(
+        SettingsError, match=r"'\.\./x' is not a run short id \(the shortId returned"
+    ):
         QatechProvider.configure(
             ["../x"], Lookup(lambda n: None, lambda n: "", {"QATECH_API_TOKEN": "t"})
         )
