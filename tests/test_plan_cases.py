@@ -29,7 +29,7 @@ from pytest_qatech.core.providers.body import BodyError
 from pytest_qatech.core.providers.qatech_start import parse_test_cases
 from pytest_qatech.core.retry import RetryPolicy
 from pytest_qatech.core.starting import Starts, project_test_cases, start_runs
-from tests.helpers import FakeClock
+from tests.helpers import FakeClock, RecordingListener
 
 KNOWN = PlanCases(
     "pln_x",
@@ -396,3 +396,20 @@ def test_a_snapshot_of_some_places_keeps_their_keys_under_the_plan() -> None:
 def test_at_most_three_close_names_are_offered() -> None:
     names = ["Checkout 1", "Checkout 2", "Checkout 3", "Checkout 4"]
     assert not_found("pln_x", "Checkout", names).count("'Checkout ") == 3
+
+
+def test_reading_the_project_s_test_cases_is_said_and_retried_on_the_start_s_clock() -> None:
+    busy = TransientError("HTTP 503 Service Unavailable", retry_after=2.0)
+    heard, clock = RecordingListener(), FakeClock()
+    api = FakeApi([], [busy, cases_page([("Login", "a")], 0, 1)])
+    listed, problem = project_test_cases(
+        plans("pln_x"), client=api, clock=clock, retry=RetryPolicy(max_attempts=2), say=heard
+    )
+    assert (listed, problem, clock.slept) == ({"Login": ["a"]}, None, [2.0])
+    assert heard.lines[0] == "QA.tech note: reading the project's test cases"
+    # Its retries are the policy it is given.
+    once = FakeApi([], [busy, cases_page([("Login", "a")], 0, 1)])
+    _, problem = project_test_cases(
+        plans("pln_x"), client=once, clock=FakeClock(), retry=RetryPolicy(max_attempts=1)
+    )
+    assert problem is not None

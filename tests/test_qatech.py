@@ -671,3 +671,17 @@ def test_a_run_whose_case_list_is_not_a_list_says_what_it_was() -> None:
 def test_a_details_link_may_be_plain_http() -> None:
     merged = detailed(FAILED_CASE, {**TC2_DETAILS, "url": "http://app.qa.tech/case/tc2"})
     assert merged.links[0] == Link("case", "http://app.qa.tech/case/tc2")
+
+
+def test_a_listing_gives_each_case_s_short_id_where_it_has_a_readable_one() -> None:
+    body = qatech_run("abc123", "RUNNING", [
+        qatech_case("a", short_id="t1", status="RUNNING"),
+        qatech_case("b", short_id="t2"),
+        {**qatech_case("c", short_id="../x", status="RUNNING")},
+    ])  # fmt: skip
+    progress = provider.parse_status("abc123", body)
+    assert [(c.key, c.case_id) for c in progress.cases or ()] == [
+        ("t1", "t1"), ("t2", "t2"), ("#3", None),
+    ]  # fmt: skip
+    ended = provider.parse_status("abc123", qatech_run("abc123", "RUNNING", REPEATED))
+    assert [c.case_id for c in ended.cases or ()] == ["tc1", "tc2", None, "tc3"]

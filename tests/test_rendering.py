@@ -199,3 +199,10 @@ def test_a_section_of_remote_text_is_shown_never_obeyed() -> None:
     case = RemoteCase("Pay", Outcome.FAILED, "broken")
     run = FinishedRun("testvibe", "214", "failed", None, (case,), log="boom\x1b[2J")
     assert render_case(run, case).sections == (("TestVibe run log", "boom\\x1b[2J"),)
+
+
+def test_under_tb_no_the_summary_points_to_no_error_above() -> None:
+    silent = UnreadableRun("qatech", "ghi", "could not be read")
+    assert summary_lines([silent], errors_shown=False) == [
+        "QA.tech run ghi: could not be read (last status unknown)"
+    ]

@@ -391,7 +391,15 @@ def test_each_wait_of_starting_is_said_as_it_begins_and_each_retry_and_how_long_
         failed,
         "QA.tech note: starting took 3.0s",
     ]
-    # A start answered at once says nothing of how long it took.
+    # Each retry says how long until the next try.
+    events: list[object] = []
+    start_runs(settings, client=FakePoster([busy, STARTED]), clock=FakeClock(), say=events.append)
+    assert [getattr(event, "retry_in", None) for event in events] == [None, 1.5, None]
+    # A second is said; a start answered at once says nothing of how long it took.
+    second = TransientError("HTTP 429", retry_after=1.0, delivered=False)
+    heard = RecordingListener()
+    start_runs(settings, client=FakePoster([second, STARTED]), clock=FakeClock(), say=heard)
+    assert heard.lines[-1] == "QA.tech note: starting took 1.0s"
     quick = RecordingListener()
     start_runs(settings, client=FakePoster([STARTED]), clock=FakeClock(), say=quick)
     assert quick.lines == ["QA.tech note: starting a run of test plan pln_smoke"]
@@ -412,7 +420,7 @@ class SlowPoster(FakePoster):
 def test_all_of_starting_is_bounded_by_the_wait_s_timeout() -> None:
     clock = FakeClock()
     settings = settings_from({"qatech_plan": ["pln_a", "pln_b"], "qatech_timeout": "2"})
-    poster = SlowPoster([STARTED], clock, 2.5)  # the first start takes the whole timeout
+    poster = SlowPoster([STARTED], clock, 2.0)  # the first start takes the whole timeout
     starts = start_runs(settings, client=poster, clock=clock, retry=RetryPolicy(max_attempts=9))
     assert len(poster.sent) == 1  # the second is never sent: no paid run past the timeout
     (failed,) = starts.failed
