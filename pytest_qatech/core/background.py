@@ -356,10 +356,11 @@ class Background:
         self._thread.start()
 
     def stop(self) -> None:
-        """End the wait at once, and its threads soon after: a request still under way gets a
-        moment to end (a daemon thread, it never holds up the process's exit)."""
+        """End the wait at once, and its threads soon after: a request still under way is cut,
+        not waited for."""
         self._stop.set()
         self._sender.interrupt()
+        self._sender.cut()
         if self._thread is not None:
             self._thread.join(timeout=5.0)
             self._sender.join(timeout=1.0)

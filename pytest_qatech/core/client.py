@@ -11,11 +11,13 @@ is the only module that imports ``requests``, and it is imported only when a run
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
 import re
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -91,6 +93,9 @@ class Client:
             raise ValueError("credentials are sent only over https, or plain http to loopback")
         self._base_url = base_url.rstrip("/")
         self._auth_headers = dict(auth_headers)
+        #: The deadlines of the requests under way, which :meth:`cut` cuts.
+        self._under_way: set[Deadline] = set()
+        self._lock = threading.Lock()
         self._session = requests.Session()
         self._session.headers["User-Agent"] = f"pytest-qatech/{__version__}"
         self._session.headers["Accept"] = "application/json"
@@ -106,6 +111,13 @@ class Client:
 
     def close(self) -> None:
         self._session.close()
+
+    def cut(self) -> None:
+        """End every request under way at once, from any thread: nothing waits for them."""
+        with self._lock:
+            under_way = list(self._under_way)
+        for deadline in under_way:
+            deadline.cut_now()
 
     def __enter__(self) -> Client:
         return self
@@ -126,7 +138,7 @@ class Client:
         if request.body is not None:
             headers["Content-Type"] = "application/json"
         seconds, timeouts = _bounds(time_left)
-        with Deadline(seconds) as deadline:
+        with Deadline(seconds) as deadline, self._watching(deadline):
             try:
                 with self._session.request(
                     request.method,
@@ -150,6 +162,16 @@ class Client:
             if deadline.passed:  # whatever came before the connection was cut is not all
                 raise _too_late(deadline)
             return answer
+
+    @contextlib.contextmanager
+    def _watching(self, deadline: Deadline) -> Iterator[None]:
+        with self._lock:
+            self._under_way.add(deadline)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._under_way.discard(deadline)
 
     def _read(self, response: requests.Response) -> object:
         status = response.status_code

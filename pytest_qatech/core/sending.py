@@ -88,7 +88,8 @@ class ThreadedSender(Generic[J]):
         self._threads: list[threading.Thread] = []
         self._sent = 0
         self._lock = threading.Lock()
-        self._working: set[threading.Thread] = set()
+        #: The threads sending a request now, with the client each sends it through.
+        self._working: dict[threading.Thread, ApiClient] = {}
 
     def send(self, job: J, client: ApiClient, request: ApiRequest, time_left: float) -> None:
         self._sent += 1
@@ -120,25 +121,32 @@ class ThreadedSender(Generic[J]):
         for thread in idle:
             thread.join(timeout=1.0)
 
-    def join(self, timeout: float) -> None:
-        """Wait at most ``timeout`` seconds in all for the idle threads to end, after
-        :meth:`close`. A request still under way is not waited for: its daemon thread ends when
-        its server answers, or its own time is up, and never holds up the process's exit."""
-        deadline = time.monotonic() + timeout
+    def cut(self) -> None:
+        """End the requests under way at once (their clients cut their connections): the loop
+        that sent them has stopped, and waits for none."""
         with self._lock:
-            idle = [thread for thread in self._threads if thread not in self._working]
-        for thread in idle:
+            clients = list(self._working.values())
+        for client in clients:
+            cut = getattr(client, "cut", None)  # a real client; a fake one ends by itself
+            if cut is not None:
+                cut()
+
+    def join(self, timeout: float) -> None:
+        """Wait at most ``timeout`` seconds in all for the threads to end, after :meth:`close`
+        (and :meth:`cut`, which ends the requests under way at once)."""
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
 
     def _work(self) -> None:
         me = threading.current_thread()
         while (todo := self._todo.get()) is not None:
             with self._lock:
-                self._working.add(me)
+                self._working[me] = todo.client
             answer = _answer(todo)
             # Idle again before the answer is seen: close() must not wait for this thread.
             with self._lock:
-                self._working.discard(me)
+                self._working.pop(me, None)
             self._answers.put(answer)
 
 
