@@ -173,6 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for i in range(count)
     ]
     runs = [
+        SimulatedRun("forever", statuses=("RUNNING",)),
         SimulatedRun("big", "PASSED", cases, statuses=("COMPLETED",)),
         SimulatedRun("half", "FAILED", half_failing, statuses=("COMPLETED",)),
         SimulatedRun("tenth", "PASSED", cases[: count // 10], statuses=("COMPLETED",)),
@@ -435,12 +436,20 @@ def dripping(folder: Path, env: dict[str, str], repeat: int, timeout: float = 3.
     port = server.getsockname()[1]
     dripped = {**env, "QATECH_API_URL": f"http://127.0.0.1:{port}"}
     args = ["-q", "--qatech-run", "abc123", "--qatech-timeout", f"{timeout:g}"]
+    # The same timeout against a run that simply never ends (the simulator's "forever"): what
+    # the drip may add to the process's end.
+    plain_args = ["-q", "--qatech-run", "forever", "--qatech-timeout", f"{timeout:g}"]
     try:
         # Beside each, a session that starts and collects nothing: what is not the wait.
         samples, startups = interleaved(
             repeat,
             lambda: run_pytest(args, folder, dripped, codes=(2,)),
             lambda: run_pytest(["-q", "--co", "-p", "no:qatech"], folder, env, codes=(5,)),
+        )
+        drips, plains = interleaved(
+            repeat,
+            lambda: run_pytest(args, folder, dripped, codes=(2,)),
+            lambda: run_pytest(plain_args, folder, env, codes=(2,)),
         )
     finally:
         stop.set()
@@ -451,6 +460,12 @@ def dripping(folder: Path, env: dict[str, str], repeat: int, timeout: float = 3.
     print(
         f"{title:<62} {waited / timeout:6.3f}  ({waited:.3f}s / {timeout:.3f}s)  "
         f"target <= {(timeout + 1) / timeout:.2f} (a second more)"
+    )
+    overrun = median(drips, "seconds") - median(plains, "seconds")
+    title = "a byte a second: the process's end, over a run never ending"
+    print(
+        f"{title:<62} {overrun:+6.3f}s ({median(drips, 'seconds'):.3f}s - "
+        f"{median(plains, 'seconds'):.3f}s)  target <= +1.0s"
     )
 
 
