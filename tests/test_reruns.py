@@ -771,3 +771,13 @@ def test_a_run_waiting_for_the_selection_is_rerun_once_it_is_known_behind_an_end
 
     wait_on(api, ALL_FAILED, ["aaa111", "abc123"], listing=True, reruns=1, selected=selected)
     assert api.posted == [("abc123", {"projectTestCaseIds": ["p-signup"]})]
+
+
+def test_after_reruns_the_case_and_run_short_ids_name_the_same_attempt() -> None:
+    first = finished("abc123", failed("Checkout", "tc2", "No pay button"))
+    run, _ = merged(first, finished("def456", passed("Checkout", "tc9")), RERUN_1, AGAIN)
+    properties = dict(render_case(run, run.cases[0]).properties)
+    assert (properties["run_short_id"], properties["case_short_id"]) == ("def456", "tc9")
+    assert (properties["attempt_1_run_short_id"], properties["attempt_2_run_short_id"]) == (
+        "abc123", "def456",
+    )  # fmt: skip

@@ -251,7 +251,8 @@ class QatechProvider(Provider):
     @staticmethod
     def describe(run: RunFacts, case: RemoteCase) -> Description:
         facts = [
-            ("run_short_id", run.run_id),
+            # The run of the attempt the case's short id is of: after reruns, the last.
+            ("run_short_id", run.run_of(case)),
             ("case_short_id", case.case_id),
             ("prompt_goal", case.goal),
             ("run_url", run.url),
