@@ -147,6 +147,19 @@ def _main(argv: Sequence[str] | None, environ: Mapping[str, str] | None) -> int:
         print(f"{PREFIX} error: {error}", file=sys.stderr)
         return USAGE
 
+    from pytest_qatech.core.interrupts import Interrupts
+
+    interrupts = Interrupts()
+    interrupts.install()
+    try:
+        return _wait_and_write(args, settings, output, environ)
+    finally:
+        interrupts.uninstall()
+
+
+def _wait_and_write(
+    args: argparse.Namespace, settings: Settings, output: Path, environ: Mapping[str, str]
+) -> int:
     from pytest_qatech.core.background import SharedRuns
     from pytest_qatech.core.starting import start_runs, started_lines
     from pytest_qatech.core.waiting import wait_for_sources

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from pytest_qatech.simulator import SimulatedRun, Simulator, environment
+
 from .helpers import BOUND, HeldServer
 
 TRIES = 3
@@ -36,13 +38,17 @@ def test_sleeps():
 """
 
 
-def interrupted(path: Path, args: list[str], env: dict[str, str], marker: str, twice: bool) -> Run:
-    """Start pytest in ``path``, wait until it prints ``marker``, send Ctrl-C (twice: to the
-    process, then to its group), and give the exit code, the seconds from the signal to the
-    exit, and what it printed."""
+PYTEST = [sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider"]
+
+
+def interrupted(
+    path: Path, command: list[str], env: dict[str, str], marker: str, twice: bool
+) -> Run:
+    """Start ``command`` in ``path``, wait until it prints ``marker``, send Ctrl-C (twice: to
+    the process, then to its group), and give the exit code, the seconds from the signal to
+    the exit, and what it printed."""
     session = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider", *args],
-        cwd=path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        command, cwd=path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,
     )  # fmt: skip
     try:
@@ -77,12 +83,33 @@ def test_ctrl_c_while_collection_waits_ends_the_session_as_pytest_does(
         for _ in range(TRIES):
             # The plain session is about to sleep in its test; ours, once its header names the
             # run, collects, and waits up to 5 s for the run's cases to be listed.
-            plain = interrupted(pytester.path, [], plain_env, "collected 1 item", twice)
-            ours = interrupted(pytester.path, ours_args, env, "qatech: QA.tech runs", twice)
+            plain = interrupted(pytester.path, PYTEST, plain_env, "collected 1 item", twice)
+            ours = interrupted(
+                pytester.path, [*PYTEST, *ours_args], env, "qatech: QA.tech runs", twice
+            )
             # pytest itself, twice interrupted, sometimes ends in a traceback (exit 130); the
             # plugin's session never does.
             assert ours.code == pytest.ExitCode.INTERRUPTED, ours.output
             assert "Traceback" not in ours.output, ours.output
             assert "qatech: interrupted while waiting for QA.tech run abc123" in ours.output
             # As soon as a plain session, give or take a second.
+            assert ours.seconds <= plain.seconds + 1.0, (ours.seconds, plain.seconds)
+
+
+@pytest.mark.parametrize("twice", [False, True], ids=["once", "twice"])
+def test_ctrl_c_ends_qatech_junit_s_wait_as_soon_as_a_plain_process(
+    tmp_path: Path, twice: bool
+) -> None:
+    # A run that never ends, polled every 30 s: the wait sleeps between two polls.
+    with Simulator([SimulatedRun("forever", statuses=("RUNNING",))]) as simulator:
+        env = {**os.environ, **environment(simulator.url)}
+        command = [sys.executable, "-m", "pytest_qatech.cli", "forever", "-o", "r.xml",
+                   "--qatech-poll-interval", "30", "--qatech-timeout", str(BOUND)]  # fmt: skip
+        sleeper = [sys.executable, "-c", "print('ready', flush=True); import time; time.sleep(60)"]
+        for _ in range(TRIES):
+            plain = interrupted(tmp_path, sleeper, env, "ready", twice)
+            ours = interrupted(tmp_path, command, env, "qatech-junit: QA.tech runs", twice)
+            assert ours.code == 2, ours.output  # pytest's interrupted, as the table says
+            assert "Traceback" not in ours.output, ours.output
+            assert "interrupted while waiting for QA.tech run forever" in ours.output
             assert ours.seconds <= plain.seconds + 1.0, (ours.seconds, plain.seconds)
