@@ -153,6 +153,8 @@ def _main(argv: Sequence[str] | None, environ: Mapping[str, str] | None) -> int:
     interrupts.install()
     try:
         return _wait_and_write(args, settings, output, environ)
+    except KeyboardInterrupt:  # wherever it comes: before the wait, or while writing
+        return INTERRUPTED
     finally:
         interrupts.uninstall()
 
