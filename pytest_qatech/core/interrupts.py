@@ -3,6 +3,7 @@ wait for remote runs."""
 
 from __future__ import annotations
 
+import atexit
 import signal
 import threading
 import time
@@ -34,6 +35,10 @@ class Interrupts:
         return self._first is not None
 
     def uninstall(self) -> None:
+        """Put Python's own handler back; not after Ctrl-C came: the process is stopping, and
+        the second signal may still be on its way."""
+        if self.happened:
+            return
         if self._installed and signal.getsignal(signal.SIGINT) == self._interrupted:
             signal.signal(signal.SIGINT, signal.default_int_handler)
         self._installed = False
@@ -42,5 +47,9 @@ class Interrupts:
         now = time.monotonic()
         if self._first is not None and now - self._first < GRACE_SECONDS:
             return
+        if self._first is None:
+            # Python puts the default action back as it exits, and a second signal on its way
+            # would then end the process with it: as it exits, the signal is ignored instead.
+            atexit.register(signal.signal, signal.SIGINT, signal.SIG_IGN)
         self._first = now
         raise KeyboardInterrupt

@@ -95,8 +95,9 @@ class ThreadedSender(Generic[J]):
         self._sent += 1
         if self._sent > len(self._threads):
             thread = threading.Thread(target=self._work, name="qatech-request", daemon=True)
-            self._threads.append(thread)
             thread.start()
+            # Only once started: Ctrl-C between the two must leave none that join() cannot join.
+            self._threads.append(thread)
         self._todo.put(_Todo(job, client, request, time_left))
 
     def answer(self, timeout: float) -> Answer[J] | None:
