@@ -22,7 +22,7 @@ from pytest_qatech.core.models import (
 )
 from pytest_qatech.core.options import run_label, title_of
 from pytest_qatech.core.platforms import provider_class
-from pytest_qatech.core.text import capped, first_line, format_duration, visible
+from pytest_qatech.core.text import capped, counted, first_line, format_duration, visible
 
 #: The JUnit report's properties (of a test suite) for each run started, in both front ends.
 RUN_PROPERTY = "qatech_started_run"
@@ -199,9 +199,8 @@ def case_link(run: RunFacts, case: RemoteCase | None) -> str | None:
 
 
 def tally_sentence(run: FinishedRun) -> str:
-    noun = "case" if len(run.cases) == 1 else "cases"
     tally = run.tally()
-    return f"The run reported {len(run.cases)} {noun}" + (f": {tally}." if tally else ".")
+    return f"The run reported {counted(len(run.cases), 'case')}" + (f": {tally}." if tally else ".")
 
 
 def summary_lines(reports: Iterable[RunReport], *, errors_shown: bool = True) -> list[str]:
@@ -218,9 +217,8 @@ def summary_lines(reports: Iterable[RunReport], *, errors_shown: bool = True) ->
             result = f", result {report.result}" if report.result is not None else ""
             line = f"{run}: {report.status}{result} - {report.tally() or 'no cases'}"
             if report.reruns:
-                noun = "rerun" if len(report.reruns) == 1 else "reruns"
                 ids = ", ".join(rerun.run_id for rerun in report.reruns)
-                line += f" (after {len(report.reruns)} {noun}: {ids})"
+                line += f" (after {counted(len(report.reruns), 'rerun')}: {ids})"
         elif report.start_of is not None and not report.maybe_started:
             line = f"{title}: no run of {report.start_of} was started{above}"
         elif report.start_of is not None:

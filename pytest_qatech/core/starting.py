@@ -35,7 +35,7 @@ from pytest_qatech.core.providers.qatech_start import (
 )
 from pytest_qatech.core.retry import RetryPolicy, may_have_acted, may_have_started, retry_for
 from pytest_qatech.core.sending import ApiClient
-from pytest_qatech.core.text import format_duration, visible
+from pytest_qatech.core.text import counted, format_duration, visible
 
 #: The longest one start may take, its retries included.
 START_SECONDS = 120.0
@@ -308,7 +308,7 @@ def started_lines(started: Sequence[StartedRun], prefix: str) -> list[str]:
         plan = ", ".join(part for part in (run.plan_name, run.plan_id) if part)
         count = ""
         if run.test_count is not None:
-            count = f"{run.test_count} {'case' if run.test_count == 1 else 'cases'}"
+            count = counted(run.test_count, "case")
         about = "; ".join(part for part in (f"test plan {plan}" if plan else "", count) if part)
         line = f"{prefix} started {QATECH.title} run {run.run_id}" + (
             f" ({about})" if about else ""

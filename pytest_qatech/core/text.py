@@ -46,6 +46,11 @@ def first_line(text: str) -> str:
     return text.strip().split("\n", 1)[0]
 
 
+def counted(count: int, noun: str) -> str:
+    r"""``count`` ``noun``\s, the noun in the singular for one: ``1 case``, ``2 cases``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def capped(text: str, most: int | None, *, read: bool = False) -> str:
     """``text`` cut after ``most`` characters (None: never), saying how many were left out:
     not ``read``, or only not shown."""

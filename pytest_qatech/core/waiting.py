@@ -59,7 +59,7 @@ from pytest_qatech.core.providers.base import CaseRequest, Progress, Provider
 from pytest_qatech.core.providers.body import BodyError
 from pytest_qatech.core.retry import RetryPolicy, may_have_acted, may_have_started, retry_for
 from pytest_qatech.core.sending import Answer, ApiClient, Sender, ThreadedSender
-from pytest_qatech.core.text import format_duration
+from pytest_qatech.core.text import counted, format_duration
 
 if TYPE_CHECKING:
     from pytest_qatech.core.platforms import Settings
@@ -514,8 +514,9 @@ class Wait:
             self.say(
                 Warned(
                     run.label,
-                    f"the {what} of {len(of_what)} of {_cases(run.case_requests[what])} could not "
-                    f"be read, so they are reported {asked.instead}; the first problem: {first}",
+                    f"the {what} of {len(of_what)} of {counted(run.case_requests[what], 'case')} "
+                    f"could not be read, so they are reported {asked.instead}; the first "
+                    f"problem: {first}",
                 )
             )
         cases = tuple(run.settled.get(case.key, case) for case in run.read.cases)
@@ -599,7 +600,7 @@ class Wait:
         self.say(
             Noted(
                 before,
-                f"{failed} {'case' if failed == 1 else 'cases'} to run again: rerun {attempt} of "
+                f"{counted(failed, 'case')} to run again: rerun {attempt} of "
                 f"{attempt + run.reruns_left} started as "
                 f"{run_label(run.target.provider.title, rerun.run_id)}{where}",
             )
@@ -748,10 +749,6 @@ class Wait:
         for run in self.waiting_for():
             self.say(StillWaiting(run.label, run.status or "unknown", self.elapsed()))
         self.last_sign_of_life = self.clock.now()
-
-
-def _cases(count: int) -> str:
-    return f"{count} case" if count == 1 else f"{count} cases"
 
 
 def wait_for_sources(

@@ -13,7 +13,8 @@ import pytest
 from pytest_qatech.core.events import Noted
 from pytest_qatech.core.models import RunSnapshot
 from pytest_qatech.core.naming import Entry
-from pytest_qatech.core.options import PLATFORMS, run_label
+from pytest_qatech.core.options import run_label, title_of
+from pytest_qatech.core.text import counted
 from pytest_qatech.core.waiting import Chosen
 from pytest_qatech.session.items import RemoteCaseItem, RemoteItem, RunCollector, RunProblemItem
 from pytest_qatech.session.live import LiveRuns
@@ -316,13 +317,11 @@ class RemoteRunner:
         for item in laid_out:
             if id(item) not in kept and isinstance(item, RemoteItem):
                 left_out[item.run_key] = left_out.get(item.run_key, 0) + 1
-        titles = {platform.name: platform.title for platform in PLATFORMS}
         for (provider, run_id), count in left_out.items():
-            cases = "case" if count == 1 else "cases"
             self._live.say(
                 Noted(
-                    run_label(titles[provider], run_id),
-                    f"{count} {cases} listed after collection left out by the selection",
+                    run_label(title_of(provider), run_id),
+                    f"{counted(count, 'case')} listed after collection left out by the selection",
                 )
             )
         return items

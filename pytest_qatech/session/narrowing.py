@@ -33,7 +33,7 @@ from pytest_qatech.core.plan_cases import (
 )
 from pytest_qatech.core.platforms import Settings
 from pytest_qatech.core.providers.qatech_start import DEFAULT_PLAN
-from pytest_qatech.core.text import first_line, visible
+from pytest_qatech.core.text import counted, first_line, visible
 from pytest_qatech.session.collection import (
     RemoteSelection,
     deselections_unreported,
@@ -212,10 +212,6 @@ class PlanNarrowing:
         cache.set(CACHE_KEY + plan, to_data(cases))
 
 
-def _cases(count: int) -> str:
-    return f"the {count} case" if count == 1 else f"the {count} cases"
-
-
 def _choice_line(choice: Choice, selection: Selection, why: str, would: bool) -> str:
     """What was started of a plan, and why, in a line of the header."""
     known = selection.known
@@ -223,8 +219,8 @@ def _choice_line(choice: Choice, selection: Selection, why: str, would: bool) ->
     whose = f"(its cases as {QATECH.title} run {known.run_id} listed them, {known.seen})"
     if choice.refused is not None:
         line = (
-            f"{plan}: warning: {QATECH.title} refused the start of {_cases(choice.selected)} "
-            f"{why} selected ({first_line(choice.refused)})"
+            f"{plan}: warning: {QATECH.title} refused the start of the "
+            f"{counted(choice.selected, 'case')} {why} selected ({first_line(choice.refused)})"
         )
         if choice.recheck is not None:
             line += (
