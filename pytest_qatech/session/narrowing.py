@@ -40,7 +40,7 @@ from pytest_qatech.session.collection import (
     selected_cases,
 )
 from pytest_qatech.session.items import RemoteCaseItem, RunCollector
-from pytest_qatech.session.live import LIVE_RUNS, listener
+from pytest_qatech.session.live import LIVE_RUNS
 
 
 class PlanNarrowing:
@@ -76,6 +76,7 @@ class PlanNarrowing:
 
     def select(self, session: pytest.Session) -> Mapping[str, Selection]:
         """What the session's selection leaves of each plan's known cases."""
+        load_conftests_as_collection_will(self._config)  # once: their hooks choose among copies
         for plan in self._spec.plans:
             known = self.known(plan) if plan is not None else None
             if plan is not None and known is not None:
@@ -96,7 +97,8 @@ class PlanNarrowing:
         run of the plan is started; else its whole plan is, as a run of it may hold them."""
         from pytest_qatech.core.starting import project_test_cases
 
-        listed, problem = project_test_cases(self._settings, say=listener(self._config))
+        say = self._config.stash[LIVE_RUNS].say  # as the start's own lines are said
+        listed, problem = project_test_cases(self._settings, say=say)
         if problem is not None:
             self._unread[plan] = problem
             return
@@ -116,7 +118,6 @@ class PlanNarrowing:
 
     def _selected(self, session: pytest.Session, known: PlanCases) -> Selection:
         config = session.config
-        load_conftests_as_collection_will(config)
         copies: list[Any] = [
             item
             for collector in RunCollector.laid_out(session, [known.snapshot()])
