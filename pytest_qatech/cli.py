@@ -32,8 +32,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from pytest_qatech.core import artifacts, surefire
-from pytest_qatech.core.actions import write_run_outputs
+from pytest_qatech.core.actions import is_github_actions, write_run_outputs
 from pytest_qatech.core.events import hearing, learning
+from pytest_qatech.core.github import skipped_notices
 from pytest_qatech.core.lines import LiveLine, TerminalLines, header_line
 from pytest_qatech.core.lookup import Lookup, SettingsError
 from pytest_qatech.core.models import (
@@ -42,13 +43,22 @@ from pytest_qatech.core.models import (
     RemoteCase,
     RunReport,
     RunSnapshot,
+    SkippedSource,
     StartedRun,
     UnreadableRun,
     has_failure,
     tally,
 )
-from pytest_qatech.core.naming import groups
-from pytest_qatech.core.options import AS_JUNIT, PLATFORMS, QATECH, SETTINGS, TIMEOUT, run_help
+from pytest_qatech.core.naming import SKIPPED_ITEM_NAME, groups
+from pytest_qatech.core.options import (
+    AS_JUNIT,
+    PLATFORMS,
+    QATECH,
+    SETTINGS,
+    TIMEOUT,
+    run_help,
+    title_of,
+)
 from pytest_qatech.core.platforms import Settings, resolve
 from pytest_qatech.core.rendering import (
     RUN_PROPERTY,
@@ -57,6 +67,7 @@ from pytest_qatech.core.rendering import (
     no_verdict,
     render_case,
     render_problem,
+    skipped_reason,
     summary_lines,
 )
 from pytest_qatech.core.text import first_line, visible
@@ -178,6 +189,11 @@ def _wait_and_write(
     for line in started_lines(starts.started, PREFIX):
         print(line, flush=True)
     write_run_outputs(environ, starts.started)
+    for skipped in settings.skipped:
+        print(f"{PREFIX} {title_of(skipped.provider)}: {skipped_reason(skipped)}", flush=True)
+    if is_github_actions(environ):
+        for line in skipped_notices(settings.skipped):
+            print(line, flush=True)
     for source in settings.sources:
         if source.run_ids:
             title = source.provider.title
@@ -202,7 +218,7 @@ def _wait_and_write(
     runs = shared.runs()
     reports = [run.report for run in runs if run.report is not None]
 
-    suites = _suites(runs)
+    suites = _suites(runs) + _skipped_suites(settings.skipped)
     if settings.artifacts is not None:
         suites = _with_artifacts(suites, settings)
     try:
@@ -212,7 +228,7 @@ def _wait_and_write(
         print(f"{PREFIX} error: could not write {output}: {error}", file=sys.stderr)
         return USAGE
     _print_summary(suites, reports, args.output)
-    return exit_code(reports)
+    return exit_code(reports, skipped=bool(settings.skipped))
 
 
 def _output(path: str) -> Path:
@@ -237,15 +253,16 @@ def _no_ini(name: str) -> str:
     return ""
 
 
-def exit_code(reports: Sequence[RunReport]) -> int:
+def exit_code(reports: Sequence[RunReport], *, skipped: bool = False) -> int:
     """As pytest's for the same session: a run that could not be read (or did not finish in
-    time) first, then a failure, then no test case at all, else passed."""
+    time) first, then a failure, then no test case at all (a platform ``skipped``, its
+    credentials missing, is one skipped test case), else passed."""
     if any(isinstance(report, UnreadableRun) for report in reports):
         return INTERRUPTED
     finished = [report for report in reports if isinstance(report, FinishedRun)]
     if any(report.problem or has_failure(report.cases) for report in finished):
         return FAILED
-    return PASSED if any(report.cases for report in finished) else NO_TESTS
+    return PASSED if skipped or any(report.cases for report in finished) else NO_TESTS
 
 
 @dataclass(frozen=True)
@@ -308,6 +325,26 @@ def _suites(runs: Sequence[RunSnapshot]) -> list[_Suite]:
         reports_of = tuple(run.report for run in group.runs if run.report is not None)
         suites.append(_Suite(group.classname, cases, reports_of))
     return suites
+
+
+def _skipped_suites(skipped: Sequence[SkippedSource]) -> list[_Suite]:
+    """A suite per platform whose runs were skipped, its credentials missing, of one skipped
+    case, as the plugin reports it."""
+    return [
+        _Suite(
+            source.provider,
+            [
+                _Case(
+                    f"{source.provider}::{SKIPPED_ITEM_NAME}",
+                    SKIPPED_ITEM_NAME,
+                    Outcome.SKIPPED,
+                    Rendered(skipped_reason(source)),
+                )
+            ],
+            (),
+        )
+        for source in skipped
+    ]
 
 
 def _with_artifacts(suites: list[_Suite], settings: Settings) -> list[_Suite]:

@@ -71,6 +71,16 @@ def test_hints(status: int, hint: str | None) -> None:
     assert provider.hint(status) == hint
 
 
+def test_a_refused_start_or_rerun_hints_at_a_read_only_key() -> None:
+    hint = provider.hint(403, post=True)
+    assert hint is not None
+    assert hint.startswith(
+        "check that QATECH_API_TOKEN is a key with write access: a read-only key reads runs but "
+        "cannot start or rerun them"
+    )
+    assert "read-only" not in (provider.hint(403) or "")
+
+
 @pytest.mark.parametrize("variable", ["QATECH_API_TOKEN", "QATECH_API_KEY"])
 def test_the_hints_name_the_variable_the_token_came_from(variable: str) -> None:
     lookup = Lookup(lambda name: None, lambda name: "", {variable: "t0ken"})

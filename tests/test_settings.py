@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from pytest_qatech.core.lookup import Lookup, SettingsError, check_api_url
+from pytest_qatech.core.models import SkippedSource
 from pytest_qatech.core.options import (
     PLATFORMS,
     QATECH_PLAN,
@@ -478,3 +479,69 @@ def test_reruns_only_from_command_line_or_ini_and_never_without_details() -> Non
         "default) or all"
     )
     assert which(cli={"qatech_reruns_only": "execution", "qatech_details": "all"}) == "execution"
+
+
+def resolved_without_credentials(
+    cli: Mapping[str, object], ini: Mapping[str, str] | None = None, **requested: Sequence[str]
+) -> Settings:
+    lookup = Lookup(
+        cli.get, lambda name: (ini or {}).get(name, ""), {**TESTVIBE_ENV, **AUTONOMA_ENV}
+    )
+    return resolve(requested, lookup)
+
+
+def test_missing_credentials_fail_the_session_unless_told_to_skip() -> None:
+    with pytest.raises(SettingsError, match="--qatech-run needs an API token"):
+        resolved_without_credentials({}, qatech=["abc123"])
+    with pytest.raises(SettingsError, match="--qatech-run needs an API token"):
+        resolved_without_credentials({"qatech_missing_token": "fail"}, qatech=["abc123"])
+    with pytest.raises(SettingsError, match="'later' is not one of fail, skip"):
+        resolved_without_credentials({"qatech_missing_token": "later"}, qatech=["abc123"])
+
+
+@pytest.mark.parametrize(
+    ("cli", "ini"), [({"qatech_missing_token": "skip"}, {}), ({}, {"qatech_missing_token": "skip"})]
+)
+def test_skip_sets_aside_each_platform_without_its_credentials(
+    cli: Mapping[str, object], ini: Mapping[str, str]
+) -> None:
+    settings = resolved_without_credentials(
+        cli, ini, qatech=["abc123", "staging=def456"], testvibe=["214"]
+    )
+    # TestVibe's key is set: its runs are waited for; QA.tech's token is not.
+    assert [source.provider.name for source in settings.sources] == ["testvibe"]
+    assert settings.skipped == (
+        SkippedSource("qatech", "QATECH_API_TOKEN (or QATECH_API_KEY)", ("abc123", "def456")),
+    )
+
+
+def test_skip_names_only_the_credential_that_is_missing() -> None:
+    environ = {"AUTONOMA_CLIENT_ID": "a-id", **TESTVIBE_ENV}
+    del environ["TESTVIBE_API_KEY"]
+    lookup = Lookup({"qatech_missing_token": "skip"}.get, lambda name: "", environ)
+    settings = resolve({"autonoma": ["r1"], "testvibe": ["214"]}, lookup)
+    assert settings.sources == ()
+    assert [(skipped.provider, skipped.missing) for skipped in settings.skipped] == [
+        ("autonoma", "AUTONOMA_CLIENT_SECRET"),
+        ("testvibe", "TESTVIBE_API_KEY"),
+    ]
+
+
+def test_skip_starts_nothing_without_a_token() -> None:
+    cli = {"qatech_missing_token": "skip", "qatech_plan": ["pln_a"], "qatech_start": True}
+    settings = resolved_without_credentials(cli, qatech=[])
+    assert settings.start is None
+    assert settings.skipped == (
+        SkippedSource(
+            "qatech",
+            "QATECH_API_TOKEN (or QATECH_API_KEY)",
+            starts=("the default test plan", "test plan pln_a"),
+        ),
+    )
+
+
+def test_skip_is_not_taken_for_a_setting_that_is_wrong() -> None:
+    # Only missing credentials are skipped: a mistake in the settings stays a usage error.
+    cli = {"qatech_missing_token": "skip", "testvibe_project": "../x"}
+    with pytest.raises(SettingsError, match=r"--testvibe-project '\.\./x'"):
+        resolved_without_credentials(cli, testvibe=["214"])

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from pytest_qatech.core import reruns
-from pytest_qatech.core.models import FinishedRun, RunReport
+from pytest_qatech.core.models import FinishedRun, RunReport, SkippedSource
 from pytest_qatech.core.options import title_of
-from pytest_qatech.core.rendering import unread
+from pytest_qatech.core.rendering import skipped_reason, unread
 from pytest_qatech.core.text import first_line, visible
 
 
@@ -51,6 +51,16 @@ def error_annotations(problems: Sequence[Problem]) -> list[str]:
             "list them"
         )
     return lines
+
+
+def skipped_notices(skipped: Iterable[SkippedSource]) -> list[str]:
+    """A ``::notice`` workflow command per platform whose runs were skipped, its credentials
+    missing: a pull request from a fork shows why its remote tests did not run."""
+    return [
+        f"::notice title={_property(f'{title_of(source.provider)} runs skipped')}::"
+        f"{_data(f'{title_of(source.provider)}: {skipped_reason(source)}')}"
+        for source in skipped
+    ]
 
 
 def step_summary(

@@ -17,6 +17,17 @@ class SettingsError(Exception):
     """A setting is missing or wrong; shown to the user as a usage error."""
 
 
+class MissingCredentials(SettingsError):
+    """A platform's credentials are not in the environment: a usage error, unless the session
+    skips the runs of such a platform (``--qatech-missing-token skip``)."""
+
+    def __init__(self, message: str, platform: Platform, missing: str) -> None:
+        super().__init__(message)
+        self.platform = platform
+        #: The variables that are not set, as people read them: ``AUTONOMA_CLIENT_SECRET``.
+        self.missing = missing
+
+
 class Lookup:
     """A setting's value from the command line, else the ini file, else the environment, else
     the table's default. An option's ``dest`` and its ini key are the setting's name."""

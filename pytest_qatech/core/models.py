@@ -276,6 +276,20 @@ RunReport = FinishedRun | UnreadableRun
 
 
 @dataclass(frozen=True, slots=True)
+class SkippedSource:
+    """A platform's runs not waited for (nor started) because its credentials are not in the
+    environment, and the session was told to skip them (``--qatech-missing-token skip``)."""
+
+    provider: str
+    #: The variables not set, as people read them: ``QATECH_API_TOKEN (or QATECH_API_KEY)``.
+    missing: str
+    #: The runs it would have waited for, as they were given.
+    run_ids: tuple[str, ...] = ()
+    #: What it would have started: ``pln_x``, or ``the default test plan``.
+    starts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class StartedRun:
     """A run the platform started when asked (QA.tech's Start Run and Rerun APIs' ``run``)."""
 

@@ -24,6 +24,9 @@ from pytest_qatech.core.text import one_line
 
 #: The entry that stands for a run that ended badly (``qatech::abc123::(run)``).
 RUN_ITEM_NAME = "(run)"
+#: The one item of a platform whose runs were skipped, its credentials missing
+#: (``qatech::(missing credentials)``); its JUnit classname is the platform's name.
+SKIPPED_ITEM_NAME = "(missing credentials)"
 MAX_NAME_LENGTH = 200
 _COLONS = re.compile(r":{2,}")
 

@@ -216,6 +216,13 @@ TESTVIBE_PROJECT = Setting(
 TESTVIBE_SERVER = Setting(
     TESTVIBE, "testvibe_server", "URL", "TestVibe server URL", "TESTVIBE_SERVER"
 )
+MISSING_TOKEN = Setting(
+    QATECH, "qatech_missing_token", "WHAT",
+    "when a platform's credentials are not in the environment (a pull request from a fork): "
+    "fail (a usage error) or skip (nothing is sent; the runs of each such platform are one "
+    "skipped test naming the variable, and the local tests decide the exit code)",
+    "QATECH_MISSING_TOKEN", "fail", choices=("fail", "skip"),
+)  # fmt: skip
 AUTONOMA_API_URL = Setting(
     AUTONOMA, "autonoma_api_url", "URL", "Autonoma API base URL", "AUTONOMA_API_URL",
     "https://autonoma.app/api",
@@ -236,6 +243,7 @@ SETTINGS = (
     RERUNS_ONLY,
     ARTIFACTS,
     ARTIFACTS_MAX_MIB,
+    MISSING_TOKEN,
     TESTVIBE_PROJECT,
     TESTVIBE_SERVER,
     AUTONOMA_API_URL,

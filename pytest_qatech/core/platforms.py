@@ -11,11 +11,12 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from pytest_qatech.core.lookup import Lookup, SettingsError, labelled
-from pytest_qatech.core.models import StartedRun
+from pytest_qatech.core.lookup import Lookup, MissingCredentials, SettingsError, labelled
+from pytest_qatech.core.models import SkippedSource, StartedRun
 from pytest_qatech.core.options import (
     ARTIFACTS,
     ARTIFACTS_MAX_MIB,
+    MISSING_TOKEN,
     POLL_INTERVAL,
     QATECH,
     TIMEOUT,
@@ -52,6 +53,8 @@ class Settings:
     artifacts: str | None = None
     #: The most bytes one saved artifact, and all of them, may take.
     artifact_limits: tuple[int, int] = (50 * MIB, 500 * MIB)
+    #: The platforms whose runs are skipped, their credentials missing.
+    skipped: tuple[SkippedSource, ...] = ()
 
     def qatech(self) -> RunSource:
         return next(source for source in self.sources if source.provider.name == QATECH.name)
@@ -81,13 +84,23 @@ def resolve(requested: Mapping[str, Sequence[str]], lookup: Lookup) -> Settings:
     shared, as the one loop that waits for all the runs.
     """
     start = configure_start(lookup)
-    sources = []
+    skip_missing = lookup.text(MISSING_TOKEN) == "skip"
+    sources, skipped = [], []
     for platform, values in requested.items():
         if values or (start is not None and platform == QATECH.name):
             run_ids, labels = labelled(provider_class(platform).platform, values)
-            source = provider_class(platform).configure(run_ids, lookup)
+            try:
+                source = provider_class(platform).configure(run_ids, lookup)
+            except MissingCredentials as missing:
+                if not skip_missing:
+                    raise
+                starts = start.described() if start is not None and platform == QATECH.name else ()
+                skipped.append(SkippedSource(platform, missing.missing, tuple(run_ids), starts))
+                continue
             named = tuple((run_id, labels[run_id]) for run_id in source.run_ids if run_id in labels)
             sources.append(dataclasses.replace(source, labels=named))
+    if any(source.provider == QATECH.name for source in skipped):
+        start = None  # nothing is started that nothing could wait for
     return Settings(
         sources=tuple(sources),
         poll_interval=lookup.seconds(POLL_INTERVAL),
@@ -96,6 +109,7 @@ def resolve(requested: Mapping[str, Sequence[str]], lookup: Lookup) -> Settings:
         reruns=configure_reruns(lookup),
         artifacts=lookup.value(ARTIFACTS),
         artifact_limits=_limits(lookup),
+        skipped=tuple(skipped),
     )
 
 

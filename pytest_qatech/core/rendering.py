@@ -17,10 +17,11 @@ from pytest_qatech.core.models import (
     RemoteCase,
     RunFacts,
     RunReport,
+    SkippedSource,
     Step,
     UnreadableRun,
 )
-from pytest_qatech.core.options import run_label, title_of
+from pytest_qatech.core.options import MISSING_TOKEN, run_label, title_of
 from pytest_qatech.core.platforms import provider_class
 from pytest_qatech.core.text import capped, counted, first_line, format_duration, visible
 
@@ -174,6 +175,16 @@ def unread(report: UnreadableRun) -> str:
         maybe = ", and one may have started all the same" if report.maybe_started else ""
         return f"starting a run of {report.start_of} failed{maybe}"
     return "did not finish in time" if report.timed_out else "could not be read"
+
+
+def skipped_reason(source: SkippedSource) -> str:
+    """Why a platform's runs were skipped, and which: the reason of its one skipped test, which
+    its node id (``qatech::...``) puts under the platform's name."""
+    runs = ", ".join(source.run_ids)
+    what = (
+        [f"{'run' if len(source.run_ids) == 1 else 'runs'} {runs} not waited for"] if runs else []
+    )
+    return visible(f"{source.missing} not set: {'; '.join(what)} ({MISSING_TOKEN.flag} skip)")
 
 
 def no_verdict(report: RunReport | None, failure: str | None = None) -> str:

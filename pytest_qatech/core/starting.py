@@ -26,11 +26,11 @@ from pytest_qatech.core.platforms import Settings
 from pytest_qatech.core.providers.base import Provider
 from pytest_qatech.core.providers.body import BodyError
 from pytest_qatech.core.providers.qatech_start import (
-    DEFAULT_PLAN,
     DEFAULT_PLAN_ID,
     TEST_CASES_PAGES,
     parse_started,
     parse_test_cases,
+    plan_named,
     test_cases_request,
 )
 from pytest_qatech.core.retry import RetryPolicy, may_have_acted, may_have_started, retry_for
@@ -99,7 +99,7 @@ def start_runs(
         found = _unique(listed, missing)
         choices = {plan: choose(selection, found) for plan, selection in selections.items()}
         for plan in spec.plans:
-            what = DEFAULT_PLAN if plan is None else f"test plan {plan}"
+            what = plan_named(plan)
             choice = choices.get(plan) if plan is not None else None
             if choice is not None and choice.case_ids == ():
                 continue  # pytest selected none of its cases: nothing is paid for

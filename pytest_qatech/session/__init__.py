@@ -58,7 +58,8 @@ def activate(config: pytest.Config, requested: Mapping[str, Sequence[str]]) -> A
         raise pytest.UsageError(str(error)) from None
 
     plugins: dict[str, object] = {}
-    selection = RemoteSelection.taken_from(config, requested)
+    skipped = (source.provider for source in settings.skipped)
+    selection = RemoteSelection.taken_from(config, requested, skipped)
     if selection is not None:
         plugins["qatech-selection"] = selection
     from pytest_qatech.session import github
@@ -72,7 +73,7 @@ def activate(config: pytest.Config, requested: Mapping[str, Sequence[str]]) -> A
     live = LiveRuns(config, settings, narrowing.select if narrowing is not None else None)
     config.stash[LIVE_RUNS] = live
     plugins["qatech-live"] = live
-    plugins["qatech-collection"] = RemoteCollection(live.first)
+    plugins["qatech-collection"] = RemoteCollection(live.first, lambda: settings.skipped)
     workers = None
     if config.pluginmanager.hasplugin("xdist"):
         from pytest_qatech.session.xdist import ControllerHandoff

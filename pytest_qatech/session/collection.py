@@ -11,12 +11,18 @@ from typing import Any, Protocol, TypeGuard
 import pytest
 
 from pytest_qatech.core.events import Noted
-from pytest_qatech.core.models import RunSnapshot
+from pytest_qatech.core.models import RunSnapshot, SkippedSource
 from pytest_qatech.core.naming import Entry
 from pytest_qatech.core.options import run_label, title_of
 from pytest_qatech.core.text import counted
 from pytest_qatech.core.waiting import Chosen
-from pytest_qatech.session.items import RemoteCaseItem, RemoteItem, RunCollector, RunProblemItem
+from pytest_qatech.session.items import (
+    RemoteCaseItem,
+    RemoteItem,
+    RunCollector,
+    RunProblemItem,
+    SkippedSourceItem,
+)
 from pytest_qatech.session.live import LiveRuns
 
 #: A run as the session's items name it: its provider's name and its id.
@@ -58,8 +64,14 @@ class RemoteCollection:
     """Adds a collector per remote run, or per group of runs, to what the session collects,
     from ``first()``: the runs' first snapshot."""
 
-    def __init__(self, first: Callable[[], Sequence[RunSnapshot]]) -> None:
+    def __init__(
+        self,
+        first: Callable[[], Sequence[RunSnapshot]],
+        skipped: Callable[[], Sequence[SkippedSource]],
+    ) -> None:
         self._first = first
+        #: The platforms whose runs were skipped, each one skipped item.
+        self._skipped = skipped
 
     @pytest.hookimpl(wrapper=True)
     def pytest_make_collect_report(
@@ -68,12 +80,13 @@ class RemoteCollection:
         report = yield
         if isinstance(collector, pytest.Session) and report.passed:
             try:
-                runs = self._first()
+                runs, skipped = self._first(), self._skipped()
             except CollectionFailure as failure:
                 report.outcome = "failed"
                 report.longrepr = str(failure)
                 return report
             report.result.extend(RunCollector.laid_out(collector, runs))
+            report.result.extend(SkippedSourceItem.laid_out(collector, skipped))
         return report
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -382,15 +395,21 @@ class RemoteSelection:
     ``qatech::abc123``), which pytest would look for as files: taken off the arguments, they
     select exactly those remote items, as a local node id selects its test."""
 
-    def __init__(self, wanted: Sequence[str]) -> None:
+    def __init__(self, wanted: Sequence[str], skipped: Iterable[str] = ()) -> None:
         self.wanted = tuple(wanted)
+        #: The platforms whose runs were skipped (their credentials missing): what names
+        #: anything of theirs names their one skipped item.
+        self._skipped = frozenset(skipped)
         self._found: set[str] = set()
         #: Whether the node ids that name nothing were a usage error at collection already.
         self.refused = False
 
     @classmethod
-    def taken_from(cls, config: pytest.Config, platforms: Iterable[str]) -> RemoteSelection | None:
-        """The remote node ids among ``config.args``, which keeps the others; None if none."""
+    def taken_from(
+        cls, config: pytest.Config, platforms: Iterable[str], skipped: Iterable[str] = ()
+    ) -> RemoteSelection | None:
+        """The remote node ids among ``config.args``, which keeps the others; None if none.
+        ``skipped``: the platforms whose runs were skipped."""
         names = tuple(platforms)
         prefixes = tuple(f"{name}::" for name in names)
         here = config.invocation_params.dir
@@ -404,7 +423,7 @@ class RemoteSelection:
             return None
         # Only remote ids: no local path is collected, as pytest collects only what is named.
         config.args = [arg for arg in config.args if arg not in wanted]
-        return cls(wanted)
+        return cls(wanted, skipped)
 
     @staticmethod
     def names(wanted: str, nodeid: str) -> bool:
@@ -419,9 +438,13 @@ class RemoteSelection:
     def pytest_collection_modifyitems(
         self, config: pytest.Config, items: list[pytest.Item]
     ) -> None:
-        kept, deselected = [], []
+        kept: list[pytest.Item] = []
+        deselected: list[pytest.Item] = []
         for item in items:
-            if not isinstance(item, RemoteItem):
+            if isinstance(item, SkippedSourceItem):
+                named = any(self._of_skipped(wanted) for wanted in self.wanted)
+                (kept if named else deselected).append(item)
+            elif not isinstance(item, RemoteItem):
                 kept.append(item)
             elif (wanted := self.selects(item.nodeid)) is not None:
                 self._found.add(wanted)
@@ -433,7 +456,11 @@ class RemoteSelection:
             items[:] = kept
 
     def not_found(self) -> list[str]:
-        return [wanted for wanted in self.wanted if wanted not in self._found]
+        return [w for w in self.wanted if w not in self._found and not self._of_skipped(w)]
+
+    def _of_skipped(self, wanted: str) -> bool:
+        """Whether ``wanted`` names something of a platform whose runs were skipped."""
+        return any(self.names(platform, wanted) for platform in self._skipped)
 
     def check_at_collection(self, runs: Sequence[RunSnapshot], workers: Workers | None) -> None:
         """A remote node id that names nothing is a usage error at once, as pytest's for a

@@ -81,9 +81,11 @@ class GitHubReporting:
     def pytest_terminal_summary(
         self, terminalreporter: pytest.TerminalReporter, config: pytest.Config
     ) -> None:
-        if not self._runs.known or config.get_verbosity() < -1:
+        if config.get_verbosity() < -1 or not is_github_actions(self._environ):
             return
-        if is_github_actions(self._environ):
+        for line in github.skipped_notices(self._runs.settings.skipped):
+            terminalreporter.line(line)
+        if self._runs.known:
             for line in github.error_annotations(self.problems()):
                 terminalreporter.line(line)
 

@@ -31,9 +31,10 @@ from pytest_qatech.core.models import (
     RunFacts,
     RunReport,
     RunSnapshot,
+    SkippedSource,
     UnreadableRun,
 )
-from pytest_qatech.core.naming import Entry, Group, NameOf, groups
+from pytest_qatech.core.naming import SKIPPED_ITEM_NAME, Entry, Group, NameOf, groups
 from pytest_qatech.core.rendering import (
     STEP_TEXT_SHOWN,
     Rendered,
@@ -43,6 +44,7 @@ from pytest_qatech.core.rendering import (
     no_verdict,
     render_case,
     render_problem,
+    skipped_reason,
 )
 from pytest_qatech.core.text import first_line, visible
 from pytest_qatech.session.live import LIVE_RUNS, CaseId, LiveRuns
@@ -333,6 +335,37 @@ class RunProblemItem(RemoteItem):
         raise RemoteVerdict(render_problem(self.report))
 
     def runtest(self) -> None:  # pragma: no cover - setup always raises
+        raise AssertionError("unreachable")
+
+
+class SkippedSourceItem(RemoteNode, pytest.Item):
+    """A platform whose runs were skipped, its credentials missing (``--qatech-missing-token
+    skip``): one skipped test whose reason names the variables, so that the terminal and JUnit
+    show that the remote part did not run. It waits for nothing: unlike a remote item, it runs
+    wherever it is collected, an xdist worker too."""
+
+    def __init__(self, *, source: SkippedSource, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.source = source
+        for marker in (getattr(pytest.mark, source.provider), pytest.mark.remote):
+            self.add_marker(marker)
+        self.add_marker(pytest.mark.skip(reason=skipped_reason(source)))
+
+    @classmethod
+    def laid_out(
+        cls, session: pytest.Session, skipped: Iterable[SkippedSource]
+    ) -> list[SkippedSourceItem]:
+        return [
+            cls.from_parent(
+                session,
+                name=SKIPPED_ITEM_NAME,
+                nodeid=f"{source.provider}::{SKIPPED_ITEM_NAME}",
+                source=source,
+            )
+            for source in skipped
+        ]
+
+    def runtest(self) -> None:  # pragma: no cover - its skip marker skips it
         raise AssertionError("unreachable")
 
 

@@ -10,7 +10,7 @@ import pytest
 from pytest_qatech.core.lines import PREFIX, header_line
 from pytest_qatech.core.options import ARTIFACTS, QATECH_PLAN, QATECH_START, run_label, title_of
 from pytest_qatech.core.platforms import Settings
-from pytest_qatech.core.rendering import summary_lines
+from pytest_qatech.core.rendering import skipped_reason, summary_lines
 from pytest_qatech.core.starting import started_lines
 from pytest_qatech.session.live import LiveRuns
 
@@ -32,6 +32,8 @@ class TerminalReporting:
                 f"{PREFIX} no run is started with --collect-only "
                 f"({QATECH_PLAN.flag}, {QATECH_START.flag})"
             )
+        for skipped in self._settings.skipped:
+            lines.append(f"{PREFIX} {title_of(skipped.provider)}: {skipped_reason(skipped)}")
         started = {run.run_id for run in self._runs.started}
         for source in self._settings.sources:
             if not source.run_ids:

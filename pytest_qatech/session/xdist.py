@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_qatech.core.codec import from_data, to_data
-from pytest_qatech.core.models import RunSnapshot
+from pytest_qatech.core.models import RunSnapshot, SkippedSource
 from pytest_qatech.core.options import HANDOFF_KEY, PLATFORMS
 from pytest_qatech.session.collection import (
     CollectionFailure,
@@ -42,6 +42,8 @@ class Handoff:
     every worker collects the same items as the controller and none talks to the API."""
 
     runs: tuple[RunSnapshot, ...]
+    #: The platforms whose runs were skipped, their credentials missing.
+    skipped: tuple[SkippedSource, ...] = ()
 
     def serialized(self) -> str:
         return json.dumps(to_data(self))
@@ -76,7 +78,8 @@ class ControllerHandoff:
 
     def pytest_configure_node(self, node: WorkerController) -> None:
         if self._serialized is None:
-            self._serialized = Handoff(self._live.first()).serialized()
+            live = self._live
+            self._serialized = Handoff(live.first(), live.settings.skipped).serialized()
         node.workerinput[HANDOFF_KEY] = self._serialized
 
     def pytest_testnodedown(self, node: WorkerController, error: object) -> None:
@@ -126,7 +129,9 @@ class WorkerCollection(RemoteCollection):
     which ends the session, rather than a crash that xdist would answer with a new worker."""
 
     def __init__(self, workerinput: Mapping[str, Any]) -> None:
-        super().__init__(lambda: _handed_over(workerinput))
+        super().__init__(
+            lambda: _handed_over(workerinput).runs, lambda: _handed_over(workerinput).skipped
+        )
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -152,9 +157,9 @@ def _copies(session: pytest.Session, runs: Sequence[RunSnapshot]) -> list[pytest
     ]
 
 
-def _handed_over(workerinput: Mapping[str, Any]) -> tuple[RunSnapshot, ...]:
+def _handed_over(workerinput: Mapping[str, Any]) -> Handoff:
     try:
-        return Handoff.received(workerinput).runs
+        return Handoff.received(workerinput)
     except (ValueError, TypeError, KeyError) as error:
         raise CollectionFailure(
             "pytest-qatech on this xdist worker could not read the runs its controller handed "
@@ -170,7 +175,12 @@ def worker_plugins(config: pytest.Config) -> dict[str, object]:
         "qatech-collection": WorkerCollection(config.workerinput),  # type: ignore[attr-defined]
         "qatech-worker": WorkerSelection(config.workeroutput),  # type: ignore[attr-defined]
     }
-    selection = RemoteSelection.taken_from(config, (platform.name for platform in PLATFORMS))
+    try:
+        skipped = [source.provider for source in _handed_over(config.workerinput).skipped]  # type: ignore[attr-defined]
+    except CollectionFailure:
+        skipped = []  # said by the collection, which fails
+    platforms = (platform.name for platform in PLATFORMS)
+    selection = RemoteSelection.taken_from(config, platforms, skipped)
     if selection is not None:
         plugins["qatech-selection"] = selection
     return plugins

@@ -13,7 +13,7 @@ from typing import ClassVar
 from urllib.parse import quote
 
 from pytest_qatech.core.api_request import ApiRequest
-from pytest_qatech.core.lookup import Lookup, SettingsError, checked_run_ids
+from pytest_qatech.core.lookup import Lookup, MissingCredentials, checked_run_ids
 from pytest_qatech.core.models import (
     FinishedRun,
     Link,
@@ -65,10 +65,14 @@ class AutonomaProvider(Provider):
         client_id = lookup.secret(AUTONOMA_CLIENT_ID)
         client_secret = lookup.secret(AUTONOMA_CLIENT_SECRET)
         if client_id is None or client_secret is None:
-            raise SettingsError(
+            pairs = ((AUTONOMA_CLIENT_ID, client_id), (AUTONOMA_CLIENT_SECRET, client_secret))
+            missing = [credential.names for credential, value in pairs if value is None]
+            raise MissingCredentials(
                 f"{AUTONOMA.run_flag} needs API credentials: set {_ID} and {_SECRET} in the "
                 "environment. They are read only from the environment, never from the "
-                "command line or an ini file."
+                "command line or an ini file.",
+                AUTONOMA,
+                " and ".join(missing),
             )
         provider = cls(client_id, client_secret, lookup.count(TRACE_STEPS))
         return RunSource(provider, lookup.api_url(AUTONOMA_API_URL), checked)

@@ -23,7 +23,12 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
 from pytest_qatech.core.api_request import ApiRequest
-from pytest_qatech.core.lookup import Lookup, SettingsError, checked_run_ids
+from pytest_qatech.core.lookup import (
+    Lookup,
+    MissingCredentials,
+    SettingsError,
+    checked_run_ids,
+)
 from pytest_qatech.core.models import (
     FinishedRun,
     Link,
@@ -106,11 +111,13 @@ class QatechProvider(Provider):
         )
         found = lookup.secret_of(QATECH_TOKEN)
         if found is None:
-            raise SettingsError(
+            raise MissingCredentials(
                 f"{QATECH.run_flag} needs an API token: set {QATECH_TOKEN.names} in the "
                 "environment to the project's token from QA.tech Settings -> Integrations -> "
                 "API. It is read only from the environment, never from the command line or an "
-                "ini file."
+                "ini file.",
+                QATECH,
+                QATECH_TOKEN.names,
             )
         project = lookup.url_segment(
             QATECH_PROJECT, "a project slug (as in https://app.qa.tech/p/<slug>/...)"

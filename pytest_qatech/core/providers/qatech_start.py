@@ -40,6 +40,11 @@ DEFAULT_PLAN = "the default test plan"
 DEFAULT_PLAN_ID = "default-plan"
 
 
+def plan_named(plan: str | None) -> str:
+    """A plan in words: ``test plan pln_x``, or the default one's name."""
+    return DEFAULT_PLAN if plan is None else f"test plan {plan}"
+
+
 def run_path(run_id: str) -> str:
     """A run's one path: read with GET ("Get run"), rerun with POST ("Rerun")."""
     return f"{START_PATH}/{quote(run_id, safe='')}"
@@ -61,6 +66,11 @@ def hints(token_variable: str, *, post: bool) -> dict[int, str]:
     return {
         400: "QA.tech rejected the request (for a rerun: the run may have no failed case left)",
         **token,
+        # QA.tech's API keys are read or write scoped (Settings -> Integrations -> API): the
+        # commonest refusal of a start whose reads pass.
+        403: f"check that {token_variable} is a key with write access: a read-only key reads "
+        "runs but cannot start or rerun them; else the organisation may be suspended, or the "
+        "key lacks access to this project",
         402: "the QA.tech organisation's usage limit is reached: no run was started. Raise the "
         "limit or wait until it resets",
         404: "check the test plan's short id (for a rerun, the run's), and that the token "
@@ -80,6 +90,10 @@ class StartSpec:
     #: Whether pytest's selection may narrow a plan's run to the cases it selects (not with
     #: ``--qatech-whole-plan``).
     narrow: bool = True
+
+    def described(self) -> tuple[str, ...]:
+        """The plans it starts, in words."""
+        return tuple(plan_named(plan) for plan in self.plans)
 
     def request(self, plan: str | None, case_ids: Sequence[str] | None = None) -> ApiRequest:
         """The start of a run of ``plan``; of only the tests ``case_ids`` names, when given

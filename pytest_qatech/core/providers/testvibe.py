@@ -13,7 +13,7 @@ from typing import ClassVar
 from urllib.parse import quote
 
 from pytest_qatech.core.api_request import ApiRequest
-from pytest_qatech.core.lookup import Lookup, SettingsError, unique
+from pytest_qatech.core.lookup import Lookup, MissingCredentials, SettingsError, unique
 from pytest_qatech.core.models import (
     Artifact,
     FinishedRun,
@@ -67,10 +67,12 @@ class TestVibeProvider(Provider):
             )
         key = lookup.secret(TESTVIBE_KEY)
         if key is None:
-            raise SettingsError(
+            raise MissingCredentials(
                 f"{TESTVIBE.run_flag} needs an API key: set {TESTVIBE_KEY.names} in the "
                 "environment. It is read only from the environment, never from the command "
-                "line or an ini file."
+                "line or an ini file.",
+                TESTVIBE,
+                TESTVIBE_KEY.names,
             )
         return RunSource(cls(key, project), server, checked)
 

@@ -1,0 +1,146 @@
+"""Keeping CI green honestly, as whole sessions: runs skipped for missing credentials, quarantine
+with an expiry, a limit on flaky cases, new failures told from known ones, and attachments every
+JUnit reader keeps apart. The rules themselves are unit-tested beside their core modules."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from pytest_qatech.cli import main
+from pytest_qatech.simulator import (
+    Answer,
+    SimulatedRun,
+    SimulatedTestVibeRun,
+    Simulator,
+    environment,
+    vibe_test,
+)
+
+from .helpers import FAILING_TEST, FAST, LOCAL_TEST, mixed_run, run_session
+
+CREDENTIALS = (
+    "QATECH_API_TOKEN",
+    "QATECH_API_KEY",
+    "TESTVIBE_API_KEY",
+    "AUTONOMA_CLIENT_ID",
+    "AUTONOMA_CLIENT_SECRET",
+)
+ALL_PLATFORMS = ("--qatech-run", "abc123", "--testvibe-run", "214", "--autonoma-run", "r1")
+
+
+def report_cases(report: Path) -> dict[str, ET.Element]:
+    """The report's testcases, by ``classname::name``."""
+    root = ET.parse(report).getroot()
+    return {f"{c.get('classname')}::{c.get('name')}": c for c in root.iter("testcase")}
+
+
+@pytest.fixture
+def no_credentials(simulator: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
+    """The simulator, every platform pointed at it, and no credential set: a pull request from
+    a fork. Any request it gets would be one too many."""
+    for name in CREDENTIALS:
+        monkeypatch.delenv(name, raising=False)
+    return simulator
+
+
+@pytest.mark.parametrize(
+    ("local", "exit_code"), [(LOCAL_TEST, pytest.ExitCode.OK), (FAILING_TEST, 1)]
+)
+def test_missing_credentials_skip_each_platform_and_the_local_tests_decide(
+    no_credentials: Simulator,
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    local: str,
+    exit_code: int,
+) -> None:
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    pytester.makepyfile(test_local=local)
+    pytester.makeini("[pytest]\nqatech_missing_token = skip\n")
+    result = run_session(pytester, *ALL_PLATFORMS, "-rs", "--junitxml", "report.xml")
+    assert result.ret == exit_code
+    result.assert_outcomes(**{"passed" if exit_code == 0 else "failed": 1}, skipped=3)
+    result.stdout.fnmatch_lines(
+        [
+            "qatech: QA.tech: QATECH_API_TOKEN (or QATECH_API_KEY) not set: run abc123 not "
+            "waited for (--qatech-missing-token skip)",
+            "qatech: TestVibe: TESTVIBE_API_KEY not set: run 214 not waited for "
+            "(--qatech-missing-token skip)",
+            "qatech: Autonoma: AUTONOMA_CLIENT_ID and AUTONOMA_CLIENT_SECRET not set: run r1 not "
+            "waited for (--qatech-missing-token skip)",
+            "::notice title=QA.tech runs skipped::QA.tech: QATECH_API_TOKEN (or QATECH_API_KEY) "
+            "not set: run abc123 not waited for (--qatech-missing-token skip)",
+            "::notice title=TestVibe runs skipped::*",
+            "::notice title=Autonoma runs skipped::*",
+            "SKIPPED [1] qatech: QATECH_API_TOKEN (or QATECH_API_KEY) not set: run abc123 not "
+            "waited for (--qatech-missing-token skip)",
+        ],
+        consecutive=False,
+    )
+    cases = report_cases(pytester.path / "report.xml")
+    skipped = cases["autonoma::(missing credentials)"].find("skipped")
+    assert skipped is not None
+    assert skipped.get("message") == (
+        "AUTONOMA_CLIENT_ID and AUTONOMA_CLIENT_SECRET not set: run r1 not waited for "
+        "(--qatech-missing-token skip)"
+    )
+    assert no_credentials.requests == []
+
+
+def test_missing_credentials_fail_by_default(
+    no_credentials: Simulator, pytester: pytest.Pytester
+) -> None:
+    result = run_session(pytester, "--qatech-run", "abc123")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: --qatech-run needs an API token: set QATECH_API_TOKEN*"])
+
+
+def test_skipped_platforms_run_on_xdist_workers_and_answer_their_node_ids(
+    no_credentials: Simulator, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One platform's credentials are there: its run is reported as ever beside the skipped one.
+    monkeypatch.setenv("TESTVIBE_API_KEY", environment(no_credentials.url)["TESTVIBE_API_KEY"])
+    no_credentials.add(SimulatedTestVibeRun(215, tests=[vibe_test("Signs in"), vibe_test("Pays")]))
+    pytester.makepyfile(test_local=LOCAL_TEST)
+    args = ("--qatech-run", "abc123", "--testvibe-run", "215", "--qatech-missing-token", "skip")
+    result = run_session(pytester, *FAST, *args, "-n", "2", "--junitxml", "report.xml")
+    assert result.ret == pytest.ExitCode.OK
+    result.assert_outcomes(passed=3, skipped=1)
+    assert "qatech::(missing credentials)" in report_cases(pytester.path / "report.xml")
+    # A node id of the skipped platform selects its one item, and is no usage error.
+    result = run_session(pytester, *FAST, *args, "qatech::abc123::Checkout", "-n", "2")
+    assert result.ret == pytest.ExitCode.OK
+    result.assert_outcomes(skipped=1)
+    # Nothing went to QA.tech.
+    assert all(request.path.endswith("/runs/215") for request in no_credentials.requests)
+
+
+def test_a_refused_token_is_never_skipped(simulator: Simulator, pytester: pytest.Pytester) -> None:
+    run = mixed_run()
+    simulator.add(SimulatedRun("abc123", cases=run.cases, answers={0: Answer(401, {})}))
+    result = run_session(
+        pytester, *FAST, "--qatech-run", "abc123", "--qatech-missing-token", "skip"
+    )
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(["*HTTP 401*", "*hint: check QATECH_API_TOKEN*"])
+
+
+def test_qatech_junit_skips_the_same_way(
+    no_credentials: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = tmp_path / "report.xml"
+    environ = {
+        **{k: v for k, v in environment(no_credentials.url).items() if k not in CREDENTIALS},
+        "GITHUB_ACTIONS": "true",
+    }
+    code = main(["abc123", "--qatech-missing-token", "skip", "-o", str(report)], environ)
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "::notice title=QA.tech runs skipped::QA.tech: QATECH_API_TOKEN" in printed
+    skipped = report_cases(report)["qatech::(missing credentials)"].find("skipped")
+    assert skipped is not None
+    assert skipped.get("message", "").startswith("QATECH_API_TOKEN (or QATECH_API_KEY) not set")
+    assert main(["abc123", "-o", str(report)], environ) == 4
+    assert no_credentials.requests == []
