@@ -8,7 +8,8 @@ environment), credentials, waiting, retries and timeout, the same verdicts and n
 codes mean what pytest's do, so that a CI reads both tools alike:
 
     0  every remote test passed or was skipped
-    1  a remote test failed or had no verdict, or a run ended badly
+    1  a remote test failed or had no verdict, a run ended badly, or more cases were flaky
+       than --qatech-max-flaky allows
     2  a run could not be read (API or network error, an unusable answer, --qatech-timeout
        passed), or interrupted (Ctrl-C)
     3  internal error: a bug in qatech-junit
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from pytest_qatech.core import artifacts, surefire
+from pytest_qatech.core import artifacts, reruns, surefire
 from pytest_qatech.core.actions import is_github_actions, write_run_outputs
 from pytest_qatech.core.events import hearing, learning
 from pytest_qatech.core.github import skipped_notices
@@ -228,7 +229,12 @@ def _wait_and_write(
         print(f"{PREFIX} error: could not write {output}: {error}", file=sys.stderr)
         return USAGE
     _print_summary(suites, reports, args.output)
-    return exit_code(reports, skipped=bool(settings.skipped))
+    flaky = [case.nodeid for suite in suites for case in suite.cases if case.flaky]
+    too_flaky = reruns.too_flaky(flaky, settings.max_flaky)
+    if too_flaky is not None:
+        print(f"{PREFIX} {too_flaky}")
+    code = exit_code(reports, skipped=bool(settings.skipped))
+    return FAILED if too_flaky is not None and code == PASSED else code
 
 
 def _output(path: str) -> Path:
@@ -279,6 +285,10 @@ class _Case:
     run: RunSnapshot | None = None
     #: The lines that name its saved media (``--qatech-artifacts``).
     attachments: str = ""
+
+    @property
+    def flaky(self) -> bool:
+        return self.verdict is not None and self.verdict.flaky
 
     def rerun_elements(self) -> surefire.RerunElements | None:
         """Its attempts as the report writes them, when it was rerun."""

@@ -12,9 +12,11 @@ import pytest
 from pytest_qatech.cli import main
 from pytest_qatech.simulator import (
     Answer,
+    SimulatedProject,
     SimulatedRun,
     SimulatedTestVibeRun,
     Simulator,
+    case,
     environment,
     vibe_test,
 )
@@ -144,3 +146,53 @@ def test_qatech_junit_skips_the_same_way(
     assert skipped.get("message", "").startswith("QATECH_API_TOKEN (or QATECH_API_KEY) not set")
     assert main(["abc123", "-o", str(report)], environ) == 4
     assert no_credentials.requests == []
+
+
+def two_flaky() -> SimulatedRun:
+    """A run whose two failures pass on their first rerun."""
+    return SimulatedRun(
+        "abc123",
+        result="FAILED",
+        passes_on_rerun={"Pays": 1, "Signs in": 1},
+        cases=[
+            case("Browses", short_id="c1"),
+            case("Pays", "FAILED", title="No pay button", short_id="c2"),
+            case("Signs in", "FAILED", title="Timed out", short_id="c3"),
+        ],
+    )
+
+
+@pytest.mark.starts_runs
+@pytest.mark.parametrize(
+    ("limit", "exit_code"),
+    [(("--qatech-max-flaky", "1"), 1), (("-o", "qatech_max_flaky=2"), 0), ((), 0)],
+)
+def test_more_flaky_cases_than_the_limit_fail_the_session(
+    simulator: Simulator, pytester: pytest.Pytester, limit: tuple[str, ...], exit_code: int
+) -> None:
+    simulator.project = SimulatedProject()
+    simulator.add(two_flaky())
+    args = ("--qatech-run", "abc123", "--qatech-reruns", "1", *limit)
+    result = run_session(pytester, *FAST, *args)
+    assert result.parseoutcomes() == {"passed": 3, "rerun": 2}
+    assert result.ret == exit_code
+    line = (
+        "qatech: 2 flaky cases, more than --qatech-max-flaky 1 allows: qatech::Pays, "
+        "qatech::Signs in"
+    )
+    assert (line in result.outlines) == (exit_code == 1)
+
+
+@pytest.mark.starts_runs
+def test_qatech_junit_has_the_same_limit(
+    simulator: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    simulator.project = SimulatedProject()
+    simulator.add(two_flaky())
+    args = ["abc123", "--reruns", "1", *FAST, "-o", str(tmp_path / "r.xml")]
+    assert main([*args, "--qatech-max-flaky", "1"], environment(simulator.url)) == 1
+    assert "qatech-junit: 2 flaky cases, more than --qatech-max-flaky 1 allows" in (
+        capsys.readouterr().out
+    )
+    simulator.add(two_flaky())
+    assert main([*args, "--qatech-max-flaky", "2"], environment(simulator.url)) == 0

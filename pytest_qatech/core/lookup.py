@@ -84,6 +84,10 @@ class Lookup:
             raise SettingsError(f"{setting.flag} must be a whole number, 0 or more, not {value!r}")
         return int(value)
 
+    def limit(self, setting: Setting) -> int | None:
+        """A setting's value as a whole number, 0 or more; None, no limit, when it is unset."""
+        return None if self.value(setting) is None else self.count(setting)
+
     def sizes(self, setting: Setting) -> tuple[int, ...]:
         """A setting's comma-separated whole numbers, each 1 or more."""
         value = self.text(setting)

@@ -193,6 +193,11 @@ RERUNS = Setting(
     "attempt's, and one that failed and then passed is reported as flaky",
     default="0", short_flag="--reruns",
 )  # fmt: skip
+MAX_FLAKY = Setting(
+    QATECH, "qatech_max_flaky", "N",
+    "fail the session (exit 1) when more than N cases are flaky: failed, then passed on a "
+    "rerun (reruns hide flakiness; this shows it); unset: no limit",
+)  # fmt: skip
 RERUNS_ONLY = Setting(
     QATECH, "qatech_reruns_only", "WHICH",
     "which failed cases --qatech-reruns reruns: all (failed, skipped and errored) or "
@@ -241,6 +246,7 @@ SETTINGS = (
     QATECH_APP_URL,
     RERUNS,
     RERUNS_ONLY,
+    MAX_FLAKY,
     ARTIFACTS,
     ARTIFACTS_MAX_MIB,
     MISSING_TOKEN,

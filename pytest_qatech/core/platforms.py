@@ -16,6 +16,7 @@ from pytest_qatech.core.models import SkippedSource, StartedRun
 from pytest_qatech.core.options import (
     ARTIFACTS,
     ARTIFACTS_MAX_MIB,
+    MAX_FLAKY,
     MISSING_TOKEN,
     POLL_INTERVAL,
     QATECH,
@@ -53,6 +54,8 @@ class Settings:
     artifacts: str | None = None
     #: The most bytes one saved artifact, and all of them, may take.
     artifact_limits: tuple[int, int] = (50 * MIB, 500 * MIB)
+    #: The most flaky cases a session may have and pass; None: no limit.
+    max_flaky: int | None = None
     #: The platforms whose runs are skipped, their credentials missing.
     skipped: tuple[SkippedSource, ...] = ()
 
@@ -109,6 +112,7 @@ def resolve(requested: Mapping[str, Sequence[str]], lookup: Lookup) -> Settings:
         reruns=configure_reruns(lookup),
         artifacts=lookup.value(ARTIFACTS),
         artifact_limits=_limits(lookup),
+        max_flaky=lookup.limit(MAX_FLAKY),
         skipped=tuple(skipped),
     )
 

@@ -9,7 +9,7 @@ is reported as a case of its own, never dropped.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from pytest_qatech.core.models import (
     Attempt,
@@ -19,6 +19,8 @@ from pytest_qatech.core.models import (
     StartedRun,
     has_failure,
 )
+from pytest_qatech.core.options import MAX_FLAKY
+from pytest_qatech.core.text import counted, visible
 
 
 def wants_rerun(attempt: FinishedRun) -> bool:
@@ -84,3 +86,14 @@ def flaky(reports: Iterable[RunReport]) -> list[tuple[FinishedRun, RemoteCase]]:
         for case in report.cases
         if case.flaky
     ]
+
+
+def too_flaky(flaky: Sequence[str], most: int | None) -> str | None:
+    """What fails a session with more ``flaky`` cases (node ids) than ``most`` allows, naming
+    them; None within the limit, or without one."""
+    if most is None or len(flaky) <= most:
+        return None
+    return (
+        f"{counted(len(flaky), 'flaky case')}, more than {MAX_FLAKY.flag} {most} allows: "
+        + ", ".join(visible(nodeid) for nodeid in flaky)
+    )

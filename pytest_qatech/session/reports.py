@@ -7,6 +7,8 @@ from collections.abc import Callable, Generator, Mapping, Sequence
 
 import pytest
 
+from pytest_qatech.core import reruns
+from pytest_qatech.core.lines import PREFIX
 from pytest_qatech.core.models import UnreadableRun
 from pytest_qatech.core.rendering import Rendered
 from pytest_qatech.session.collection import RemoteSelection, Workers
@@ -142,6 +144,15 @@ class ExitStatus:
         self._live = live
         self._selection = selection
         self._workers = workers
+        #: The remote items that failed, then passed on a rerun, by node id.
+        self._flaky: list[str] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if getattr(report, "qatech_flaky", False) and report.passed and report.when == "call":
+            self._flaky.append(report.nodeid)
+
+    def _too_flaky(self) -> str | None:
+        return reruns.too_flaky(self._flaky, self._live.settings.max_flaky)
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self) -> None:
@@ -153,7 +164,7 @@ class ExitStatus:
         unreadable = any(isinstance(run, UnreadableRun) for run in self._live.known)
         if unreadable and session.exitstatus in (0, 1):
             session.exitstatus = pytest.ExitCode.INTERRUPTED
-        if self._live.hook_errors and session.exitstatus == 0:
+        if (self._live.hook_errors or self._too_flaky()) and session.exitstatus == 0:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         # As pytest does for a local node id that names nothing: a usage error, never a green
         # session that ran less than it was asked to.
@@ -162,6 +173,9 @@ class ExitStatus:
             session.exitstatus = pytest.ExitCode.USAGE_ERROR
 
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        too_flaky = self._too_flaky()
+        if too_flaky is not None:
+            terminalreporter.write_line(f"{PREFIX} {too_flaky}", red=True)
         if self._selection is None or self._selection.refused:
             return  # pytest says the usage error itself
         for wanted in self._selection.not_found():
