@@ -49,12 +49,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             help=run_help(platform),
         )
         for setting in SETTINGS:
-            if setting.platform is platform:
-                group.addoption(
-                    setting.flag, dest=setting.name, help=setting.help(), **setting.option()
-                )
-                if setting.ini:
-                    parser.addini(setting.name, setting.what, default="")
+            if setting.platform is not platform:
+                continue
+            if not setting.on_command_line:
+                parser.addini(setting.name, setting.what, type="linelist", default=[])
+                continue
+            group.addoption(
+                setting.flag, dest=setting.name, help=setting.help(), **setting.option()
+            )
+            if setting.ini:
+                parser.addini(setting.name, setting.what, default="")
 
 
 @pytest.hookimpl(trylast=True)

@@ -104,8 +104,12 @@ def test_both_tools_give_each_case_the_same_properties_under_the_same_names(
     runs = ("abc123", "--testvibe-run", "214", "--autonoma-run", "gch7uesq5h6m9xe2fdq5ddgd")
     code, report = run_cli(simulator, tmp_path, *runs)
     assert code == 1
+    # Without pytest's cache: a new failure's property (new_failure) is pytest's alone.
     session = run_session(
-        pytester, *FAST, "--qatech-run", runs[0], *runs[1:], f"--junitxml={tmp_path / 'p.xml'}"
+        pytester,
+        *FAST,
+        *("--qatech-run", runs[0], *runs[1:], f"--junitxml={tmp_path / 'p.xml'}"),
+        *("-p", "no:cacheprovider"),
     )
     assert session.ret == pytest.ExitCode.TESTS_FAILED
 

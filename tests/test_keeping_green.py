@@ -4,6 +4,8 @@ JUnit reader keeps apart. The rules themselves are unit-tested beside their core
 
 from __future__ import annotations
 
+import datetime
+import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -196,3 +198,128 @@ def test_qatech_junit_has_the_same_limit(
     )
     simulator.add(two_flaky())
     assert main([*args, "--qatech-max-flaky", "2"], environment(simulator.url)) == 0
+
+
+QUARANTINE_INI = """[pytest]
+xfail_strict = true
+qatech_quarantine =
+    qatech::Checkout until 2099-01-15: flaky payment sandbox, see #123
+    qatech::Login flow test until 2099-01-15: was flaky
+    qatech::Retired until 2099-01-15: removed from the plan
+    qatech::Newsletter until 2000-01-01: long ago
+"""
+
+
+@pytest.mark.parametrize("extra", [(), ("-n", "2")])
+def test_a_quarantined_failure_is_skipped_with_its_expiry_and_reason(
+    simulator: Simulator,
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    extra: tuple[str, ...],
+) -> None:
+    summary = pytester.path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    simulator.add(mixed_run())
+    pytester.makeini(QUARANTINE_INI)
+    args = (*FAST, "--qatech-run", "abc123", "-rs", "--junitxml", "report.xml", *extra)
+    result = run_session(pytester, *args)
+    # The one failure is quarantined: a green session. A pass stays one, xfail_strict or not.
+    assert result.ret == pytest.ExitCode.OK
+    result.assert_outcomes(passed=1, skipped=2)
+    for line in [
+        "SKIPPED [1] qatech::Checkout: quarantined until 2099-01-15: flaky payment sandbox, "
+        "see #123 (failed: Could not find login button)",
+        "QA.tech run abc123: COMPLETED, result FAILED - 1 passed, 1 failed, 1 skipped",
+        "quarantined: 2",
+        # In the order they reported.
+        "  qatech::Checkout: failed, until 2099-01-15: flaky payment sandbox, see #123 - "
+        "Could not find login button",
+        "  qatech::Login flow test: passed, until 2099-01-15: was flaky - it passed: consider "
+        "lifting its quarantine",
+        "warning: the quarantine of qatech::Newsletter ended on 2000-01-01: it applies no more",
+        "warning: a quarantine entry matched no test of this session: qatech::Retired until "
+        "2099-01-15",
+    ]:
+        assert line in result.outlines
+    cases = report_cases(pytester.path / "report.xml")
+    skipped = cases["qatech::Checkout"].find("skipped")
+    assert skipped is not None
+    assert skipped.get("message") == (
+        "quarantined until 2099-01-15: flaky payment sandbox, see #123 (failed: Could not find "
+        "login button)"
+    )
+    assert [child.tag for child in cases["qatech::Login flow test"]] == ["properties"]
+    assert (
+        "| `qatech::Checkout` | failed | 2099-01-15 | flaky payment sandbox, see #123 |"
+        in summary.read_text()
+    )
+
+
+def test_an_entry_without_a_valid_date_is_a_usage_error_before_any_request(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    simulator.add(mixed_run())
+    pytester.makeini("[pytest]\nqatech_quarantine =\n    qatech::Checkout until soon: flaky\n")
+    result = run_session(pytester, *FAST, "--qatech-run", "abc123")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: qatech_quarantine: 'qatech::Checkout until soon: flaky': 'soon' is not a date*"]
+    )
+    assert simulator.requests == []
+
+
+def two_failures() -> SimulatedRun:
+    run = mixed_run()
+    run.cases.append(case("Pay", "FAILED", title="No pay button", short_id="tc4"))
+    return run
+
+
+def recorded(pytester: pytest.Pytester) -> dict[str, list[object]]:
+    path = pytester.path / ".pytest_cache" / "v" / "qatech" / "verdicts"
+    tests: dict[str, list[object]] = json.loads(path.read_text())["tests"]
+    return tests
+
+
+def test_new_failures_are_told_from_known_ones_and_the_fixed_listed(
+    simulator: Simulator, pytester: pytest.Pytester
+) -> None:
+    simulator.add(two_failures())
+    cache = pytester.path / ".pytest_cache" / "v" / "qatech" / "verdicts"
+    cache.parent.mkdir(parents=True)
+    earlier = {
+        "qatech::Checkout": [True, "2026-11-01", 2],
+        "qatech::Login flow test": [True, "2026-11-20", 1],
+        "qatech::Pay": [False, "2026-11-20", 1],
+    }
+    cache.write_text(json.dumps({"version": 1, "tests": earlier}))
+    today = datetime.date.today().isoformat()
+    args = (*FAST, "--qatech-run", "abc123", "--junitxml", "report.xml", "-p", "no:randomly")
+    result = run_session(pytester, *args)
+    assert result.ret == 1
+    lines = result.outlines[result.outlines.index("failures: 1 new, 1 failing before") :]
+    assert sorted(lines[1:3]) == [
+        "  failing since 2026-11-01 (3 sessions): qatech::Checkout",
+        "  new: qatech::Pay",
+    ]
+    assert lines[3:5] == ["fixed since the last session: 1", "  qatech::Login flow test"]
+    cases = report_cases(pytester.path / "report.xml")
+
+    def properties(name: str) -> dict[str, str]:
+        return {p.get("name", ""): p.get("value", "") for p in cases[name].iter("property")}
+
+    assert properties("qatech::Checkout")["failing_since"] == "2026-11-01"
+    assert properties("qatech::Checkout")["failing_sessions"] == "3"
+    assert properties("qatech::Pay")["new_failure"] == "true"
+    assert "new_failure" not in properties("qatech::Login flow test")
+    after = recorded(pytester)
+    assert after["qatech::Checkout"] == [True, "2026-11-01", 3]
+    # Unless the day changed while the session ran.
+    assert after["qatech::Pay"][:2] in ([True, today], [True, datetime.date.today().isoformat()])
+    assert after["qatech::Login flow test"][0] is False
+
+    # Without pytest's cache nothing is told, and nothing breaks.
+    simulator.add(two_failures())
+    result = run_session(pytester, *args, "-p", "no:cacheprovider")
+    assert result.ret == 1
+    assert not any(line.startswith(("failures:", "fixed since")) for line in result.outlines)
+    assert "new_failure" not in (pytester.path / "report.xml").read_text()

@@ -208,6 +208,8 @@ def assert_junit(path: Path) -> None:
         "recording_url": "https://media.example/tc2.webm",
         "started_at": "2026-06-10T16:02:11Z",
         "completed_at": "2026-06-10T16:02:53.500Z",
+        # No earlier session saw it (a new pytester folder, a new cache).
+        "new_failure": "true",
     }
     # JUnit's time is how long the case ran on QA.tech.
     assert failed.get("time") == "42.500"

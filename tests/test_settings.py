@@ -51,12 +51,15 @@ def only_source(settings: Settings) -> RunSource:
 
 
 def readme_options() -> dict[str, tuple[str, str, str]]:
-    """The README's options table: flag -> (ini key, environment variable, default)."""
+    """The README's options table: flag (or, for an ini-only setting, its key) -> (ini key,
+    environment variable, default)."""
     section = README.read_text(encoding="utf-8").split("## Options", 1)[1].split("\n## ", 1)[0]
     rows = {}
     for line in section.splitlines():
         cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
-        if len(cells) == 4 and cells[0].startswith("`--"):
+        if len(cells) == 4 and cells[0].startswith("(ini only"):
+            rows[cells[1].strip("`")] = (cells[1].strip("`"), cells[2].strip("`"), "")
+        elif len(cells) == 4 and cells[0].startswith("`--"):
             flag = cells[0][1:].split()[0].rstrip("`")
             default = re.match(r"`([^`]*)`", cells[3])
             rows[flag] = (cells[1].strip("`"), cells[2].strip("`"), default[1] if default else "")
@@ -66,7 +69,7 @@ def readme_options() -> dict[str, tuple[str, str, str]]:
 def test_the_readme_documents_every_setting_as_the_table_has_it() -> None:
     documented = readme_options()
     expected = {
-        setting.flag: (
+        (setting.flag if setting.on_command_line else setting.name): (
             setting.name if setting.ini else "",
             setting.variable or "",
             setting.default or "",

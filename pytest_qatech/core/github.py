@@ -13,7 +13,8 @@ from urllib.parse import quote
 from pytest_qatech.core import reruns
 from pytest_qatech.core.models import FinishedRun, RunReport, SkippedSource
 from pytest_qatech.core.options import title_of
-from pytest_qatech.core.rendering import skipped_reason, unread
+from pytest_qatech.core.rendering import since_words, skipped_reason, unread
+from pytest_qatech.core.standing import Standings
 from pytest_qatech.core.text import first_line, visible
 
 
@@ -67,11 +68,13 @@ def step_summary(
     reports: Iterable[RunReport],
     problems: Sequence[Problem],
     limit: int = SUMMARY_BYTES,
+    standings: Standings | None = None,
 ) -> str:
     """Markdown for the job summary, at most ``limit`` bytes (UTF-8): what did not pass, failures
-    first, then the flaky cases, then a row per run. Rows that do not fit are counted in an
-    "and N more" row that points to the runs' pages; the row per run always stays. Empty if not
-    even those rows fit.
+    first, then the flaky cases, the failures new and known, the tests fixed and the quarantined
+    ones (``standings``), then a row per run. Rows that do not fit are counted in an "and N
+    more" row that points to the runs' pages; the row per run always stays. Empty if not even
+    those rows fit.
     """
     reports = list(reports)
     lines = ["## Remote test runs", ""]
@@ -110,9 +113,51 @@ def step_summary(
             "| test | run | first failure |",
             "| --- | --- | --- |",
         ]
-        lines += _fitted(head, rows, budget, more)
+        table = _fitted(head, rows, budget, more)
+        budget -= _size(table)
+        lines += table
+    for head, rows in _standing_tables(standings or Standings()):
+        table = _fitted(head, rows, budget, more)
+        budget -= _size(table)
+        lines += table
     lines += runs
     return "\n".join(lines) + "\n\n"
+
+
+def _standing_tables(standings: Standings) -> list[tuple[list[str], list[str]]]:
+    """The job summary's tables of the failures new and known, the tests fixed and the
+    quarantine: each its head and its rows."""
+    tables = []
+    if standings.remembered and standings.failures:
+        rows = [
+            f"| {'🆕' if f.known is None else '🔁'} `{_cell(f.nodeid)}` | {_cell(since_words(f))} |"
+            for f in standings.failures
+        ]
+        tables.append((["### Failures: new and known", "", "| test | |", "| --- | --- |"], rows))
+    if standings.fixed:
+        rows = [f"| ✅ `{_cell(nodeid)}` |" for nodeid in standings.fixed]
+        tables.append((["### Fixed since the last session", "", "| test |", "| --- |"], rows))
+    quarantine = [
+        f"| `{_cell(e.nodeid)}` | {e.outcome.value} | {e.entry.until} | {_cell(e.entry.reason)} |"
+        for e in standings.quarantined
+    ]
+    quarantine += [
+        f"| `{_cell(entry.nodeid)}` | {state} | {entry.until} | {_cell(entry.reason)} |"
+        for state, entries in (
+            ("expired", standings.expired),
+            ("matched nothing", standings.unused),
+        )
+        for entry in entries
+    ]
+    if quarantine:
+        head = [
+            "### Quarantined",
+            "",
+            "| test | verdict | until | reason |",
+            "| --- | --- | --- | --- |",
+        ]
+        tables.append((head, quarantine))
+    return tables
 
 
 def _fitted(head: list[str], rows: list[str], budget: int, more: Callable[[int], str]) -> list[str]:

@@ -35,7 +35,7 @@ class Lookup:
     def __init__(
         self,
         option: Callable[[str], object],
-        ini: Callable[[str], str],
+        ini: Callable[[str], object],
         environ: Mapping[str, str],
     ) -> None:
         self._option = option
@@ -72,6 +72,11 @@ class Lookup:
         if not isinstance(given, list | tuple):
             return ()
         return unique(str(value).strip() for value in given if str(value).strip())
+
+    def lines(self, setting: Setting) -> tuple[str, ...]:
+        """An ini line list's lines (an ini file only)."""
+        given = self._ini(setting.name)
+        return tuple(str(line) for line in given) if isinstance(given, list) else ()
 
     def switch(self, setting: Setting) -> bool:
         """Whether a switch was given (the command line only)."""

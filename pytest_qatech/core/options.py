@@ -68,7 +68,8 @@ class Setting(NamedTuple):
     #: Whether ``qatech-junit`` takes it too; else only a pytest session does.
     standalone: bool = True
     #: How the command line takes it, as argparse names it: ``store`` (a value), ``append``
-    #: (repeatable), ``store_true`` (a switch).
+    #: (repeatable), ``store_true`` (a switch); or ``lines``: not at all, an ini file's line
+    #: list only (a rule a line, as ``filterwarnings``).
     action: str = "store"
     #: Whether an ini file may set it: not for what costs money (starting runs).
     ini: bool = True
@@ -78,6 +79,10 @@ class Setting(NamedTuple):
     @property
     def flag(self) -> str:
         return "--" + self.name.replace("_", "-")
+
+    @property
+    def on_command_line(self) -> bool:
+        return self.action != "lines"
 
     def option(self) -> dict[str, Any]:
         """How argparse (and pytest's parser) takes it, besides its flag, dest and help."""
@@ -193,6 +198,11 @@ RERUNS = Setting(
     "attempt's, and one that failed and then passed is reported as flaky",
     default="0", short_flag="--reruns",
 )  # fmt: skip
+QUARANTINE = Setting(
+    QATECH, "qatech_quarantine", "LINES",
+    "remote cases whose failures and errors are reported as skipped until a date, one a line: "
+    "NODE_ID until YYYY-MM-DD: reason (ini only)", standalone=False, action="lines",
+)  # fmt: skip
 MAX_FLAKY = Setting(
     QATECH, "qatech_max_flaky", "N",
     "fail the session (exit 1) when more than N cases are flaky: failed, then passed on a "
@@ -246,6 +256,7 @@ SETTINGS = (
     QATECH_APP_URL,
     RERUNS,
     RERUNS_ONLY,
+    QUARANTINE,
     MAX_FLAKY,
     ARTIFACTS,
     ARTIFACTS_MAX_MIB,

@@ -23,6 +23,8 @@ from pytest_qatech.core.models import (
 )
 from pytest_qatech.core.options import MISSING_TOKEN, run_label, title_of
 from pytest_qatech.core.platforms import provider_class
+from pytest_qatech.core.quarantine import QuarantineEntry
+from pytest_qatech.core.standing import Failure, Standings
 from pytest_qatech.core.text import capped, counted, first_line, format_duration, visible
 
 #: The JUnit report's properties (of a test suite) for each run started, in both front ends.
@@ -252,3 +254,58 @@ def flaky_line(run: FinishedRun, case: RemoteCase) -> str:
     where = run_label(title_of(run.provider), run.run_id)
     headline = first_line(first.headline)
     return f"{case.name} ({where}): {first.outcome.value} in {first.run_id}: {headline}"
+
+
+def since_words(failure: Failure) -> str:
+    """A failure as new or known, in a few words: ``new``, or ``failing since 2026-11-30
+    (3 sessions)``."""
+    if failure.known is None:
+        return "new"
+    return f"failing since {failure.known.since} ({counted(failure.known.sessions, 'session')})"
+
+
+def failure_properties(failure: Failure) -> tuple[tuple[str, str], ...]:
+    """A failure's JUnit properties: ``new_failure``, or ``failing_since`` and
+    ``failing_sessions``."""
+    if failure.known is None:
+        return (("new_failure", "true"),)
+    return (
+        ("failing_since", failure.known.since.isoformat()),
+        ("failing_sessions", str(failure.known.sessions)),
+    )
+
+
+def entry_words(entry: QuarantineEntry) -> str:
+    return f"{entry.nodeid} until {entry.until}"
+
+
+def standing_lines(standings: Standings) -> list[str]:
+    """The run summary's lines on the failures new and known, the tests fixed and the
+    quarantine."""
+    lines = []
+    if standings.remembered and standings.failures:
+        new = sum(failure.known is None for failure in standings.failures)
+        lines.append(f"failures: {new} new, {len(standings.failures) - new} failing before")
+        lines += (f"  {since_words(f)}: {f.nodeid}" for f in standings.failures)
+    if standings.fixed:
+        lines.append(f"fixed since the last session: {len(standings.fixed)}")
+        lines += (f"  {nodeid}" for nodeid in standings.fixed)
+    if standings.quarantined:
+        lines.append(f"quarantined: {len(standings.quarantined)}")
+        for excused in standings.quarantined:
+            entry = excused.entry
+            line = f"  {excused.nodeid}: {excused.outcome.value}, until {entry.until}: "
+            if excused.outcome is Outcome.PASSED:
+                line += f"{entry.reason} - it passed: consider lifting its quarantine"
+            else:
+                line += f"{entry.reason} - {first_line(excused.headline)}"
+            lines.append(line)
+    lines += (
+        f"warning: the quarantine of {entry.nodeid} ended on {entry.until}: it applies no more"
+        for entry in standings.expired
+    )
+    lines += (
+        f"warning: a quarantine entry matched no test of this session: {entry_words(entry)}"
+        for entry in standings.unused
+    )
+    return [visible(line) for line in lines]

@@ -11,6 +11,7 @@ both sides (:mod:`.xdist`).
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,8 +19,9 @@ from dataclasses import dataclass
 import pytest
 
 from pytest_qatech.core.lookup import Lookup, SettingsError
-from pytest_qatech.core.options import ORDER
+from pytest_qatech.core.options import ORDER, QUARANTINE
 from pytest_qatech.core.platforms import resolve
+from pytest_qatech.core.quarantine import Quarantine
 from pytest_qatech.session.collection import (
     RemoteCollection,
     RemoteLast,
@@ -28,6 +30,7 @@ from pytest_qatech.session.collection import (
 )
 from pytest_qatech.session.live import LIVE_RUNS, LiveRuns
 from pytest_qatech.session.reports import ExitStatus, RemoteReports, RerunJUnit
+from pytest_qatech.session.standing import CaseStanding
 
 
 @dataclass(frozen=True)
@@ -50,10 +53,12 @@ class Activation:
 def activate(config: pytest.Config, requested: Mapping[str, Sequence[str]]) -> Activation:
     """In the process that talks to the APIs (the only one, or the xdist controller): check the
     settings (a usage error if they are wrong) and register the plugins."""
-    lookup = Lookup(config.getoption, lambda name: str(config.getini(name)), os.environ)
+    lookup = Lookup(config.getoption, config.getini, os.environ)
+    today = datetime.date.today()
     try:
         settings = resolve(requested, lookup)
         order = lookup.text(ORDER)
+        quarantine = Quarantine.parse(lookup.lines(QUARANTINE), today)
     except SettingsError as error:
         raise pytest.UsageError(str(error)) from None
 
@@ -80,14 +85,16 @@ def activate(config: pytest.Config, requested: Mapping[str, Sequence[str]]) -> A
 
         workers = plugins["qatech-xdist"] = ControllerHandoff(live)
     plugins["qatech-runner"] = RemoteRunner(live, workers, as_decided=order == "last")
-    plugins["qatech-terminal"] = TerminalReporting(live)
+    platforms = (source.provider.name for source in settings.sources)
+    standing = plugins["qatech-standing"] = CaseStanding(config, quarantine, platforms, today)
+    plugins["qatech-terminal"] = TerminalReporting(live, standing)
     if settings.start is not None:
         from pytest_qatech.session.started import StartedRuns
 
         plugins["qatech-started"] = StartedRuns()
     plugins["qatech-exit-status"] = ExitStatus(live, selection, workers)
     if github.wanted(os.environ):
-        plugins["qatech-github"] = github.GitHubReporting(live, os.environ)
+        plugins["qatech-github"] = github.GitHubReporting(live, os.environ, standing)
         local_annotations = github.only_local_annotations(config.pluginmanager)
         if local_annotations is not None:
             plugins[github.OTHER_ANNOTATIONS] = local_annotations

@@ -15,6 +15,7 @@ from pytest_qatech.core.models import UnreadableRun
 from pytest_qatech.core.naming import groups
 from pytest_qatech.core.options import PLATFORMS
 from pytest_qatech.session.live import LiveRuns
+from pytest_qatech.session.standing import CaseStanding
 
 SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"
 #: The name pytest-github-actions-annotate-failures registers its error annotations under.
@@ -26,9 +27,12 @@ def wanted(environ: Mapping[str, str]) -> bool:
 
 
 class GitHubReporting:
-    def __init__(self, runs: LiveRuns, environ: Mapping[str, str]) -> None:
+    def __init__(
+        self, runs: LiveRuns, environ: Mapping[str, str], standing: CaseStanding | None = None
+    ) -> None:
         self._runs = runs
         self._environ = environ
+        self._standing = standing
         self._problems: dict[str, github.Problem] = {}
         #: The runs whose problem was reported as an item of its own, ``(run)``.
         self._run_items: set[tuple[str, str]] = set()
@@ -73,7 +77,8 @@ class GitHubReporting:
             # The step's earlier writers share GitHub's limit.
             written = os.path.getsize(summary_path) if os.path.exists(summary_path) else 0
             limit = github.SUMMARY_BYTES - written
-            markdown = github.step_summary(self._runs.known, self.problems(), limit)
+            standings = self._standing.standings() if self._standing is not None else None
+            markdown = github.step_summary(self._runs.known, self.problems(), limit, standings)
             with open(summary_path, "a", encoding="utf-8") as summary:
                 summary.write(markdown)
 

@@ -10,14 +10,16 @@ import pytest
 from pytest_qatech.core.lines import PREFIX, header_line
 from pytest_qatech.core.options import ARTIFACTS, QATECH_PLAN, QATECH_START, run_label, title_of
 from pytest_qatech.core.platforms import Settings
-from pytest_qatech.core.rendering import skipped_reason, summary_lines
+from pytest_qatech.core.rendering import skipped_reason, standing_lines, summary_lines
 from pytest_qatech.core.starting import started_lines
 from pytest_qatech.session.live import LiveRuns
+from pytest_qatech.session.standing import CaseStanding
 
 
 class TerminalReporting:
-    def __init__(self, runs: LiveRuns) -> None:
+    def __init__(self, runs: LiveRuns, standing: CaseStanding) -> None:
         self._runs = runs
+        self._standing = standing
 
     @property
     def _settings(self) -> Settings:
@@ -51,11 +53,14 @@ class TerminalReporting:
             terminalreporter.section(f"{error.hook} raised, for {error.about}", sep="_", red=True)
             terminalreporter.line(error.traceback.rstrip("\n"))
         let_go = self._runs.let_go_runs()
-        if not (self._runs.known or let_go) or config.get_verbosity() < -1:
+        standing = standing_lines(self._standing.standings())
+        if not (self._runs.known or let_go or standing) or config.get_verbosity() < -1:
             return
         terminalreporter.section("remote runs")
         for line in summary_lines(self._runs.known, errors_shown=config.option.tbstyle != "no"):
             terminalreporter.line(line)
+        for line in standing:
+            terminalreporter.line(line, yellow=line.startswith("warning:"))
         for run in let_go:
             label = run_label(title_of(run.provider), run.run_id)
             listed = len(run.cases or ())
