@@ -221,7 +221,8 @@ def _wait_and_write(
 
     suites = _suites(runs) + _skipped_suites(settings.skipped)
     if settings.artifacts is not None:
-        suites = _with_artifacts(suites, settings)
+        project = artifacts.project_folder(environ, Path.cwd())
+        suites = _with_artifacts(suites, settings, project)
     try:
         with open(output, "w", encoding="utf-8") as report:
             _write(report, suites, starts.started)
@@ -357,7 +358,7 @@ def _skipped_suites(skipped: Sequence[SkippedSource]) -> list[_Suite]:
     ]
 
 
-def _with_artifacts(suites: list[_Suite], settings: Settings) -> list[_Suite]:
+def _with_artifacts(suites: list[_Suite], settings: Settings, project: Path) -> list[_Suite]:
     """The suites, each case that did not pass with its media saved and named."""
     store = artifacts.ArtifactStore.of(settings)
     try:
@@ -374,7 +375,7 @@ def _with_artifacts(suites: list[_Suite], settings: Settings) -> list[_Suite]:
                 saved = store.results(pending.get(id(case), []))
                 for warning in artifacts.not_saved(saved, case.nodeid):
                     print(f"{PREFIX} warning: {warning}")
-                lines = artifacts.attachment_lines(saved)
+                lines = artifacts.attachment_lines(saved, project)
                 cases.append(dataclasses.replace(case, attachments=lines) if lines else case)
             done.append(dataclasses.replace(suite, cases=cases))
         return done

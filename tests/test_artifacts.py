@@ -41,15 +41,44 @@ def test_no_remote_name_can_leave_the_directory(tmp_path: Path, name: str, safe:
     assert folder.name == safe
 
 
-def test_file_names_say_what_each_file_is_and_never_twice() -> None:
+def test_file_names_say_whose_and_what_each_file_is_and_never_twice() -> None:
     links = [
         Link("screenshot", "https://m.example/a.PNG?X-Amz-Signature=abc"),
         Link("screenshot", "https://m.example/b.png"),
         Link("recording", "https://m.example/c"),
         Link("video", "https://m.example/../evil.sh.mp4"),
     ]
-    names = artifacts.file_names(links)
-    assert names == ["screenshot.png", "screenshot-2.png", "recording", "video.mp4"]
+    taken: set[str] = set()
+    names = artifacts.file_names("Pay / now", links, taken)
+    assert names == [
+        "Pay_now-screenshot.png",
+        "Pay_now-screenshot-2.png",
+        "Pay_now-recording",
+        "Pay_now-video.mp4",
+    ]
+    # Another case whose name comes out the same, in this run or another: never the same name,
+    # nor one a case-insensitive file system takes for it.
+    again = artifacts.file_names("Pay: NOW", [Link("screenshot", "https://m.example/x.png")], taken)
+    assert again == ["Pay_NOW-screenshot-3.png"]
+
+
+def test_a_screenshot_is_the_first_attachment() -> None:
+    links = [Link("recording", "r"), Link("video", "v"), Link("screenshot", "s")]
+    assert [link.kind for link in artifacts.shown_first(links)] == [
+        "screenshot",
+        "recording",
+        "video",
+    ]
+
+
+def test_attachments_are_relative_to_the_project_folder(tmp_path: Path) -> None:
+    inside = tmp_path / "project" / "artifacts" / "a.png"
+    outside = tmp_path / "elsewhere" / "b.png"
+    saved = [artifacts.Saved(Link("screenshot", "u"), path) for path in (inside, outside)]
+    lines = artifacts.attachment_lines(saved, tmp_path / "project")
+    assert lines == f"[[ATTACHMENT|artifacts/a.png]]\n[[ATTACHMENT|{outside}]]\n"
+    assert artifacts.project_folder({"CI_PROJECT_DIR": "/builds/p"}, tmp_path) == Path("/builds/p")
+    assert artifacts.project_folder({}, tmp_path) == tmp_path
 
 
 def store_for(
@@ -203,24 +232,27 @@ def test_a_session_saves_the_media_of_what_did_not_pass_and_shows_them(
     result.stdout.fnmatch_lines(
         [
             "*- qatech artifacts -*",
-            "screenshot: artifacts/qatech/abc123/Checkout_with_saved_card/screenshot.png",
+            "screenshot: artifacts/qatech/abc123/Checkout_with_saved_card/"
+            "Checkout_with_saved_card-screenshot.png",
         ]
     )
     assert "[[ATTACHMENT" not in result.stdout.str()
     folder = (
         "autonoma/gch7uesq5h6m9xe2fdq5ddgd/Add_member_to_network_verify_it_can_access_the_listings"
     )
+    name = folder.rpartition("/")[2]
     assert saved == [
-        f"{folder}/screenshot.jpeg",
-        f"{folder}/video.mp4",
-        "qatech/abc123/Checkout_with_saved_card/screenshot.png",
+        f"{folder}/{name}-screenshot.jpeg",
+        f"{folder}/{name}-video.mp4",
+        "qatech/abc123/Checkout_with_saved_card/Checkout_with_saved_card-screenshot.png",
     ]
     outs = {
         case.get("name"): case.findtext("system-out")
         for case in ET.parse(pytester.path / "report.xml").iter("testcase")
     }
     assert outs["Checkout with saved card"] == (
-        "[[ATTACHMENT|artifacts/qatech/abc123/Checkout_with_saved_card/screenshot.png]]\n"
+        "[[ATTACHMENT|artifacts/qatech/abc123/Checkout_with_saved_card/"
+        "Checkout_with_saved_card-screenshot.png]]\n"
     )
     assert outs["Login flow test"] is None
     # pytest-html: each saved screenshot inline (an image, of its own type), every file linked.
@@ -235,8 +267,12 @@ def test_a_session_saves_the_media_of_what_did_not_pass_and_shows_them(
     assert "got: Marked the test as failed" in page
     autonoma = "artifacts/autonoma/gch7uesq5h6m9xe2fdq5ddgd/Add_member_to_network_verify_it_can_"
     assert images == {
-        ("artifacts/qatech/abc123/Checkout_with_saved_card/screenshot.png", "image/png"),
-        (autonoma + "access_the_listings/screenshot.jpeg", "image/jpeg"),
+        (
+            "artifacts/qatech/abc123/Checkout_with_saved_card/"
+            "Checkout_with_saved_card-screenshot.png",
+            "image/png",
+        ),
+        (f"{autonoma}access_the_listings/{name}-screenshot.jpeg", "image/jpeg"),
     }
 
 
@@ -256,8 +292,9 @@ def test_qatech_junit_saves_and_names_the_media_too(tmp_path: Path) -> None:
         assert main(args, environment(simulator.url)) == 1
     (checkout,) = (c for c in ET.parse(report).iter("testcase") if c.get("name") == "Checkout")
     out = checkout.findtext("system-out") or ""
-    assert f"[[ATTACHMENT|{folder}/qatech/abc123/Checkout/screenshot.png]]\n" in out
-    assert (folder / "qatech/abc123/Checkout/recording.webm").is_file()
+    # Outside the folder it was started in: the path as given.
+    assert f"[[ATTACHMENT|{folder}/qatech/abc123/Checkout/Checkout-screenshot.png]]\n" in out
+    assert (folder / "qatech/abc123/Checkout/Checkout-recording.webm").is_file()
 
 
 def test_a_spaced_artifacts_folder_outside_the_project_is_a_warning_in_the_header(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -323,3 +324,62 @@ def test_new_failures_are_told_from_known_ones_and_the_fixed_listed(
     assert result.ret == 1
     assert not any(line.startswith(("failures:", "fixed since")) for line in result.outlines)
     assert "new_failure" not in (pytester.path / "report.xml").read_text()
+
+
+def two_failed_with_media() -> SimulatedRun:
+    """A run whose two failures each have a screenshot and a recording (the simulator's details
+    name both)."""
+    return SimulatedRun(
+        "abc123",
+        result="FAILED",
+        cases=[
+            case("Browses", short_id="tc1"),
+            case("Pays", "FAILED", title="No pay button", short_id="tc2"),
+            case("Signs in", "ERROR", title="Agent lost the browser", short_id="tc3"),
+        ],
+    )
+
+
+def attachments_of(report: Path) -> dict[str, list[str]]:
+    """Each testcase's attachments, in order, by its name."""
+    return {
+        case.get("name", ""): re.findall(
+            r"\[\[ATTACHMENT\|(.*?)\]\]", case.findtext("system-out") or ""
+        )
+        for case in ET.parse(report).iter("testcase")
+    }
+
+
+def assert_every_reader_keeps_them_apart(report: Path, project: Path) -> None:
+    attachments = attachments_of(report)
+    assert attachments["Browses"] == []
+    files = attachments["Pays"] + attachments["Signs in"]
+    assert len(files) == 4
+    # Jenkins' attachments plugin: one file per name per class (the run's, shared).
+    assert len({Path(path).name for path in files}) == 4
+    for case_files in (attachments["Pays"], attachments["Signs in"]):
+        # GitLab: the first attachment is the one shown, a picture, at a path in the project.
+        assert case_files[0].endswith("-screenshot.png")
+        assert all(not Path(path).is_absolute() for path in case_files)
+        assert all((project / path).is_file() for path in case_files)
+
+
+def test_attachments_every_junit_reader_keeps_apart(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    with Simulator([two_failed_with_media()], media=True) as simulator:
+        for variable, value in environment(simulator.url).items():
+            monkeypatch.setenv(variable, value)
+        # GitLab's project folder is where pytest runs.
+        monkeypatch.setenv("CI_PROJECT_DIR", str(pytester.path))
+        args = ("--qatech-run", "abc123", "--junitxml=report.xml")
+        result = run_session(pytester, *FAST, *args, "--qatech-artifacts=artifacts")
+        assert result.ret == 1
+        assert_every_reader_keeps_them_apart(pytester.path / "report.xml", pytester.path)
+
+        simulator.add(two_failed_with_media())
+        environ = {**environment(simulator.url), "CI_PROJECT_DIR": str(tmp_path)}
+        report = tmp_path / "cli.xml"
+        artifacts = ["--qatech-artifacts", str(tmp_path / "saved")]
+        assert main(["abc123", *FAST, *artifacts, "-o", str(report)], environ) == 1
+        assert_every_reader_keeps_them_apart(report, tmp_path)

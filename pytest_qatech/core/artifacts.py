@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -59,18 +59,28 @@ def case_dir(root: Path, platform: str, run_id: str, case_name: str) -> Path:
     return folder
 
 
-def file_names(links: Sequence[Link]) -> list[str]:
-    """A distinct file name per link: its kind and the extension its URL ends with."""
-    names, taken = [], set()
+def file_names(case_name: str, links: Sequence[Link], taken: set[str]) -> list[str]:
+    """A file name per link that is in none of ``taken`` (which then holds them too): the case,
+    the link's kind and the extension its URL ends with. A name unique among all the files
+    saved, not only in the case's folder: Jenkins' JUnit attachments plugin (before its release
+    293) keeps one file per name per test class, and every case of a run shares its class."""
+    names = []
+    case = safe_segment(case_name)
     for link in links:
         extension = _EXTENSION.search(urlsplit(link.url).path)
-        base, suffix = safe_segment(link.kind), extension.group(0).lower() if extension else ""
+        suffix = extension.group(0).lower() if extension else ""
+        base = f"{case}-{safe_segment(link.kind)}"
         name, number = base + suffix, 2
-        while name in taken:
+        while name.lower() in taken:
             name, number = f"{base}-{number}{suffix}", number + 1
-        taken.add(name)
+        taken.add(name.lower())
         names.append(name)
     return names
+
+
+def shown_first(links: Sequence[Link]) -> list[Link]:
+    """The screenshots first: GitLab shows only a test's first attachment, an image inline."""
+    return sorted(links, key=lambda link: link.kind != "screenshot")
 
 
 class ArtifactStore:
@@ -84,6 +94,8 @@ class ArtifactStore:
         self.deadline = deadline
         self._left = total_bytes
         self._lock = threading.Lock()
+        #: The file names given so far, as a case-insensitive file system compares them.
+        self._names: set[str] = set()
         self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="qatech-artifact")
 
     @classmethod
@@ -114,9 +126,12 @@ class ArtifactStore:
         if not links:
             return []
         folder = case_dir(self.root, platform, run_id, case.name)
+        links = shown_first(links)
+        with self._lock:
+            names = file_names(case.name, links, self._names)
         return [
             (link, self._pool.submit(self._save, link, folder / name))
-            for link, name in zip(links, file_names(links), strict=True)
+            for link, name in zip(links, names, strict=True)
         ]
 
     def _save(self, link: Link, path: Path) -> Saved:
@@ -191,6 +206,21 @@ def saved_lines(saved: Sequence[Saved]) -> str:
     return "".join(f"{item.link.kind}: {item.path}\n" for item in saved if item.path is not None)
 
 
-def attachment_lines(saved: Sequence[Saved]) -> str:
-    """The JUnit ``system-out`` lines that GitLab and Jenkins' attachments plugin read."""
-    return "".join(f"[[ATTACHMENT|{item.path}]]\n" for item in saved if item.path is not None)
+def attachment_lines(saved: Sequence[Saved], project: Path) -> str:
+    """The JUnit ``system-out`` lines that GitLab and Jenkins' attachments plugin read, a path
+    relative to ``project`` where the file is in it: GitLab links an attachment as a path among
+    the job's artifacts, which are relative to the project's folder."""
+    return "".join(
+        f"[[ATTACHMENT|{_relative(item.path, project)}]]\n" for item in saved if item.path
+    )
+
+
+def project_folder(environ: Mapping[str, str], here: Path) -> Path:
+    """The folder the attachments' paths are relative to: GitLab's ``CI_PROJECT_DIR``, else
+    where the command was started."""
+    return Path(environ.get("CI_PROJECT_DIR") or here)
+
+
+def _relative(path: Path, project: Path) -> str:
+    resolved, base = path.resolve(), project.resolve()
+    return resolved.relative_to(base).as_posix() if resolved.is_relative_to(base) else str(path)

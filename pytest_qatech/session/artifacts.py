@@ -5,6 +5,7 @@ Jenkins' attachments plugin read it), the failure text, and pytest-html's report
 from __future__ import annotations
 
 import mimetypes
+import os
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import Any
@@ -42,7 +43,9 @@ class ArtifactKeeping:
         if kept:
             # People read the files in the section; the attachment markup is JUnit's.
             report.sections.append((SECTION, artifacts.saved_lines(kept)))
-            report.qatech_attachments = artifacts.attachment_lines(kept)  # type: ignore[attr-defined]
+            project = artifacts.project_folder(os.environ, self._config.invocation_params.dir)
+            lines = artifacts.attachment_lines(kept, project)
+            report.qatech_attachments = lines  # type: ignore[attr-defined]
             _add_html_extras(item, report, kept)
 
     @pytest.hookimpl(trylast=True)
