@@ -475,13 +475,23 @@ def test_options_are_documented_in_groups(pytester: pytest.Pytester) -> None:
             "  --qatech-api-url=URL*",
             "  --qatech-poll-interval=SECONDS",
             "  --qatech-timeout=SECONDS",
+            "  --qatech-max-flaky=N*",
+            "  --qatech-missing-token=WHAT",
             "TestVibe remote test runs:",
             "  --testvibe-run=RUNID*",
             "Autonoma remote test runs:",
             "  --autonoma-run=RUN_ID*",
         ]
     )
-    result.stdout.fnmatch_lines(["  qatech_api_url (string):*", "  qatech_timeout (string):*"])
+    result.stdout.fnmatch_lines(
+        [
+            "  qatech_api_url (string):*",
+            "  qatech_timeout (string):*",
+            "  qatech_quarantine (linelist):*",
+            "  qatech_max_flaky (string):*",
+            "  qatech_missing_token (string):*",
+        ]
+    )
 
 
 @pytest.mark.parametrize("plugin", ["xdist", "timeout"])
