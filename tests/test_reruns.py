@@ -23,7 +23,7 @@ from pytest_qatech.core.models import (
 from pytest_qatech.core.providers.base import Progress
 from pytest_qatech.core.providers.qatech import QatechProvider
 from pytest_qatech.core.rendering import render_case, summary_lines
-from pytest_qatech.core.reruns import merged
+from pytest_qatech.core.reruns import merged, too_flaky
 from pytest_qatech.core.secrets import Secret
 from pytest_qatech.core.waiting import Chosen
 
@@ -781,3 +781,16 @@ def test_after_reruns_the_case_and_run_short_ids_name_the_same_attempt() -> None
     assert (properties["attempt_1_run_short_id"], properties["attempt_2_run_short_id"]) == (
         "abc123", "def456",
     )  # fmt: skip
+
+
+def test_more_flaky_cases_than_the_limit_are_named() -> None:
+    flaky = ["qatech::A", "qatech::B\x1b[31m"]
+    assert too_flaky(flaky, None) is None
+    assert too_flaky(flaky, 2) is None
+    assert too_flaky(flaky, 1) == (
+        "2 flaky cases, more than --qatech-max-flaky 1 allows: qatech::A, qatech::B\\x1b[31m"
+    )
+    assert too_flaky(flaky[:1], 0) == (
+        "1 flaky case, more than --qatech-max-flaky 0 allows: qatech::A"
+    )
+    assert too_flaky([], 0) is None

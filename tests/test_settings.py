@@ -209,6 +209,8 @@ def test_repeated_run_ids_count_once() -> None:
         ("qatech_timeout", "-1", "--qatech-timeout must be a positive number of seconds"),
         ("qatech_timeout", "inf", "--qatech-timeout must be a positive number of seconds"),
         ("qatech_poll_interval", "nan", "--qatech-poll-interval must be a positive number"),
+        ("qatech_max_flaky", "-1", "--qatech-max-flaky must be a whole number, 0 or more"),
+        ("qatech_max_flaky", "some", "--qatech-max-flaky must be a whole number, 0 or more"),
     ],
 )
 def test_bad_numbers_are_usage_errors(name: str, value: str, message: str) -> None:
@@ -548,3 +550,9 @@ def test_skip_is_not_taken_for_a_setting_that_is_wrong() -> None:
     cli = {"qatech_missing_token": "skip", "testvibe_project": "../x"}
     with pytest.raises(SettingsError, match=r"--testvibe-project '\.\./x'"):
         resolved_without_credentials(cli, testvibe=["214"])
+
+
+def test_the_flaky_limit_is_none_unless_set() -> None:
+    assert settings_from().max_flaky is None
+    assert settings_from(cli={"qatech_max_flaky": "0"}).max_flaky == 0
+    assert settings_from(ini={"qatech_max_flaky": " 3 "}).max_flaky == 3
