@@ -27,9 +27,7 @@ def wanted(environ: Mapping[str, str]) -> bool:
 
 
 class GitHubReporting:
-    def __init__(
-        self, runs: LiveRuns, environ: Mapping[str, str], standing: CaseStanding | None = None
-    ) -> None:
+    def __init__(self, runs: LiveRuns, environ: Mapping[str, str], standing: CaseStanding) -> None:
         self._runs = runs
         self._environ = environ
         self._standing = standing
@@ -77,7 +75,7 @@ class GitHubReporting:
             # The step's earlier writers share GitHub's limit.
             written = os.path.getsize(summary_path) if os.path.exists(summary_path) else 0
             limit = github.SUMMARY_BYTES - written
-            standings = self._standing.standings() if self._standing is not None else None
+            standings = self._standing.standings()
             markdown = github.step_summary(self._runs.known, self.problems(), limit, standings)
             with open(summary_path, "a", encoding="utf-8") as summary:
                 summary.write(markdown)

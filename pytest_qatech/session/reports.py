@@ -25,6 +25,11 @@ from pytest_qatech.session.live import LiveRuns
 Addition = Callable[[RemoteItem, pytest.TestReport], None]
 
 
+def flaky_pass(report: pytest.TestReport) -> bool:
+    """Whether ``report`` is the pass of a remote case that failed before, on a rerun."""
+    return bool(getattr(report, "qatech_flaky", False)) and report.passed and report.when == "call"
+
+
 class RemoteReports:
     """Runs remote items where they report: waits for a case's verdict before its item starts,
     and shapes their test reports (the verdict's text, location and remote duration, and what
@@ -36,7 +41,7 @@ class RemoteReports:
     ) -> tuple[str, str, tuple[str, Mapping[str, bool]]] | None:
         if getattr(report, "qatech_rerun", False):
             return RERUN, "R", ("RERUN", {"yellow": True})
-        if getattr(report, "qatech_flaky", False) and report.passed and report.when == "call":
+        if flaky_pass(report):
             return "passed", ".", ("PASSED (flaky)", {"green": True})
         return None
 
@@ -148,7 +153,7 @@ class ExitStatus:
         self._flaky: list[str] = []
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if getattr(report, "qatech_flaky", False) and report.passed and report.when == "call":
+        if flaky_pass(report):
             self._flaky.append(report.nodeid)
 
     def _too_flaky(self) -> str | None:
