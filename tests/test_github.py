@@ -229,3 +229,23 @@ def test_a_run_that_times_out_late_is_one_problem_not_two(
     ]
     problems = [line for line in summary_file.read_text().splitlines() if line.startswith("| ⚠")]
     assert len(problems) == 2  # the case without a verdict, and the run
+
+
+def test_a_skipped_platform_is_a_notice_its_reason_spelled_out() -> None:
+    from pytest_qatech.core.github import skipped_notices
+    from pytest_qatech.core.models import SkippedSource
+
+    sources = [
+        SkippedSource(
+            "qatech", "QATECH_API_TOKEN (or QATECH_API_KEY)", ("a", "b"), ("test plan pln_x",)
+        ),
+        SkippedSource("autonoma", "AUTONOMA_CLIENT_SECRET", ("r%1\n::error::x",)),
+    ]
+    assert skipped_notices(sources) == [
+        "::notice title=QA.tech runs skipped::QA.tech: QATECH_API_TOKEN (or QATECH_API_KEY) not "
+        "set: runs a, b not waited for; no run of test plan pln_x started "
+        "(--qatech-missing-token skip)",
+        # The run id as given, before any check: the runner's escaping keeps it one line.
+        "::notice title=Autonoma runs skipped::Autonoma: AUTONOMA_CLIENT_SECRET not set: run "
+        "r%251%0A\\x3a:error::x not waited for (--qatech-missing-token skip)",
+    ]

@@ -94,6 +94,23 @@ def test_missing_credentials_skip_each_platform_and_the_local_tests_decide(
     assert no_credentials.requests == []
 
 
+def test_without_a_token_skip_starts_nothing(
+    no_credentials: Simulator, pytester: pytest.Pytester
+) -> None:
+    # Not marked starts_runs: the autouse fixture fails the test if anything but a GET is sent.
+    args = ("--qatech-plan", "pln_smoke", "--qatech-reruns", "1", "--qatech-missing-token", "skip")
+    result = run_session(pytester, *args, "-rs")
+    assert result.ret == pytest.ExitCode.OK
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(
+        [
+            "SKIPPED [1] qatech: QATECH_API_TOKEN (or QATECH_API_KEY) not set: no run of test "
+            "plan pln_smoke started (--qatech-missing-token skip)"
+        ]
+    )
+    assert no_credentials.requests == []
+
+
 def test_missing_credentials_fail_by_default(
     no_credentials: Simulator, pytester: pytest.Pytester
 ) -> None:

@@ -95,7 +95,7 @@ def updated(
     most: int = MOST_TESTS,
 ) -> dict[str, Standing]:
     """The record after a session that reported these tests, ``(node id, failed)`` each: the
-    tests reported now last, and the oldest left out beyond ``most``."""
+    tests reported now last, and the oldest left out beyond ``most`` (1 or more)."""
     now = dict(record)
     for nodeid, failed in verdicts:
         before = now.pop(nodeid, None)
@@ -104,7 +104,7 @@ def updated(
             now[nodeid] = Standing(True, streak.since, streak.sessions)
         else:
             now[nodeid] = Standing(failed, today, 1)
-    return dict(list(now.items())[-most:]) if most else {}
+    return dict(list(now.items())[-most:])
 
 
 def fixed(record: Mapping[str, Standing], verdicts: Iterable[tuple[str, bool]]) -> list[str]:

@@ -72,17 +72,21 @@ def _entry(line: str) -> QuarantineEntry:
     if found is None:
         raise SettingsError(f"{QUARANTINE.name}: {line!r} is not an entry: {form}")
     until, reason = found["until"], found["reason"].strip()
-    try:
-        if found.re is not _ENTRY:
-            raise ValueError(until)
-        day = datetime.date.fromisoformat(until)
-    except ValueError:
+    day = _date(until) if found.re is _ENTRY else None
+    if day is None:
         raise SettingsError(
             f"{QUARANTINE.name}: {line!r}: {until!r} is not a date as YYYY-MM-DD: {form}"
-        ) from None
+        )
     if not reason:
         raise SettingsError(f"{QUARANTINE.name}: {line!r} gives no reason: {form}")
     return QuarantineEntry(found["nodeid"].strip(), day, reason)
+
+
+def _date(text: str) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 _EXAMPLE = "'qatech::Checkout with saved card until 2027-01-15: flaky payment sandbox, see #123'"

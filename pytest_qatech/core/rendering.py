@@ -182,10 +182,10 @@ def unread(report: UnreadableRun) -> str:
 def skipped_reason(source: SkippedSource) -> str:
     """Why a platform's runs were skipped, and which: the reason of its one skipped test, which
     its node id (``qatech::...``) puts under the platform's name."""
-    runs = ", ".join(source.run_ids)
-    what = (
-        [f"{'run' if len(source.run_ids) == 1 else 'runs'} {runs} not waited for"] if runs else []
-    )
+    what = [f"no run of {plan} started" for plan in source.starts]
+    if source.run_ids:
+        runs = "run" if len(source.run_ids) == 1 else "runs"
+        what.insert(0, f"{runs} {', '.join(source.run_ids)} not waited for")
     return visible(f"{source.missing} not set: {'; '.join(what)} ({MISSING_TOKEN.flag} skip)")
 
 
