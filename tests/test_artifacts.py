@@ -123,7 +123,12 @@ def test_a_download_that_fails_says_why_and_one_past_the_deadline_is_not_tried(
     (gone,) = keep(store, f"{simulator.url}/media/gone.png")
     assert gone.problem == "HTTP 403 Forbidden"
     store.deadline = time.monotonic() - 1
-    (late,) = keep(store, f"{simulator.url}/media/x.png")
+    # The download itself, however long it waits to start, sends nothing past the deadline.
+    ((_, download),) = store.keep(
+        "qatech", "abc123", FAILED, [Link("screenshot", f"{simulator.url}/media/x.png")]
+    )
+    assert download.result(timeout=30).problem == "no time left before the wait's timeout"
+    (late,) = keep(store, f"{simulator.url}/media/y.png")
     store.close()
     assert late.problem == "no time left before the wait's timeout"
     assert len(simulator.requests) == 1
