@@ -116,3 +116,32 @@ def test_ctrl_c_ends_qatech_junit_s_wait_as_soon_as_a_plain_process(
                 assert "Traceback" not in run.output, run.output
                 assert run.seconds <= plain.seconds + 1.0, (run.seconds, plain.seconds)
             assert "interrupted while waiting for QA.tech run forever" in waiting.output
+
+
+class _NoLine:
+    """A traceback entry as Python makes one for an instruction without a line number."""
+
+    tb_lineno = None
+    tb_frame = sys._getframe()
+    tb_next = None
+
+
+def test_ctrl_c_on_an_instruction_without_a_line_number_is_reported_as_any_other(
+    pytester: pytest.Pytester,
+) -> None:
+    from _pytest._code.code import Traceback, TracebackEntry
+
+    from pytest_qatech.core.platforms import Settings
+    from pytest_qatech.session.live import LiveRuns
+
+    try:
+        raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        excinfo = pytest.ExceptionInfo.from_current()
+    excinfo.traceback = Traceback([*excinfo.traceback, TracebackEntry(_NoLine())])  # type: ignore[arg-type]
+    with pytest.raises(TypeError):  # pytest's own report of it, as is
+        excinfo.getrepr(funcargs=True)
+    # Before the session began: no wait to say anything of.
+    live = LiveRuns(pytester.parseconfig(), Settings(sources=(), poll_interval=1, timeout=1))
+    live.pytest_keyboard_interrupt(excinfo)
+    assert str(excinfo.getrepr(funcargs=True)).endswith("KeyboardInterrupt")

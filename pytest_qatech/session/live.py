@@ -30,6 +30,8 @@ from pytest_qatech.core.text import clean, one_line, visible
 from pytest_qatech.core.waiting import Chosen
 
 if TYPE_CHECKING:
+    from _pytest._code.code import TracebackEntry
+
     from pytest_qatech.core.plan_cases import Choice, Selection
 
 #: What pytest's selection leaves of each test plan's known cases, once the session started.
@@ -57,6 +59,15 @@ def listener(config: pytest.Config) -> Listener:
             terminal.write_line(line)
 
     return TerminalLines(write_line)
+
+
+def has_line(entry: TracebackEntry) -> bool:
+    """Whether a traceback entry has a line number pytest can show."""
+    try:
+        entry.lineno  # noqa: B018 - the property is what fails
+    except TypeError:
+        return False
+    return True
 
 
 #: A case of a run, as the shared runs know it: its provider's name, its run's id and its key
@@ -152,6 +163,17 @@ class LiveRuns:
                 self._notify("pytest_qatech_runs_started", about, runs=self.started)
         self._background = Background(self.settings, SharedRuns(self.settings.sources, failed))
         self._background.start()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo[BaseException]) -> None:
+        """Ctrl-C reported as pytest reports it, wherever it landed. It may land on an
+        instruction that has no line number (Python 3.11: a with-statement's ``__enter__``),
+        whose traceback entry pytest's report cannot show: it would end in a TypeError, exit 1.
+        Such an entry is left out. And each run still going is said to be."""
+        excinfo.traceback = excinfo.traceback.filter(has_line)
+        if self._background is not None:  # else Ctrl-C came before the wait began
+            for said in self._shared.interrupted(time.monotonic() - self._began):
+                self._say(said)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self) -> None:
@@ -266,10 +288,6 @@ class LiveRuns:
     def say(self, said: Said) -> None:
         """Say something of the runs, as the wait's own words are said."""
         self._say(said)
-
-    def pytest_keyboard_interrupt(self) -> None:
-        for said in self._shared.interrupted(time.monotonic() - self._began):
-            self._say(said)
 
     def _tell(self) -> None:
         """Say what the wait has said, and tell the project's hooks of each run that ended."""
