@@ -154,7 +154,7 @@ def test_huge_bodies_are_refused(client: Client, monkeypatch: pytest.MonkeyPatch
 )
 @responses.activate
 def test_the_body_cap_is_64_mib(client: Client, size: int, refused: bool) -> None:
-    # The README's 64 MiB, unpatched: a body of exactly that is read (and then found to be no
+    # The documentation's 64 MiB, unpatched: a body of exactly that is read (and then found to be no
     # JSON), one byte more is refused as it arrives.
     responses.get(URL, body=b"x" * size)
     error = fail(client)

@@ -1,5 +1,5 @@
-"""The floor plan holds: a core without pytest, dependencies that point one way, and a README
-that names every module where a newcomer looks for it."""
+"""The floor plan holds: a core without pytest, dependencies that point one way, and a module
+map (the documentation's Contributing page) that names every module where a newcomer looks."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 PACKAGE = Path(__file__).parent.parent / "pytest_qatech"
-README = PACKAGE.parent / "README.md"
+#: Where the module map is: the documentation's Contributing page.
+MODULE_MAP = PACKAGE.parent / "docs" / "contributing.md"
 
 
 def module_name(path: Path) -> str:
@@ -76,8 +77,8 @@ def test_no_import_circle() -> None:
     assert sorted(name for name in graph if reaches(name, name, {name})) == []
 
 
-def test_the_readme_names_every_module_in_its_layout() -> None:
-    section = README.read_text(encoding="utf-8").split("## Development", 1)[1]
+def test_the_module_map_names_every_module() -> None:
+    section = MODULE_MAP.read_text(encoding="utf-8")
     unnamed = [
         str(path.relative_to(PACKAGE))
         for path in sorted(PACKAGE.rglob("*.py"))
@@ -86,8 +87,8 @@ def test_the_readme_names_every_module_in_its_layout() -> None:
     assert unnamed == []
 
 
-def test_each_core_module_uses_only_those_the_readme_lists_after_it() -> None:
-    section = README.read_text(encoding="utf-8").split("The core (`core/`)", 1)[1]
+def test_each_core_module_uses_only_those_the_module_map_lists_after_it() -> None:
+    section = MODULE_MAP.read_text(encoding="utf-8").split("The core (`core/`)", 1)[1]
     section = section.split("\n\n", 2)[1]
     order = [
         f"pytest_qatech.{path[:-3].replace('/', '.')}"
@@ -138,3 +139,15 @@ def test_every_test_the_claims_table_names_exists() -> None:
     ]
     assert len(named) > 100
     assert missing == []
+
+
+def test_each_section_of_the_claims_table_names_pages_that_exist() -> None:
+    root = Path(__file__).parent.parent
+    table = (root / "tests" / "README.md").read_text(encoding="utf-8")
+    claims = table.split("## Claims and the tests that hold them", 1)[1]
+    headings = re.findall(r"^### (.*)$", claims, re.M)
+    assert len(headings) >= 10
+    for heading in headings:
+        pages = re.findall(r"`((?:docs/[\w/.-]+|README|CONTRIBUTING)\.md)`", heading)
+        assert pages, heading
+        assert [page for page in pages if not (root / page).is_file()] == [], heading

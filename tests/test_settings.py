@@ -5,7 +5,6 @@ from __future__ import annotations
 import pickle
 import re
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import pytest
 
@@ -16,7 +15,6 @@ from pytest_qatech.core.options import (
     QATECH_PLAN,
     QATECH_START,
     RERUNS,
-    SETTINGS,
     TESTVIBE_SERVER,
 )
 from pytest_qatech.core.platforms import PROVIDERS, Settings, resolve
@@ -24,7 +22,6 @@ from pytest_qatech.core.providers.base import RunSource
 from pytest_qatech.core.providers.qatech import QatechProvider
 from pytest_qatech.core.secrets import Secret
 
-README = Path(__file__).parent.parent / "README.md"
 TOKEN_ENV = {"QATECH_API_TOKEN": "s3cr3t-value"}
 TESTVIBE_ENV = {
     "TESTVIBE_API_KEY": "tv-key",
@@ -48,36 +45,6 @@ def settings_from(
 def only_source(settings: Settings) -> RunSource:
     (source,) = settings.sources
     return source
-
-
-def readme_options() -> dict[str, tuple[str, str, str]]:
-    """The README's options table: flag (or, for an ini-only setting, its key) -> (ini key,
-    environment variable, default)."""
-    section = README.read_text(encoding="utf-8").split("## Options", 1)[1].split("\n## ", 1)[0]
-    rows = {}
-    for line in section.splitlines():
-        cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
-        if len(cells) == 4 and cells[0].startswith("(ini only"):
-            rows[cells[1].strip("`")] = (cells[1].strip("`"), cells[2].strip("`"), "")
-        elif len(cells) == 4 and cells[0].startswith("`--"):
-            flag = cells[0][1:].split()[0].rstrip("`")
-            default = re.match(r"`([^`]*)`", cells[3])
-            rows[flag] = (cells[1].strip("`"), cells[2].strip("`"), default[1] if default else "")
-    return rows
-
-
-def test_the_readme_documents_every_setting_as_the_table_has_it() -> None:
-    documented = readme_options()
-    expected = {
-        (setting.flag if setting.on_command_line else setting.name): (
-            setting.name if setting.ini else "",
-            setting.variable or "",
-            setting.default or "",
-        )
-        for setting in SETTINGS
-    }
-    expected |= {platform.run_flag: ("", "", "") for platform in PLATFORMS}
-    assert documented == expected
 
 
 def test_every_platform_of_the_table_has_one_provider() -> None:
@@ -388,7 +355,7 @@ MIB = 1024 * 1024
 @pytest.mark.parametrize(
     ("cli", "limits"),
     [
-        ({}, (50 * MIB, 500 * MIB)),  # the README's defaults
+        ({}, (50 * MIB, 500 * MIB)),  # the documented defaults
         ({"qatech_artifacts_max_mib": "5,20"}, (5 * MIB, 20 * MIB)),
         ({"qatech_artifacts_max_mib": " 1 , 2 "}, (MIB, 2 * MIB)),
     ],

@@ -210,9 +210,9 @@ def test_the_readme_demo(tmp_path: Path) -> None:
         "FAILED qatech::Checkout with saved card - Could not find the 'Pay now' button"
         in done.stdout
     )
-    # The failure the README shows is the one this command prints, line for line.
-    readme = (root / "README.md").read_text(encoding="utf-8")
-    shown = readme.split("qatech Checkout with saved card _", 1)[1].split("\n=", 1)[0]
+    # The failure Getting started shows is the one this command prints, line for line.
+    page = (root / "docs" / "getting-started.md").read_text(encoding="utf-8")
+    shown = page.split("qatech Checkout with saved card _", 1)[1].split("\n=", 1)[0]
     printed = done.stdout.split("qatech Checkout with saved card _", 1)[1]
     assert shown.strip("_\n") in printed
     names = [element.get("name") for element in ET.parse(report).getroot().iter("testcase")]
@@ -225,7 +225,7 @@ def test_the_readme_demo(tmp_path: Path) -> None:
     ]
 
 
-def test_the_readme_demo_of_all_three_platforms(tmp_path: Path) -> None:
+def test_the_demo_of_all_three_platforms(tmp_path: Path) -> None:
     root = Path(__file__).parent.parent
     report = tmp_path / "mixed.xml"
     command = [
@@ -247,7 +247,7 @@ def test_the_readme_demo_of_all_three_platforms(tmp_path: Path) -> None:
     }  # fmt: skip
 
 
-def test_the_readme_testvibe_failure_is_what_the_command_prints() -> None:
+def test_the_testvibe_page_s_failure_is_what_the_command_prints() -> None:
     root = Path(__file__).parent.parent
     command = [
         sys.executable, "-m", "pytest_qatech.simulator", "--",
@@ -259,21 +259,20 @@ def test_the_readme_testvibe_failure_is_what_the_command_prints() -> None:
         env={**os.environ, "PYTEST_ADDOPTS": "-p no:randomly", "COLUMNS": "100"},
     )  # fmt: skip
     assert done.returncode == 1, done.stdout + done.stderr
-    readme = (root / "README.md").read_text(encoding="utf-8").split("## TestVibe", 1)[1]
-    shown = readme.split("```text\n", 1)[1].split("```", 1)[0]
-    # The README's block, header and all, is a stretch of what the command prints.
+    page = (root / "docs" / "how-to" / "testvibe.md").read_text(encoding="utf-8")
+    shown = page.split("```text\n", 1)[1].split("```", 1)[0]
+    # The page's block, header and all, is a stretch of what the command prints.
     assert shown in done.stdout
 
 
 @pytest.mark.starts_runs
-def test_the_readme_demo_of_lf_starting_two_cases_of_six(pytester: pytest.Pytester) -> None:
-    """The README's two commands (in this process: test_the_readme_demo runs the simulator's
+def test_the_narrowing_page_s_lf_demo_starts_two_cases_of_six(pytester: pytest.Pytester) -> None:
+    """The page's two commands (in this process: test_the_readme_demo runs the simulator's
     command itself): a plan of six run whole, then --lf starts the two that failed."""
     root = Path(__file__).parent.parent
     shutil.copytree(root / "demo", pytester.path / "demo")
-    readme = (root / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### pytest's selection decides what a started run tests", 1)[1]
-    commands = section.split("```sh\n", 1)[1].split("```", 1)[0].splitlines()
+    page = (root / "docs" / "how-to" / "narrow-a-started-run.md").read_text(encoding="utf-8")
+    commands = page.split("```sh\n", 1)[1].split("```", 1)[0].splitlines()
     prefix = ".venv/bin/python -m pytest_qatech.simulator -- .venv/bin/pytest "
     assert [line.removeprefix(prefix) for line in commands] == [
         "--qatech-plan pln_nightly --qatech-poll-interval 0.5 demo",
@@ -300,7 +299,7 @@ def test_the_readme_demo_of_lf_starting_two_cases_of_six(pytester: pytest.Pytest
     )
     assert "(test plan Nightly regression, pln_nightly; 2 cases)" in outputs[1]
     assert "2 failed, 2 deselected" in outputs[1]
-    shown = section.split("```text\n", 1)[1].split("```", 1)[0]
+    shown = page.split("```text\n", 1)[1].split("```", 1)[0]
     assert "starting 2 of its 6 cases" in shown
 
 

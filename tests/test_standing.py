@@ -116,7 +116,7 @@ def test_the_record_is_bounded_keeping_the_tests_reported_last() -> None:
     before = {f"qatech::{n}": Standing(False, TODAY, 1) for n in range(5)}
     after = history.updated(before, [("qatech::0", True)], TODAY, most=3)
     assert list(after) == ["qatech::3", "qatech::4", "qatech::0"]
-    # As the README says: the 5,000 tests reported most recently.
+    # As the documentation says: the 5,000 tests reported most recently.
     many = history.updated({}, ((f"t{n}", False) for n in range(5007)), TODAY)
     assert len(many) == 5000
     assert "t6" not in many

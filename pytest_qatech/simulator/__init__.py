@@ -2,7 +2,7 @@
 
 Each platform is a module that answers as its reference describes (:mod:`.qatech`,
 :mod:`.testvibe`, :mod:`.autonoma`); :mod:`.server` serves them all on 127.0.0.1, :mod:`.demo`
-holds the README's runs, and ``python -m pytest_qatech.simulator -- pytest --qatech-run abc123``
+holds the demos' runs, and ``python -m pytest_qatech.simulator -- pytest --qatech-run abc123``
 starts the simulator with the demo runs, runs the command with every platform's URL and
 credentials variables pointing at it, and exits with its exit code.
 """

@@ -1,4 +1,4 @@
-"""The runs the README's demos show, and the variables that point every platform at a
+"""The runs the demos show (README, documentation), and the variables that point every platform at a
 simulator."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pytest_qatech.simulator.qatech import (
 )
 from pytest_qatech.simulator.testvibe import SimulatedTestVibeRun, vibe_test
 
-#: What the agent did in the demo's failing checkout: the README shows it as the traceback.
+#: What the agent did in the demo's failing checkout: Getting started shows it as the traceback.
 CHECKOUT_TRACE = [
     trace_step(0, "Open the shop's home page", "navigate", {"url": "/"}, "Loaded / (Acme Shop)"),
     trace_step(
@@ -53,7 +53,7 @@ CHECKOUT_TRACE = [
 
 
 def demo_runs() -> list[Scripted]:
-    """The runs the README demos show, on every platform: passes, readable failures, a skip.
+    """The runs the demos show, on every platform: passes, readable failures, a skip.
 
     QA.tech run abc123 goes by the clock, as a real one: RUNNING from 0.5 s, its cases ending at
     1.0 s, 1.5 s and 2.0 s, when it is COMPLETED.

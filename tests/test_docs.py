@@ -1,0 +1,175 @@
+"""The documentation keeps true: its reference lists every option, ini key and hook the code
+has (written from the code), and every command it shows is run here or says why it cannot be."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from pytest_qatech.cli import main
+
+from .helpers import BOUND
+
+ROOT = Path(__file__).parent.parent
+DOCS = ROOT / "docs"
+#: Where commands are shown: the README, CONTRIBUTING.md and the documentation's pages.
+PAGES = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted(DOCS.rglob("*.md"))]
+PAGES = [page for page in PAGES if "_build" not in page.parts]
+SIMULATOR = ".venv/bin/python -m pytest_qatech.simulator "
+#: Commands that are not run here, and why: each is a prefix of a line of a ``sh`` block.
+NOT_RUN_HERE = {
+    "python3 -m venv .venv && ": "an install from the package index: .ci/run makes its venvs so",
+    ".venv/bin/pip install -e '.[docs,test]' && .venv/bin/python docs/pictures.py": "needs "
+    "Chromium: run by hand to make the pictures again",
+    "pip install pytest-qatech": "an install from the package index",
+    "export ": "a real platform's credentials",
+    "pytest --": "a real platform's run",
+    "qatech-junit abc123 [": "a usage line, not a command",
+    "bash .ci/run": "the whole gate: CI runs it",
+}
+
+
+def reference() -> ModuleType:
+    """docs/_ext/qatech_reference.py, which writes the reference's generated parts."""
+    spec = importlib.util.spec_from_file_location(
+        "qatech_reference", DOCS / "_ext/qatech_reference.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_option_and_ini_key_of_pytest_help_is_in_the_reference(
+    pytester: pytest.Pytester,
+) -> None:
+    shown = pytester.runpytest_inprocess("--help").stdout.str()
+    flags = set(re.findall(r"(--(?:qatech|testvibe|autonoma)-[a-z-]+)", shown))
+    keys = set(re.findall(r"^  ((?:qatech|testvibe|autonoma)_\w+) \(", shown, re.M))
+    assert len(flags) > 20
+    assert len(keys) > 15
+    written = reference().options_markdown()
+    assert [flag for flag in sorted(flags) if f"`{flag}" not in written] == []
+    assert [key for key in sorted(keys) if f"`{key}`" not in written] == []
+
+
+def test_every_option_of_qatech_junit_is_in_its_reference(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--help"]) == 0
+    flags = set(re.findall(r"(--[a-z][a-z-]+|-o)\b", capsys.readouterr().out))
+    written = reference().cli_markdown()
+    assert len(flags) > 15
+    assert [flag for flag in sorted(flags) if f"`{flag}`" not in written] == []
+
+
+def test_every_hook_is_in_the_reference() -> None:
+    from pytest_qatech import hooks
+
+    declared = [name for name in vars(hooks) if name.startswith("pytest_qatech_")]
+    written = reference().hooks_markdown()
+    assert len(declared) == 5
+    assert [name for name in declared if f"## `{name}(" not in written] == []
+    # Its docstring, as Markdown.
+    assert "The first implementation that returns something other than None wins." in written
+
+
+@pytest.mark.parametrize(
+    ("page", "part"),
+    [
+        ("reference/options.md", "options"),
+        ("reference/qatech-junit.md", "qatech-junit"),
+        ("reference/hooks.md", "hooks"),
+    ],
+)
+def test_each_generated_part_has_its_page(page: str, part: str) -> None:
+    assert f"<!-- generated: {part} -->" in (DOCS / page).read_text(encoding="utf-8")
+    assert part in reference().GENERATED
+
+
+def command_lines() -> list[tuple[Path, str]]:
+    """Every line of every ``sh`` block of the pages, with its page."""
+    found = []
+    for page in PAGES:
+        for block in re.findall(
+            r"^ *```sh\n(.*?)^ *```", page.read_text(encoding="utf-8"), re.M | re.S
+        ):
+            found += [(page, line.strip()) for line in block.splitlines() if line.strip()]
+    return found
+
+
+def test_every_command_shown_is_run_here_or_says_why_not() -> None:
+    lines = command_lines()
+    assert len(lines) > 15
+    unaccounted = [
+        f"{page.relative_to(ROOT)}: {line}"
+        for page, line in lines
+        if not (simulated(line) or line.startswith(tuple(NOT_RUN_HERE)))
+    ]
+    assert unaccounted == []
+
+
+def simulated(line: str) -> list[str] | None:
+    """The command a line runs against the simulator (after any install it chains to first),
+    as this process runs it; None for a line that runs none."""
+    command = line.rpartition(" && ")[2]
+    if not command.startswith(SIMULATOR):
+        return None
+    words = command.removeprefix(".venv/bin/python ").split()
+    at = words.index("--")
+    tail = words[at + 1 :]
+    assert tail[0] == ".venv/bin/pytest", line
+    return [sys.executable, *words[: at + 1], sys.executable, "-m", "pytest", *tail[1:]]
+
+
+def test_every_simulator_command_shown_runs_as_written(tmp_path: Path) -> None:
+    commands = list(
+        dict.fromkeys(tuple(c) for _, line in command_lines() if (c := simulated(line)))
+    )
+    assert len(commands) >= 8
+    env = {**os.environ, "PYTEST_ADDOPTS": "-p no:randomly -p no:cacheprovider"}
+    running = []
+    # All at once: each waits on its own simulator's runs, not on the machine.
+    for number, command in enumerate(commands):
+        here = tmp_path / str(number)
+        shutil.copytree(ROOT / "demo", here / "demo")
+        running.append(
+            subprocess.Popen(
+                command,
+                cwd=here,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        )
+    failed = []
+    for command, process in zip(commands, running, strict=True):
+        with process:
+            output, _ = process.communicate(timeout=BOUND)
+        # 1: the demo's runs have failing cases, as the pages say; never a usage error.
+        if process.returncode not in (0, 1) or "= remote runs =" not in output:
+            failed.append(f"{' '.join(command)}: exit {process.returncode}\n{output}")
+    assert failed == []
+
+
+def test_every_picture_shown_is_made_by_the_script() -> None:
+    script = (DOCS / "pictures.py").read_text(encoding="utf-8")
+    made = set(re.findall(r'STATIC / "([\w-]+\.png)"', script))
+    shown = {
+        name
+        for page in PAGES
+        for name in re.findall(r"_static/([\w-]+\.png)\)", page.read_text(encoding="utf-8"))
+    }
+    assert made == {"remote-failure.png", "pytest-html.png", "job-summary.png"}
+    assert shown == made
+    assert all((DOCS / "_static" / name).is_file() for name in made)
