@@ -24,7 +24,9 @@ CLOSING = re.compile(r"^=+ .* in [\d.]+s (\(.*\) )?=+$")
 
 @dataclass(frozen=True)
 class Ended:
-    #: Seconds from the start to the closing line, and to the process's end.
+    #: Seconds from the session's header (its wait has begun: Python's and pytest's start-up,
+    #: which a loaded machine makes vary by seconds, is left out) to the closing line, and to
+    #: the process's end.
     closing: float
     end: float
     output: str
@@ -36,7 +38,7 @@ def session(path: Path, url: str, run_id: str) -> Ended:
         sys.executable, "-m", "pytest", "-p", "no:randomly", "-p", "no:cacheprovider",
         "--qatech-run", run_id, "--qatech-timeout", "2", "--qatech-poll-interval", "0.1",
     ]  # fmt: skip
-    began = time.monotonic()
+    began = None
     lines, closing = [], None
     with subprocess.Popen(
         command, cwd=path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -44,11 +46,14 @@ def session(path: Path, url: str, run_id: str) -> Ended:
         assert process.stdout is not None
         for line in process.stdout:  # bounded: the session's own timeout ends it
             lines.append(line)
-            if CLOSING.match(line.strip()):
+            if began is None and line.startswith("qatech: QA.tech runs "):
+                began = time.monotonic()
+            if began is not None and CLOSING.match(line.strip()):
                 closing = time.monotonic() - began
         process.wait(BOUND)
-        end = time.monotonic() - began
     output = "".join(lines)
+    assert began is not None, output
+    end = time.monotonic() - began
     assert process.returncode == pytest.ExitCode.INTERRUPTED, output
     assert closing is not None, output
     return Ended(closing, end, output)

@@ -410,10 +410,12 @@ def test_collect_only_says_more_may_come(simulator: Simulator, pytester: pytest.
 
 
 def test_collect_only_says_an_ended_run_is_being_read_not_that_more_may_come(
-    simulator: Simulator, pytester: pytest.Pytester
+    simulator: Simulator, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Over at its first answer, but its failed case's details come a byte at a time: at
-    # collection its results are still being read.
+    # collection its results are still being read, and collection waits out its bound (cut
+    # short here).
+    monkeypatch.setattr("pytest_qatech.session.live.LISTING_SECONDS", 0.5)
     failed = case("b", "FAILED", title="Broken", short_id="tc2")
     simulator.add(SimulatedRun("abc123", "FAILED", [case("a", short_id="tc1"), failed],
                                statuses=("COMPLETED",)))  # fmt: skip
@@ -501,7 +503,7 @@ def test_collection_waits_for_a_listing_only_as_long_as_its_bound(
     assert verbose_order(result)[0] == "test_local.py::test_local"
 
 
-def test_the_listing_bound_is_the_readme_s() -> None:
+def test_the_listing_bound_is_the_documented_one() -> None:
     from pytest_qatech.session.live import LISTING_SECONDS
 
     assert LISTING_SECONDS == 5.0  # "never more than 5 seconds"
