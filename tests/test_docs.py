@@ -4,15 +4,21 @@ has (written from the code), and every command it shows is run here or says why 
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import shutil
+import subprocess
 import sys
+import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from pytest_qatech.cli import main
+from pytest_qatech.simulator import Simulator, demo_project, demo_runs, environment
 
 from .helpers import BOUND
 
@@ -129,30 +135,71 @@ def simulated(line: str) -> list[str] | None:
     return [*words[: at + 1], sys.executable, "-m", "pytest", *words[at + 2 :]]
 
 
+@dataclass(frozen=True)
+class Ran:
+    code: int
+    output: str
+    #: Where it ran: a copy of the demo, and what the command wrote.
+    here: Path
+
+
+def run_as_the_simulator_does(arguments: tuple[str, ...], here: Path) -> Ran:
+    """``python -m pytest_qatech.simulator ARGUMENTS``: its simulator in this process (as its
+    ``main`` makes it), its command in a process of its own, what it printed captured."""
+    options, command = arguments[: arguments.index("--")], arguments[arguments.index("--") + 1 :]
+    media = "--serve-media" in options
+    with Simulator(demo_runs(), project=demo_project(), media=media) as simulator:
+        env = {
+            **os.environ,
+            **environment(simulator.url),
+            "PYTEST_ADDOPTS": "-p no:randomly -p no:cacheprovider",
+            "COLUMNS": "100",
+        }
+        done = subprocess.run(
+            command, cwd=here, env=env, capture_output=True, text=True, timeout=BOUND, check=False
+        )
+    return Ran(done.returncode, done.stdout + done.stderr, here)
+
+
 @pytest.mark.starts_runs  # the pages' plans: pln_nightly, pln_smoke
-def test_every_simulator_command_shown_runs_as_written(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
-    from pytest_qatech.simulator.__main__ import main as simulator
-
-    commands = list(
-        dict.fromkeys(tuple(c) for _, line in command_lines() if (c := simulated(line)))
-    )
+def test_every_simulator_command_shown_runs_as_written(tmp_path: Path) -> None:
+    shown = [simulated(line) for _, line in command_lines()]
+    commands = list(dict.fromkeys(tuple(command) for command in shown if command))
     assert len(commands) >= 8
-    shutil.copytree(ROOT / "demo", tmp_path / "demo")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("PYTEST_ADDOPTS", "-p no:randomly -p no:cacheprovider")
-    # The simulator in this process, as ``python -m`` runs it; its command, pytest, in one of
-    # its own. Three at a time: each mostly waits on its runs, and a burst of sessions would
-    # slow the timing tests beside this one.
+    places = []
+    for number in range(len(commands)):
+        places.append(tmp_path / str(number))
+        shutil.copytree(ROOT / "demo", places[-1] / "demo")
+    # Three at a time: each mostly waits on its runs, and a burst of sessions would slow the
+    # timing tests beside this one.
     with ThreadPoolExecutor(3) as pool:
-        codes = list(pool.map(simulator, commands, timeout=BOUND))
+        ran = dict(
+            zip(commands, pool.map(run_as_the_simulator_does, commands, places), strict=True)
+        )
     # 1: the demo's runs have failing cases, as the pages say; never a usage error (4), a run
     # that could not be read (2) or a crash (3).
-    assert [(" ".join(c), code) for c, code in zip(commands, codes, strict=True) if code > 1] == []
-    assert codes.count(1) >= 6
+    assert [(" ".join(c), r.code, r.output) for c, r in ran.items() if r.code > 1] == []
+    assert [
+        (" ".join(c), r.output) for c, r in ran.items() if "= remote runs =" not in r.output
+    ] == []
+
+    def of(*words: str, without: str = "") -> Ran:
+        (found,) = [
+            r for c, r in ran.items() if all(word in c for word in words) and without not in c
+        ]
+        return found
+
+    # The TestVibe page's block, header and all, is a stretch of what its command prints.
+    testvibe = (DOCS / "how-to" / "testvibe.md").read_text(encoding="utf-8")
+    block = testvibe.split("```text\n", 1)[1].split("```", 1)[0]
+    assert block in of("--testvibe-run", without="--qatech-run").output
+    # All three platforms in one session and one JUnit file, each under its own classname.
+    mixed = of("--junitxml", "mixed.xml")
+    assert "3 failed, 6 passed, 1 skipped" in mixed.output
+    classes = {
+        element.get("classname") for element in ET.parse(mixed.here / "mixed.xml").iter("testcase")
+    }
+    assert classes == {"demo.test_local", "qatech", "testvibe", "autonoma.private-listing-hub"}
 
 
 def test_every_picture_shown_is_made_by_the_script() -> None:

@@ -225,46 +225,6 @@ def test_the_readme_demo(tmp_path: Path) -> None:
     ]
 
 
-def test_the_demo_of_all_three_platforms(tmp_path: Path) -> None:
-    root = Path(__file__).parent.parent
-    report = tmp_path / "mixed.xml"
-    command = [
-        sys.executable, "-m", "pytest_qatech.simulator", "--",
-        sys.executable, "-m", "pytest", "--qatech-run", "abc123", "--testvibe-run", "214",
-        "--autonoma-run", "gch7uesq5h6m9xe2fdq5ddgd", "--autonoma-run",
-        "k2d9xq7mm3v0w1p4r8s6t5ua", "--qatech-poll-interval", "0.05", f"--junitxml={report}",
-        "-p", "no:cacheprovider", "demo",
-    ]  # fmt: skip
-    done = subprocess.run(
-        command, capture_output=True, text=True, timeout=120, check=False, cwd=root,
-        env={**os.environ, "PYTEST_ADDOPTS": "-p no:randomly"},
-    )  # fmt: skip
-    assert done.returncode == 1, done.stdout + done.stderr
-    assert "3 failed, 6 passed, 1 skipped" in done.stdout
-    classes = {element.get("classname") for element in ET.parse(report).iter("testcase")}
-    assert classes == {
-        "demo.test_local", "qatech", "testvibe", "autonoma.private-listing-hub",
-    }  # fmt: skip
-
-
-def test_the_testvibe_page_s_failure_is_what_the_command_prints() -> None:
-    root = Path(__file__).parent.parent
-    command = [
-        sys.executable, "-m", "pytest_qatech.simulator", "--",
-        sys.executable, "-m", "pytest", "--testvibe-run", "214", "--qatech-poll-interval", "0.05",
-        "-p", "no:cacheprovider", "demo",
-    ]  # fmt: skip
-    done = subprocess.run(
-        command, capture_output=True, text=True, timeout=120, check=False, cwd=root,
-        env={**os.environ, "PYTEST_ADDOPTS": "-p no:randomly", "COLUMNS": "100"},
-    )  # fmt: skip
-    assert done.returncode == 1, done.stdout + done.stderr
-    page = (root / "docs" / "how-to" / "testvibe.md").read_text(encoding="utf-8")
-    shown = page.split("```text\n", 1)[1].split("```", 1)[0]
-    # The page's block, header and all, is a stretch of what the command prints.
-    assert shown in done.stdout
-
-
 @pytest.mark.starts_runs
 def test_the_narrowing_page_s_lf_demo_starts_two_cases_of_six(pytester: pytest.Pytester) -> None:
     """The page's two commands (in this process: test_the_readme_demo runs the simulator's
