@@ -305,3 +305,12 @@ def test_only_a_refusal_unread_may_be_repeated_once_a_post_reached_the_server(
     assert raised.value.delivered is True
     assert raised.value.safe_to_repeat is safe
     assert [(r.method, r.path) for r in simulator.requests] == [("POST", "/v1/run/abc123")]
+
+
+def test_a_request_over_leaves_no_watch_thread_behind() -> None:
+    from pytest_qatech.core.deadline import Deadline
+
+    for _ in range(20):
+        with Deadline(30) as deadline:
+            pass
+        assert not deadline._watch.is_alive()

@@ -18,6 +18,8 @@ from typing import Any
 from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+#: The longest a request's end waits for its watch to end, which it does at once once woken.
+JOIN_SECONDS = 1.0
 #: The deadline of the request each thread is sending, if any.
 _watched = threading.local()
 
@@ -52,6 +54,8 @@ class Deadline:
         _watched.deadline = None
         self._over.set()
         self._wake.set()
+        # Woken, it ends at once: a request over leaves no thread of its own behind.
+        self._watch.join(JOIN_SECONDS)
 
     def cut_now(self) -> None:
         """Cut the request at once, as if its time were up: the wait it serves is over."""
