@@ -26,7 +26,7 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
-from pytest_qatech.simulator import Simulator, demo_project, demo_runs, environment
+from pytest_qatech.simulator import demo_simulator, environment
 
 ROOT = Path(__file__).resolve().parent.parent
 STATIC = ROOT / "docs" / "_static"
@@ -79,7 +79,7 @@ def main() -> int:
 
 def session(work: Path) -> str:
     """The README demo's session, coloured as on a terminal; what it printed."""
-    with Simulator(demo_runs(), project=demo_project(), media=True) as simulator:
+    with demo_simulator(media=True) as simulator:
         env = {
             **os.environ,
             **environment(simulator.url),

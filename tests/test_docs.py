@@ -18,7 +18,7 @@ from types import ModuleType
 import pytest
 
 from pytest_qatech.cli import main
-from pytest_qatech.simulator import Simulator, demo_project, demo_runs, environment
+from pytest_qatech.simulator import demo_simulator, environment
 
 from .helpers import BOUND
 
@@ -147,8 +147,7 @@ def run_as_the_simulator_does(arguments: tuple[str, ...], here: Path) -> Ran:
     """``python -m pytest_qatech.simulator ARGUMENTS``: its simulator in this process (as its
     ``main`` makes it), its command in a process of its own, what it printed captured."""
     options, command = arguments[: arguments.index("--")], arguments[arguments.index("--") + 1 :]
-    media = "--serve-media" in options
-    with Simulator(demo_runs(), project=demo_project(), media=media) as simulator:
+    with demo_simulator(media="--serve-media" in options) as simulator:
         env = {
             **os.environ,
             **environment(simulator.url),

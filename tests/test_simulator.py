@@ -25,7 +25,7 @@ from pytest_qatech.simulator import (
     Simulator,
     case,
     demo_project,
-    demo_runs,
+    demo_simulator,
     environment,
     step,
     vibe_test,
@@ -240,7 +240,7 @@ def test_the_narrowing_page_s_lf_demo_starts_two_cases_of_six(pytester: pytest.P
     ]
     outputs = []
     with (
-        Simulator(demo_runs(), project=demo_project()) as simulator,
+        demo_simulator() as simulator,
         pytest.MonkeyPatch.context() as patch,
     ):
         for name, value in environment(simulator.url).items():

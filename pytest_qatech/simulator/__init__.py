@@ -14,7 +14,7 @@ from pytest_qatech.simulator.autonoma import (
     step,
 )
 from pytest_qatech.simulator.base import Answer
-from pytest_qatech.simulator.demo import demo_project, demo_runs, environment
+from pytest_qatech.simulator.demo import demo_project, demo_runs, demo_simulator, environment
 from pytest_qatech.simulator.qatech import (
     DEFAULT_TOKEN,
     SimulatedPlan,
@@ -48,6 +48,7 @@ __all__ = [
     "case",
     "demo_project",
     "demo_runs",
+    "demo_simulator",
     "environment",
     "step",
     "vibe_test",

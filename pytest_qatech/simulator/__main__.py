@@ -10,8 +10,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from pytest_qatech.simulator.demo import demo_project, demo_runs, environment
-from pytest_qatech.simulator.server import Simulator
+from pytest_qatech.simulator.demo import demo_simulator, environment
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -40,9 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
-    with Simulator(
-        demo_runs(), port=args.port, project=demo_project(), media=args.serve_media
-    ) as simulator:
+    with demo_simulator(port=args.port, media=args.serve_media) as simulator:
         variables = environment(simulator.url)
         if not command:
             print(f"Simulated APIs on {simulator.url}; Ctrl-C stops. For your shell:")

@@ -23,6 +23,7 @@ from pytest_qatech.simulator.qatech import (
     case,
     trace_step,
 )
+from pytest_qatech.simulator.server import Simulator
 from pytest_qatech.simulator.testvibe import SimulatedTestVibeRun, vibe_test
 
 #: What the agent did in the demo's failing checkout: Getting started shows it as the traceback.
@@ -226,6 +227,12 @@ def demo_project() -> SimulatedProject:
             SimulatedPlan("Nightly regression", nightly, "pln_nightly"),
         ]
     )
+
+
+def demo_simulator(*, port: int = 0, media: bool = False) -> Simulator:
+    """The simulator with the demos' runs and project, as ``python -m pytest_qatech.simulator``
+    serves them (``media``: with ``--serve-media``)."""
+    return Simulator(demo_runs(), port=port, project=demo_project(), media=media)
 
 
 def environment(url: str) -> dict[str, str]:
