@@ -125,13 +125,17 @@ class WorkerSelection:
 
 class WorkerCollection(RemoteCollection):
     """On an xdist worker: a collector per remote run, from the controller's handoff. A handoff
-    this worker cannot read (another version of the plugin on its host) is a collection error,
-    which ends the session, rather than a crash that xdist would answer with a new worker."""
+    this worker could not read (another version of the plugin on its host) is a collection
+    error, which ends the session, rather than a crash that xdist would answer with a new
+    worker."""
 
-    def __init__(self, workerinput: Mapping[str, Any]) -> None:
-        super().__init__(
-            lambda: _handed_over(workerinput).runs, lambda: _handed_over(workerinput).skipped
-        )
+    def __init__(self, handoff: Handoff | CollectionFailure) -> None:
+        def handed_over() -> Handoff:
+            if isinstance(handoff, CollectionFailure):
+                raise handoff
+            return handoff
+
+        super().__init__(lambda: handed_over().runs, lambda: handed_over().skipped)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -171,14 +175,17 @@ def _handed_over(workerinput: Mapping[str, Any]) -> Handoff:
 def worker_plugins(config: pytest.Config) -> dict[str, object]:
     """What an xdist worker registers when its controller handed it runs: all it needs comes
     from the controller (its arguments and the handoff), nothing from its own environment."""
+    # Read once: it holds every case of every run.
+    handoff: Handoff | CollectionFailure
+    try:
+        handoff = _handed_over(config.workerinput)  # type: ignore[attr-defined]
+    except CollectionFailure as failure:
+        handoff = failure  # said by the collection, which fails
     plugins: dict[str, object] = {
-        "qatech-collection": WorkerCollection(config.workerinput),  # type: ignore[attr-defined]
+        "qatech-collection": WorkerCollection(handoff),
         "qatech-worker": WorkerSelection(config.workeroutput),  # type: ignore[attr-defined]
     }
-    try:
-        skipped = [source.provider for source in _handed_over(config.workerinput).skipped]  # type: ignore[attr-defined]
-    except CollectionFailure:
-        skipped = []  # said by the collection, which fails
+    skipped = [s.provider for s in handoff.skipped] if isinstance(handoff, Handoff) else []
     platforms = (platform.name for platform in PLATFORMS)
     selection = RemoteSelection.taken_from(config, platforms, skipped)
     if selection is not None:
