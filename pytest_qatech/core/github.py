@@ -87,6 +87,7 @@ def step_summary(
     def more(count: int) -> str:
         return f"| … | {count} more, not shown | see the runs below |"
 
+    tables = []
     if problems:
         rows = []
         for problem in sorted(problems, key=lambda p: p.kind != "failed"):
@@ -94,9 +95,7 @@ def step_summary(
             headline = _cell(first_line(problem.headline))
             test = _linked(f"`{_cell(problem.nodeid)}`", problem.url)
             rows.append(f"| {mark} {problem.kind} | {test} | {headline} |")
-        table = _fitted(["| | test | why |", "| --- | --- | --- |"], rows, budget, more)
-        budget -= _size(table)
-        lines += table
+        tables.append((["| | test | why |", "| --- | --- | --- |"], rows))
     flaky = reruns.flaky(reports)
     if flaky:
         rows = []
@@ -113,10 +112,9 @@ def step_summary(
             "| test | run | first failure |",
             "| --- | --- | --- |",
         ]
-        table = _fitted(head, rows, budget, more)
-        budget -= _size(table)
-        lines += table
-    for head, rows in _standing_tables(standings or Standings()):
+        tables.append((head, rows))
+    tables += _standing_tables(standings or Standings())
+    for head, rows in tables:
         table = _fitted(head, rows, budget, more)
         budget -= _size(table)
         lines += table

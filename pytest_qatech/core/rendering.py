@@ -23,7 +23,6 @@ from pytest_qatech.core.models import (
 )
 from pytest_qatech.core.options import MISSING_TOKEN, run_label, title_of
 from pytest_qatech.core.platforms import provider_class
-from pytest_qatech.core.quarantine import QuarantineEntry
 from pytest_qatech.core.standing import Failure, Standings
 from pytest_qatech.core.text import capped, counted, first_line, format_duration, visible
 
@@ -275,10 +274,6 @@ def failure_properties(failure: Failure) -> tuple[tuple[str, str], ...]:
     )
 
 
-def entry_words(entry: QuarantineEntry) -> str:
-    return f"{entry.nodeid} until {entry.until}"
-
-
 def standing_lines(standings: Standings) -> list[str]:
     """The run summary's lines on the failures new and known, the tests fixed and the
     quarantine."""
@@ -305,7 +300,8 @@ def standing_lines(standings: Standings) -> list[str]:
         for entry in standings.expired
     )
     lines += (
-        f"warning: a quarantine entry matched no test of this session: {entry_words(entry)}"
+        f"warning: a quarantine entry matched no test of this session: {entry.nodeid} until "
+        f"{entry.until}"
         for entry in standings.unused
     )
     return [visible(line) for line in lines]
