@@ -21,9 +21,8 @@ class MissingCredentials(SettingsError):
     """A platform's credentials are not in the environment: a usage error, unless the session
     skips the runs of such a platform (``--qatech-missing-token skip``)."""
 
-    def __init__(self, message: str, platform: Platform, missing: str) -> None:
+    def __init__(self, message: str, missing: str) -> None:
         super().__init__(message)
-        self.platform = platform
         #: The variables that are not set, as people read them: ``AUTONOMA_CLIENT_SECRET``.
         self.missing = missing
 

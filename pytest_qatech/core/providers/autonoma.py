@@ -71,7 +71,6 @@ class AutonomaProvider(Provider):
                 f"{AUTONOMA.run_flag} needs API credentials: set {_ID} and {_SECRET} in the "
                 "environment. They are read only from the environment, never from the "
                 "command line or an ini file.",
-                AUTONOMA,
                 " and ".join(missing),
             )
         provider = cls(client_id, client_secret, lookup.count(TRACE_STEPS))

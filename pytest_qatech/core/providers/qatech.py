@@ -116,7 +116,6 @@ class QatechProvider(Provider):
                 "environment to the project's token from QA.tech Settings -> Integrations -> "
                 "API. It is read only from the environment, never from the command line or an "
                 "ini file.",
-                QATECH,
                 QATECH_TOKEN.names,
             )
         project = lookup.url_segment(

@@ -71,7 +71,6 @@ class TestVibeProvider(Provider):
                 f"{TESTVIBE.run_flag} needs an API key: set {TESTVIBE_KEY.names} in the "
                 "environment. It is read only from the environment, never from the command "
                 "line or an ini file.",
-                TESTVIBE,
                 TESTVIBE_KEY.names,
             )
         return RunSource(cls(key, project), server, checked)
