@@ -50,7 +50,7 @@ from pytest_qatech.core.models import (
     has_failure,
     tally,
 )
-from pytest_qatech.core.naming import SKIPPED_ITEM_NAME, groups
+from pytest_qatech.core.naming import SKIPPED_ITEM_NAME, groups, skipped_nodeid
 from pytest_qatech.core.options import (
     AS_JUNIT,
     PLATFORMS,
@@ -182,10 +182,7 @@ def _wait_and_write(
     if sys.stdout.isatty():
         live = LiveLine(_write_now, shutil.get_terminal_size().columns)
     lines = TerminalLines(lambda line: print(line, flush=True), live, PREFIX)
-    try:
-        starts = start_runs(settings, say=lines)
-    except KeyboardInterrupt:
-        return INTERRUPTED
+    starts = start_runs(settings, say=lines)
     settings = starts.settings
     for line in started_lines(starts.started, PREFIX):
         print(line, flush=True)
@@ -346,7 +343,7 @@ def _skipped_suites(skipped: Sequence[SkippedSource]) -> list[_Suite]:
             source.provider,
             [
                 _Case(
-                    f"{source.provider}::{SKIPPED_ITEM_NAME}",
+                    skipped_nodeid(source.provider),
                     SKIPPED_ITEM_NAME,
                     Outcome.SKIPPED,
                     Rendered(skipped_reason(source)),

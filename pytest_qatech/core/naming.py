@@ -27,6 +27,13 @@ RUN_ITEM_NAME = "(run)"
 #: The one item of a platform whose runs were skipped, its credentials missing
 #: (``qatech::(missing credentials)``); its JUnit classname is the platform's name.
 SKIPPED_ITEM_NAME = "(missing credentials)"
+
+
+def skipped_nodeid(provider: str) -> str:
+    """The node id of a platform's one skipped item: ``qatech::(missing credentials)``."""
+    return f"{provider}::{SKIPPED_ITEM_NAME}"
+
+
 MAX_NAME_LENGTH = 200
 _COLONS = re.compile(r":{2,}")
 

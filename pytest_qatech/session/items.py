@@ -34,7 +34,14 @@ from pytest_qatech.core.models import (
     SkippedSource,
     UnreadableRun,
 )
-from pytest_qatech.core.naming import SKIPPED_ITEM_NAME, Entry, Group, NameOf, groups
+from pytest_qatech.core.naming import (
+    SKIPPED_ITEM_NAME,
+    Entry,
+    Group,
+    NameOf,
+    groups,
+    skipped_nodeid,
+)
 from pytest_qatech.core.rendering import (
     STEP_TEXT_SHOWN,
     Rendered,
@@ -359,7 +366,7 @@ class SkippedSourceItem(RemoteNode, pytest.Item):
             cls.from_parent(
                 session,
                 name=SKIPPED_ITEM_NAME,
-                nodeid=f"{source.provider}::{SKIPPED_ITEM_NAME}",
+                nodeid=skipped_nodeid(source.provider),
                 source=source,
             )
             for source in skipped
