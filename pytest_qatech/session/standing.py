@@ -67,19 +67,19 @@ class CaseStanding:
                 item.user_properties.extend(failure_properties(failure))
 
     def standings(self) -> Standings:
-        verdicts = self._verdicts.items()
-        ran = self._verdicts or self._seen
+        # Those of a platform the session waited for; none if it laid out nothing (every item
+        # that reports was laid out first).
+        unused = [
+            entry
+            for entry in self._quarantine.entries
+            if entry.platform in self._platforms and entry.nodeid not in self._seen
+        ]
         return Standings(
             failures=tuple(self._failures),
-            fixed=tuple(history.fixed(self._before, verdicts)),
+            fixed=tuple(history.fixed(self._before, self._verdicts.items())),
             quarantined=tuple(self._excused),
             expired=self._quarantine.expired,
-            # Those of a platform the session waited for; none if it reported nothing.
-            unused=tuple(
-                entry
-                for entry in self._quarantine.entries
-                if ran and entry.platform in self._platforms and entry.nodeid not in self._seen
-            ),
+            unused=tuple(unused) if self._seen else (),
             remembered=self._cache is not None,
         )
 
